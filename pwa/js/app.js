@@ -1,0 +1,118 @@
+// The app: routes, the sync bar, the update prompt, and start-up.
+import { h, render } from "./ui.js";
+import { lang, setLang, t, formatTime } from "./i18n.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+import { homeView } from "./views/home.js";
+import { loginView } from "./views/login.js";
+import { sessionView } from "./views/session.js";
+import { rosterView } from "./views/roster.js";
+import { newSessionView } from "./views/new_session.js";
+
+const view = document.getElementById("view");
+const syncbar = document.getElementById("syncbar");
+
+const ROUTES = [
+  [/^#\/login$/, () => loginView(view, go)],
+  [/^#\/session\/([\w-]+)(?:\/(\w+))?$/, (id, tab) => sessionView(view, id, tab ?? "attendance")],
+  [/^#\/roster\/([\w-]+)$/, (groupId) => rosterView(view, groupId)],
+  [/^#\/new\/([\w-]+)$/, (groupId) => newSessionView(view, groupId, go)],
+  [/^#?\/?$/, () => homeView(view, go)],
+];
+
+export function go(hash) {
+  if (location.hash !== hash) location.hash = hash; // hashchange draws the view
+}
+
+let cleanup = null;
+let lastHash = null;
+
+async function route() {
+  const me = await store.getMeta("me");
+  if (!me && location.hash !== "#/login") {
+    location.replace("#/login"); // hashchange routes again
+    return;
+  }
+  const hash = location.hash;
+  cleanup?.();
+  cleanup = null;
+  for (const [pattern, show] of ROUTES) {
+    const match = hash.match(pattern);
+    if (match) {
+      cleanup = (await show(...match.slice(1))) ?? null;
+      if (hash !== lastHash) window.scrollTo(0, 0); // a new screen starts at its top
+      lastHash = hash;
+      return;
+    }
+  }
+  go("#/");
+}
+
+async function drawSyncbar() {
+  const waiting = (await store.pending()).length;
+  const lastSynced = await store.getMeta("last_synced");
+  const rejected = (await store.getMeta("rejected")) ?? [];
+  const online = navigator.onLine;
+  render(
+    syncbar,
+    h("span", { className: `pill ${online ? "online" : "offline"}`, dataset: { testid: "network" } }, t(online ? "online" : "offline")),
+    h("span", { dataset: { testid: "waiting", count: String(waiting) } }, waiting ? t("waiting", { n: waiting }) : t("all_sent")),
+    h("span", { className: "muted" }, sync.status.syncing ? t("syncing") : lastSynced ? t("last_synced", { time: formatTime(lastSynced) }) : t("never_synced")),
+    sync.status.error ? h("span", { className: "error" }, sync.status.error) : null,
+    rejected.length
+      ? h("details", { className: "rejected", open: true, dataset: { testid: "rejected" } },
+          h("summary", {}, `${t("rejected")} (${rejected.length})`),
+          h("ul", {}, rejected.map((r) => h("li", {}, `#${r.seq} ${r.name}: ${r.error}`))))
+      : null,
+  );
+  if (sync.status.needsLogin && location.hash !== "#/login") go("#/login");
+}
+
+function offerUpdates(registration) {
+  const banner = document.getElementById("update");
+  const show = (worker) => {
+    render(banner, h("span", {}, t("update_ready")),
+      h("button", { className: "primary", onclick: () => worker.postMessage("skip-waiting") }, t("reload")));
+    banner.hidden = false;
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) show(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker?.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) show(worker);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!reloading) {
+      reloading = true;
+      location.reload(); // unsynced changes are safe in IndexedDB
+    }
+  });
+}
+
+async function start() {
+  setLang(lang());
+  window.addEventListener("hashchange", route);
+  store.onChange(drawSyncbar);
+  sync.onStatus(drawSyncbar);
+  window.addEventListener("online", drawSyncbar);
+  window.addEventListener("offline", drawSyncbar);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/app/" }).then((registration) => {
+      offerUpdates(registration);
+      setInterval(() => registration.update().catch(() => {}), 30 * 60_000);
+    });
+  }
+  await drawSyncbar();
+  await route();
+  sync.start();
+}
+
+document.addEventListener("ibasho:language", () => {
+  setLang(lang() === "ja" ? "en" : "ja");
+  route();
+  drawSyncbar();
+});
+
+start();

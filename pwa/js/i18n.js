@@ -1,0 +1,79 @@
+// Interface text. Japanese first; English for those who prefer it.
+const MESSAGES = {
+  ja: {
+    app: "いばしょ", login: "ログイン", login_name: "ログイン名", password: "パスワード",
+    login_failed: "ログイン名またはパスワードが違います", logout: "ログアウト",
+    logout_unsent: "まだ送信していない変更が{n}件あります。ログアウトして別の人がログインすると消えてしまいます。ログアウトしますか？",
+    today: "今日", upcoming: "これからの予定", past: "これまで", no_sessions: "予定はまだありません",
+    new_session: "開催回・会議を追加", roster: "名簿", attendance: "出欠", tallies: "人数", roles: "役割", notes: "反省会",
+    present: "出席", absent_notified: "連絡あり欠席", absent_unnotified: "無断欠席", not_marked: "未記録",
+    present_count: "出席 {n}人 / {total}人", total: "合計", child: "子ども", adult: "大人", senior: "高齢者",
+    parent_child: "親子", first_time: "初参加", volunteer: "ボランティア",
+    went_well: "うまくいったこと", to_improve: "課題", handover: "次回への申し送り", concerns: "気になる参加者",
+    sensitive: "個人情報です。団体の運営メンバーと担当職員だけが見られます。",
+    conflict: "別の端末の記録（{when}）", keep_both: "両方をつなげる", dismiss: "取り消す", save: "保存",
+    saved: "保存しました", suggested: "おすすめ: {name}（しばらく担当していません）",
+    add_person: "参加者を追加", name: "お名前", kana: "ふりがな", category: "区分", remove: "削除", edit: "編集",
+    confirm_remove: "{name}さんを名簿から削除しますか？", back: "戻る",
+    kind: "種類", session: "開催回", meeting: "会議", event: "行事", title: "名前", date: "日付", start: "開始", end: "終了",
+    venue: "会場", agenda: "会議内容", create: "作成",
+    online: "オンライン", offline: "オフライン", waiting: "未送信 {n}件", all_sent: "すべて送信済み",
+    last_synced: "最終同期 {time}", never_synced: "未同期", syncing: "同期中…", rejected: "受け付けられなかった変更",
+    update_ready: "新しいバージョンがあります", reload: "再読み込み", language: "English",
+    cancelled: "中止", held: "開催済み", scheduled: "予定", postponed: "延期", status: "状態", staff_comment: "職員からのコメント",
+  },
+  en: {
+    app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
+    login_failed: "Wrong login name or password", logout: "Log out",
+    logout_unsent: "{n} changes have not been sent yet. If someone else logs in on this phone they will be lost. Log out anyway?",
+    today: "Today", upcoming: "Upcoming", past: "Past", no_sessions: "Nothing scheduled yet",
+    new_session: "Add a session or meeting", roster: "Roster", attendance: "Attendance", tallies: "Counts", roles: "Roles", notes: "Reflection",
+    present: "Present", absent_notified: "Absent (told us)", absent_unnotified: "Absent (no word)", not_marked: "Not marked",
+    present_count: "{n} of {total} present", total: "Total", child: "Children", adult: "Adults", senior: "Seniors",
+    parent_child: "Parent & child", first_time: "First time", volunteer: "Volunteers",
+    went_well: "What went well", to_improve: "To improve", handover: "For next time", concerns: "Participants we worry about",
+    sensitive: "Personal information: only the group's organisers and its area staff can see this.",
+    conflict: "Written on another phone ({when})", keep_both: "Join both", dismiss: "Discard", save: "Save",
+    saved: "Saved", suggested: "Suggestion: {name} (not on this duty lately)",
+    add_person: "Add a participant", name: "Name", kana: "Reading (kana)", category: "Category", remove: "Remove", edit: "Edit",
+    confirm_remove: "Remove {name} from the roster?", back: "Back",
+    kind: "Kind", session: "Session", meeting: "Meeting", event: "Event", title: "Title", date: "Date", start: "Start", end: "End",
+    venue: "Venue", agenda: "Agenda", create: "Create",
+    online: "Online", offline: "Offline", waiting: "{n} waiting", all_sent: "All sent",
+    last_synced: "Synced {time}", never_synced: "Not synced yet", syncing: "Syncing…", rejected: "Changes the server refused",
+    update_ready: "A new version is ready", reload: "Reload", language: "日本語",
+    cancelled: "Cancelled", held: "Held", scheduled: "Scheduled", postponed: "Postponed", status: "Status", staff_comment: "Comment from staff",
+  },
+};
+
+export const ROLES = ["調理", "受付", "配膳", "片付け", "見守り", "買い出し"];
+export const TALLY_CATEGORIES = ["child", "adult", "senior", "parent_child", "first_time", "volunteer"];
+
+let language = localStorage.getItem("ibasho-language") ?? "ja";
+
+export function lang() {
+  return language;
+}
+
+export function setLang(next) {
+  language = next;
+  localStorage.setItem("ibasho-language", next);
+  document.documentElement.lang = next;
+}
+
+export function t(key, values = {}) {
+  const text = MESSAGES[language][key] ?? MESSAGES.ja[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+const WEEKDAYS_JA = "日月火水木金土";
+
+export function formatDate(iso) {
+  const day = new Date(`${iso}T00:00:00`);
+  if (language === "ja") return `${day.getMonth() + 1}月${day.getDate()}日(${WEEKDAYS_JA[day.getDay()]})`;
+  return day.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" });
+}
+
+export function formatTime(iso) {
+  return new Date(iso).toLocaleTimeString(language === "ja" ? "ja-JP" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+}

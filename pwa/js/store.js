@@ -1,0 +1,183 @@
+// The local store: every user action writes its visible effect and its outbox entry in
+// ONE IndexedDB transaction, so nothing typed is lost even if the phone dies right after.
+import { STORES, all, allOf, del, get, put, transaction } from "./db.js";
+import * as hlc from "./hlc.js";
+
+const { entities, server, outbox, meta } = STORES;
+const listeners = new Set();
+
+export function onChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function changed() {
+  for (const listener of listeners) listener();
+}
+
+export async function getMeta(name) {
+  return transaction([meta], "readonly", (tx) => get(tx, meta, name));
+}
+
+export async function setMeta(name, value) {
+  await transaction([meta], "readwrite", (tx) => put(tx, meta, value, name));
+  changed();
+}
+
+export async function list(entity) {
+  return transaction([entities], "readonly", (tx) => allOf(tx, entity));
+}
+
+export async function find(entity, id) {
+  return transaction([entities], "readonly", (tx) => get(tx, entities, [entity, id]));
+}
+
+export async function pending() {
+  return transaction([outbox], "readonly", (tx) => all(tx, outbox));
+}
+
+export function uuid() {
+  return crypto.randomUUID();
+}
+
+// A time-ordered UUID (v7) for mutation ids.
+export function uuid7() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let ms = Date.now();
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// How each mutation shows on this phone before the server has it (the server's result wins later).
+const LOCAL_EFFECTS = {
+  "session.upsert": (args) => [["session", args.id, (old) => ({ ...(old ?? { status: "scheduled", kind: "session" }), ...args })]],
+  "person.upsert": (args) => [["person", args.id, (old) => ({ ...(old ?? { registered: true, category: "adult" }), ...args })]],
+  "person.delete": (args) => [["person", args.id, () => null]],
+  "attendance.set": (args) => [[
+    "attendance", `${args.session_id}:${args.person_id}`,
+    (old) => ({ ...old, session_id: args.session_id, person_id: args.person_id, status: args.status }),
+  ]],
+  "tally.add": (args) => [[
+    "tally", `${args.session_id}:${args.category}`,
+    (old) => ({ session_id: args.session_id, category: args.category, count: Math.max(0, (old?.count ?? 0) + args.delta) }),
+  ]],
+  "role.set": (args) => [[
+    "role_assignment", `${args.session_id}:${args.role}:${args.member_id}`,
+    (old) => ({ ...old, session_id: args.session_id, role: args.role, member_id: args.member_id, assigned: args.assigned }),
+  ]],
+  "note.set": (args) => [[
+    "note", args.session_id,
+    (old) => ({ conflicts: [], hlcs: {}, ...old, session_id: args.session_id, [args.field]: args.text }),
+  ]],
+  "note.resolve": (args) => [[
+    "note", args.session_id,
+    (old) => old && { ...old, conflicts: old.conflicts.filter((c) => !(c.field === args.field && c.hlc === args.hlc)) },
+  ]],
+  "safety.record": (args) => [["safety_check", args.id, (old) => ({ outcome: "open", ...old, ...args })]],
+};
+
+async function applyEffect(tx, name, args) {
+  for (const [entity, id, change] of LOCAL_EFFECTS[name](args)) {
+    const old = await get(tx, entities, [entity, id]);
+    const next = change(old?.data ?? null);
+    if (next === null) await del(tx, entities, [entity, id]);
+    else await put(tx, entities, { entity, id, data: { ...next, id } });
+  }
+}
+
+// Record what the user did: the visible change and the outbox entry, atomically.
+export async function mutate(name, args) {
+  await transaction([entities, outbox, meta], "readwrite", async (tx) => {
+    const clientId = await get(tx, meta, "client_id");
+    const seq = (await get(tx, meta, "next_seq")) ?? 1;
+    const clock = hlc.tick((await get(tx, meta, "clock")) ?? { wall: 0, counter: 0 });
+    if (name === "note.set") {
+      // A second edit of the same field builds on this phone's own pending one, not a conflict with it.
+      const previous = (await all(tx, outbox)).filter(
+        (e) => e.name === "note.set" && e.args.session_id === args.session_id && e.args.field === args.field,
+      ).pop();
+      if (previous) args = { ...args, base_hlc: previous.hlc };
+    }
+    await put(tx, outbox, { seq, id: uuid7(), name, args, hlc: hlc.format(clock, clientId) });
+    await put(tx, meta, seq + 1, "next_seq");
+    await put(tx, meta, clock, "clock");
+    await applyEffect(tx, name, args);
+  });
+  changed();
+}
+
+const effectKeys = (entry) => LOCAL_EFFECTS[entry.name]?.(entry.args).map(([entity, id]) => [entity, id]) ?? [];
+const keyText = ([entity, id]) => `${entity}|${id}`;
+
+// Visible state of these entities = the server's copy + the still-pending mutations on top.
+async function rebuild(tx, keys) {
+  const wanted = new Set(keys.map(keyText));
+  for (const key of keys) {
+    const copy = await get(tx, server, key);
+    if (copy) await put(tx, entities, copy);
+    else await del(tx, entities, key);
+  }
+  for (const entry of await all(tx, outbox)) {
+    if (effectKeys(entry).some((key) => wanted.has(keyText(key)))) await applyEffect(tx, entry.name, entry.args);
+  }
+}
+
+async function dropAcknowledged(tx, lastSeq) {
+  for (const entry of await all(tx, outbox)) {
+    if (entry.seq <= lastSeq) await del(tx, outbox, entry.seq);
+  }
+}
+
+// After a pull page: keep the server's copy of each changed entity, drop acknowledged
+// outbox entries, and re-apply the still-pending mutations on top.
+export async function absorb(page) {
+  await transaction([entities, server, outbox, meta], "readwrite", async (tx) => {
+    let clock = (await get(tx, meta, "clock")) ?? { wall: 0, counter: 0 };
+    for (const change of page.changes) {
+      const key = [change.entity, change.id];
+      if (change.deleted) await del(tx, server, key);
+      else await put(tx, server, { entity: change.entity, id: change.id, data: change.data });
+      for (const stamp of Object.values(change.data?.hlcs ?? {})) clock = hlc.observe(clock, stamp);
+    }
+    await put(tx, meta, clock, "clock");
+    await dropAcknowledged(tx, page.last_seq);
+    await rebuild(tx, page.changes.map((c) => [c.entity, c.id]));
+    await put(tx, meta, page.cursor, "cursor");
+  });
+  changed();
+}
+
+// After a push: forget what the server processed; undo the local effect of rejections.
+export async function acknowledge(lastSeq, results) {
+  await transaction([entities, server, outbox, meta], "readwrite", async (tx) => {
+    const rejectedSeqs = new Set(results.filter((r) => r.status === "rejected").map((r) => r.seq));
+    const rejectedEntries = (await all(tx, outbox)).filter((entry) => rejectedSeqs.has(entry.seq));
+    await dropAcknowledged(tx, lastSeq);
+    await rebuild(tx, rejectedEntries.flatMap(effectKeys));
+    const shown = rejectedEntries.map((entry) => ({
+      seq: entry.seq, name: entry.name, error: results.find((r) => r.seq === entry.seq).error,
+    }));
+    const earlier = (await get(tx, meta, "rejected")) ?? [];
+    await put(tx, meta, [...earlier, ...shown].slice(-20), "rejected");
+  });
+  changed();
+}
+
+// A fresh start for a phone (first login, or someone else logs in): a new client id.
+export async function reset(me) {
+  await transaction([entities, server, outbox, meta], "readwrite", async (tx) => {
+    for (const store of [entities, server, outbox, meta]) tx.objectStore(store).clear();
+    await put(tx, meta, uuid(), "client_id");
+    await put(tx, meta, 1, "next_seq");
+    await put(tx, meta, 0, "cursor");
+    await put(tx, meta, me, "me");
+    await put(tx, meta, me.id, "owner");
+  });
+  changed();
+}

@@ -1,0 +1,48 @@
+import { h, render, today } from "../ui.js";
+import { formatDate, t } from "../i18n.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+
+function sessionButton(session) {
+  const time = session.start_time ? ` ${session.start_time}〜${session.end_time ?? ""}` : "";
+  return h("a", { className: `card-link ${session.status}`, href: `#/session/${session.id}` },
+    h("span", { className: "date" }, formatDate(session.date) + time),
+    h("strong", {}, session.title || t(session.kind)),
+    session.status !== "scheduled" ? h("span", { className: "badge" }, t(session.status)) : null);
+}
+
+export async function homeView(view, go) {
+  const draw = () => drawHome(view, go);
+  await draw();
+  return store.onChange(draw);
+}
+
+async function drawHome(view, go) {
+  const me = await store.getMeta("me");
+  const sessions = (await store.list("session")).map((row) => row.data).sort((a, b) => a.date.localeCompare(b.date));
+  const day = today();
+  const todays = sessions.filter((s) => s.date === day);
+  const upcoming = sessions.filter((s) => s.date > day).slice(0, 12);
+  const past = sessions.filter((s) => s.date < day).slice(-8).reverse();
+  const logout = async () => {
+    const unsent = (await store.pending()).length;
+    if (unsent && !confirm(t("logout_unsent", { n: unsent }))) return; // their words would be lost
+    await sync.api("/api/auth/logout", { method: "POST", body: {} }).catch(() => {});
+    await store.setMeta("me", null);
+    go("#/login");
+  };
+  render(view,
+    h("header", { className: "topbar" },
+      h("h1", {}, t("app")),
+      h("button", { className: "quiet", onclick: () => document.dispatchEvent(new Event("ibasho:language")) }, t("language"))),
+    h("section", {}, h("h2", {}, t("today")), todays.length ? todays.map(sessionButton) : h("p", { className: "muted" }, t("no_sessions"))),
+    h("section", {}, h("h2", {}, t("upcoming")), upcoming.map(sessionButton)),
+    (me?.groups ?? []).map((group) =>
+      h("section", { className: "group-actions" },
+        h("h2", {}, group.name),
+        h("a", { className: "button", href: `#/new/${group.id}` }, t("new_session")),
+        h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")))),
+    past.length ? h("section", {}, h("h2", {}, t("past")), past.map(sessionButton)) : null,
+    h("button", { className: "quiet", onclick: logout }, t("logout")),
+  );
+}

@@ -1,0 +1,32 @@
+import { h, render } from "../ui.js";
+import { t } from "../i18n.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+
+export function loginView(view, go) {
+  const error = h("p", { className: "error", role: "alert" });
+  const login = h("input", { name: "login", autocomplete: "username", required: true });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const submit = async (event) => {
+    event.preventDefault();
+    try {
+      const me = await sync.api("/api/auth/login", { method: "POST", body: { login: login.value, password: password.value } });
+      // The same person again keeps everything, unsent changes included; someone else starts afresh.
+      if ((await store.getMeta("owner")) !== me.id) await store.reset(me);
+      else await store.setMeta("me", me);
+      navigator.storage?.persist?.(); // ask the browser to keep our data under storage pressure
+      go("#/");
+      sync.syncNow();
+    } catch (failure) {
+      error.textContent = failure.status === 401 ? t("login_failed") : String(failure.message ?? failure);
+    }
+  };
+  render(view,
+    h("h1", {}, t("app")),
+    h("form", { className: "stack", onsubmit: submit },
+      h("label", {}, t("login_name"), login),
+      h("label", {}, t("password"), password),
+      error,
+      h("button", { type: "submit", className: "primary big" }, t("login"))),
+  );
+}

@@ -1,0 +1,32 @@
+import { h, render, today } from "../ui.js";
+import { t } from "../i18n.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+
+export function newSessionView(view, groupId, go) {
+  const field = (name, props = {}) => h("input", { name, ...props });
+  const kind = h("select", { name: "kind" }, ["session", "meeting", "event"].map((k) => h("option", { value: k }, t(k))));
+  const title = field("title", { maxLength: 200, placeholder: "反省会" });
+  const date = field("date", { type: "date", value: today(), required: true });
+  const start = field("start_time", { type: "time", value: "10:00" });
+  const end = field("end_time", { type: "time", value: "12:00" });
+  const venue = field("venue", { maxLength: 300 });
+  const agenda = h("textarea", { name: "agenda", rows: 3 });
+  const submit = async (event) => {
+    event.preventDefault();
+    const id = store.uuid();
+    await sync.record("session.upsert", {
+      id, group_id: groupId, kind: kind.value, title: title.value, date: date.value,
+      start_time: start.value || null, end_time: end.value || null, venue: venue.value, agenda: agenda.value,
+    });
+    go(`#/session/${id}`);
+  };
+  render(view,
+    h("a", { className: "back", href: "#/" }, `← ${t("back")}`),
+    h("h1", {}, t("new_session")),
+    h("form", { className: "stack", onsubmit: submit },
+      h("label", {}, t("kind"), kind), h("label", {}, t("title"), title), h("label", {}, t("date"), date),
+      h("div", { className: "row" }, h("label", {}, t("start"), start), h("label", {}, t("end"), end)),
+      h("label", {}, t("venue"), venue), h("label", {}, t("agenda"), agenda),
+      h("button", { type: "submit", className: "primary big" }, t("create"))));
+}

@@ -1,0 +1,58 @@
+import { h, render } from "../ui.js";
+import { t } from "../i18n.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+
+const CATEGORIES = ["child", "adult", "senior", "parent_child"];
+
+export async function people(groupId) {
+  return (await store.list("person"))
+    .map((row) => row.data)
+    .filter((p) => p.group_id === groupId && p.registered)
+    .sort((a, b) => (a.kana || a.display_name).localeCompare(b.kana || b.display_name, "ja"));
+}
+
+function personForm(groupId, person, done) {
+  const name = h("input", { name: "display_name", value: person?.display_name ?? "", required: true, maxLength: 100 });
+  const kana = h("input", { name: "kana", value: person?.kana ?? "", maxLength: 100 });
+  const category = h("select", { name: "category" },
+    CATEGORIES.map((c) => h("option", { value: c, selected: c === (person?.category ?? "adult") }, t(c))));
+  const submit = async (event) => {
+    event.preventDefault();
+    const args = { id: person?.id ?? store.uuid(), display_name: name.value, kana: kana.value, category: category.value };
+    if (!person) Object.assign(args, { group_id: groupId, registered: true });
+    await sync.record("person.upsert", args);
+    done();
+  };
+  return h("form", { className: "stack person-form", onsubmit: submit },
+    h("label", {}, t("name"), name), h("label", {}, t("kana"), kana), h("label", {}, t("category"), category),
+    h("button", { type: "submit", className: "primary" }, t("save")));
+}
+
+export async function rosterView(view, groupId) {
+  let editing = null;
+  const redraw = async (next = null) => {
+    editing = next;
+    await drawRoster(view, groupId, editing, redraw);
+  };
+  await redraw();
+  return store.onChange(() => { if (!view.querySelector("form.person-form")) redraw(editing); });
+}
+
+async function drawRoster(view, groupId, editing, redraw) {
+  const list = await people(groupId);
+  const remove = async (person) => {
+    if (confirm(t("confirm_remove", { name: person.display_name }))) await sync.record("person.delete", { id: person.id });
+  };
+  render(view,
+    h("a", { className: "back", href: "#/" }, `← ${t("back")}`),
+    h("h1", {}, `${t("roster")} (${list.length})`),
+    editing === "new" ? personForm(groupId, null, () => redraw()) : h("button", { className: "primary big", onclick: () => redraw("new") }, t("add_person")),
+    h("ul", { className: "roster" }, list.map((person) =>
+      h("li", {},
+        editing === person.id
+          ? personForm(groupId, person, () => redraw())
+          : [h("span", { className: "name" }, person.display_name, h("small", {}, person.kana)),
+             h("button", { onclick: () => redraw(person.id) }, t("edit")),
+             h("button", { className: "danger", onclick: () => remove(person) }, t("remove"))]))));
+}

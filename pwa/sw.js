@@ -1,0 +1,74 @@
+// The service worker. The server prepends VERSION and ASSETS (the versioned app files).
+// It serves the app shell offline and never caches the API or anything personal.
+const CACHE = `ibasho-shell-${VERSION}`;
+const SHELL = "/app/";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([SHELL, "/manifest.webmanifest", ...ASSETS])));
+  // No skipWaiting here: the page offers "reload" and tells us when (see app.js).
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith("ibasho-shell-") && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "skip-waiting") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/")) return; // always the network: never cache personal data
+  if (event.request.mode === "navigate" && url.pathname.startsWith("/app")) {
+    // The shell of this version, online or not; a new version arrives as a new worker,
+    // and the page offers to reload into it.
+    event.respondWith(caches.match(SHELL, { cacheName: CACHE }).then((hit) => hit || fetch(event.request)));
+    return;
+  }
+  if (url.pathname.startsWith("/app/v/") || url.pathname === "/manifest.webmanifest") {
+    event.respondWith(caches.match(event.request, { cacheName: CACHE }).then((hit) => hit || fetch(event.request)));
+  }
+});
+
+// --- Web Push reminders (server/reminders): always show a notification, tag = occurrence ---
+
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = { body: event.data ? event.data.text() : "" };
+  }
+  const title = message.title || "居場所のお知らせ";
+  const options = {
+    body: message.body || "次回の開催が近づいています",
+    tag: message.tag || "ibasho-reminder",
+    renotify: false,
+    lang: "ja",
+    icon: `/app/v/${VERSION}/icons/icon-192.png`,
+    data: { url: message.url || "/app/" },
+  };
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/app/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (new URL(client.url).pathname.startsWith("/app") && "focus" in client) {
+          return client.focus().then((focused) => (focused && "navigate" in focused ? focused.navigate(target.href) : focused));
+        }
+      }
+      return self.clients.openWindow(target.href);
+    }),
+  );
+});

@@ -1,0 +1,93 @@
+"""Creating accounts: shared by ``ibasho createuser``, the admin pages and the demo."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from server.auth.passwords import hash_password, password_problem
+from server.auth.sessions import now
+from server.sync_store import publish_server_change
+from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
+
+
+class CreateUserError(ValueError):
+    pass
+
+
+async def _resolve_names(table, names: list[str], create_missing: bool, make) -> list[UUID]:
+    ids = []
+    for name in names:
+        row = await table.select(table.id).where(table.name == name).first()
+        if row is None:
+            if not create_missing:
+                raise CreateUserError(f"no {table._meta.tablename} named {name!r} (use --create-missing to create it)")
+            row = {"id": await make(name)}
+        ids.append(row["id"])
+    return ids
+
+
+async def _make_area(name: str) -> UUID:
+    area_id = uuid4()
+    await Area.insert(Area(id=area_id, name=name, created_at=now()))
+    return area_id
+
+
+async def _default_area() -> UUID:
+    row = await Area.select(Area.id).order_by(Area.name).first()
+    if row is None:
+        raise CreateUserError("a new group needs an area: create an area first (--area with --create-missing)")
+    return row["id"]
+
+
+async def _make_group(name: str) -> UUID:
+    group_id = uuid4()
+    await Group.insert(Group(id=group_id, name=name, area=await _default_area(), created_at=now()))
+    return group_id
+
+
+async def create_user(
+    login: str,
+    password: str,
+    role: str,
+    display_name: str,
+    areas: list[str] = (),
+    groups: list[str] = (),
+    create_missing: bool = False,
+) -> UUID:
+    login = login.strip()
+    if not login or len(login) > 100:
+        raise CreateUserError("the login must be 1 to 100 characters")
+    if role not in {r.value for r in Role}:
+        raise CreateUserError(f"unknown role {role!r}")
+    if (problem := password_problem(password)) is not None:
+        raise CreateUserError(problem)
+    if role == Role.organiser.value and areas:
+        raise CreateUserError("organisers belong to groups, not areas (use --group)")
+    if role == Role.staff.value and groups:
+        raise CreateUserError("staff look after areas, not groups (use --area)")
+    if await Account.exists().where(Account.login == login):
+        raise CreateUserError(f"the login {login!r} is already taken")
+    async with Account._meta.db.transaction():
+        area_ids = await _resolve_names(Area, list(areas), create_missing, _make_area)
+        group_ids = await _resolve_names(Group, list(groups), create_missing, _make_group)
+        account_id = uuid4()
+        await Account.insert(
+            Account(
+                id=account_id,
+                login=login,
+                display_name=display_name.strip()[:100] or login,
+                password_hash=hash_password(password),
+                role=role,
+                created_at=now(),
+            )
+        )
+        for area_id in area_ids:
+            await StaffArea.insert(StaffArea(id=uuid4(), account=account_id, area=area_id))
+        memberships = [(uuid4(), group_id) for group_id in group_ids]
+        for membership_id, group_id in memberships:
+            await GroupMembership.insert(
+                GroupMembership(id=membership_id, account=account_id, group=group_id, joined_at=now())
+            )
+    for membership_id, group_id in memberships:
+        await publish_server_change("member", membership_id, group_id)
+    return account_id

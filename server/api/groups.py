@@ -1,0 +1,96 @@
+"""Groups, their ibasho and their registered people, as JSON, within the caller's scope."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get
+from litestar.params import FromPath
+
+from server.auth.guards import group_in_scope, principal_of, signed_in
+from server.tables import Group, Ibasho, Person
+
+
+class GroupSummary(msgspec.Struct):
+    id: UUID
+    area_id: UUID
+    name: str
+
+
+class IbashoOut(msgspec.Struct):
+    id: UUID
+    group_id: UUID
+    name: str
+    venue: str
+    kind: str
+    audience: str
+    registration_required: bool
+    status: str
+    rrule: str
+    start_time: time | None
+    end_time: time | None
+    timezone: str
+    active_from: date | None
+    active_until: date | None
+
+
+class PersonOut(msgspec.Struct):
+    id: UUID
+    group_id: UUID
+    display_name: str
+    kana: str
+    category: str
+    registered: bool
+
+
+def ibasho_out(row: dict) -> IbashoOut:
+    return IbashoOut(
+        id=row["id"], group_id=row["group"], name=row["name"], venue=row["venue"], kind=row["kind"],
+        audience=row["audience"], registration_required=row["registration_required"], status=row["status"],
+        rrule=row["rrule"], start_time=row["start_time"], end_time=row["end_time"], timezone=row["timezone"],
+        active_from=row["active_from"], active_until=row["active_until"],
+    )
+
+
+@get("/groups", guards=[signed_in], summary="Groups the caller may see")
+async def list_groups(request: Request) -> list[GroupSummary]:
+    principal = principal_of(request)
+    query = Group.select(Group.id, Group.area, Group.name).order_by(Group.name)
+    if principal.is_admin:
+        rows = await query
+    elif principal.is_staff:
+        rows = await query.where(Group.area.is_in(list(principal.area_ids))) if principal.area_ids else []
+    else:
+        rows = await query.where(Group.id.is_in(list(principal.group_ids))) if principal.group_ids else []
+    return [GroupSummary(id=r["id"], area_id=r["area"], name=r["name"]) for r in rows]
+
+
+@get("/groups/{group_id:uuid}", guards=[signed_in], summary="One group (404 outside your scope)")
+async def get_group(request: Request, group_id: FromPath[UUID]) -> GroupSummary:
+    group = await group_in_scope(principal_of(request), group_id)
+    return GroupSummary(id=group["id"], area_id=group["area"], name=group["name"])
+
+
+@get("/groups/{group_id:uuid}/ibasho", guards=[signed_in], summary="A group's ibasho")
+async def list_group_ibasho(request: Request, group_id: FromPath[UUID]) -> list[IbashoOut]:
+    await group_in_scope(principal_of(request), group_id)
+    rows = await Ibasho.select().where(Ibasho.group == group_id).order_by(Ibasho.name)
+    return [ibasho_out(row) for row in rows]
+
+
+@get("/groups/{group_id:uuid}/people", guards=[signed_in], summary="A group's registered participants")
+async def list_group_people(request: Request, group_id: FromPath[UUID]) -> list[PersonOut]:
+    await group_in_scope(principal_of(request), group_id)
+    rows = await Person.select().where((Person.group == group_id) & (Person.deleted == False)).order_by(  # noqa: E712
+        Person.kana, Person.display_name
+    )
+    return [
+        PersonOut(id=r["id"], group_id=r["group"], display_name=r["display_name"], kana=r["kana"],
+                  category=r["category"], registered=r["registered"])
+        for r in rows
+    ]
+
+
+group_routes = [list_groups, get_group, list_group_ibasho, list_group_people]

@@ -1,0 +1,91 @@
+"""Builds the Litestar application: routes, templates, CSRF, errors and the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import AsyncIterator
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
+from piccolo.engine.postgres import PostgresEngine
+
+from server import db
+from server.api import api_router
+from server.auth.routes import auth_router
+from server.config import get_settings
+from server.council import council_router
+from server.errors import http_exception_handler, internal_error_handler
+from server.health import healthz
+from server.middleware import RequestContextMiddleware
+from server.pwa_routes import pwa_router
+from server.reminders.delivery import run_reminders
+from server.reminders.routes import push_router
+from server.review.routes import review_router
+from server.sessions_ahead import keep_sessions_ahead
+from server.sync_api import sync_router
+from server.templating import template_config
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_REQUEST_BODY = 1024 * 1024  # 1 MiB, per the sync contract
+
+
+@asynccontextmanager
+async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
+    engine = db.engine()
+    await db.prepare_sqlite(engine)
+    pool = isinstance(engine, PostgresEngine)
+    if pool:
+        await engine.start_connection_pool()
+    background = asyncio.create_task(keep_sessions_ahead())
+    reminders = asyncio.create_task(run_reminders())
+    try:
+        yield
+    finally:
+        for task in (background, reminders):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        if pool:
+            await engine.close_connection_pool()
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    return Litestar(
+        route_handlers=[
+            healthz,
+            auth_router,
+            api_router,
+            council_router,
+            review_router,
+            sync_router,
+            pwa_router,
+            push_router,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        ],
+        middleware=[DefineMiddleware(RequestContextMiddleware)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="strict",
+        ),
+        template_config=template_config(),
+        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        openapi_config=OpenAPIConfig(
+            title="ibasho",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        lifespan=[database_lifespan],
+        request_max_body_size=MAX_REQUEST_BODY,
+        debug=False,
+    )
+

@@ -1,0 +1,80 @@
+"""Server-side login sessions: long-lived (phones work offline for weeks), revocable.
+
+The cookie holds a random token; the database holds only its SHA-256, so a leaked
+database copy cannot be replayed as a login.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+from uuid import UUID
+
+from server.auth.principal import ACCOUNT_COLUMNS, Principal, load_principal
+from server.config import get_settings
+from server.tables import LoginSession
+
+SESSION_COOKIE = "ibasho_session"
+# Refresh last_seen_at (and slide the expiry) at most this often, to keep reads cheap.
+_TOUCH_INTERVAL = timedelta(hours=1)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def start_session(account_id: UUID, user_agent: str = "") -> str:
+    """Create a fresh session (never reuse one: no session fixation) and return its token."""
+    token = secrets.token_urlsafe(32)
+    settings = get_settings()
+    await LoginSession.insert(
+        LoginSession(
+            id=token_hash(token),
+            account=account_id,
+            created_at=now(),
+            last_seen_at=now(),
+            expires_at=now() + timedelta(days=settings.session_days),
+            user_agent=user_agent[:300],
+        )
+    )
+    return token
+
+
+async def resolve_session(token: str | None) -> Principal | None:
+    if not token or len(token) > 200:
+        return None
+    session_id = token_hash(token)
+    row = (
+        await LoginSession.select(
+            LoginSession.id, LoginSession.expires_at, LoginSession.revoked_at, LoginSession.last_seen_at,
+            *(getattr(LoginSession.account._, column._meta.name) for column in ACCOUNT_COLUMNS),
+        )
+        .where(LoginSession.id == session_id)
+        .first()
+    )
+    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now() or not row["account.active"]:
+        return None
+    if now() - row["last_seen_at"] > _TOUCH_INTERVAL:
+        settings = get_settings()
+        await LoginSession.update(
+            {LoginSession.last_seen_at: now(), LoginSession.expires_at: now() + timedelta(days=settings.session_days)}
+        ).where(LoginSession.id == session_id)
+    account = {column._meta.name: row[f"account.{column._meta.name}"] for column in ACCOUNT_COLUMNS}
+    return await load_principal(account, session_id)
+
+
+async def revoke_session(session_id: str) -> None:
+    await LoginSession.update({LoginSession.revoked_at: now()}).where(
+        (LoginSession.id == session_id) & LoginSession.revoked_at.is_null()
+    )
+
+
+async def revoke_all_sessions(account_id: UUID) -> None:
+    await LoginSession.update({LoginSession.revoked_at: now()}).where(
+        (LoginSession.account == account_id) & LoginSession.revoked_at.is_null()
+    )

@@ -1,0 +1,160 @@
+"""The ``ibasho`` command: serve, migrate, createuser, demo, backup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+
+def _use_data_dir(data_dir: str | None) -> None:
+    """Must run before any server module reads the settings."""
+    if data_dir:
+        os.environ["IBASHO_DATA_DIR"] = str(Path(data_dir).resolve())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from server import db
+
+    if args.backwards:
+        asyncio.run(db.migrate_backwards(args.backwards))
+    else:
+        asyncio.run(db.migrate_forwards())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server import db
+    from server.config import get_settings
+
+    asyncio.run(db.migrate_forwards())
+    if args.demo:
+        from server.demo import load_demo_if_empty
+
+        asyncio.run(load_demo_if_empty())
+    settings = get_settings()
+    where = "SQLite " + str(settings.sqlite_path) if settings.is_sqlite else "PostgreSQL"
+    print(f"ibasho: serving http://{args.host}:{args.port}/ ({where})", flush=True)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    from getpass import getpass
+
+    from server import db
+    from server.accounts import CreateUserError, create_user
+
+    password = getpass() if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    asyncio.run(db.migrate_forwards())
+    try:
+        asyncio.run(
+            create_user(
+                login=args.login,
+                password=password,
+                role=args.role,
+                display_name=args.name or args.login,
+                areas=args.area,
+                groups=args.group,
+                create_missing=args.create_missing,
+            )
+        )
+    except CreateUserError as error:
+        print(f"ibasho createuser: {error}", file=sys.stderr)
+        return 2
+    print(f"created {args.role} {args.login}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server import db
+    from server.demo import load_demo
+
+    asyncio.run(db.migrate_forwards())
+    asyncio.run(load_demo(force=args.force))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, backup
+
+    try:
+        target = backup(Path(args.output) if args.output else None)
+    except BackupError as error:
+        print(f"ibasho backup: {error}", file=sys.stderr)
+        return 2
+    print(f"backup written to {target}")
+    return 0
+
+
+def cmd_vapid(args: argparse.Namespace) -> int:
+    from server.reminders.vapid import ensure_key, load_vapid
+
+    path, created = ensure_key()
+    print(f"VAPID key {'created' if created else 'already exists'}: {path}")
+    print(f"public key (applicationServerKey): {load_vapid().application_server_key}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ibasho", description="ibasho server and tools")
+    parser.add_argument("--data-dir", help="where the SQLite database and keys live (default ./data)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply migrations, then serve the app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (use PostgreSQL for more than one)")
+    serve.add_argument("--demo", action="store_true", help="load the demo council if the database is empty")
+    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from --forwarded-allow-ips")
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply all migrations (or undo them)")
+    migrate.add_argument("--backwards", metavar="MIGRATION_ID", help="undo down to this migration id, or 'all'")
+    migrate.set_defaults(func=cmd_migrate)
+
+    createuser = commands.add_parser("createuser", help="create an account; the password is read from stdin")
+    createuser.add_argument("login")
+    createuser.add_argument("--role", required=True, choices=["admin", "staff", "organiser"])
+    createuser.add_argument("--name", help="display name (default: the login)")
+    createuser.add_argument("--area", action="append", default=[], help="area name (staff); repeatable")
+    createuser.add_argument("--group", action="append", default=[], help="group name (organiser); repeatable")
+    createuser.add_argument("--create-missing", action="store_true", help="create named areas/groups that do not exist")
+    createuser.set_defaults(func=cmd_createuser)
+
+    demo = commands.add_parser("demo", help="load the demo council and print its logins")
+    demo.add_argument("--force", action="store_true", help="load even if the database already has data")
+    demo.set_defaults(func=cmd_demo)
+
+    backup = commands.add_parser("backup", help="write a consistent copy of the SQLite database")
+    backup.add_argument("--output", help="file to write (default: data/backups/ibasho-<time>.sqlite)")
+    backup.set_defaults(func=cmd_backup)
+
+    vapid = commands.add_parser("vapid", help="make the Web Push (VAPID) key pair once and print its public key")
+    vapid.set_defaults(func=cmd_vapid)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _use_data_dir(args.data_dir)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""The forms of the council pages: what the browser posts (all strings, plus checkboxes)
+and the checks that turn it into column values or into messages for the person.
+
+Each form's ``clean`` returns ``(values, errors)``: values keyed by column name, ready for
+``Table.insert``/``update``, and the problems in the reader's language. Nothing is
+written while there are errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, time
+from uuid import UUID
+
+from server.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
+from server.auth.principal import Principal
+from server.config import get_settings
+from server.council.labels import AUDIENCES, KINDS, STATUSES
+from server.council.schedule_text import Builder, builder_for, interval_of, normalise
+from server.i18n import gettext as _
+from server.schedule import parse_rule, zone
+from server.tables import Account, Area
+
+Values = dict[str, object]
+Cleaned = tuple[Values, list[str]]
+
+
+class Checker:
+    """Reads submitted strings into column values, keeping one message per problem."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.errors.append(message)
+
+    def text(self, value: str, label: str, max_length: int, required: bool = False) -> str:
+        value = value.strip()
+        if required and not value:
+            self.fail(_("Please enter %(field)s.") % {"field": label})
+        elif len(value) > max_length:
+            self.fail(_("%(field)s can be at most %(max)s characters.") % {"field": label, "max": max_length})
+        return value
+
+    def parse(self, value: str, parse, label: str):
+        """``parse(value)``, or None for a blank value or (with a message) a bad one."""
+        if not value.strip():
+            return None
+        try:
+            return parse(value.strip())
+        except ValueError:
+            self.fail(_("%(field)s is not valid.") % {"field": label})
+            return None
+
+    def date(self, value: str, label: str) -> date | None:
+        return self.parse(value, date.fromisoformat, label)
+
+    def time(self, value: str, label: str) -> time | None:
+        return self.parse(value, time.fromisoformat, label)
+
+    def choice(self, value: str, labels: dict, label: str) -> str:
+        if value not in labels:
+            self.fail(_("%(field)s is not valid.") % {"field": label})
+        return value
+
+    def timezone(self, value: str) -> str:
+        value = value.strip() or get_settings().default_timezone
+        self.parse(value, zone, _("Time zone"))
+        return value
+
+    def area_ids(self, submitted: list[str] | str, allowed: set[UUID]) -> list[UUID]:
+        """Checked area boxes (one box arrives as a string, several as a list)."""
+        ids = [self.parse(value, UUID, _("Area")) for value in as_list(submitted)]
+        if any(area_id not in allowed for area_id in ids if area_id is not None):
+            self.fail(_("Choose only areas from the list."))
+        return [area_id for area_id in ids if area_id in allowed]
+
+
+def as_list(value: list[str] | str) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def as_posted(value: object) -> object:
+    """A stored value as the browser posts it: text (HH:MM for times), or a checkbox's bool."""
+    if value is None:
+        return ""
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value if isinstance(value, (bool, str)) else str(value)
+
+
+class EditsRow:
+    """A form that edits a stored row: its fields are named after the row's columns."""
+
+    @classmethod
+    def from_row(cls, row: dict, **overrides):
+        values = {f.name: as_posted(row[f.name]) for f in fields(cls) if f.name in row}
+        return cls(**{**values, **overrides})
+
+
+# --- admin ----------------------------------------------------------------------------
+
+
+@dataclass
+class AreaForm(EditsRow):
+    name: str = ""
+    description: str = ""
+
+    async def clean(self, area_id: UUID | None = None) -> Cleaned:
+        check = Checker()
+        values: Values = {
+            "name": check.text(self.name, _("Area name"), 100, required=True),
+            "description": check.text(self.description, _("Description"), 2000),
+        }
+        same_name = Area.exists().where(Area.name == values["name"])
+        if area_id is not None:
+            same_name = same_name.where(Area.id != area_id)
+        if values["name"] and await same_name:
+            check.fail(_("An area with this name already exists."))
+        return values, check.errors
+
+
+@dataclass
+class AccountForm:
+    """A staff account's name and areas (the edit form; the new-account form adds login and password)."""
+
+    display_name: str = ""
+    areas: list[str] | str = field(default_factory=list)
+
+    @property
+    def chosen_areas(self) -> list[str]:
+        return as_list(self.areas)
+
+    async def clean(self) -> Cleaned:
+        check = Checker()
+        known = {row["id"] for row in await Area.select(Area.id)}
+        values: Values = {
+            "display_name": check.text(self.display_name, _("Display name"), 100, required=True),
+            "area_ids": check.area_ids(self.areas, known),
+        }
+        return values, check.errors
+
+
+@dataclass
+class StaffAccountForm(AccountForm):
+    login: str = ""
+    password: str = ""
+
+    async def clean(self) -> Cleaned:
+        values, errors = await super().clean()
+        check = Checker()
+        values["login"] = check.text(self.login, _("Login name"), 100, required=True)
+        if values["login"] and await Account.exists().where(Account.login == values["login"]):
+            check.fail(_("That login name is taken. Please choose another."))
+        if password_problem(self.password) is not None:
+            check.fail(_("The password must be %(min)s to 512 characters.") % {"min": MIN_PASSWORD_LENGTH})
+        values["password"] = self.password
+        return values, errors + check.errors
+
+
+# --- staff ----------------------------------------------------------------------------
+
+
+@dataclass
+class GroupForm(EditsRow):
+    area: str = ""
+    name: str = ""
+    name_kana: str = ""
+    representative: str = ""
+    contact: str = ""
+    timezone: str = ""
+    registered_on: str = ""
+    active: bool = False  # an unticked box is not posted at all
+
+    @classmethod
+    def new(cls) -> GroupForm:
+        return cls(active=True, timezone=get_settings().default_timezone)
+
+    def clean(self, principal: Principal) -> Cleaned:
+        check = Checker()
+        area = check.parse(self.area, UUID, _("Area"))
+        if area is None or not principal.may_see_area(area):
+            check.fail(_("Choose one of your areas."))
+        values: Values = {
+            "area": area,
+            "name": check.text(self.name, _("Group name"), 200, required=True),
+            "name_kana": check.text(self.name_kana, _("Name in kana"), 200),
+            "representative": check.text(self.representative, _("Representative"), 100),
+            "contact": check.text(self.contact, _("Contact"), 1000),
+            "timezone": check.timezone(self.timezone),
+            "registered_on": check.date(self.registered_on, _("Registered on")),
+            "active": self.active,
+        }
+        return values, check.errors
+
+
+@dataclass
+class IbashoForm(EditsRow):
+    name: str = ""
+    venue: str = ""
+    kind: str = ""
+    audience: str = ""
+    registration_required: bool = False
+    status: str = ""
+    start_time: str = ""
+    end_time: str = ""
+    timezone: str = ""
+    active_from: str = ""
+    active_until: str = ""
+    description: str = ""
+    # The schedule: the simple builder, or the advanced RRULE field, which wins when filled in.
+    frequency: str = ""
+    weekday: str = "SU"
+    nth: str = "1"
+    rrule: str = ""
+
+    @classmethod
+    def new(cls) -> IbashoForm:
+        return cls(
+            kind="other", audience="anyone", status="active", frequency="monthly",
+            timezone=get_settings().default_timezone,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict, **overrides) -> IbashoForm:
+        """A rule the builder can make is shown in the builder; any other stays in the advanced field."""
+        builder = builder_for(row["rrule"])
+        if builder is None:
+            return super().from_row(row, frequency="", **overrides)
+        return super().from_row(
+            row, frequency=builder.frequency, weekday=builder.weekday, nth=str(builder.nth), rrule="", **overrides
+        )
+
+    def clean(self) -> Cleaned:
+        check = Checker()
+        values: Values = {
+            "name": check.text(self.name, _("Ibasho name"), 200, required=True),
+            "venue": check.text(self.venue, _("Venue"), 300),
+            "kind": check.choice(self.kind, KINDS, _("Kind")),
+            "audience": check.choice(self.audience, AUDIENCES, _("Audience")),
+            "registration_required": self.registration_required,
+            "status": check.choice(self.status, STATUSES, _("Status")),
+            "start_time": check.time(self.start_time, _("Start time")),
+            "end_time": check.time(self.end_time, _("End time")),
+            "timezone": check.timezone(self.timezone),
+            "active_from": check.date(self.active_from, _("Active from")),
+            "active_until": check.date(self.active_until, _("Active until")),
+            "description": check.text(self.description, _("Description"), 2000),
+            "rrule": self._rule(check),
+        }
+        if values["end_time"] and not values["start_time"]:
+            check.fail(_("Please enter the start time too."))
+        if values["active_from"] and values["active_until"] and values["active_until"] < values["active_from"]:
+            check.fail(_("The activity period ends before it starts."))
+        # "Every 2 weeks" counts its weeks from DTSTART, which is the first day of the activity period.
+        if values["rrule"] and interval_of(values["rrule"]) > 1 and not values["active_from"]:
+            check.fail(
+                _("A schedule that skips weeks or months needs the first day of the activity period: it counts from there.")
+            )
+        return values, check.errors
+
+    def _rule(self, check: Checker) -> str:
+        if self.rrule.strip():
+            rule = normalise(self.rrule)
+            try:
+                parse_rule(rule, date.today())
+            except ValueError:
+                check.fail(_("The advanced repeat rule (RRULE) is not valid. Example: FREQ=MONTHLY;BYDAY=1SU"))
+            return rule
+        try:
+            return Builder(self.frequency, self.weekday, int(self.nth)).rrule()
+        except ValueError:
+            check.fail(_("Choose how often, the weekday and the week of the month."))
+            return ""
+
+
+@dataclass
+class InvitationForm:
+    note: str = ""
+
+    def clean(self) -> Cleaned:
+        check = Checker()
+        return {"note": check.text(self.note, _("Who it is for"), 200)}, check.errors

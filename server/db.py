@@ -1,0 +1,67 @@
+"""Database engine selection and start-up tasks shared by every entry point."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from server.config import get_settings
+
+
+def postgres_config(url: str) -> dict:
+    parsed = urlparse(url)
+    return {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "user": unquote(parsed.username or "postgres"),
+        "password": unquote(parsed.password) if parsed.password else None,
+        "database": parsed.path.lstrip("/") or "postgres",
+    }
+
+
+def make_engine() -> Engine:
+    settings = get_settings()
+    if settings.is_sqlite:
+        path = settings.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A generous busy timeout: several writers queue instead of failing.
+        return SQLiteEngine(path=str(path), timeout=30)
+    if settings.database_url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config=postgres_config(settings.database_url))
+    raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {settings.database_url!r}")
+
+
+def engine() -> Engine:
+    from piccolo.engine.finder import engine_finder
+
+    found = engine_finder()
+    assert found is not None, "PICCOLO_CONF did not give an engine"
+    return found
+
+
+async def prepare_sqlite(db: Engine) -> None:
+    """WAL lets readers run beside the one writer; the setting persists in the file."""
+    if isinstance(db, SQLiteEngine):
+        await db.run_ddl("PRAGMA journal_mode=WAL")
+        await db.run_ddl("PRAGMA foreign_keys=ON")
+
+
+async def migrate_forwards() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    await prepare_sqlite(engine())
+    result = await run_forwards(app_name="ibasho", migration_id="all")
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}")
+
+
+async def migrate_backwards(migration_id: str = "all") -> None:
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    result = await run_backwards(app_name="ibasho", migration_id=migration_id, auto_agree=True)
+    if not result.success:
+        raise RuntimeError(f"backwards migration failed: {result.message}")

@@ -1,0 +1,1 @@
+"""Web Push reminders: VAPID keys, subscriptions, due-time rules, the delivery scheduler."""

@@ -1,0 +1,375 @@
+"""Reminder deliveries: one row per (occurrence, subscription), claimed with a lease, sent, recorded.
+
+A delivery's id is derived from (occurrence, subscription), so creating it twice (two
+processes reconciling at once) leaves one row. A worker claims due rows in one short
+transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; an IMMEDIATE transaction on SQLite),
+commits the claim, sends, and records the outcome. A claim whose process died is taken
+again once its lease has run out: at most one repeat of a send that had gone out, with
+the same Topic so the push service replaces rather than duplicates it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+from base64 import urlsafe_b64encode
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import AsyncIterator
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import httpx
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from webpush import WebPush
+from webpush.types import WebPushKeys, WebPushSubscription
+
+from server.config import get_settings
+from server.reminders.rules import due_times
+from server.reminders.vapid import Vapid, load_vapid
+from server.tables import (
+    DeliveryState, GroupMembership, Ibasho, PushSubscription, ReminderDelivery, Session, SessionStatus,
+)
+
+log = logging.getLogger("ibasho.reminders")
+_NAMESPACE = uuid5(NAMESPACE_URL, "https://ibasho.invalid/reminder-delivery")
+
+MAX_PLAINTEXT = 3993  # bytes: one aes128gcm record of 4096 with the padding delimiter and tag
+MAX_RETRIES = 5
+MAX_AUTH_FAILURES = 3  # consecutive 400/401/403 before a subscription is removed
+MAX_TTL = 28 * 24 * 3600
+LEASE = timedelta(minutes=2)
+BACKOFF_BASE = 30.0  # seconds; doubles each retry, plus up to 50 % jitter
+CONCURRENCY = 20
+RECONCILE_DAYS_AHEAD = 8
+
+
+def delivery_id(occurrence: str, subscription_id: UUID) -> UUID:
+    return uuid5(_NAMESPACE, f"{occurrence}|{subscription_id}")
+
+
+def occurrence_key(session: dict, kind: str) -> str:
+    """Includes the date and time: a moved session gets new reminders, the old ones are withdrawn."""
+    start = session["start_time"].strftime("%H%M") if session["start_time"] else "----"
+    return f"{session['id']}:{session['date'].isoformat()}T{start}:{kind}"
+
+
+def topic_of(occurrence: str) -> str:
+    """≤ 32 base64url characters, the same for every send of an occurrence."""
+    return urlsafe_b64encode(hashlib.sha256(occurrence.encode()).digest()).decode()[:32]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _db():
+    return ReminderDelivery._meta.db
+
+
+@asynccontextmanager
+async def _writing() -> AsyncIterator[None]:
+    db = _db()
+    if isinstance(db, SQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with db.transaction():
+            yield
+
+
+# --- which deliveries a session should have ------------------------------------------
+
+
+async def _subscriptions_for(session: dict) -> list[dict]:
+    """Participants subscribed to the session's ibasho, and the organisers of its group."""
+    subs: dict[UUID, dict] = {}
+    if session["ibasho"] is not None:
+        for row in await PushSubscription.select(PushSubscription.id).where(
+            PushSubscription.ibasho == session["ibasho"]
+        ):
+            subs[row["id"]] = row
+    members = [r["account"] for r in await GroupMembership.select(GroupMembership.account).where(
+        GroupMembership.group == session["group"])]
+    if members:
+        for row in await PushSubscription.select(PushSubscription.id).where(
+            PushSubscription.account.is_in(members) & PushSubscription.ibasho.is_null()
+        ):
+            subs[row["id"]] = row
+    return list(subs.values())
+
+
+async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> int:
+    """Bring the pending deliveries of one session in line with it: create the missing ones,
+    move nothing that was sent, withdraw those of a cancelled, deleted or moved session.
+    Returns how many deliveries it created. Callable from any code that changes a session."""
+    now = now or utcnow()
+    session = await Session.select().where(Session.id == session_id).first()
+    wanted: dict[str, object] = {}
+    subs: list[dict] = []
+    if session is not None and not session["deleted"] and session["status"] == SessionStatus.scheduled.value \
+            and session["start_time"] is not None:
+        tz = get_settings().default_timezone
+        if session["ibasho"] is not None:
+            ibasho = await Ibasho.select(Ibasho.timezone).where(Ibasho.id == session["ibasho"]).first()
+            tz = (ibasho or {}).get("timezone") or tz
+        wanted = {occurrence_key(session, due.kind): due
+                  for due in due_times(session["date"], session["start_time"], tz) if due.expires_at > now}
+        subs = await _subscriptions_for(session)
+    created = 0
+    async with _writing():
+        pending = await ReminderDelivery.select(ReminderDelivery.id, ReminderDelivery.occurrence).where(
+            (ReminderDelivery.session == session_id) & (ReminderDelivery.state == DeliveryState.pending.value))
+        stale = [row["id"] for row in pending if row["occurrence"] not in wanted]
+        if stale:
+            await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.withdrawn.value,
+                                           ReminderDelivery.last_error: "session changed"}).where(
+                ReminderDelivery.id.is_in(stale))
+        rows = [
+            ReminderDelivery(
+                id=delivery_id(occurrence, sub["id"]), occurrence=occurrence, subscription=sub["id"],
+                session=session_id, due_at=due.due_at, expires_at=due.expires_at,
+                state=DeliveryState.pending.value, attempts=0, last_error="",
+            )
+            for occurrence, due in wanted.items()
+            for sub in subs
+        ]
+        if rows:
+            existing = {r["id"] for r in await ReminderDelivery.select(ReminderDelivery.id).where(
+                ReminderDelivery.id.is_in([row.id for row in rows]))}
+            new = [row for row in rows if row.id not in existing]
+            if new:
+                await ReminderDelivery.insert(*new).on_conflict(action="DO NOTHING")
+                created = len(new)
+    return created
+
+
+async def reconcile(now: datetime | None = None) -> int:
+    """(Re)create the deliveries of upcoming sessions; withdraw those of changed ones."""
+    now = now or utcnow()
+    today = now.date()
+    ids = {row["id"] for row in await Session.select(Session.id).where(
+        (Session.date >= today - timedelta(days=1)) & (Session.date <= today + timedelta(days=RECONCILE_DAYS_AHEAD)))}
+    ids |= {row["session"] for row in await ReminderDelivery.select(ReminderDelivery.session).where(
+        (ReminderDelivery.state == DeliveryState.pending.value) & ReminderDelivery.session.is_not_null())}
+    created = 0
+    for session_id in ids:
+        created += await refresh_deliveries(session_id, now)
+    return created
+
+
+# --- claiming -------------------------------------------------------------------------
+
+
+async def claim(limit: int = 100, now: datetime | None = None, lease: timedelta = LEASE) -> list[dict]:
+    """Take up to ``limit`` due deliveries (or ones whose lease ran out) and commit the claim."""
+    now = now or utcnow()
+    due = (((ReminderDelivery.state == DeliveryState.pending.value) & (ReminderDelivery.due_at <= now)) | (
+        (ReminderDelivery.state == DeliveryState.claimed.value) & (ReminderDelivery.lease_until < now))
+    ) & (ReminderDelivery.expires_at > now)
+    async with _writing():
+        await ReminderDelivery.update({  # too late to be of use: never sent past the start
+            ReminderDelivery.state: DeliveryState.failed.value, ReminderDelivery.lease_until: None,
+            ReminderDelivery.last_error: "expired before sending",
+        }).where(ReminderDelivery.state.is_in([DeliveryState.pending.value, DeliveryState.claimed.value])
+                 & (ReminderDelivery.expires_at <= now))
+        query = ReminderDelivery.select(ReminderDelivery.id).where(due).order_by(ReminderDelivery.due_at).limit(limit)
+        if isinstance(_db(), PostgresEngine):
+            query = query.lock_rows("UPDATE", skip_locked=True)
+        ids = [row["id"] for row in await query]
+        if not ids:
+            return []
+        await ReminderDelivery.update({
+            ReminderDelivery.state: DeliveryState.claimed.value,
+            ReminderDelivery.lease_until: now + lease,
+            ReminderDelivery.attempts: ReminderDelivery.attempts + 1,
+        }).where(ReminderDelivery.id.is_in(ids))
+    return await ReminderDelivery.select(
+        ReminderDelivery.all_columns(),
+        ReminderDelivery.subscription.endpoint.as_alias("endpoint"),
+        ReminderDelivery.subscription.p256dh.as_alias("p256dh"),
+        ReminderDelivery.subscription.auth.as_alias("auth"),
+        ReminderDelivery.subscription.account.as_alias("account_id"),
+        ReminderDelivery.session.title.as_alias("title"),
+        ReminderDelivery.session.date.as_alias("date"),
+        ReminderDelivery.session.start_time.as_alias("start_time"),
+        ReminderDelivery.session.venue.as_alias("venue"),
+        ReminderDelivery.session.ibasho.as_alias("ibasho_id"),
+    ).where(ReminderDelivery.id.is_in(ids))
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def payload_for(row: dict) -> bytes:
+    """The notification the service worker shows, in Japanese; tag = occurrence."""
+    when = "明日" if row["occurrence"].endswith(":day_before") else "本日"
+    start = row["start_time"].strftime("%H:%M") if row.get("start_time") else ""
+    title = row.get("title") or "居場所"
+    body = f"{when} {start} から" + (f"（{row['venue']}）" if row.get("venue") else "")
+    # organisers open the session in their app; participants (no account) the site (no public page yet)
+    url = f"/app/#/session/{row['session']}" if row.get("session") and row.get("account_id", True) else "/"
+    data = json.dumps({"title": f"{title}のお知らせ", "body": body, "tag": row["occurrence"], "url": url},
+                      ensure_ascii=False).encode()
+    if len(data) > MAX_PLAINTEXT:
+        raise ValueError(f"payload of {len(data)} bytes is over {MAX_PLAINTEXT}")
+    return data
+
+
+@dataclass
+class Outcome:
+    status: int | None  # None: no answer (timeout, connection error)
+    retry_after: float | None = None
+    error: str = ""
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class Sender:
+    """One shared httpx client, bounded concurrency, the cached VAPID header per origin."""
+
+    def __init__(self, client: httpx.AsyncClient, vapid: Vapid | None = None, concurrency: int = CONCURRENCY) -> None:
+        self.client = client
+        self.vapid = vapid or load_vapid()
+        self._webpush = WebPush(private_key=self.vapid.private_pem, public_key=self.vapid.public_pem,
+                                subscriber="admin@ibasho.invalid")
+        self.limit = asyncio.Semaphore(concurrency)
+
+    def encrypt(self, data: bytes, row: dict) -> bytes:
+        subscription = WebPushSubscription(endpoint=row["endpoint"],
+                                           keys=WebPushKeys(p256dh=row["p256dh"], auth=row["auth"]))
+        return self._webpush._encrypt(data, subscription)  # encryption only: our own VAPID header and TTL
+
+    async def send(self, row: dict, now: datetime) -> Outcome:
+        ttl = int(min((row["expires_at"] - now).total_seconds(), MAX_TTL))
+        if ttl <= 0:
+            return Outcome(status=0, error="expired before sending")
+        try:
+            body = self.encrypt(payload_for(row), row)
+        except ValueError as error:
+            return Outcome(status=413, error=str(error))
+        headers = {
+            "Authorization": self.vapid.authorization(row["endpoint"]),
+            "TTL": str(ttl),
+            "Urgency": "high" if row["occurrence"].endswith(":2h") else "normal",
+            "Topic": topic_of(row["occurrence"]),
+            "Content-Type": "application/octet-stream",
+            "Content-Encoding": "aes128gcm",
+        }
+        async with self.limit:
+            try:
+                response = await self.client.post(row["endpoint"], content=body, headers=headers)
+            except httpx.HTTPError as error:
+                return Outcome(status=None, error=f"{type(error).__name__}: {error}")
+        return Outcome(status=response.status_code,
+                       retry_after=retry_after_seconds(response.headers.get("retry-after"), now),
+                       error=response.text[:500] if response.status_code >= 300 else "")
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    delay = BACKOFF_BASE * 2 ** (attempt - 1)
+    delay += random.uniform(0, delay / 2)
+    return max(delay, retry_after or 0.0)
+
+
+async def record(row: dict, outcome: Outcome, now: datetime) -> str:
+    """Store the outcome of one send; returns the delivery's new state."""
+    status = outcome.status
+    mine = (ReminderDelivery.id == row["id"]) & (ReminderDelivery.state == DeliveryState.claimed.value)
+    sub = row["subscription"]
+    if status in (201, 202):
+        await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.sent.value, ReminderDelivery.sent_at: now,
+                                       ReminderDelivery.lease_until: None, ReminderDelivery.last_error: ""}).where(mine)
+        await PushSubscription.update({PushSubscription.consecutive_failures: 0}).where(PushSubscription.id == sub)
+        return DeliveryState.sent.value
+    if status in (404, 410):
+        log.info("push subscription %s is gone (%s): removed", sub, status)
+        await PushSubscription.delete().where(PushSubscription.id == sub)  # its deliveries go with it
+        return "removed"
+    retryable = status is None or status == 429 or status >= 500
+    if retryable:
+        retries_done = row["attempts"] - 1
+        if retries_done < MAX_RETRIES:
+            next_at = now + timedelta(seconds=backoff(row["attempts"], outcome.retry_after))
+            if next_at < row["expires_at"]:
+                await ReminderDelivery.update({
+                    ReminderDelivery.state: DeliveryState.pending.value, ReminderDelivery.due_at: next_at,
+                    ReminderDelivery.lease_until: None, ReminderDelivery.last_error: f"{status}: {outcome.error}"[:1000],
+                }).where(mine)
+                return DeliveryState.pending.value
+        reason = f"gave up after {row['attempts']} attempts: {status}: {outcome.error}"
+    elif status == 413:
+        log.error("push payload too large for delivery %s (our bug): %s", row["id"], outcome.error)
+        reason = f"413: {outcome.error}"
+    else:
+        reason = f"{status}: {outcome.error}"
+        if status in (400, 401, 403):
+            log.warning("push service refused delivery %s: %s", row["id"], reason)
+            failures = (await PushSubscription.select(PushSubscription.consecutive_failures).where(
+                PushSubscription.id == sub).first() or {}).get("consecutive_failures", 0) + 1
+            if failures >= MAX_AUTH_FAILURES:
+                log.warning("push subscription %s removed after %d refusals", sub, failures)
+                await PushSubscription.delete().where(PushSubscription.id == sub)
+                return "removed"
+            await PushSubscription.update({PushSubscription.consecutive_failures: failures}).where(
+                PushSubscription.id == sub)
+    await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.failed.value, ReminderDelivery.lease_until: None,
+                                   ReminderDelivery.last_error: reason[:1000]}).where(mine)
+    return DeliveryState.failed.value
+
+
+async def send_due(sender: Sender, limit: int = 100, now: datetime | None = None) -> list[str]:
+    """Claim, send and record one batch; returns the new states."""
+    rows = await claim(limit, now)
+    if not rows:
+        return []
+    when = now or utcnow()
+
+    async def one(row: dict) -> str:
+        try:
+            return await record(row, await sender.send(row, when), when)
+        except Exception:
+            log.exception("delivery %s failed unexpectedly; its lease will run out and it is retried", row["id"])
+            return "error"
+
+    return list(await asyncio.gather(*(one(row) for row in rows)))
+
+
+async def run_reminders(tick: timedelta = timedelta(seconds=15), reconcile_every: timedelta = timedelta(minutes=10),
+                        client: httpx.AsyncClient | None = None) -> None:
+    """Runs in the server's lifespan: reconcile now and then, send what is due every tick."""
+    own = client is None
+    client = client or httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False,
+                                         limits=httpx.Limits(max_connections=CONCURRENCY))
+    sender: Sender | None = None
+    last_reconcile: datetime | None = None
+    try:
+        while True:
+            try:
+                sender = sender or Sender(client)
+                if last_reconcile is None or utcnow() - last_reconcile >= reconcile_every:
+                    await reconcile()
+                    last_reconcile = utcnow()
+                while len(await send_due(sender)) >= 100:
+                    pass
+            except Exception:
+                log.exception("reminder round failed")
+            await asyncio.sleep(tick.total_seconds())
+    finally:
+        if own:
+            await client.aclose()

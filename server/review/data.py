@@ -1,0 +1,186 @@
+"""Loading what the review pages and exports show: a handful of queries for any number of groups.
+
+Every loader takes a list of group ids and a fiscal year and filters by joins, so the
+number of queries does not grow with the number of groups or sessions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from piccolo.query.functions.aggregate import Count
+
+from server.dates import fiscal_year, fiscal_year_bounds
+from server.review.grants import GrantResult, Programme, SessionIn, evaluate
+from server.tables import (
+    Attendance,
+    AttendanceStatus,
+    GroupGrant,
+    Ibasho,
+    Note,
+    RoleAssignment,
+    Session,
+    SessionKind,
+    SessionStatus,
+    Tally,
+)
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+CATEGORIES = ("child", "adult", "senior", "parent_child", "first_time", "volunteer")
+
+
+def today() -> date:
+    return datetime.now(JAPAN).date()
+
+
+def this_fiscal_year() -> int:
+    return fiscal_year(today())
+
+
+@dataclass
+class SessionRow:
+    """One session with its numbers: named attendance, head counts and roles."""
+
+    id: UUID
+    group: UUID
+    ibasho: UUID | None
+    ibasho_name: str
+    kind: str
+    title: str
+    date: date
+    start_time: object
+    end_time: object
+    venue: str
+    status: str
+    venue_cost: int | None
+    review_state: str
+    review_comment: str
+    tallies: dict[str, int] = field(default_factory=dict)
+    named: dict[str, int] = field(default_factory=dict)  # attendance status → count
+    roles: dict[str, int] = field(default_factory=dict)  # role → people
+    note: dict | None = None
+
+    @property
+    def registered_present(self) -> int:
+        return self.named.get(AttendanceStatus.present.value, 0)
+
+    @property
+    def walk_ins(self) -> int:
+        """Head counts of everyone but the volunteers."""
+        return sum(n for category, n in self.tallies.items() if category != "volunteer")
+
+    @property
+    def attendance(self) -> int:
+        """Participants: registered people present plus the head counts (volunteers apart)."""
+        return self.registered_present + self.walk_ins
+
+    @property
+    def volunteers(self) -> int:
+        return self.tallies.get("volunteer", 0)
+
+    @property
+    def unnotified(self) -> int:
+        return self.named.get(AttendanceStatus.absent_unnotified.value, 0)
+
+    @property
+    def held(self) -> bool:
+        return self.status == SessionStatus.held.value
+
+    def grant_input(self) -> SessionIn:
+        return SessionIn(str(self.id), self.date, self.start_time, self.end_time, self.status, self.venue_cost, self.kind)
+
+
+async def load_sessions(
+    group_ids: list[UUID], year: int, *, with_notes: bool = False, with_roles: bool = True
+) -> list[SessionRow]:
+    """The group's sessions of a fiscal year (not deleted), oldest first, with their numbers."""
+    if not group_ids:
+        return []
+    first, last = fiscal_year_bounds(year)
+    in_scope = Session.group.is_in(group_ids) & (Session.date >= first) & (Session.date <= last) & (Session.deleted == False)  # noqa: E712
+    rows = await Session.select(
+        Session.id, Session.group, Session.ibasho, Session.ibasho.name.as_alias("ibasho_name"), Session.kind,
+        Session.title, Session.date, Session.start_time, Session.end_time, Session.venue, Session.status,
+        Session.venue_cost, Session.review_state, Session.review_comment,
+    ).where(in_scope).order_by(Session.date).order_by(Session.start_time)
+    sessions = {row["id"]: SessionRow(**{**row, "ibasho_name": row["ibasho_name"] or ""}) for row in rows}
+    if not sessions:
+        return []
+
+    def joined(table):
+        s = table.session
+        return (
+            s.group.is_in(group_ids) & (s.date >= first) & (s.date <= last) & (s.deleted == False)  # noqa: E712
+        )
+
+    for row in await Tally.select(Tally.session, Tally.category, Tally.delta_sum).where(joined(Tally)):
+        if row["session"] in sessions:
+            sessions[row["session"]].tallies[row["category"]] = max(0, row["delta_sum"])
+    counts = await Attendance.select(Attendance.session, Attendance.status, Count(alias="n")).where(
+        joined(Attendance)
+    ).group_by(Attendance.session, Attendance.status)
+    for row in counts:
+        if row["session"] in sessions:
+            sessions[row["session"]].named[row["status"]] = row["n"]
+    roles = [] if not with_roles else await RoleAssignment.select(
+        RoleAssignment.session, RoleAssignment.role, Count(alias="n")
+    ).where(joined(RoleAssignment) & (RoleAssignment.assigned == True)).group_by(  # noqa: E712
+        RoleAssignment.session, RoleAssignment.role
+    )
+    for row in roles:
+        if row["session"] in sessions:
+            sessions[row["session"]].roles[row["role"]] = row["n"]
+    if with_notes:  # never the concerns: those are read one session at a time, with an audit row
+        notes = await Note.select(
+            Note.session, Note.went_well, Note.to_improve, Note.handover, Note.concerns
+        ).where(joined(Note))
+        for row in notes:
+            if row["session"] in sessions:
+                concerns = row.pop("concerns")
+                sessions[row["session"]].note = {**row, "has_concerns": bool(concerns.strip())}
+    return list(sessions.values())
+
+
+@dataclass
+class Enrolment:
+    group: UUID
+    programme_id: UUID
+    programme_name: str
+    first_fiscal_year: int
+    result: GrantResult
+
+
+async def load_grants(group_ids: list[UUID], year: int, sessions: list[SessionRow], as_of: date | None = None) -> dict[UUID, list[Enrolment]]:
+    """Each group's grant programmes, evaluated for ``year`` on ``sessions``."""
+    if not group_ids:
+        return {}
+    enrolments = await GroupGrant.select(
+        GroupGrant.group, GroupGrant.first_fiscal_year, *GroupGrant.programme.all_columns(),
+    ).where(GroupGrant.group.is_in(group_ids)).output(nested=True)
+    registration = defaultdict(bool)
+    for row in await Ibasho.select(Ibasho.group, Ibasho.registration_required).where(Ibasho.group.is_in(group_ids)):
+        registration[row["group"]] |= row["registration_required"]
+    by_group: dict[UUID, list[SessionIn]] = defaultdict(list)
+    for session in sessions:
+        by_group[session.group].append(session.grant_input())
+    if as_of is None and year == this_fiscal_year():
+        as_of = today()
+    out: dict[UUID, list[Enrolment]] = defaultdict(list)
+    for row in enrolments:
+        programme_row = row["programme"]
+        result = evaluate(
+            Programme.from_row(programme_row), by_group[row["group"]], year, row["first_fiscal_year"],
+            registration_required=registration[row["group"]], as_of=as_of,
+        )
+        out[row["group"]].append(
+            Enrolment(row["group"], programme_row["id"], programme_row["name"], row["first_fiscal_year"], result)
+        )
+    return out
+
+
+def is_session(row: SessionRow) -> bool:
+    return row.kind == SessionKind.session.value

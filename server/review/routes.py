@@ -1,0 +1,8 @@
+"""The /review router: staff and admins only (the audit log and grant programmes: admins only)."""
+
+from litestar import Router
+
+from server.auth.guards import staff_only
+from server.review import dashboard, exports, pages, programmes, safety, sheet
+
+review_router = Router(path="/review", guards=[staff_only], include_in_schema=False, route_handlers=[*dashboard.HANDLERS, *pages.HANDLERS, *exports.HANDLERS, *safety.HANDLERS, *programmes.HANDLERS, *sheet.HANDLERS])

@@ -1,0 +1,95 @@
+"""``POST /api/sync/push`` and ``GET /api/sync/pull``: the sync engine over HTTP (shared/SYNC.md)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+from litestar import Request, Response, Router, get, post
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
+from litestar.params import FromQuery
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+from server.auth.guards import principal_of, signed_in
+from server.auth.principal import Principal
+from server.sync_store import PiccoloStore
+from server.tables import Group, SyncClient
+from sync import engine
+from sync.mutations import Scope
+from sync.wire import (
+    DEFAULT_PULL_LIMIT,
+    MAX_MUTATIONS,
+    MAX_PULL_LIMIT,
+    EnvelopeError,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SeqGap,
+)
+
+
+async def sync_scope(principal: Principal) -> Scope:
+    """The groups a caller syncs: organisers their groups, staff their areas' groups, admins all."""
+    if principal.is_admin:
+        return Scope(principal.account_id, None)
+    if principal.is_staff:
+        rows = await Group.select(Group.id).where(Group.area.is_in(list(principal.area_ids))) if principal.area_ids else []
+        return Scope(principal.account_id, frozenset(row["id"] for row in rows))
+    return Scope(principal.account_id, principal.group_ids)
+
+
+def decode_push(body: bytes) -> PushRequest:
+    """Strict decoding: a string where a number belongs is an error, named by its path."""
+    try:
+        return msgspec.json.decode(body, type=PushRequest, strict=True)
+    except msgspec.ValidationError as error:
+        raise ValidationException(detail=f"invalid push: {error}") from None
+    except msgspec.DecodeError as error:
+        raise ValidationException(detail=f"request body is not valid JSON: {error}") from None
+
+
+@post(
+    "/push",
+    guards=[signed_in],
+    status_code=200,
+    summary="Apply a batch of mutations exactly once (body: PushRequest, see docs/sync.md)",
+)
+async def sync_push(request: Request) -> Response[PushResponse] | Response[dict]:
+    data = decode_push(await request.body())
+    if len(data.mutations) > MAX_MUTATIONS:
+        raise HTTPException(
+            status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            detail=f"a push holds at most {MAX_MUTATIONS} mutations, this one {len(data.mutations)}",
+        )
+    principal = principal_of(request)
+    try:
+        result = await engine.push(PiccoloStore(), await sync_scope(principal), data)
+    except SeqGap as gap:
+        return Response(
+            {"error": "seq_gap", "expected_seq": gap.expected_seq, "detail": str(gap)}, status_code=HTTP_409_CONFLICT
+        )
+    except EnvelopeError as error:
+        raise ValidationException(detail=str(error)) from None
+    except engine.ClientOwnedByAnother as error:
+        raise PermissionDeniedException(str(error)) from None
+    return Response(result)
+
+
+@get("/pull", guards=[signed_in], summary="Changes after a cursor, within the caller's scope")
+async def sync_pull(
+    request: Request,
+    client_id: FromQuery[UUID],
+    cursor: FromQuery[int] = 0,
+    limit: FromQuery[int] = DEFAULT_PULL_LIMIT,
+) -> PullResponse:
+    if cursor < 0 or not 1 <= limit <= MAX_PULL_LIMIT:
+        raise ValidationException(detail=f"cursor must be ≥ 0 and limit between 1 and {MAX_PULL_LIMIT}")
+    principal = principal_of(request)
+    owner = await SyncClient.select(SyncClient.account).where(SyncClient.id == client_id).first()
+    if owner is not None and owner["account"] != principal.account_id:
+        raise PermissionDeniedException(f"client {client_id} belongs to another account")
+    return await engine.pull(PiccoloStore(), await sync_scope(principal), client_id, cursor, limit)
+
+
+sync_router = Router(path="/api/sync", route_handlers=[sync_push, sync_pull], tags=["sync"])

@@ -1,0 +1,300 @@
+"""The sync engine's ``Store``, on the Piccolo tables (SQLite and PostgreSQL).
+
+Each synced entity maps to a table: wire fields ``x_id`` are the foreign key column
+``x``; dates and times travel as ISO strings; ``hlcs`` and ``deleted`` columns carry
+merge state. Server-managed entities (group, ibasho, member) are read-only here.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any, AsyncIterator, Callable
+from uuid import UUID, uuid4
+
+from piccolo.columns import UUID as UUIDColumn
+from piccolo.columns import Column
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from server import tables as t
+from sync.store import ChangeRef, ClientState, LoggedMutation, Record
+
+# Serialises the hand-out of change numbers on PostgreSQL (held until commit).
+CHANGE_NUMBER_LOCK = 0x1BA5_0001
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class EntityTable:
+    """How one entity's wire fields map onto a table's columns."""
+
+    table: type[Table]
+    fields: dict[str, str]  # wire field -> column name
+    group_of: Callable[[dict], UUID] | None = None  # for rows without a group column
+    parse: dict[str, Callable[[Any], Any]] | None = None  # wire -> column value
+
+    def columns(self) -> list[Column]:
+        """Columns for the wire fields; "account.display_name" follows a foreign key."""
+        columns = []
+        for path in self.fields.values():
+            column = self.table
+            for part in path.split("."):
+                column = getattr(column, part)
+            columns.append(column)
+        return columns
+
+    def has(self, column: str) -> bool:
+        return any(c._meta.name == column for c in self.table._meta.columns)
+
+
+def _fields(*names: str) -> dict[str, str]:
+    return {name: name.removesuffix("_id") if name.endswith("_id") else name for name in names}
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _time(value: str | None) -> time | None:
+    return time.fromisoformat(value) if value else None
+
+
+def _datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+ENTITY_TABLES: dict[str, EntityTable] = {
+    "session": EntityTable(
+        t.Session,
+        _fields("group_id", "ibasho_id", "kind", "title", "date", "start_time", "end_time", "venue", "status",
+                "agenda", "online_url", "application_deadline", "venue_cost", "review_state", "review_comment"),
+        parse={"date": _date, "application_deadline": _date, "start_time": _time, "end_time": _time},
+    ),
+    "person": EntityTable(t.Person, _fields("group_id", "display_name", "kana", "category", "registered", "contact")),
+    "attendance": EntityTable(t.Attendance, _fields("session_id", "person_id", "status")),
+    "tally": EntityTable(t.Tally, _fields("session_id", "category", "delta_sum")),
+    "role_assignment": EntityTable(t.RoleAssignment, _fields("session_id", "role", "member_id", "assigned")),
+    "note": EntityTable(
+        t.Note, _fields("session_id", "went_well", "to_improve", "handover", "concerns", "conflicts")
+    ),
+    "safety_check": EntityTable(
+        t.SafetyCheck,
+        _fields("session_id", "person_id", "outcome", "contacted_by", "contacted_at", "method", "notes"),
+        parse={"contacted_at": _datetime},
+    ),
+    "group": EntityTable(t.Group, {"area_id": "area", "name": "name"}),
+    "ibasho": EntityTable(
+        t.Ibasho,
+        _fields("group_id", "name", "venue", "kind", "audience", "registration_required", "rrule", "start_time",
+                "end_time", "timezone", "status"),
+    ),
+    # A member is one organiser in one group; role assignments name them by account id.
+    "member": EntityTable(
+        t.GroupMembership, {"group_id": "group", "member_id": "account", "display_name": "account.display_name"}
+    ),
+}
+
+# Rows whose group is reached through their session.
+_GROUP_THROUGH_SESSION = {"attendance", "tally", "role_assignment", "note", "safety_check"}
+
+
+class PiccoloStore:
+    def __init__(self) -> None:
+        self.db = t.ChangeLog._meta.db
+
+    @property
+    def is_postgres(self) -> bool:
+        return isinstance(self.db, PostgresEngine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        if isinstance(self.db, SQLiteEngine):
+            # IMMEDIATE: take the write lock at the start, so concurrent pushes queue instead of failing.
+            async with self.db.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with self.db.transaction():
+                yield
+
+    async def lock_client(self, client_id: UUID) -> ClientState | None:
+        if self.is_postgres:
+            # Pushes run one at a time, as SQLite's IMMEDIATE transactions make them there:
+            # records are read, merged in Python and written back, so two concurrent pushes
+            # on one tally would lose an increment, and a new client's first push could
+            # apply twice (it has no row to lock yet). The lock is held until commit.
+            await t.ChangeLog.raw("SELECT pg_advisory_xact_lock({})", CHANGE_NUMBER_LOCK)
+        query = t.SyncClient.select(t.SyncClient.account, t.SyncClient.last_seq).where(t.SyncClient.id == client_id)
+        row = await query.first()
+        return ClientState(row["account"], row["last_seq"]) if row else None
+
+    async def save_client(self, client_id: UUID, account_id: UUID, last_seq: int) -> None:
+        now = datetime.now(timezone.utc)
+        await t.SyncClient.insert(
+            t.SyncClient(id=client_id, account=account_id, last_seq=last_seq, created_at=now, last_seen_at=now)
+        ).on_conflict(
+            target=t.SyncClient.id, action="DO UPDATE", values=[t.SyncClient.last_seq, t.SyncClient.last_seen_at]
+        )
+
+    async def last_seq(self, client_id: UUID) -> int:
+        row = await t.SyncClient.select(t.SyncClient.last_seq).where(t.SyncClient.id == client_id).first()
+        return row["last_seq"] if row else 0
+
+    async def load(self, entity: str, ids: list[str]) -> dict[str, Record]:
+        spec = ENTITY_TABLES[entity]
+        table = spec.table
+        key_values = [_key(table, i) for i in ids]
+        key_values = [k for k in key_values if k is not None]
+        if not key_values:
+            return {}
+        extra = []
+        if entity in _GROUP_THROUGH_SESSION:
+            extra.append(table.session.group.as_alias("_group"))
+        elif entity != "group":
+            extra.append(table.group.as_alias("_group"))
+        for optional in ("hlcs", "deleted"):
+            if spec.has(optional):
+                extra.append(table._meta.get_column_by_name(optional))
+        rows = await table.select(table._meta.primary_key, *spec.columns(), *extra).where(
+            table._meta.primary_key.is_in(key_values)
+        )
+        records = {}
+        for row in rows:
+            data = {wire: _iso(row[column]) for wire, column in spec.fields.items()}
+            if "conflicts" in data:
+                data["conflicts"] = _json(data["conflicts"])
+            group_id = row["id"] if entity == "group" else row["_group"]
+            records[str(row[table._meta.primary_key._meta.name])] = Record(
+                group_id=group_id,
+                data=data,
+                hlcs=_json(row.get("hlcs")) or {},
+                deleted=bool(row.get("deleted", False)),
+            )
+        return records
+
+    async def save(self, entity: str, records: dict[str, Record]) -> None:
+        spec = ENTITY_TABLES[entity]
+        table = spec.table
+        now = datetime.now(timezone.utc)
+        rows = []
+        for entity_id, record in records.items():
+            values: dict[str, Any] = {table._meta.primary_key._meta.name: _key(table, entity_id)}
+            for wire, column in spec.fields.items():
+                value = record.data.get(wire)
+                parse = (spec.parse or {}).get(wire)
+                values[column] = parse(value) if parse else value
+            optional = {"hlcs": record.hlcs, "deleted": record.deleted, "updated_at": now}
+            values.update({name: value for name, value in optional.items() if spec.has(name)})
+            rows.append(table(_ignore_missing=True, **values))
+        updatable = spec.columns() + [
+            table._meta.get_column_by_name(name) for name in ("hlcs", "deleted", "updated_at") if spec.has(name)
+        ]
+        for start in range(0, len(rows), 200):
+            await table.insert(*rows[start : start + 200]).on_conflict(
+                target=table._meta.primary_key, action="DO UPDATE", values=updatable
+            )
+
+    async def is_member(self, group_id: UUID, account_id: UUID) -> bool:
+        return await t.GroupMembership.exists().where(
+            (t.GroupMembership.group == group_id) & (t.GroupMembership.account == account_id)
+        )
+
+    async def publish(self, changed: list[tuple[str, str, UUID]]) -> None:
+        if not changed:
+            return
+        if self.is_postgres:
+            # Held until commit: a number is handed out only after every lower one is
+            # committed, so a pull can never pass over a change that commits later.
+            await t.ChangeLog.raw("SELECT pg_advisory_xact_lock({})", CHANGE_NUMBER_LOCK)
+        top = await t.ChangeLog.select(t.ChangeLog.change_no).order_by(t.ChangeLog.change_no, ascending=False).first()
+        next_no = (top["change_no"] if top else 0) + 1
+        now = datetime.now(timezone.utc)
+        rows = [
+            t.ChangeLog(key=f"{entity}:{entity_id}", entity=entity, entity_id=entity_id, group=group_id,
+                        change_no=next_no + offset, at=now)
+            for offset, (entity, entity_id, group_id) in enumerate(changed)
+        ]
+        for start in range(0, len(rows), 200):
+            await t.ChangeLog.insert(*rows[start : start + 200]).on_conflict(
+                target=t.ChangeLog.key, action="DO UPDATE", values=[t.ChangeLog.change_no, t.ChangeLog.at]
+            )
+
+    async def log_mutations(self, rows: list[LoggedMutation]) -> None:
+        now = datetime.now(timezone.utc)
+        entries = [
+            t.MutationLog(id=uuid4(), mutation_id=row.mutation_id, client=row.client_id, seq=row.seq, name=row.name,
+                          status=row.status, error=row.error, at=now)
+            for row in rows
+        ]
+        for start in range(0, len(entries), 200):
+            await t.MutationLog.insert(*entries[start : start + 200])
+
+    async def changes_after(self, cursor: int, group_ids: frozenset[UUID] | None, limit: int) -> list[ChangeRef]:
+        query = t.ChangeLog.select(t.ChangeLog.change_no, t.ChangeLog.entity, t.ChangeLog.entity_id).where(
+            t.ChangeLog.change_no > cursor
+        )
+        if group_ids is not None:
+            if not group_ids:
+                return []
+            query = query.where(t.ChangeLog.group.is_in(list(group_ids)))
+        rows = await query.order_by(t.ChangeLog.change_no).limit(limit)
+        return [ChangeRef(row["change_no"], row["entity"], row["entity_id"]) for row in rows]
+
+
+def _key(table: type[Table], entity_id: str) -> Any:
+    """The primary key value for a wire id: a UUID for UUID keys (None if malformed)."""
+    if isinstance(table._meta.primary_key, UUIDColumn):
+        try:
+            return UUID(entity_id)
+        except ValueError:
+            return None
+    return entity_id
+
+
+async def publish_server_change(entity: str, entity_id: Any, group_id: UUID) -> None:
+    """Staff pages and sign-ups change groups, ibasho and members: phones learn of it by pull."""
+    store = PiccoloStore()
+    async with store.transaction():
+        await store.publish([(entity, str(entity_id), group_id)])
+
+
+async def backfill_change_log() -> int:
+    """Give a change number to every synced row that has none (rows the demo loader or an
+    import wrote directly), so phones receive them. Returns how many were published."""
+    store = PiccoloStore()
+    async with store.transaction():
+        logged = {row["key"] for row in await t.ChangeLog.select(t.ChangeLog.key)}
+        missing: list[tuple[str, str, UUID]] = []
+        for entity, spec in ENTITY_TABLES.items():
+            table = spec.table
+            if entity == "group":
+                group = table.id
+            elif entity in _GROUP_THROUGH_SESSION:
+                group = table.session.group
+            else:
+                group = table.group
+            rows = await table.select(table._meta.primary_key.as_alias("key"), group.as_alias("group_id"))
+            missing += [
+                (entity, str(row["key"]), row["group_id"]) for row in rows if f"{entity}:{row['key']}" not in logged
+            ]
+        await store.publish(missing)
+    return len(missing)

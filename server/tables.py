@@ -1,0 +1,445 @@
+"""Every table of ibasho, in one Piccolo app (see ``piccolo_app.py``).
+
+Conventions:
+- Primary keys are UUIDs set in code (client-made ones are UUIDv7); the composite
+  sync entities (attendance, tally, role assignment) use their wire id as a text key.
+- Timestamps are ``Timestamptz``; wall-clock schedule values (dates, times) are plain
+  ``Date``/``Time`` interpreted in the ibasho's or group's time zone.
+- ``hlcs`` columns hold the hybrid logical clock of each field's last write
+  (``{field: hlc}``) for per-field last-writer-wins merges.
+- The schema changes only through a migration in ``migrations/``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Time,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Role(str, Enum):
+    admin = "admin"
+    staff = "staff"
+    organiser = "organiser"
+
+
+class IbashoKind(str, Enum):
+    kodomo_shokudo = "kodomo_shokudo"  # こども食堂
+    salon = "salon"  # いきいきサロン
+    cafe = "cafe"  # 認知症カフェ・コミュニティカフェ
+    chanoma = "chanoma"  # 地域の茶の間
+    study = "study"  # 学習支援
+    parenting = "parenting"  # 子育てサロン
+    other = "other"
+
+
+class Audience(str, Enum):
+    anyone = "anyone"  # どなたでも
+    seniors = "seniors"  # 主に高齢者
+    children = "children"  # 子ども
+    parents = "parents"  # 親子
+
+
+class IbashoStatus(str, Enum):
+    active = "active"  # 活動中
+    paused = "paused"  # 休止中
+    ended = "ended"  # 終了
+    graduated = "graduated"  # 卒業 (from a grant programme)
+
+
+class SessionKind(str, Enum):
+    session = "session"  # 開催回
+    meeting = "meeting"  # 会議 (推進委員会, 打ち合わせ, 反省会…)
+    event = "event"  # 講座, 交流会, セミナー
+
+
+class SessionStatus(str, Enum):
+    scheduled = "scheduled"
+    held = "held"
+    cancelled = "cancelled"
+    postponed = "postponed"  # 延期
+
+
+class ReviewState(str, Enum):
+    unreviewed = "unreviewed"  # 未確認
+    reviewed = "reviewed"  # 確認済み
+    follow_up = "follow_up"  # 要フォロー
+
+
+class AttendanceStatus(str, Enum):
+    present = "present"
+    absent_notified = "absent_notified"  # 連絡あり欠席
+    absent_unnotified = "absent_unnotified"  # 無断欠席
+
+
+class SafetyCheckOutcome(str, Enum):
+    open = "open"
+    safe = "safe"  # 無事
+    unreachable = "unreachable"  # 連絡つかず
+    needs_support = "needs_support"  # 要支援
+
+
+class DeliveryState(str, Enum):
+    pending = "pending"
+    claimed = "claimed"
+    sent = "sent"
+    failed = "failed"
+    withdrawn = "withdrawn"
+
+
+# --- council structure ---------------------------------------------------------
+
+
+class Area(Table):
+    """圏域: the part of a council's territory one staff member looks after."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=100, unique=True)
+    description = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Group(Table, tablename="ibasho_group"):
+    """団体: a registered volunteer group running one or more ibasho."""
+
+    id = UUID(primary_key=True)
+    area = ForeignKey(references=Area, on_delete=OnDelete.restrict, null=False)
+    name = Varchar(length=200)
+    name_kana = Varchar(length=200, default="")
+    representative = Varchar(length=100, default="")
+    contact = Text(default="")  # personal data: organisers and area staff only
+    timezone = Varchar(length=64, default="Asia/Tokyo")
+    active = Boolean(default=True)
+    registered_on = Date(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Ibasho(Table):
+    """A programme a group runs: a named gathering with a venue and a schedule."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
+    name = Varchar(length=200)
+    venue = Varchar(length=300, default="")
+    kind = Varchar(length=32, choices=IbashoKind, default=IbashoKind.other.value)
+    audience = Varchar(length=32, choices=Audience, default=Audience.anyone.value)
+    registration_required = Boolean(default=False)  # 登録制
+    status = Varchar(length=32, choices=IbashoStatus, default=IbashoStatus.active.value)
+    rrule = Text(default="")  # RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=1SU
+    start_time = Time(null=True, default=None)
+    end_time = Time(null=True, default=None)
+    timezone = Varchar(length=64, default="Asia/Tokyo")
+    active_from = Date(null=True, default=None)  # 活動期間
+    active_until = Date(null=True, default=None)
+    description = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+# --- people and access -----------------------------------------------------------
+
+
+class Account(Table):
+    """A person who logs in: council admin, area staff or group organiser."""
+
+    id = UUID(primary_key=True)
+    login = Varchar(length=100, unique=True)
+    display_name = Varchar(length=100)
+    password_hash = Varchar(length=255)
+    role = Varchar(length=16, choices=Role)
+    active = Boolean(default=True)
+    language = Varchar(length=8, default="ja")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffArea(Table):
+    """Staff ↔ area: the areas a staff member may see."""
+
+    id = UUID(primary_key=True)
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
+    area = ForeignKey(references=Area, on_delete=OnDelete.cascade, null=False)
+
+
+class GroupMembership(Table):
+    """Organiser ↔ group: the groups an organiser records for."""
+
+    id = UUID(primary_key=True)
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
+    joined_at = Timestamptz(default=TimestamptzNow())
+
+
+class LoginSession(Table):
+    """A server-side login. The cookie carries a random token; only its hash is stored."""
+
+    id = Varchar(length=64, primary_key=True)  # sha256 hex of the cookie token
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    user_agent = Varchar(length=300, default="")
+
+
+class LoginFailure(Table):
+    """Failed logins, counted per login name and per client address for throttling."""
+
+    id = UUID(primary_key=True)
+    login = Varchar(length=100, index=True)
+    client = Varchar(length=64, index=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class Invitation(Table):
+    """A single-use, expiring link that lets a new organiser join a group."""
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
+    created_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    note = Varchar(length=200, default="")  # who it is meant for
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    used_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+
+
+class AuditLog(Table):
+    """Who looked at or changed what: sensitive-note views, account changes."""
+
+    id = UUID(primary_key=True)
+    account = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    action = Varchar(length=64)
+    target = Varchar(length=200, default="")
+    detail = Text(default="")
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+# --- what happens at an ibasho ---------------------------------------------------
+
+
+class Session(Table, tablename="gathering"):
+    """One occurrence (開催回), meeting (会議) or event (講座…) of a group."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
+    ibasho = ForeignKey(references=Ibasho, on_delete=OnDelete.set_null, null=True)
+    kind = Varchar(length=16, choices=SessionKind, default=SessionKind.session.value)
+    title = Varchar(length=200, default="")
+    date = Date()
+    start_time = Time(null=True, default=None)
+    end_time = Time(null=True, default=None)
+    venue = Varchar(length=300, default="")
+    status = Varchar(length=16, choices=SessionStatus, default=SessionStatus.scheduled.value)
+    agenda = Text(default="")  # 会議内容
+    online_url = Varchar(length=500, default="")  # オンライン併催
+    application_deadline = Date(null=True, default=None)  # 申込締切
+    venue_cost = Integer(null=True, default=None)  # yen, actual cost, for grants
+    review_state = Varchar(length=16, choices=ReviewState, default=ReviewState.unreviewed.value)
+    review_comment = Text(default="")
+    from_schedule = Boolean(default=False)  # made ahead of time from the ibasho's rrule
+    deleted = Boolean(default=False)
+    hlcs = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Person(Table):
+    """A registered participant of a group (登録制): personal data."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
+    display_name = Varchar(length=100)
+    kana = Varchar(length=100, default="")
+    category = Varchar(length=32, default="adult")
+    registered = Boolean(default=True)
+    contact = Text(default="")
+    deleted = Boolean(default=False)
+    hlcs = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Attendance(Table):
+    """Named attendance of a registered person at a session; id = "{session}:{person}"."""
+
+    id = Varchar(length=80, primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=False)
+    status = Varchar(length=32, choices=AttendanceStatus)
+    hlcs = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Tally(Table):
+    """Head count per category; ``delta_sum`` is the sum of every applied delta."""
+
+    id = Varchar(length=120, primary_key=True)  # "{session}:{category}"
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
+    category = Varchar(length=40)
+    delta_sum = Integer(default=0)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class RoleAssignment(Table):
+    """役割分担: who does which job at a session; id = "{session}:{role}:{member}"."""
+
+    id = Varchar(length=160, primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
+    role = Varchar(length=40)
+    member = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
+    assigned = Boolean(default=True)
+    hlcs = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Note(Table):
+    """反省会 notes of a session; the id is the session's id."""
+
+    id = UUID(primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False, unique=True)
+    went_well = Text(default="")
+    to_improve = Text(default="")
+    handover = Text(default="")  # 申し送り
+    concerns = Text(default="")  # 気になる参加者: sensitive
+    conflicts = JSON(default=[])  # [{field, text, hlc}] losing texts, so no words vanish
+    hlcs = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SafetyCheck(Table):
+    """安否確認: follow-up of a registered participant absent without notice."""
+
+    id = UUID(primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=False)
+    outcome = Varchar(length=32, choices=SafetyCheckOutcome, default=SafetyCheckOutcome.open.value)
+    contacted_by = Varchar(length=100, default="")
+    contacted_at = Timestamptz(null=True, default=None)
+    method = Varchar(length=32, default="")  # phone, visit, message…
+    notes = Text(default="")
+    hlcs = JSON(default={})
+    opened_at = Timestamptz(default=TimestamptzNow())
+    closed_at = Timestamptz(null=True, default=None)
+
+
+# --- grants ----------------------------------------------------------------------
+
+
+class GrantProgramme(Table):
+    """A council's grant rules, as data (rules differ by council)."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=200, unique=True)
+    council = Varchar(length=200, default="")
+    min_sessions_every_months = Integer(null=True, default=None)  # e.g. 2: a session at least every 2 months
+    min_session_minutes = Integer(null=True, default=None)  # e.g. 120
+    activity_amount_per_session = Integer(default=0)  # yen
+    venue_cap_per_session = Integer(default=0)  # yen; venue cost paid at actual cost up to this
+    fixed_yearly_amount = Integer(default=0)  # yen; e.g. Aomori's start-up grant
+    yearly_cap = Integer(null=True, default=None)  # yen
+    eligible_years = Integer(null=True, default=None)  # e.g. 3
+    requires_registration = Boolean(default=False)
+    min_age = Integer(null=True, default=None)
+    notes = Text(default="")
+
+
+class GroupGrant(Table):
+    """A group's enrolment in a grant programme from a fiscal year on."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
+    programme = ForeignKey(references=GrantProgramme, on_delete=OnDelete.cascade, null=False)
+    first_fiscal_year = Integer()  # e.g. 2025 for 令和7年度
+
+
+# --- reminders -------------------------------------------------------------------
+
+
+class PushSubscription(Table):
+    """A browser's Web Push subscription: a participant's (tied to an ibasho) or an account's."""
+
+    id = UUID(primary_key=True)
+    endpoint = Text(unique=True)
+    p256dh = Varchar(length=200)
+    auth = Varchar(length=64)
+    ibasho = ForeignKey(references=Ibasho, on_delete=OnDelete.cascade, null=True)
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.set_null, null=True)
+    manage_token_hash = Varchar(length=64, default="")
+    offsets = JSON(default=[])  # chosen reminder times; empty = the rule's defaults
+    consecutive_failures = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ReminderDelivery(Table):
+    """One reminder occurrence for one subscription; unique per that pair."""
+
+    id = UUID(primary_key=True)
+    occurrence = Varchar(length=200)  # e.g. "{session_id}:day_before"
+    subscription = ForeignKey(references=PushSubscription, on_delete=OnDelete.cascade, null=False)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=True)
+    due_at = Timestamptz(index=True)
+    expires_at = Timestamptz()
+    state = Varchar(length=16, choices=DeliveryState, default=DeliveryState.pending.value)
+    attempts = Integer(default=0)
+    lease_until = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    sent_at = Timestamptz(null=True, default=None)
+
+
+# --- sync bookkeeping ------------------------------------------------------------
+
+
+class SyncClient(Table):
+    """A device: the last mutation ``seq`` the server processed for it."""
+
+    id = UUID(primary_key=True)  # the client's client_id
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
+    last_seq = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChangeLog(Table):
+    """The latest change number of every synced entity; pull reads ``change_no > cursor``.
+
+    One row per entity (its key is "{entity}:{id}"): a later change moves the entity to
+    a new, higher number, so a page never holds an entity twice. Numbers are handed out
+    at the very end of a push transaction under a lock held until commit, so they
+    become visible in increasing order (see docs/sync.md).
+    """
+
+    key = Varchar(length=200, primary_key=True)
+    entity = Varchar(length=32)
+    entity_id = Varchar(length=160)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False, index=True)
+    change_no = BigInt(unique=True, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class MutationLog(Table):
+    """The outcome of each processed mutation, for audit and for showing rejections."""
+
+    id = UUID(primary_key=True)
+    mutation_id = Varchar(length=64)  # the client's own id for it (a UUIDv7)
+    client = ForeignKey(references=SyncClient, on_delete=OnDelete.cascade, null=False)
+    seq = Integer()
+    name = Varchar(length=64)
+    status = Varchar(length=16)
+    error = Text(default="")
+    at = Timestamptz(default=TimestamptzNow())

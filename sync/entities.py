@@ -1,0 +1,53 @@
+"""The synced entities: their wire fields, defaults for new records, and how they are shown.
+
+Values in ``Record.data`` are already in wire form (ids and dates as strings, times as
+"HH:MM"), so records go to clients as they are, apart from tallies (see ``present``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.store import Record
+
+# Entities phones change through mutations, with the defaults of a new record.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "session": {
+        "group_id": None, "ibasho_id": None, "kind": "session", "title": "", "date": None,
+        "start_time": None, "end_time": None, "venue": "", "status": "scheduled", "agenda": "",
+        "online_url": "", "application_deadline": None, "venue_cost": None,
+        "review_state": "unreviewed", "review_comment": "",
+    },
+    "person": {"group_id": None, "display_name": "", "kana": "", "category": "adult", "registered": True, "contact": ""},
+    "attendance": {"session_id": None, "person_id": None, "status": None},
+    "tally": {"session_id": None, "category": None, "delta_sum": 0},
+    "role_assignment": {"session_id": None, "role": None, "member_id": None, "assigned": False},
+    "note": {"session_id": None, "went_well": "", "to_improve": "", "handover": "", "concerns": "", "conflicts": []},
+    "safety_check": {
+        "session_id": None, "person_id": None, "outcome": "open", "contacted_by": "", "contacted_at": None,
+        "method": "", "notes": "",
+    },
+}
+
+# Maintained on the server (staff pages) and only delivered by pull.
+SERVER_ENTITIES = ("group", "ibasho", "member")
+
+ENTITIES = (*SERVER_ENTITIES, *DEFAULTS)
+
+NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
+
+
+def new_record(entity: str, owner_group, **data: Any) -> Record:
+    return Record(group_id=owner_group, data={**DEFAULTS[entity], **data})
+
+
+def present(entity: str, record: Record) -> dict[str, Any]:
+    """An entity's data as clients see it."""
+    data = dict(record.data)
+    if entity == "tally":
+        # Phones add deltas; the count never goes below zero however they arrive.
+        data["count"] = max(0, data.pop("delta_sum"))
+    elif entity == "note":
+        # Editors send the HLC of the text they edited (note.set's base_hlc).
+        data["hlcs"] = dict(record.hlcs)
+    return data

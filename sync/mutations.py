@@ -1,0 +1,404 @@
+"""The mutation registry: each named mutation validates its args, checks scope, and merges.
+
+A mutation that can never succeed raises ``Rejected`` before it changes anything; the
+engine records it as rejected and moves on. Merges are per field and deterministic:
+last writer wins by HLC (losing note texts kept in ``conflicts``); tallies add deltas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any, Awaitable, Callable, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from sync.entities import DEFAULTS, new_record
+from sync.store import Record, Store
+
+
+class Rejected(Exception):
+    """A permanent failure of one mutation: bad args, forbidden, or a deleted record."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose push this is and which groups they may touch (None: every group, for admins)."""
+
+    account_id: UUID
+    group_ids: frozenset[UUID] | None
+
+    def allows(self, group_id: UUID) -> bool:
+        return self.group_ids is None or group_id in self.group_ids
+
+
+@dataclass
+class UnitOfWork:
+    """Records loaded during one push, changed in memory, written once at the end."""
+
+    store: Store
+    cache: dict[tuple[str, str], Record | None] = field(default_factory=dict)
+    dirty: dict[tuple[str, str], Record] = field(default_factory=dict)
+
+    async def get(self, entity: str, entity_id: str) -> Record | None:
+        key = (entity, entity_id)
+        if key not in self.cache:
+            found = await self.store.load(entity, [entity_id])
+            self.cache[key] = found.get(entity_id)
+        return self.cache[key]
+
+    async def prefetch(self, wanted: dict[str, set[str]]) -> None:
+        """Load many records with one query per entity, instead of one query per record."""
+        for entity, ids in wanted.items():
+            missing = [i for i in ids if (entity, i) not in self.cache]
+            if missing:
+                found = await self.store.load(entity, missing)
+                for entity_id in missing:
+                    self.cache[(entity, entity_id)] = found.get(entity_id)
+
+    def put(self, entity: str, entity_id: str, record: Record) -> None:
+        self.cache[(entity, entity_id)] = record
+        self.dirty[(entity, entity_id)] = record
+
+    async def flush(self) -> None:
+        by_entity: dict[str, dict[str, Record]] = {entity: {} for entity in DEFAULTS}  # parents first
+        for (entity, entity_id), record in self.dirty.items():
+            by_entity[entity][entity_id] = record
+        for entity, records in by_entity.items():
+            if records:
+                await self.store.save(entity, records)
+        await self.store.publish([(entity, entity_id, record.group_id) for (entity, entity_id), record in self.dirty.items()])
+
+
+@dataclass
+class Context:
+    scope: Scope
+    work: UnitOfWork
+    hlc: str  # the mutation's HLC after the server's clamp
+
+    async def live(self, entity: str, entity_id: str, what: str) -> Record:
+        """A record the caller may touch, or a rejection that says why not."""
+        record = await self.work.get(entity, entity_id)
+        if record is None or not self.scope.allows(record.group_id):
+            raise Rejected(f"no {what} {entity_id} in your groups")
+        if record.deleted:
+            raise Rejected(f"{what} {entity_id} was deleted")
+        return record
+
+    async def session_and_person(self, session_id: UUID, person_id: UUID) -> Record:
+        session = await self.live("session", str(session_id), "session")
+        person = await self.live("person", str(person_id), "person")
+        if person.group_id != session.group_id:
+            raise Rejected(f"person {person_id} is not in the group of session {session_id}")
+        return session
+
+
+def write_fields(record: Record, values: dict[str, Any], hlc: str) -> dict[str, tuple[Any, str]]:
+    """Last writer wins, field by field. Returns the values that lost, with their HLCs."""
+    losers: dict[str, tuple[Any, str]] = {}
+    for name, value in values.items():
+        current = record.hlcs.get(name, "")
+        if hlc > current:
+            if current:
+                losers[name] = (record.data.get(name), current)
+            record.data[name] = value
+            record.hlcs[name] = hlc
+        else:
+            losers[name] = (value, hlc)
+    return losers
+
+
+def given(args: msgspec.Struct, skip: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    """The fields a mutation actually carried, in wire form."""
+    return {
+        name: wire_value(value)
+        for name, value in msgspec.structs.asdict(args).items()
+        if value is not UNSET and name not in skip
+    }
+
+
+def wire_value(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+# --- argument types ----------------------------------------------------------------
+
+Text200 = Annotated[str, msgspec.Meta(max_length=200)]
+Text500 = Annotated[str, msgspec.Meta(max_length=500)]
+LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
+ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Category = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class Args(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class SessionUpsert(Args):
+    id: UUID
+    group_id: UUID | UnsetType = UNSET
+    ibasho_id: UUID | None | UnsetType = UNSET
+    kind: Literal["session", "meeting", "event"] | UnsetType = UNSET
+    title: Text200 | UnsetType = UNSET
+    date: date | UnsetType = UNSET
+    start_time: ClockTime | None | UnsetType = UNSET
+    end_time: ClockTime | None | UnsetType = UNSET
+    venue: Text500 | UnsetType = UNSET
+    status: Literal["scheduled", "held", "cancelled", "postponed"] | UnsetType = UNSET
+    agenda: LongText | UnsetType = UNSET
+    online_url: Text500 | UnsetType = UNSET
+    application_deadline: date | None | UnsetType = UNSET
+    venue_cost: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | None | UnsetType = UNSET
+
+
+class PersonUpsert(Args):
+    id: UUID
+    group_id: UUID | UnsetType = UNSET
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | UnsetType = UNSET
+    kana: Annotated[str, msgspec.Meta(max_length=100)] | UnsetType = UNSET
+    category: Category | UnsetType = UNSET
+    registered: bool | UnsetType = UNSET
+    contact: Text500 | UnsetType = UNSET
+
+
+class PersonDelete(Args):
+    id: UUID
+
+
+class AttendanceSet(Args):
+    session_id: UUID
+    person_id: UUID
+    status: Literal["present", "absent_notified", "absent_unnotified"]
+
+
+class TallyAdd(Args):
+    session_id: UUID
+    category: Category
+    delta: Annotated[int, msgspec.Meta(ge=-100, le=100)]
+
+
+class RoleSet(Args):
+    session_id: UUID
+    role: RoleName
+    member_id: UUID
+    assigned: bool
+
+
+class NoteSet(Args):
+    session_id: UUID
+    field: Literal["went_well", "to_improve", "handover", "concerns"]
+    text: LongText
+    # The HLC of the text the writer was editing: when it is the current one, the write
+    # replaces it cleanly; otherwise the two texts were written concurrently.
+    base_hlc: str | None = None
+
+
+class NoteResolve(Args):
+    """Dismiss a conflicting text once it has been merged (identified by its HLC)."""
+
+    session_id: UUID
+    field: Literal["went_well", "to_improve", "handover", "concerns"]
+    hlc: Annotated[str, msgspec.Meta(max_length=120)]
+
+
+class SafetyRecord(Args):
+    id: UUID
+    session_id: UUID | UnsetType = UNSET
+    person_id: UUID | UnsetType = UNSET
+    outcome: Literal["open", "safe", "unreachable", "needs_support"] | UnsetType = UNSET
+    contacted_by: Annotated[str, msgspec.Meta(max_length=100)] | UnsetType = UNSET
+    contacted_at: Annotated[datetime, msgspec.Meta(tz=True)] | None | UnsetType = UNSET
+    method: Annotated[str, msgspec.Meta(max_length=32)] | UnsetType = UNSET
+    notes: LongText | UnsetType = UNSET
+
+
+# --- the registry ------------------------------------------------------------------
+
+Apply = Callable[[Context, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MutationSpec:
+    args_type: type[Args]
+    apply: Apply
+
+
+REGISTRY: dict[str, MutationSpec] = {}
+
+
+def mutation(name: str, args_type: type[Args]) -> Callable[[Apply], Apply]:
+    def register(apply: Apply) -> Apply:
+        REGISTRY[name] = MutationSpec(args_type, apply)
+        return apply
+
+    return register
+
+
+def parse_args(name: str, args: dict[str, Any]) -> tuple[MutationSpec, Args]:
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise Rejected(f"unknown mutation {name[:64]!r}")
+    try:
+        return spec, msgspec.convert(args, spec.args_type)
+    except msgspec.ValidationError as error:
+        raise Rejected(f"invalid args for {name}: {error}") from None
+
+
+async def owned_record(ctx: Context, entity: str, args: SessionUpsert | PersonUpsert, required: str) -> tuple[str, Record]:
+    """The record an upsert changes: an existing one in the caller's groups, or a new one
+    in one of their groups (a new one needs ``group_id`` and ``required``)."""
+    entity_id = str(args.id)
+    record = await ctx.work.get(entity, entity_id)
+    if record is None:
+        if args.group_id is UNSET or getattr(args, required) is UNSET:
+            raise Rejected(f"a new {entity} needs group_id and {required}")
+        if not ctx.scope.allows(args.group_id):
+            raise Rejected(f"group {args.group_id} is not one of yours")
+        return entity_id, new_record(entity, args.group_id, group_id=str(args.group_id))
+    record = await ctx.live(entity, entity_id, entity)
+    if args.group_id is not UNSET and args.group_id != record.group_id:
+        raise Rejected(f"a {entity} cannot move to another group")
+    return entity_id, record
+
+
+@mutation("session.upsert", SessionUpsert)
+async def session_upsert(ctx: Context, args: SessionUpsert) -> None:
+    entity_id, record = await owned_record(ctx, "session", args, required="date")
+    values = given(args, skip=("id", "group_id"))
+    if values.get("ibasho_id"):
+        ibasho = await ctx.work.get("ibasho", values["ibasho_id"])
+        if ibasho is None or ibasho.group_id != record.group_id:
+            raise Rejected(f"ibasho {values['ibasho_id']} does not belong to this group")
+    write_fields(record, values, ctx.hlc)
+    ctx.work.put("session", entity_id, record)
+
+
+@mutation("person.upsert", PersonUpsert)
+async def person_upsert(ctx: Context, args: PersonUpsert) -> None:
+    entity_id, record = await owned_record(ctx, "person", args, required="display_name")
+    write_fields(record, given(args, skip=("id", "group_id")), ctx.hlc)
+    ctx.work.put("person", entity_id, record)
+
+
+@mutation("person.delete", PersonDelete)
+async def person_delete(ctx: Context, args: PersonDelete) -> None:
+    entity_id = str(args.id)
+    record = await ctx.work.get("person", entity_id)
+    if record is None or not ctx.scope.allows(record.group_id):
+        raise Rejected(f"no person {entity_id} in your groups")
+    if record.deleted:
+        return  # delete wins, and deleting twice is the same as once
+    record.deleted = True
+    # Personal data goes with the person; attendance rows keep only the id.
+    record.data.update(display_name="", kana="", contact="")
+    record.hlcs["deleted"] = ctx.hlc
+    ctx.work.put("person", entity_id, record)
+
+
+@mutation("attendance.set", AttendanceSet)
+async def attendance_set(ctx: Context, args: AttendanceSet) -> None:
+    session = await ctx.session_and_person(args.session_id, args.person_id)
+    entity_id = f"{args.session_id}:{args.person_id}"
+    record = await ctx.work.get("attendance", entity_id) or new_record(
+        "attendance", session.group_id, session_id=str(args.session_id), person_id=str(args.person_id)
+    )
+    write_fields(record, {"status": args.status}, ctx.hlc)
+    ctx.work.put("attendance", entity_id, record)
+
+
+@mutation("tally.add", TallyAdd)
+async def tally_add(ctx: Context, args: TallyAdd) -> None:
+    session = await ctx.live("session", str(args.session_id), "session")
+    entity_id = f"{args.session_id}:{args.category}"
+    record = await ctx.work.get("tally", entity_id) or new_record(
+        "tally", session.group_id, session_id=str(args.session_id), category=args.category
+    )
+    record.data["delta_sum"] += args.delta  # a counter: the order of arrival never matters
+    ctx.work.put("tally", entity_id, record)
+
+
+@mutation("role.set", RoleSet)
+async def role_set(ctx: Context, args: RoleSet) -> None:
+    session = await ctx.live("session", str(args.session_id), "session")
+    if not await ctx.work.store.is_member(session.group_id, args.member_id):
+        raise Rejected(f"member {args.member_id} is not an organiser of this group")
+    entity_id = f"{args.session_id}:{args.role}:{args.member_id}"
+    record = await ctx.work.get("role_assignment", entity_id) or new_record(
+        "role_assignment", session.group_id, session_id=str(args.session_id), role=args.role,
+        member_id=str(args.member_id),
+    )
+    write_fields(record, {"assigned": args.assigned}, ctx.hlc)
+    ctx.work.put("role_assignment", entity_id, record)
+
+
+async def _note(ctx: Context, session_id: UUID) -> tuple[str, Record]:
+    session = await ctx.live("session", str(session_id), "session")
+    entity_id = str(session_id)
+    record = await ctx.work.get("note", entity_id) or new_record("note", session.group_id, session_id=entity_id)
+    return entity_id, record
+
+
+@mutation("note.set", NoteSet)
+async def note_set(ctx: Context, args: NoteSet) -> None:
+    entity_id, record = await _note(ctx, args.session_id)
+    current_hlc = record.hlcs.get(args.field, "")
+    losers = write_fields(record, {args.field: args.text}, ctx.hlc)
+    lost = losers.get(args.field)
+    clean_replace = args.base_hlc is not None and args.base_hlc == current_hlc
+    if lost is not None and lost[0] and lost[0] != record.data[args.field] and not clean_replace:
+        # Nobody's words vanish: the losing text waits in conflicts until someone merges it.
+        record.data["conflicts"] = [*record.data["conflicts"], {"field": args.field, "text": lost[0], "hlc": lost[1]}]
+    ctx.work.put("note", entity_id, record)
+
+
+@mutation("note.resolve", NoteResolve)
+async def note_resolve(ctx: Context, args: NoteResolve) -> None:
+    entity_id, record = await _note(ctx, args.session_id)
+    record.data["conflicts"] = [
+        c for c in record.data["conflicts"] if not (c["field"] == args.field and c["hlc"] == args.hlc)
+    ]
+    ctx.work.put("note", entity_id, record)
+
+
+@mutation("safety.record", SafetyRecord)
+async def safety_record(ctx: Context, args: SafetyRecord) -> None:
+    entity_id = str(args.id)
+    values = given(args)
+    record = await ctx.work.get("safety_check", entity_id)
+    if record is None:
+        if args.session_id is UNSET or args.person_id is UNSET:
+            raise Rejected("a new safety check needs session_id and person_id")
+        session = await ctx.session_and_person(args.session_id, args.person_id)
+        record = new_record("safety_check", session.group_id)
+    elif not ctx.scope.allows(record.group_id):
+        raise Rejected(f"no safety check {entity_id} in your groups")
+    elif any(values.get(key, record.data[key]) != record.data[key] for key in ("session_id", "person_id")):
+        raise Rejected("a safety check cannot move to another session or person")
+    write_fields(record, values, ctx.hlc)
+    ctx.work.put("safety_check", entity_id, record)
+
+
+
+def referenced(name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
+    """The records a mutation will read, guessed from its raw args (for prefetching only:
+    a wrong guess costs a query later, never correctness)."""
+    text = {key: str(value) for key, value in args.items() if isinstance(value, (str, int, bool))}
+    session, person, own = text.get("session_id"), text.get("person_id"), text.get("id")
+    refs = [("session", session), ("person", person), ("note", session if name.startswith("note.") else None)]
+    refs += {
+        "session.upsert": [("session", own)],
+        "person.upsert": [("person", own)],
+        "person.delete": [("person", own)],
+        "attendance.set": [("attendance", f"{session}:{person}")],
+        "tally.add": [("tally", f"{session}:{text.get('category')}")],
+        "role.set": [("role_assignment", f"{session}:{text.get('role')}:{text.get('member_id')}")],
+        "safety.record": [("safety_check", own)],
+    }.get(name, [])
+    return [(entity, entity_id) for entity, entity_id in refs if entity_id and "None" not in entity_id]

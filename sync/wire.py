@@ -1,0 +1,72 @@
+"""What travels over the wire (shared/SYNC.md), as msgspec Structs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+MAX_MUTATIONS = 500
+MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_PULL_LIMIT = 1000
+MAX_PULL_LIMIT = 5000
+
+Status = Literal["applied", "duplicate", "rejected"]
+
+
+class Mutation(msgspec.Struct, forbid_unknown_fields=False):
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    seq: Annotated[int, msgspec.Meta(ge=1)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    args: dict[str, Any]
+    hlc: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+
+
+class PushRequest(msgspec.Struct):
+    client_id: UUID
+    mutations: list[Mutation]  # at most MAX_MUTATIONS: the route answers 413 beyond that
+
+
+class MutationResult(msgspec.Struct):
+    seq: int
+    status: Status
+    error: str | None = None
+
+
+class PushResponse(msgspec.Struct):
+    last_seq: int
+    results: list[MutationResult]
+
+
+class Change(msgspec.Struct):
+    entity: str
+    id: str
+    deleted: bool
+    data: dict[str, Any] | None
+
+
+class PullResponse(msgspec.Struct):
+    cursor: int
+    more: bool
+    last_seq: int
+    changes: list[Change]
+
+
+class EnvelopeError(ValueError):
+    """The push as a whole is malformed (→ 400/422, nothing applied)."""
+
+
+class SeqGap(Exception):
+    """The first new mutation is not ``last_seq + 1`` (→ 409, nothing applied)."""
+
+    def __init__(self, expected_seq: int) -> None:
+        super().__init__(f"expected seq {expected_seq}")
+        self.expected_seq = expected_seq
+
+
+def check_envelope(request: PushRequest) -> None:
+    """Seqs must be consecutive within a push (the contract's 400)."""
+    for before, after in zip(request.mutations, request.mutations[1:]):
+        if after.seq != before.seq + 1:
+            raise EnvelopeError(f"mutations[].seq must be consecutive: {before.seq} is followed by {after.seq}")

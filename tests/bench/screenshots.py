@@ -1,0 +1,172 @@
+"""Screenshots of the organiser PWA and the staff pages, for docs/screenshots/.
+
+    .venv/bin/python -m tests.bench.screenshots
+
+Starts a demo server as tests/bench/bench_pwa.py does and drives Debian's Chromium:
+organiser kirakura1 on a 390×844 phone (device scale 1, ja-JP) — home, one session's
+attendance (a few people marked), tallies (a few counts), roles, notes (Japanese text in
+every field, 気になる参加者 included) and the roster; then staff-west at 1280×800 — the
+staff home and the page of きらくらの会. Writes docs/screenshots/*.png.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bench.bench_pwa import (
+    PHONE,
+    REPO,
+    demo_server,
+    launch,
+    log_in_phone,
+    pick_session,
+)
+
+OUT = REPO / "docs" / "screenshots"
+ORGANISER = ("kirakura1", "ibasho-demo")
+STAFF = ("staff-west", "ibasho-staff")
+GROUP_NAME = "きらくらの会"
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "locale": "ja-JP"}
+
+NOTES = {
+    "went_well": "新しい親子が二組来てくれた。カレーはおかわりが続出で、30食がすぐになくなった。",
+    "to_improve": "受付が11時台に混雑した。名札を事前に用意しておきたい。",
+    "handover": "次回は椅子を10脚追加。お米を5kg買い足す。鍵は事務局に返却済み。",
+    "concerns": "Aさん（小3）が最近元気がない様子。次回それとなく声をかける。",
+}
+
+
+def shoot(page, name: str, **options) -> Path:
+    path = OUT / name
+    page.wait_for_timeout(300)  # let the last redraw and fonts settle
+    page.screenshot(path=str(path), **options)
+    print(f"wrote {path.relative_to(REPO)} ({path.stat().st_size // 1024} KB)")
+    return path
+
+
+def horizontal_overflow(page) -> list[str]:
+    """Elements wider than the viewport (what would scroll sideways on a phone)."""
+    return page.evaluate("""() => {
+      const width = document.documentElement.clientWidth;
+      const found = [];
+      if (document.documentElement.scrollWidth > width) found.push(`document ${document.documentElement.scrollWidth}px`);
+      for (const el of document.querySelectorAll('body *')) {
+        const box = el.getBoundingClientRect();
+        if (box.width && (box.right > width + 0.5 || box.left < -0.5)) {
+          found.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(box.left)}..${Math.round(box.right)}px`);
+        }
+      }
+      return found.slice(0, 10);
+    }""")
+
+
+def organiser_screens(browser, url: str) -> None:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in_phone(page, url, *ORGANISER)
+
+    def check(label: str) -> None:
+        if problems := horizontal_overflow(page):
+            print(f"  {label}: wider than 390 px: {problems}")
+
+    page.evaluate("window.scrollTo(0, 0)")
+    check("home")
+    shoot(page, "pwa-home.png")
+
+    session = pick_session(page)
+    page.goto(f"{url}/app/#/session/{session}/attendance")
+    people = page.locator("[data-testid=person]")
+    people.first.wait_for()
+    for index, taps in ((0, 1), (1, 1), (2, 2), (3, 1), (4, 3), (6, 1)):
+        for _ in range(taps):
+            before = people.nth(index).get_attribute("data-status")
+            people.nth(index).click()
+            page.wait_for_function(
+                "([i, before]) => document.querySelectorAll('[data-testid=person]')[i].dataset.status !== before",
+                arg=[index, before],
+            )
+    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+    check("attendance")
+    shoot(page, "pwa-attendance.png")
+
+    page.click(f"a[href='#/session/{session}/tallies']")
+    page.wait_for_selector("[data-testid=tally-total]")
+    for category, count in (("child", 5), ("adult", 3), ("senior", 4), ("parent_child", 2), ("first_time", 1), ("volunteer", 6)):
+        for number in range(1, count + 1):
+            page.click(f"[data-category={category}] button[aria-label$='+1']")
+            page.wait_for_selector(f"[data-testid=tally-{category}]:has-text('{number}')")
+    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+    check("tallies")
+    shoot(page, "pwa-tallies.png")
+
+    page.click(f"a[href='#/session/{session}/roles']")
+    page.wait_for_selector(".roles li")
+    for role_index, chip_index in ((0, 0), (1, 1), (2, 0)):
+        page.locator(".roles li").nth(role_index).locator("button.chip").nth(chip_index).click()
+        page.wait_for_selector(f".roles li >> nth={role_index} >> button.chip.on")
+    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+    check("roles")
+    shoot(page, "pwa-roles.png")
+
+    page.click(f"a[href='#/session/{session}/notes']")
+    page.wait_for_selector("textarea[name=concerns]")
+    for field, text in NOTES.items():
+        page.fill(f"textarea[name={field}]", text)
+    page.locator("h1").click()  # leaving a field saves it
+    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+    check("notes")
+    # Scrolled to the end so 気になる参加者 shows (the tabs stay on top); a full-page shot
+    # would paint the fixed sync bar in the middle of the page.
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    shoot(page, "pwa-notes.png")
+
+    page.click("a.back")  # ← 戻る, as an organiser would
+    page.wait_for_selector("a.card-link")
+    if scrolled := page.evaluate("window.scrollY"):
+        print(f"  note: home opened from the notes tab still scrolled down by {scrolled:.0f} px")
+    page.locator("a[href^='#/roster/']").first.click()
+    page.wait_for_selector("ul.roster li")
+    if scrolled := page.evaluate("window.scrollY"):
+        print(f"  note: the roster opened scrolled down by {scrolled:.0f} px")
+    page.evaluate("window.scrollTo(0, 0)")
+    check("roster")
+    shoot(page, "pwa-roster.png")
+    context.close()
+
+
+def staff_screens(browser, url: str) -> None:
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.get_by_label("ログイン名").fill(STAFF[0])
+    page.get_by_label("パスワード").fill(STAFF[1])
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(f"{url}/staff")
+    shoot(page, "staff-home.png")
+    page.get_by_role("link", name=GROUP_NAME, exact=True).first.click()
+    page.wait_for_url(f"{url}/staff/groups/*")
+    shoot(page, "staff-group.png")
+    page.goto(f"{url}/review")
+    shoot(page, "review-dashboard.png")
+    page.get_by_role("link", name=GROUP_NAME, exact=True).first.click()
+    page.wait_for_load_state("networkidle")
+    shoot(page, "review-group.png")
+    context.close()
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    print("starting the demo server…", flush=True)
+    with demo_server() as server, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            organiser_screens(browser, server.url)
+            staff_screens(browser, server.url)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()

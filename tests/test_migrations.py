@@ -1,0 +1,80 @@
+"""The same migrations run forwards and backwards on SQLite and PostgreSQL (through ``ibasho migrate``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from server.piccolo_app import APP_CONFIG
+from tests.conftest import REPO
+from tests.pg import (
+    PostgresUnavailable,
+    create_database,
+    drop_database,
+    postgres_admin_url,
+    require_postgres,
+)
+
+TABLES = {table._meta.tablename for table in APP_CONFIG.table_classes}
+
+
+def ibasho(*args: str, env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def sqlite_tables(path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+async def postgres_tables(url: str) -> set[str]:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    finally:
+        await connection.close()
+    return {row["tablename"] for row in rows}
+
+
+def test_there_are_tables_to_migrate():
+    assert {"area", "ibasho_group", "gathering", "attendance", "tally", "change_log", "reminder_delivery"} <= TABLES
+
+
+def test_sqlite_forwards_backwards_forwards(tmp_path):
+    env = {**os.environ, "IBASHO_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    database = tmp_path / "ibasho.sqlite"
+    ibasho("migrate", env=env)
+    assert TABLES <= sqlite_tables(database)
+    ibasho("migrate", "--backwards", "all", env=env)
+    assert not TABLES & sqlite_tables(database)
+    ibasho("migrate", env=env)
+    assert TABLES <= sqlite_tables(database)
+
+
+def test_postgres_forwards_backwards_forwards(tmp_path):
+    try:
+        name, url = create_database(postgres_admin_url(), "ibasho_migrations")
+    except PostgresUnavailable as error:
+        require_postgres(error)
+        pytest.skip(str(error))
+    try:
+        env = {**os.environ, "IBASHO_DATA_DIR": str(tmp_path), "DATABASE_URL": url}
+        ibasho("migrate", env=env)
+        assert TABLES <= asyncio.run(postgres_tables(url))
+        ibasho("migrate", "--backwards", "all", env=env)
+        assert not TABLES & asyncio.run(postgres_tables(url))
+        ibasho("migrate", env=env)
+        assert TABLES <= asyncio.run(postgres_tables(url))
+    finally:
+        drop_database(postgres_admin_url(), name)

@@ -1,0 +1,469 @@
+"""Web Push reminders end to end against a fake push service on loopback.
+
+The fake (tests/push_service.py) verifies each request's VAPID JWT and decrypts its body
+with the subscriber's private key; the tests script its answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import subprocess
+import sys
+from datetime import date, datetime, time, timedelta, timezone
+from uuid import uuid4
+
+import httpx
+import pytest
+
+import server.config as config
+from server.reminders import delivery as d
+from server.reminders.routes import endpoint_allowed, manage_token_hash
+from server.reminders.vapid import Vapid, ensure_key, load_vapid
+from server.tables import (
+    GroupMembership,
+    Ibasho,
+    PushSubscription,
+    ReminderDelivery,
+    Session,
+    SessionStatus,
+)
+from tests.conftest import REPO, make_account, make_area, make_group, unique
+from tests.push_service import FakePushService
+
+SESSION_DAY = date(2030, 6, 9)
+START = time(10, 0)
+DAY_BEFORE = datetime(2030, 6, 8, 9, 0, tzinfo=timezone.utc)  # 18:00 JST
+TWO_HOURS = datetime(2030, 6, 8, 23, 0, tzinfo=timezone.utc)  # 08:00 JST
+
+
+@pytest.fixture
+def push():
+    service = FakePushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def allow_fake(push, monkeypatch):
+    settings = config.get_settings()
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(
+        settings, push_hosts=(*settings.push_hosts, f"127.0.0.1:{push.port}")))
+
+
+@pytest.fixture(autouse=True)
+async def no_other_deliveries():
+    await ReminderDelivery.delete(force=True)  # the scheduler claims whatever is due in the database
+
+
+@pytest.fixture
+async def sender():
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield d.Sender(client, load_vapid())
+
+
+async def make_session(tz="Asia/Tokyo", day=SESSION_DAY, start=START):
+    group = await make_group(await make_area())
+    ibasho_id, session_id = uuid4(), uuid4()
+    await Ibasho.insert(Ibasho(id=ibasho_id, group=group, name=unique("きらくら"), timezone=tz,
+                               created_at=datetime.now(timezone.utc)))
+    await Session.insert(Session(id=session_id, group=group, ibasho=ibasho_id, title="きらくら", date=day,
+                                 start_time=start, venue="コミセン", status=SessionStatus.scheduled.value, hlcs={},
+                                 created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc)))
+    return group, ibasho_id, session_id
+
+
+async def subscribe(push, ibasho_id=None, account=None):
+    sub = push.subscriber()
+    sub_id = uuid4()
+    await PushSubscription.insert(PushSubscription(
+        id=sub_id, endpoint=push.endpoint(sub), p256dh=sub.p256dh, auth=sub.auth, ibasho=ibasho_id, account=account,
+        offsets=[], created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc)))
+    return sub, sub_id
+
+
+async def one_subscriber_due(push):
+    """A session on SESSION_DAY with one participant subscribed and its two reminders pending."""
+    _, ibasho_id, session_id = await make_session()
+    sub, sub_id = await subscribe(push, ibasho_id)
+    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    return sub, sub_id
+
+
+async def deliveries(**where):
+    rows = await ReminderDelivery.select().order_by(ReminderDelivery.due_at)
+    return [r for r in rows if all(r[k] == v for k, v in where.items())]
+
+
+# --- keys and the API --------------------------------------------------------------------
+
+
+def test_vapid_key_is_made_once_outside_the_repo(tmp_path):
+    path, created = ensure_key(tmp_path / "keys" / "vapid.pem")
+    assert created and path.stat().st_mode & 0o777 == 0o600
+    again, created_again = ensure_key(path)
+    assert again == path and not created_again
+    assert len(Vapid(path.read_bytes(), "mailto:x@example.org").application_server_key) == 87
+
+
+def test_vapid_header_is_cached_per_origin_with_the_port():
+    vapid = load_vapid()
+    first = vapid.authorization("http://127.0.0.1:9999/push/a", now=1_000_000)
+    assert vapid.authorization("http://127.0.0.1:9999/push/b", now=1_000_100) == first
+    assert vapid.authorization("http://127.0.0.1:9998/push/a", now=1_000_100) != first
+    assert vapid.authorization("http://127.0.0.1:9999/push/a", now=1_000_000 + 12 * 3600) != first
+
+
+@pytest.mark.parametrize("endpoint, ok", [
+    ("https://fcm.googleapis.com/fcm/send/abc", True),
+    ("https://updates.push.services.mozilla.com/wpush/v2/x", True),
+    ("https://web.push.apple.com/QX", True),
+    ("https://wns2-par02p.notify.windows.com/w/?token=x", True),
+    ("http://fcm.googleapis.com/fcm/send/abc", False),
+    ("https://fcm.googleapis.com:8443/fcm/send/abc", False),
+    ("https://user@fcm.googleapis.com/x", False),
+    ("https://push.apple.com.evil.example/x", False),
+    ("https://evilpush.apple.com/x", False),
+    ("https://127.0.0.1/x", False),
+    ("https://10.0.0.1/x", False),
+    ("https://[::1]/x", False),
+    ("http://169.254.169.254/latest/meta-data", False),
+    ("http://127.0.0.1:5555/x", False),
+    ("file:///etc/passwd", False),
+])
+def test_only_known_push_services_are_accepted(endpoint, ok):
+    hosts = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com", "*.notify.windows.com")
+    assert endpoint_allowed(endpoint, hosts) is ok
+
+
+def test_a_configured_loopback_fake_may_use_http_on_its_port_only():
+    hosts = ("fcm.googleapis.com", "127.0.0.1:5555")
+    assert endpoint_allowed("http://127.0.0.1:5555/push/x", hosts)
+    assert not endpoint_allowed("http://127.0.0.1:5556/push/x", hosts)
+    assert not endpoint_allowed("http://10.0.0.1:5555/push/x", ("10.0.0.1:5555",))
+
+
+async def test_public_key_is_served(app_client):
+    response = await app_client.get("/api/push/public-key")
+    assert response.status_code == 200
+    assert response.json() == {"public_key": load_vapid().application_server_key}
+
+
+async def test_a_participant_subscribes_for_an_ibasho_and_manages_it_by_link(app_client, push, allow_fake):
+    _, ibasho_id, _ = await make_session()
+    sub = push.subscriber()
+    body = {"endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+            "ibasho_id": str(ibasho_id)}
+    response = await app_client.post("/api/push/subscriptions", json=body)
+    assert response.status_code == 201, response.text
+    token = response.json()["manage_url"].rsplit("/", 1)[1]
+    row = await PushSubscription.select().where(PushSubscription.endpoint == push.endpoint(sub)).first()
+    assert row["ibasho"] == ibasho_id and row["account"] is None
+    assert row["manage_token_hash"] == manage_token_hash(token) and token not in row["manage_token_hash"]
+
+    # refreshing (new keys, same endpoint) keeps one row and rotates the link
+    fresh = push.subscriber()
+    body["keys"] = {"p256dh": fresh.p256dh, "auth": fresh.auth}
+    again = await app_client.post("/api/push/subscriptions", json=body)
+    assert again.status_code == 201 and again.json()["id"] == str(row["id"])
+    new_token = again.json()["manage_url"].rsplit("/", 1)[1]
+    assert (await app_client.http.delete(f"/api/push/subscriptions/{token}",
+                                         headers=await app_client.csrf())).status_code == 404
+    gone = await app_client.http.delete(f"/api/push/subscriptions/{new_token}", headers=await app_client.csrf())
+    assert gone.status_code == 204
+    assert not await PushSubscription.exists().where(PushSubscription.id == row["id"])
+
+
+async def test_refused_subscriptions(app_client, push, allow_fake):
+    _, ibasho_id, _ = await make_session()
+    sub = push.subscriber()
+    keys = {"p256dh": sub.p256dh, "auth": sub.auth}
+    internal = await app_client.post("/api/push/subscriptions", json={
+        "endpoint": "http://169.254.169.254/latest", "keys": keys, "ibasho_id": str(ibasho_id)})
+    assert internal.status_code == 400
+    anonymous = await app_client.post("/api/push/subscriptions", json={"endpoint": push.endpoint(sub), "keys": keys})
+    assert anonymous.status_code == 401
+    unknown = await app_client.post("/api/push/subscriptions", json={
+        "endpoint": push.endpoint(sub), "keys": keys, "ibasho_id": str(uuid4())})
+    assert unknown.status_code == 404
+    bad_keys = await app_client.post("/api/push/subscriptions", json={
+        "endpoint": push.endpoint(sub), "keys": {"p256dh": "x", "auth": "y"}, "ibasho_id": str(ibasho_id)})
+    assert bad_keys.status_code == 400
+
+
+async def test_an_organiser_subscribes_as_their_account_and_gets_their_groups_reminders(app_client, push, allow_fake):
+    group, _, session_id = await make_session()
+    organiser = await make_account("organiser")
+    await GroupMembership.insert(GroupMembership(id=uuid4(), account=organiser.account_id, group=group))
+    await app_client.login(organiser)
+    sub = push.subscriber()
+    response = await app_client.post("/api/push/subscriptions", json={
+        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})
+    assert response.status_code == 201 and response.json()["manage_url"] is None
+    row = await PushSubscription.select().where(PushSubscription.id == response.json()["id"]).first()
+    assert row["account"] == organiser.account_id
+    assert await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1)) == 2
+    deleted = await app_client.http.delete("/api/push/subscriptions", params={"endpoint": push.endpoint(sub)},
+                                           headers=await app_client.csrf())
+    assert deleted.status_code == 204
+
+
+# --- deliveries ---------------------------------------------------------------------------
+
+
+async def test_reminders_are_made_once_per_subscription_and_sent_at_their_times(push, sender):
+    _, ibasho_id, session_id = await make_session()
+    sub, _ = await subscribe(push, ibasho_id)
+    before = DAY_BEFORE - timedelta(days=1)
+    assert await d.refresh_deliveries(session_id, now=before) == 2
+    assert await d.refresh_deliveries(session_id, now=before) == 0  # unique per (occurrence, subscription)
+    assert await d.reconcile(now=before) == 0
+    assert [r["due_at"] for r in await deliveries()] == [DAY_BEFORE, TWO_HOURS]
+
+    assert await d.send_due(sender, now=DAY_BEFORE - timedelta(minutes=1)) == []
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["sent"]
+    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(hours=1)) == []
+    assert await d.send_due(sender, now=TWO_HOURS) == ["sent"]
+    assert push.errors == []
+    first, second = push.for_path(sub)
+    assert first.payload["title"] == "きらくらのお知らせ" and first.payload["body"].startswith("明日 10:00")
+    assert second.payload["body"].startswith("本日 10:00")
+    assert first.payload["tag"].startswith(str(session_id))
+    assert first.payload["url"] == "/"  # a participant has no organiser app to open
+    assert first.headers["urgency"] == "normal" and second.headers["urgency"] == "high"
+    assert int(first.headers["ttl"]) == 16 * 3600  # until the start, not past it
+    assert first.headers["content-type"] == "application/octet-stream"
+    assert first.headers["topic"] != second.headers["topic"]
+    assert all(r["state"] == "sent" for r in await deliveries())
+
+
+async def test_410_removes_the_subscription(push, sender):
+    sub, sub_id = await one_subscriber_due(push)
+    push.answer(sub, 410)
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["removed"]
+    assert not await PushSubscription.exists().where(PushSubscription.id == sub_id)
+    assert await deliveries() == []
+
+
+async def test_404_removes_the_subscription(push, sender):
+    sub, sub_id = await one_subscriber_due(push)
+    push.answer(sub, 404)
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["removed"]
+    assert not await PushSubscription.exists().where(PushSubscription.id == sub_id)
+
+
+async def test_413_fails_without_retry(push, sender):
+    sub, sub_id = await one_subscriber_due(push)
+    push.answer(sub, 413)
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["failed"]
+    row = (await deliveries(due_at=DAY_BEFORE))[0]
+    assert row["state"] == "failed" and row["last_error"].startswith("413")
+    assert await PushSubscription.exists().where(PushSubscription.id == sub_id)
+
+
+async def test_429_is_retried_no_sooner_than_retry_after(push, sender):
+    sub, _ = await one_subscriber_due(push)
+    push.answer(sub, (429, {"Retry-After": "3600"}))
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["pending"]
+    row = (await deliveries(occurrence=(await deliveries())[0]["occurrence"]))[0]
+    assert row["due_at"] >= DAY_BEFORE + timedelta(seconds=3600)
+    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(seconds=3599)) == []
+    assert await d.send_due(sender, now=row["due_at"]) == ["sent"]
+    assert [r.status for r in push.for_path(sub)] == [429, 201]
+    assert len({r.headers["topic"] for r in push.for_path(sub)}) == 1
+
+
+async def test_5xx_is_retried_with_backoff_at_most_five_times(push, sender):
+    sub, _ = await one_subscriber_due(push)
+    push.answer(sub, *[500] * 10)
+    now, delays = DAY_BEFORE, []
+    states = []
+    for _ in range(7):
+        states += await d.send_due(sender, now=now)
+        rows = [r for r in await deliveries() if r["occurrence"].endswith(":day_before")]
+        if rows[0]["state"] != "pending":
+            break
+        delays.append((rows[0]["due_at"] - now).total_seconds())
+        now = rows[0]["due_at"]
+    assert states == ["pending"] * 5 + ["failed"]
+    assert all(later > earlier for earlier, later in zip(delays, delays[1:]))  # exponential
+    assert delays[0] >= d.BACKOFF_BASE
+    assert len(push.for_path(sub)) == 6  # the first send and five retries
+
+
+async def test_retries_never_go_past_the_ttl(push, sender):
+    sub, _ = await one_subscriber_due(push)
+    push.answer(sub, (503, {"Retry-After": str(3 * 3600)}))
+    sent = await d.send_due(sender, now=TWO_HOURS)  # both due; the start is an hour away
+    assert sorted(sent) == ["failed", "sent"]
+    failed = [r for r in await deliveries() if r["state"] == "failed"][0]
+    assert "gave up" in failed["last_error"]
+
+
+async def test_timeouts_are_retried(push, sender):
+    sub, _ = await one_subscriber_due(push)
+    push.close()
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["pending"]
+
+
+async def test_refusals_remove_the_subscription_only_after_three_in_a_row(push, sender):
+    group, ibasho_id, session_id = await make_session()
+    sub, sub_id = await subscribe(push, ibasho_id)
+    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    push.answer(sub, 401, 403)
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["failed"]
+    assert await d.send_due(sender, now=TWO_HOURS) == ["failed"]
+    sub_row = await PushSubscription.select().where(PushSubscription.id == sub_id).first()
+    assert sub_row["consecutive_failures"] == 2
+    # another session: a success resets the count
+    _, _, other = await make_session(day=SESSION_DAY + timedelta(days=7))
+    await Session.update({Session.ibasho: ibasho_id}).where(Session.id == other)
+    await d.refresh_deliveries(other, now=DAY_BEFORE)
+    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(days=7)) == ["sent"]
+    assert (await PushSubscription.select().where(PushSubscription.id == sub_id).first())["consecutive_failures"] == 0
+    push.answer(sub, 400, 400, 400)
+    for offset in (14, 21, 28):
+        _, _, later = await make_session(day=SESSION_DAY + timedelta(days=offset))
+        await Session.update({Session.ibasho: ibasho_id}).where(Session.id == later)
+        await d.refresh_deliveries(later, now=DAY_BEFORE)
+    outcomes = []
+    for offset in (14, 21, 28):
+        outcomes += await d.send_due(sender, limit=1, now=DAY_BEFORE + timedelta(days=offset))
+    assert outcomes == ["failed", "failed", "removed"]
+    assert not await PushSubscription.exists().where(PushSubscription.id == sub_id)
+
+
+async def test_cancelling_or_moving_a_session_withdraws_or_updates_its_reminders(push, sender):
+    _, ibasho_id, session_id = await make_session()
+    sub, _ = await subscribe(push, ibasho_id)
+    before = DAY_BEFORE - timedelta(days=1)
+    await d.refresh_deliveries(session_id, now=before)
+    await Session.update({Session.start_time: time(14, 0)}).where(Session.id == session_id)  # moved
+    assert await d.refresh_deliveries(session_id, now=before) == 2  # new occurrences for the new time
+    assert len(await deliveries(state="withdrawn")) == 2
+    rows = await deliveries(state="pending")
+    assert sorted(r["due_at"] for r in rows) == [DAY_BEFORE, datetime(2030, 6, 9, 3, 0, tzinfo=timezone.utc)]
+    await Session.update({Session.status: SessionStatus.cancelled.value}).where(Session.id == session_id)
+    await d.reconcile(now=before)
+    assert await deliveries(state="pending", session=session_id) == []
+    await d.send_due(sender, now=datetime(2030, 6, 9, 5, tzinfo=timezone.utc))
+    assert push.for_path(sub) == []
+
+
+async def test_a_scheduler_killed_between_claim_and_send_loses_nothing(push, sender):
+    _, ibasho_id, session_id = await make_session()
+    subs = [await subscribe(push, ibasho_id) for _ in range(5)]
+    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    claimed = await d.claim(now=DAY_BEFORE)  # ...and the process dies here
+    assert len(claimed) == 5
+    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(seconds=30)) == []  # leased: nobody else takes them
+    # the claim of one had gone out before the crash
+    outcome = await sender.send(claimed[0], DAY_BEFORE)
+    assert outcome.status == 201
+    restarted = await d.send_due(sender, now=DAY_BEFORE + d.LEASE + timedelta(seconds=1))
+    assert restarted == ["sent"] * 5
+    assert push.errors == []
+    per_sub = {sub.path: push.for_path(sub) for sub, _ in subs}
+    assert sorted(len(v) for v in per_sub.values()) == [1, 1, 1, 1, 2]
+    twice = [v for v in per_sub.values() if len(v) == 2][0]
+    assert twice[0].headers["topic"] == twice[1].headers["topic"]
+    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(hours=1)) == []
+
+
+async def test_two_schedulers_never_send_a_delivery_twice(push):
+    _, ibasho_id, session_id = await make_session()
+    subs = [await subscribe(push, ibasho_id) for _ in range(30)]
+    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    async with httpx.AsyncClient(timeout=5) as one, httpx.AsyncClient(timeout=5) as two:
+        a, b = d.Sender(one, load_vapid()), d.Sender(two, load_vapid())
+
+        async def worker(sender):
+            states = []
+            while batch := await d.send_due(sender, limit=3, now=TWO_HOURS):
+                states += batch
+            return states
+
+        results = await asyncio.gather(worker(a), worker(b), worker(a), worker(b))
+    assert sum(len(r) for r in results) == 60
+    assert push.errors == []
+    assert len(push.received) == 60
+    assert all(len(push.for_path(sub)) == 2 for sub, _ in subs)
+    assert {r["state"] for r in await deliveries()} == {"sent"}
+
+
+async def test_reminders_follow_the_ibashos_time_zone(push, sender):
+    _, ibasho_id, session_id = await make_session(tz="Europe/Berlin", day=date(2030, 3, 31), start=time(9, 0))
+    await subscribe(push, ibasho_id)
+    await d.refresh_deliveries(session_id, now=datetime(2030, 3, 1, tzinfo=timezone.utc))
+    rows = await deliveries()
+    # 30 March 2030 18:00 CET (before the switch) and 31 March 08:00 CEST (07:00 is quiet)
+    assert [r["due_at"] for r in rows] == [datetime(2030, 3, 30, 17, 0, tzinfo=timezone.utc),
+                                           datetime(2030, 3, 31, 6, 0, tzinfo=timezone.utc)]
+
+
+_SCHEDULER = """
+import asyncio, sys
+from datetime import datetime
+import httpx
+from server.reminders import delivery as d
+
+async def main():
+    now = datetime.fromisoformat(sys.argv[1])
+    async with httpx.AsyncClient(timeout=10) as client:
+        sender, count = d.Sender(client), 0
+        while batch := await d.send_due(sender, limit=2, now=now):
+            count += len(batch)
+    print(count)
+
+asyncio.run(main())
+"""
+
+
+async def test_three_scheduler_processes_on_one_database_send_each_delivery_once(push):
+    _, ibasho_id, session_id = await make_session()
+    subs = [await subscribe(push, ibasho_id) for _ in range(24)]
+    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    processes = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", _SCHEDULER, TWO_HOURS.isoformat(),
+                                             cwd=REPO, stdout=asyncio.subprocess.PIPE)
+        for _ in range(3)
+    ]
+    counts = [int((await process.communicate())[0]) for process in processes]
+    assert all(process.returncode == 0 for process in processes)
+    assert sum(counts) == 48
+    assert push.errors == []
+    assert len(push.received) == 48
+    assert all(len(push.for_path(sub)) == 2 for sub, _ in subs)
+    assert {r["state"] for r in await deliveries()} == {"sent"}
+
+
+def test_ibasho_vapid_makes_the_key_once_where_configured(tmp_path):
+    key = tmp_path / "secret" / "vapid.pem"
+    env = {**os.environ, "IBASHO_VAPID_KEY": str(key), "IBASHO_DATA_DIR": str(tmp_path / "data")}
+    first = subprocess.run([sys.executable, "-m", "server.cli", "vapid"], cwd=REPO, env=env, capture_output=True,
+                           text=True, check=True)
+    second = subprocess.run([sys.executable, "-m", "server.cli", "vapid"], cwd=REPO, env=env, capture_output=True,
+                            text=True, check=True)
+    assert "created" in first.stdout and "already exists" in second.stdout
+    assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1]  # the same public key
+    assert key.exists() and not (tmp_path / "data" / "vapid_private.pem").exists()
+
+
+async def test_the_public_page_calendar_and_management_link(app_client, push, allow_fake):
+    _, ibasho_id, session_id = await make_session(day=date.today() + timedelta(days=3))
+    page = await app_client.get(f"/i/{ibasho_id}")
+    assert page.status_code == 200 and "通知を受け取る" in page.text and "コミセン" in page.text
+    feed = await app_client.get(f"/i/{ibasho_id}/calendar.ics")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert f"UID:{session_id}@ibasho" in feed.text and "DTSTART:" in feed.text and "\r\n" in feed.text
+    await Session.update({Session.status: SessionStatus.cancelled.value}).where(Session.id == session_id)
+    assert "STATUS:CANCELLED" in (await app_client.get(f"/i/{ibasho_id}/calendar.ics")).text
+    assert (await app_client.get(f"/i/{uuid4()}")).status_code == 404
+
+    sub = push.subscriber()
+    saved = await app_client.post("/api/push/subscriptions", json={
+        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}, "ibasho_id": str(ibasho_id)})
+    manage = await app_client.get(saved.json()["manage_url"])
+    assert manage.status_code == 200 and "通知を止める" in manage.text
+    assert "すでに止まっています" in (await app_client.get("/push/manage/not-a-token")).text
