@@ -8,6 +8,7 @@ from server.auth.passwords import hash_password, password_problem
 from server.auth.sessions import now
 from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
+from server.db import write_transaction
 
 
 class CreateUserError(ValueError):
@@ -67,7 +68,7 @@ async def create_user(
         raise CreateUserError("staff look after areas, not groups (use --area)")
     if await Account.exists().where(Account.login == login):
         raise CreateUserError(f"the login {login!r} is already taken")
-    async with Account._meta.db.transaction():
+    async with write_transaction():
         area_ids = await _resolve_names(Area, list(areas), create_missing, _make_area)
         group_ids = await _resolve_names(Group, list(groups), create_missing, _make_group)
         account_id = uuid4()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
 from urllib.parse import unquote, urlparse
-
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from server.config import get_settings
 
@@ -41,6 +42,24 @@ def engine() -> Engine:
     found = engine_finder()
     assert found is not None, "PICCOLO_CONF did not give an engine"
     return found
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction that will write.
+
+    On SQLite it is IMMEDIATE: the write lock is taken at BEGIN, so a writer waits out the busy
+    timeout. A DEFERRED transaction that reads first and then writes fails at once with
+    "database is locked" if another process committed in between, because SQLite cannot
+    wait its way out of a stale snapshot.
+    """
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with db.transaction():
+            yield
 
 
 async def prepare_sqlite(db: Engine) -> None:

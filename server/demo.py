@@ -29,6 +29,7 @@ from server.auth.sessions import now
 from server.dates import fiscal_year
 from server.schedule import occurrences, session_times, zone
 from server.sync_store import backfill_change_log
+from server.db import write_transaction
 from server.tables import (
     Account,
     Area,
@@ -733,7 +734,7 @@ async def load_demo(force: bool = False) -> None:
         print(f"ibasho demo: not loading, the demo council seems to be loaded already ({'; '.join(problems)}).")
         return
     today = datetime.now(zone(TZ)).date()
-    async with Area._meta.db.transaction():
+    async with write_transaction():
         accounts = await _create_accounts(logins)
         programme_ids = await _programmes()
         builder = DemoBuilder(random.Random(SEED), today, accounts, logins)

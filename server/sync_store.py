@@ -8,19 +8,18 @@ merge state. Server-managed entities (group, ibasho, member) are read-only here.
 from __future__ import annotations
 
 import json
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 from uuid import UUID, uuid4
 
 from piccolo.columns import UUID as UUIDColumn
 from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from server import tables as t
+from server.db import write_transaction
 from sync.store import ChangeRef, ClientState, LoggedMutation, Record
 
 # Serialises the hand-out of change numbers on PostgreSQL (held until commit).
@@ -126,15 +125,8 @@ class PiccoloStore:
     def is_postgres(self) -> bool:
         return isinstance(self.db, PostgresEngine)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        if isinstance(self.db, SQLiteEngine):
-            # IMMEDIATE: take the write lock at the start, so concurrent pushes queue instead of failing.
-            async with self.db.transaction(transaction_type=TransactionType.immediate):
-                yield
-        else:
-            async with self.db.transaction():
-                yield
+    def transaction(self):
+        return write_transaction()
 
     async def lock_client(self, client_id: UUID) -> ClientState | None:
         if self.is_postgres:

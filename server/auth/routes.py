@@ -27,6 +27,7 @@ from server.config import get_settings
 from server.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext as _
 from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Invitation, Role
+from server.db import write_transaction
 
 # --- shared login logic ------------------------------------------------------------
 
@@ -304,7 +305,7 @@ async def invitation_accept(
             status_code=422,
         )
     account_id = uuid4()
-    async with Account._meta.db.transaction():
+    async with write_transaction():
         # Claim the invitation first: of two simultaneous accepts, only one updates a row.
         claimed = (
             await Invitation.update({Invitation.used_at: now()})

@@ -18,6 +18,7 @@ from server.council.forms import AccountForm, AreaForm, StaffAccountForm
 from server.council.render import page, see_other
 from server.i18n import gettext as _
 from server.tables import Account, Area, AuditLog, Group, LoginSession, Role, StaffArea
+from server.db import write_transaction
 
 COUNCIL_ROLES = [Role.staff.value, Role.admin.value]
 
@@ -146,7 +147,7 @@ async def account_update(request: Request, account_id: FromPath[UUID], data: URL
     values, errors = await data.clean()
     if errors:
         return await account_form_page(account, data, errors)
-    async with Account._meta.db.transaction():
+    async with write_transaction():
         await Account.update({Account.display_name: values["display_name"]}).where(Account.id == account_id)
         # Admins see every area anyway; only staff are scoped by their areas.
         if account["role"] == Role.staff.value:

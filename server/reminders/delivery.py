@@ -16,20 +16,18 @@ import json
 import logging
 import random
 from base64 import urlsafe_b64encode
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import AsyncIterator
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import httpx
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from webpush import WebPush
 from webpush.types import WebPushKeys, WebPushSubscription
 
 from server.config import get_settings
+from server.db import write_transaction
 from server.reminders.rules import due_times
 from server.reminders.vapid import Vapid, load_vapid
 from server.tables import (
@@ -72,16 +70,6 @@ def _db():
     return ReminderDelivery._meta.db
 
 
-@asynccontextmanager
-async def _writing() -> AsyncIterator[None]:
-    db = _db()
-    if isinstance(db, SQLiteEngine):
-        async with db.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
-        async with db.transaction():
-            yield
-
 
 # --- which deliveries a session should have ------------------------------------------
 
@@ -122,7 +110,7 @@ async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> i
                   for due in due_times(session["date"], session["start_time"], tz) if due.expires_at > now}
         subs = await _subscriptions_for(session)
     created = 0
-    async with _writing():
+    async with write_transaction():
         pending = await ReminderDelivery.select(ReminderDelivery.id, ReminderDelivery.occurrence).where(
             (ReminderDelivery.session == session_id) & (ReminderDelivery.state == DeliveryState.pending.value))
         stale = [row["id"] for row in pending if row["occurrence"] not in wanted]
@@ -172,7 +160,7 @@ async def claim(limit: int = 100, now: datetime | None = None, lease: timedelta 
     due = (((ReminderDelivery.state == DeliveryState.pending.value) & (ReminderDelivery.due_at <= now)) | (
         (ReminderDelivery.state == DeliveryState.claimed.value) & (ReminderDelivery.lease_until < now))
     ) & (ReminderDelivery.expires_at > now)
-    async with _writing():
+    async with write_transaction():
         await ReminderDelivery.update({  # too late to be of use: never sent past the start
             ReminderDelivery.state: DeliveryState.failed.value, ReminderDelivery.lease_until: None,
             ReminderDelivery.last_error: "expired before sending",
