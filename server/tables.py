@@ -92,6 +92,7 @@ class SafetyCheckOutcome(str, Enum):
     safe = "safe"  # 無事
     unreachable = "unreachable"  # 連絡つかず
     needs_support = "needs_support"  # 要支援
+    withdrawn = "withdrawn"  # the absence mark was corrected before anyone followed up
 
 
 class DeliveryState(str, Enum):

@@ -16,6 +16,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from sync.entities import DEFAULTS, new_record
+from sync.ids import safety_check_id
 from sync.store import Record, Store
 
 
@@ -309,8 +310,47 @@ async def attendance_set(ctx: Context, args: AttendanceSet) -> None:
     record = await ctx.work.get("attendance", entity_id) or new_record(
         "attendance", session.group_id, session_id=str(args.session_id), person_id=str(args.person_id)
     )
+    before = record.data["status"]
     write_fields(record, {"status": args.status}, ctx.hlc)
     ctx.work.put("attendance", entity_id, record)
+    if record.data["status"] != before:
+        await follow_up_absence(ctx, str(args.session_id), session, str(args.person_id), record.data["status"])
+
+
+async def _needs_follow_up(ctx: Context, session: Record, person_id: str) -> bool:
+    """Only registered participants are expected; a session without an ibasho (ad hoc)
+    counts as registration-based when the person is on the roster."""
+    person = await ctx.work.get("person", person_id)
+    if person is None or not person.data["registered"]:
+        return False
+    ibasho_id = session.data.get("ibasho_id")
+    ibasho = await ctx.work.get("ibasho", ibasho_id) if ibasho_id else None
+    return ibasho is None or bool(ibasho.data["registration_required"])
+
+
+def _untouched(check: Record) -> bool:
+    return not any(check.data[key] for key in ("contacted_by", "contacted_at", "method", "notes"))
+
+
+async def follow_up_absence(ctx: Context, session_id: str, session: Record, person_id: str, status: str) -> None:
+    """A registered participant absent without notice (無断欠席) at a registration-based
+    ibasho gets a 安否確認 follow-up; correcting the mark withdraws it while nobody has
+    acted on it yet."""
+    check_id = safety_check_id(session_id, person_id)
+    check = await ctx.work.get("safety_check", check_id)
+    if status == "absent_unnotified":
+        if not await _needs_follow_up(ctx, session, person_id):
+            return
+        if check is None:
+            check = new_record("safety_check", session.group_id, session_id=session_id, person_id=person_id)
+        elif check.data["outcome"] != "withdrawn":
+            return  # already followed up (or being followed up): leave it alone
+        write_fields(check, {"outcome": "open"}, ctx.hlc)
+    elif check is not None and check.data["outcome"] == "open" and _untouched(check):
+        write_fields(check, {"outcome": "withdrawn"}, ctx.hlc)
+    else:
+        return
+    ctx.work.put("safety_check", check_id, check)
 
 
 @mutation("tally.add", TallyAdd)
@@ -391,12 +431,13 @@ def referenced(name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
     a wrong guess costs a query later, never correctness)."""
     text = {key: str(value) for key, value in args.items() if isinstance(value, (str, int, bool))}
     session, person, own = text.get("session_id"), text.get("person_id"), text.get("id")
+    absence = safety_check_id(session, person) if session and person else None
     refs = [("session", session), ("person", person), ("note", session if name.startswith("note.") else None)]
     refs += {
         "session.upsert": [("session", own)],
         "person.upsert": [("person", own)],
         "person.delete": [("person", own)],
-        "attendance.set": [("attendance", f"{session}:{person}")],
+        "attendance.set": [("attendance", f"{session}:{person}"), ("safety_check", absence)],
         "tally.add": [("tally", f"{session}:{text.get('category')}")],
         "role.set": [("role_assignment", f"{session}:{text.get('role')}:{text.get('member_id')}")],
         "safety.record": [("safety_check", own)],

@@ -11,7 +11,8 @@ import pytest
 
 from server.auth.sessions import now
 from server.sync_store import backfill_change_log
-from server.tables import Attendance, Note, Person, RoleAssignment, Session, Tally
+from server.tables import Attendance, Note, Person, RoleAssignment, SafetyCheck, Session, Tally
+from sync.ids import safety_check_id
 from tests.conftest import REPO, make_account, make_area, make_group, start_server
 from tests.sync_phone import Phone
 
@@ -127,6 +128,33 @@ async def test_a_day_offline_at_the_venue_then_sync(chromium, server, venue):
     assert [(row["role"], row["assigned"]) for row in roles] == [("調理", True)]
     note = await Note.select().where(Note.session == session).first()
     assert (note["went_well"], note["concerns"]) == ("30人全員が来てくれた", "Bさんが少し疲れている様子")
+    await context.close()
+
+
+async def test_a_no_show_is_followed_up_on_the_phone_offline_and_stays_one_check(chromium, server, venue):
+    context, page = await open_phone(chromium, server, venue["organisers"][0])
+    session, person = venue["session"], venue["people"][0]
+    await context.set_offline(True)
+    await page.goto(f"{server.url}/app/#/session/{session}/attendance")
+    row = page.locator("[data-testid=person]", has_text=person.display_name)
+    for status in ("present", "absent_notified", "absent_unnotified"):
+        await row.click()
+        await page.wait_for_selector(f"[data-testid=person][data-status={status}]")
+    card = page.locator("[data-testid=safety-check]")
+    assert await card.get_attribute("data-outcome") == "open" and person.display_name in await card.inner_text()
+    await card.locator("select[name=method]").select_option("phone")
+    await card.locator("input[name=contacted_by]").fill("田中")
+    await card.locator("textarea[name=notes]").fill("風邪で休んでいた")
+    await card.locator("button[data-outcome=safe]").click()
+    await page.wait_for_selector("[data-testid=safety-check][data-outcome=safe]")
+
+    await context.set_offline(False)
+    await wait_synced(page)
+    # The server opened its own follow-up for the no-show: the phone's record is the same one.
+    checks = await SafetyCheck.select().where(SafetyCheck.session == session)
+    assert [(str(c["id"]), c["outcome"], c["contacted_by"], c["method"], c["notes"]) for c in checks] == [
+        (safety_check_id(session, str(person.id)), "safe", "田中", "phone", "風邪で休んでいた")
+    ]
     await context.close()
 
 

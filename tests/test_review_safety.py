@@ -8,9 +8,10 @@ from datetime import timedelta
 from uuid import uuid4
 
 from server.auth.sessions import now
-from server.tables import Attendance, Ibasho, SafetyCheck
+from server.tables import Attendance, Ibasho, Person, SafetyCheck
+from sync.ids import safety_check_id
 from tests.sync_phone import Phone
-from tests.test_review_pages import make_person, make_session
+from tests.test_review_pages import make_person, make_session, synced_phone
 
 
 def row_of(html: str, check_id) -> str:
@@ -88,3 +89,78 @@ async def test_absences_without_notice_with_no_follow_up_are_listed(world, app_c
     await app_client.login(world.staff_a)
     html = (await app_client.get("/review/safety")).text
     assert html.count(f"absence-{session}-{waiting}") == 1 and f"absence-{session}-{followed}" not in html
+
+
+async def registration_session(group, *, registration_required=True):
+    ibasho = uuid4()
+    await Ibasho.insert(Ibasho(id=ibasho, group=group, name="サロン", registration_required=registration_required,
+                               created_at=now()))
+    return str(await make_session(group, now().date(), ibasho=ibasho))
+
+
+async def checks_of(session_id) -> list[dict]:
+    return await SafetyCheck.select(SafetyCheck.id, SafetyCheck.person, SafetyCheck.outcome).where(
+        SafetyCheck.session == session_id
+    )
+
+
+async def test_marking_no_show_opens_one_follow_up_that_every_phone_and_staff_see(world, new_client):
+    session = await registration_session(world.group_a)
+    person = str(await make_person(world.group_a, "高橋ツル"))
+    first, second = await synced_phone(new_client, world.organiser_a), await synced_phone(new_client, world.organiser_a)
+    # Two phones mark the same person 無断欠席 offline, then both sync.
+    for phone in (first, second):
+        phone.mutate("attendance.set", session_id=session, person_id=person, status="absent_unnotified")
+    for phone in (first, second):
+        await phone.sync()
+    await first.pull()
+    check_id = safety_check_id(session, person)
+    assert await checks_of(session) == [{"id": uuid.UUID(check_id), "person": uuid.UUID(person), "outcome": "open"}]
+    for phone in (first, second):
+        assert phone.get("safety_check", check_id)["outcome"] == "open"
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    assert f"check-{check_id}" in (await staff.get("/review/safety")).text
+
+
+async def test_a_follow_up_recorded_offline_before_the_mark_reached_the_server_stays_one_record(world, new_client):
+    session = await registration_session(world.group_a)
+    person = str(await make_person(world.group_a))
+    phone = await synced_phone(new_client, world.organiser_a)
+    check_id = safety_check_id(session, person)
+    phone.mutate("attendance.set", session_id=session, person_id=person, status="absent_unnotified")
+    phone.mutate("safety.record", id=check_id, session_id=session, person_id=person, outcome="safe",
+                 contacted_by="田中", method="phone", contacted_at=now().isoformat())
+    await phone.sync()
+    assert [c["outcome"] for c in await checks_of(session)] == ["safe"]
+
+
+async def test_correcting_the_mark_withdraws_an_untouched_follow_up_and_a_new_mark_reopens_it(world, new_client):
+    session = await registration_session(world.group_a)
+    person = str(await make_person(world.group_a))
+    phone = await synced_phone(new_client, world.organiser_a)
+    check_id = safety_check_id(session, person)
+    for status, outcome in [("absent_unnotified", "open"), ("present", "withdrawn"), ("absent_unnotified", "open")]:
+        phone.mutate("attendance.set", session_id=session, person_id=person, status=status)
+        await phone.sync()
+        assert phone.get("safety_check", check_id)["outcome"] == outcome
+    # Once someone has called, a correction no longer erases the record of the call.
+    phone.mutate("safety.record", id=check_id, contacted_by="田中", method="phone")
+    phone.mutate("attendance.set", session_id=session, person_id=person, status="absent_notified")
+    await phone.sync()
+    assert phone.get("safety_check", check_id)["outcome"] == "open"
+    assert [c["outcome"] for c in await checks_of(session)] == ["open"]
+
+
+async def test_no_follow_up_for_notified_absence_open_ibasho_or_unregistered_people(world, new_client):
+    registration = await registration_session(world.group_a)
+    walk_in = await registration_session(world.group_a, registration_required=False)
+    registered = str(await make_person(world.group_a))
+    guest = str(await make_person(world.group_a, "見学者"))
+    await Person.update({Person.registered: False}).where(Person.id == guest)
+    phone = await synced_phone(new_client, world.organiser_a)
+    phone.mutate("attendance.set", session_id=registration, person_id=registered, status="absent_notified")
+    phone.mutate("attendance.set", session_id=walk_in, person_id=registered, status="absent_unnotified")
+    phone.mutate("attendance.set", session_id=registration, person_id=guest, status="absent_unnotified")
+    await phone.sync()
+    assert await SafetyCheck.count().where(SafetyCheck.session.is_in([registration, walk_in])) == 0

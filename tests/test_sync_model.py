@@ -74,7 +74,7 @@ from server.sync_store import PiccoloStore
 from server.tables import GroupMembership, MutationLog
 from sync import engine
 from sync.hlc import HLC, Clock, now_ms
-from sync.ids import uuid7
+from sync.ids import safety_check_id, uuid7
 from sync.mutations import Scope
 from sync.wire import PushRequest
 from tests.conftest import Client, asgi_client, make_account, make_area, make_group
@@ -233,6 +233,21 @@ class Model:
             if current is None or hlc > current[0]:
                 lww[(entity, entity_id, name)] = (hlc, value)
 
+        def winning(entity: str, entity_id: str, name: str) -> Any:
+            return lww.get((entity, entity_id, name), (None, None))[1]
+
+        def follow_up(session_id: str, person_id: str, status: str) -> None:
+            """安否確認: a no-show of a registered person opens one; correcting the mark withdraws it
+            (the sessions here have no ibasho, so the roster's registered flag decides)."""
+            check_id = safety_check_id(session_id, person_id)
+            outcome = winning("safety_check", check_id, "outcome")
+            if status == "absent_unnotified":
+                if winning("person", person_id, "registered") and outcome in (None, "withdrawn"):
+                    base[("safety_check", check_id)] = {"id": check_id, "session_id": session_id, "person_id": person_id}
+                    lww[("safety_check", check_id, "outcome")] = (hlc, "open")
+            elif outcome == "open":
+                lww[("safety_check", check_id, "outcome")] = (hlc, "withdrawn")
+
         for m in self.applied:
             args, hlc = m["args"], m["hlc"]
             if m["name"] in ("session.upsert", "person.upsert"):
@@ -246,7 +261,10 @@ class Model:
                 base[("attendance", entity_id)] = {
                     "id": entity_id, "session_id": args["session_id"], "person_id": args["person_id"],
                 }
+                before = winning("attendance", entity_id, "status")
                 write("attendance", entity_id, "status", args["status"], hlc)
+                if winning("attendance", entity_id, "status") != before:
+                    follow_up(args["session_id"], args["person_id"], args["status"])
             elif m["name"] == "role.set":
                 entity_id = f"{args['session_id']}:{args['role']}:{args['member_id']}"
                 base[("role_assignment", entity_id)] = {

@@ -21,6 +21,10 @@ const MESSAGES = {
     last_synced: "最終同期 {time}", never_synced: "未同期", syncing: "同期中…", rejected: "受け付けられなかった変更",
     update_ready: "新しいバージョンがあります", reload: "再読み込み", language: "English",
     cancelled: "中止", held: "開催済み", scheduled: "予定", postponed: "延期", status: "状態", staff_comment: "職員からのコメント",
+    safety_checks: "安否確認", safety_hint: "無断欠席の登録者です。連絡がついたら結果を記録してください。",
+    outcome_open: "未確認", outcome_safe: "無事", outcome_unreachable: "連絡つかず", outcome_needs_support: "要支援",
+    method: "連絡方法", method_phone: "電話", method_visit: "訪問", method_message: "メッセージ",
+    contacted_by: "連絡した人", safety_notes: "メモ", recorded: "記録 {when}",
   },
   en: {
     app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
@@ -43,6 +47,10 @@ const MESSAGES = {
     last_synced: "Synced {time}", never_synced: "Not synced yet", syncing: "Syncing…", rejected: "Changes the server refused",
     update_ready: "A new version is ready", reload: "Reload", language: "日本語",
     cancelled: "Cancelled", held: "Held", scheduled: "Scheduled", postponed: "Postponed", status: "Status", staff_comment: "Comment from staff",
+    safety_checks: "Safety checks", safety_hint: "Registered and absent without word. Record how they are once you reach them.",
+    outcome_open: "Not yet reached", outcome_safe: "Safe", outcome_unreachable: "Unreachable", outcome_needs_support: "Needs support",
+    method: "How", method_phone: "Phone", method_visit: "Visit", method_message: "Message",
+    contacted_by: "Contacted by", safety_notes: "Notes", recorded: "Recorded {when}",
   },
 };
 

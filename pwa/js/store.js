@@ -48,10 +48,25 @@ export function uuid7() {
     bytes[i] = ms % 256;
     ms = Math.floor(ms / 256);
   }
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  return formatUuid(bytes, 0x70);
+}
+
+function formatUuid(bytes, version) {
+  bytes[6] = (bytes[6] & 0x0f) | version;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// The server computes the same id (sync/ids.py safety_check_id): a 安否確認 opened on this
+// phone offline and the one the server opens for the same absence are one record.
+const SAFETY_CHECK_NAMESPACE = "16485120-4ce7-5a47-bfc2-ec9c5251a647";
+
+export async function safetyCheckId(sessionId, personId) {
+  const namespace = SAFETY_CHECK_NAMESPACE.replaceAll("-", "").match(/../g).map((pair) => parseInt(pair, 16));
+  const name = new TextEncoder().encode(`${sessionId}:${personId}`);
+  const digest = await crypto.subtle.digest("SHA-1", new Uint8Array([...namespace, ...name]));
+  return formatUuid(new Uint8Array(digest).slice(0, 16), 0x50);
 }
 
 // How each mutation shows on this phone before the server has it (the server's result wins later).

@@ -39,4 +39,5 @@ OUTCOMES = {
     SafetyCheckOutcome.safe.value: N_("Safe"),
     SafetyCheckOutcome.unreachable.value: N_("Unreachable"),
     SafetyCheckOutcome.needs_support.value: N_("Needs support"),
+    SafetyCheckOutcome.withdrawn.value: N_("Withdrawn (mark corrected)"),
 }

@@ -9,6 +9,9 @@ const TABS = ["attendance", "tallies", "roles", "notes"];
 const NEXT_STATUS = { undefined: "present", present: "absent_notified", absent_notified: "absent_unnotified", absent_unnotified: "present" };
 const NOTE_FIELDS = ["went_well", "to_improve", "handover", "concerns"];
 const NOTE_SAVE_DELAY_MS = 600;
+const OUTCOMES = ["safe", "unreachable", "needs_support"];
+const METHODS = ["phone", "visit", "message"];
+const CONTACT_NAME = "ibasho-contact-name"; // who usually makes the calls on this phone
 
 const byId = (rows) => Object.fromEntries(rows.map((row) => [row.id, row.data]));
 
@@ -28,7 +31,48 @@ async function attendanceTab(session) {
           onclick: () => sync.record("attendance.set", { session_id: session.id, person_id: person.id, status: NEXT_STATUS[status] }),
         }, h("span", { className: "name" }, person.display_name), h("span", { className: "status" }, t(status ?? "not_marked"))));
     })),
+    await safetySection(session, roster, statusOf),
   ];
+}
+
+// 安否確認: each registered person marked 無断欠席 and the follow-up recorded so far. The card
+// shows before the server has opened the check, so it can be recorded offline right away.
+async function safetySection(session, roster, statusOf) {
+  const checks = (await store.list("safety_check")).map((row) => row.data).filter((c) => c.session_id === session.id);
+  const checkOf = Object.fromEntries(checks.map((check) => [check.person_id, check]));
+  const due = roster.filter((person) => checkOf[person.id]
+    ? checkOf[person.id].outcome !== "withdrawn"
+    : person.registered && statusOf(person) === "absent_unnotified");
+  if (due.length === 0) return null;
+  return h("section", { className: "safety", dataset: { testid: "safety-checks" } },
+    h("h2", {}, t("safety_checks")),
+    h("p", { className: "muted" }, t("safety_hint")),
+    due.map((person) => safetyCard(session, person, checkOf[person.id])));
+}
+
+function safetyCard(session, person, check) {
+  const outcome = check?.outcome ?? "open";
+  const method = h("select", { name: "method" },
+    METHODS.map((m) => h("option", { value: m, selected: check?.method === m }, t(`method_${m}`))));
+  const contactedBy = h("input", { name: "contacted_by", autocomplete: "name",
+    value: check?.contacted_by || localStorage.getItem(CONTACT_NAME) || "" });
+  const notes = h("textarea", { name: "notes", rows: 2, value: check?.notes ?? "" });
+  const save = async (next) => {
+    localStorage.setItem(CONTACT_NAME, contactedBy.value.trim());
+    await sync.record("safety.record", {
+      id: await store.safetyCheckId(session.id, person.id), session_id: session.id, person_id: person.id,
+      outcome: next, method: method.value, contacted_by: contactedBy.value.trim(), notes: notes.value,
+      contacted_at: new Date().toISOString(),
+    });
+  };
+  return h("article", { className: `safety-card outcome-${outcome}`, dataset: { testid: "safety-check", outcome } },
+    h("h3", {}, person.display_name, " ", h("span", { className: "badge" }, t(`outcome_${outcome}`))),
+    check?.contacted_at ? h("p", { className: "muted" }, t("recorded", { when: new Date(check.contacted_at).toLocaleString() })) : null,
+    h("div", { className: "row" }, h("label", {}, t("method"), method), h("label", {}, t("contacted_by"), contactedBy)),
+    h("label", {}, t("safety_notes"), notes),
+    h("div", { className: "outcomes" }, OUTCOMES.map((choice) =>
+      h("button", { className: choice === outcome ? "primary" : "", dataset: { outcome: choice }, onclick: () => save(choice) },
+        t(`outcome_${choice}`)))));
 }
 
 async function talliesTab(session) {
@@ -139,8 +183,8 @@ export async function sessionView(view, sessionId, tab) {
       h("div", { className: `tab ${tab}` }, content));
   };
   await draw();
-  // Redraw on changes, except while someone is typing a note (their words come first).
+  // Redraw on changes, except while someone is typing (their words come first).
   return store.onChange(() => {
-    if (!(document.activeElement instanceof HTMLTextAreaElement)) draw();
+    if (!document.activeElement?.matches("textarea, input, select")) draw();
   });
 }
