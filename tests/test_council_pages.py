@@ -242,6 +242,9 @@ async def test_staff_creates_a_group_an_ibasho_and_an_invitation(app_client, new
 
     page = await app_client.get(f"/staff/groups/{group['id']}")
     assert "毎月第1日曜日 10:00〜13:00" in page.text and "いきいきサロン" in page.text
+    review_link = f'href="/review/groups/{group["id"]}"'
+    assert review_link in page.text
+    assert (await app_client.get(f"/review/groups/{group['id']}")).status_code == 200
     today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
     previewed = re.findall(r"<li>(\d{4}年\d+月\d+日\(.\))</li>", page.text)
     assert previewed == [format_date_ja(day) for day in first_sundays(today, 5)]
