@@ -99,6 +99,7 @@ async def test_a_day_offline_at_the_venue_then_sync(chromium, server, venue):
     for _ in range(2):
         await page.click("[data-category=volunteer] button[aria-label$='+1']")
     await page.wait_for_selector("[data-testid=tally-child]:has-text('3')")
+    assert await page.inner_text("[data-testid=tally-total]") == "3"  # volunteers are not participants
 
     await page.click(f"a[href='#/session/{session}/roles']")
     await page.locator(".roles li").first.locator("button.chip").first.click()

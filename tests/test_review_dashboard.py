@@ -9,7 +9,7 @@ from uuid import uuid4
 from server.auth.sessions import now
 from server.dates import fiscal_year
 from server.review.dashboard import dashboard_lines, trend_svg
-from server.review.data import today
+from server.review.data import load_sessions, today
 from server.tables import Group, Person, SafetyCheck
 from tests.conftest import make_group
 from tests.test_review_pages import make_session
@@ -61,6 +61,20 @@ async def test_staff_see_their_areas_groups_with_numbers_and_flags(world, app_cl
     assert names_in_order(by_name, ["しずかの会", "あおぞら会"]) == ["あおぞら会", "しずかの会"]
     searched = (await app_client.get("/review?q=しずか")).text
     assert "しずかの会" in searched and "あおぞら会" not in searched
+
+
+async def test_the_database_summed_walk_ins_match_the_per_category_numbers(world):
+    """The dashboard sums head counts in SQL; the group page and exports sum categories in
+    Python. Both must count a tally as max(0, sum) and leave volunteers apart."""
+    year = fiscal_year(today())
+    tallies = {"child": 4, "senior": 3, "first_time": 2, "adult": -2, "volunteer": 5}
+    await make_session(world.group_a, today(), tallies=tallies)
+    await make_session(world.group_a, today(), tallies={})
+    by_category = await load_sessions([world.group_a], year)
+    summed = await load_sessions([world.group_a], year, categories=False)
+    assert sorted(s.attendance for s in summed) == sorted(s.attendance for s in by_category) == [0, 9]
+    line = next(line for line in await dashboard_lines([world.area_a], year, today()) if line.id == world.group_a)
+    assert line.cumulative == 9
 
 
 async def test_organisers_get_403_and_admins_see_every_area(world, new_client):

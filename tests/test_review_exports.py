@@ -70,6 +70,9 @@ async def test_xlsx_holds_the_same_numbers_as_the_csv(world, app_client):
     response = await app_client.get(f"/review/groups/{world.group_a}/export.xlsx?year={YEAR}")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet.freeze_panes == "A2"  # the header stays in view
+    dated = [cell for cell in sheet["C"][1:] if hasattr(cell.value, "date")]
+    assert dated and all(cell.number_format == "yyyy-mm-dd" for cell in dated)
     xlsx_rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v)) for v in row]
                  for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row)]
     assert xlsx_rows == [r for r in csv_rows if r]

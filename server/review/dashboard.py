@@ -106,7 +106,7 @@ async def dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -
         last = row["last"]  # SQLite answers an aggregate of dates as text
         lines[row["group"]].last_session = date.fromisoformat(last) if isinstance(last, str) else last
 
-    sessions = [s for s in await load_sessions(group_ids, year, with_roles=False) if is_session(s)]
+    sessions = [s for s in await load_sessions(group_ids, year, with_roles=False, categories=False) if is_session(s)]
     for s in sessions:
         line = lines[s.group]
         if s.held:

@@ -20,6 +20,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from server.auth.guards import group_in_scope, principal_of
 from server.dates import wareki_fiscal_year
@@ -104,19 +105,22 @@ def csv_bytes(table: Table) -> bytes:
 
 
 def xlsx_bytes(table: Table) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.title[:31] or "sheet"
+    # Write-only: rows stream straight to the file instead of living as cell objects first.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(table.title[:31] or "sheet")
+    sheet.freeze_panes = "A2"
     sheet.append(table.header)
     for row in table.rows:
-        sheet.append(row)
-    for cell in sheet["C"][1:]:
-        if isinstance(cell.value, date):
-            cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
+        sheet.append([_dated(sheet, value) if isinstance(value, date) else value for value in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _dated(sheet, value: date) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = "yyyy-mm-dd"
+    return cell
 
 
 def download(table: Table, name: str, kind: str) -> Response:

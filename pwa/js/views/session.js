@@ -79,7 +79,8 @@ async function talliesTab(session) {
   const counts = byId(await store.list("tally"));
   const countOf = (category) => counts[`${session.id}:${category}`]?.count ?? 0;
   const add = (category, delta) => sync.record("tally.add", { session_id: session.id, category, delta });
-  const total = TALLY_CATEGORIES.filter((c) => c !== "first_time").reduce((sum, c) => sum + countOf(c), 0);
+  // As the staff reports count them: every category is its own head count; volunteers are not participants.
+  const total = TALLY_CATEGORIES.filter((c) => c !== "volunteer").reduce((sum, c) => sum + countOf(c), 0);
   return [
     h("ul", { className: "tallies" }, TALLY_CATEGORIES.map((category) =>
       h("li", { dataset: { category } },
@@ -87,7 +88,7 @@ async function talliesTab(session) {
         h("button", { className: "step", "aria-label": `${t(category)} −1`, onclick: () => add(category, -1) }, "−"),
         h("output", { dataset: { testid: `tally-${category}` } }, String(countOf(category))),
         h("button", { className: "step", "aria-label": `${t(category)} +1`, onclick: () => add(category, 1) }, "+")))),
-    h("p", { className: "count" }, `${t("total")}: `, h("strong", { dataset: { testid: "tally-total" } }, String(total))),
+    h("p", { className: "count" }, `${t("participants_total")}: `, h("strong", { dataset: { testid: "tally-total" } }, String(total))),
   ];
 }
 
