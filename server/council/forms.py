@@ -15,7 +15,7 @@ from uuid import UUID
 from server.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from server.auth.principal import Principal
 from server.config import get_settings
-from server.council.labels import AUDIENCES, KINDS, STATUSES
+from server.labels import AUDIENCES, KINDS, STATUSES
 from server.council.schedule_text import Builder, builder_for, interval_of, normalise
 from server.i18n import gettext as _
 from server.schedule import parse_rule, zone

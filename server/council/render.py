@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from litestar.response import Redirect, Template
 
-from server.council import labels
+from server import labels
 
 
 def page(template: str, errors: Sequence[str] = (), **context) -> Template:

@@ -13,7 +13,7 @@ from itertools import product
 
 from babel.dates import format_date
 
-from server.council.labels import N_
+from server.labels import N_
 from server.dates import format_date_ja
 from server.i18n import current_language, gettext as _
 

@@ -26,7 +26,7 @@ from server.auth.guards import group_in_scope, principal_of
 from server.dates import wareki_fiscal_year
 from server.i18n import gettext as _
 from server.review.data import SessionRow, is_session, load_grants, load_sessions
-from server.review.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
+from server.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
 from server.review.pages import pick_year
 from server.tables import Area, Group
 

@@ -22,7 +22,7 @@ from server.auth.sessions import now
 from server.council.render import see_other
 from server.i18n import gettext as _
 from server.review.data import load_grants, load_sessions, this_fiscal_year
-from server.review.labels import REVIEW_STATES
+from server.labels import REVIEW_STATES
 from server.review.render import review_page
 from server.sync_store import publish_server_change
 from server.tables import (

@@ -12,7 +12,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.auth.guards import admin_only
-from server.council.labels import N_
+from server.labels import N_
 from server.council.render import see_other
 from server.i18n import gettext as _
 from server.review.grants import PRESETS

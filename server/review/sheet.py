@@ -25,7 +25,7 @@ from litestar.response import Template
 from server.auth.guards import principal_of
 from server.council.render import see_other
 from server.i18n import gettext as _
-from server.review.labels import ATTENDANCE, CATEGORIES
+from server.labels import ATTENDANCE, CATEGORIES
 from server.review.pages import session_in_scope
 from server.review.render import review_page
 from server.sync_api import sync_scope

@@ -1,4 +1,5 @@
-"""Words for the codes stored in the tables (kind, audience, status, role, invitation state).
+"""Words for the codes stored in the tables: ibasho kinds and statuses, roles, invitation,
+review and session states, head-count categories, attendance and safety-check outcomes.
 
 The values are msgids: templates show them with ``_()``, so they follow the reader's language.
 """
@@ -6,7 +7,16 @@ The values are msgids: templates show them with ``_()``, so they follow the read
 from __future__ import annotations
 
 from server.i18n import gettext as _
-from server.tables import Audience, IbashoKind, IbashoStatus, Role
+from server.tables import (
+    AttendanceStatus,
+    Audience,
+    IbashoKind,
+    IbashoStatus,
+    ReviewState,
+    Role,
+    SafetyCheckOutcome,
+    SessionStatus,
+)
 
 
 def N_(message: str) -> str:
@@ -41,6 +51,37 @@ ROLES = {
     Role.organiser.value: N_("Organiser"),
 }
 INVITATION_STATES = {"unused": N_("Unused"), "used": N_("Used"), "expired": N_("Expired")}
+REVIEW_STATES = {
+    ReviewState.unreviewed.value: N_("Not reviewed"),
+    ReviewState.reviewed.value: N_("Reviewed"),
+    ReviewState.follow_up.value: N_("Needs follow-up"),
+}
+SESSION_STATUSES = {
+    SessionStatus.scheduled.value: N_("Scheduled"),
+    SessionStatus.held.value: N_("Held"),
+    SessionStatus.cancelled.value: N_("Cancelled"),
+    SessionStatus.postponed.value: N_("Postponed"),
+}
+CATEGORIES = {
+    "child": N_("Children"),
+    "adult": N_("Adults"),
+    "senior": N_("Older people"),
+    "parent_child": N_("Parents and children"),
+    "first_time": N_("First time"),
+    "volunteer": N_("Volunteers"),
+}
+ATTENDANCE = {
+    AttendanceStatus.present.value: N_("Present"),
+    AttendanceStatus.absent_notified.value: N_("Absent with notice"),
+    AttendanceStatus.absent_unnotified.value: N_("Absent without notice"),
+}
+OUTCOMES = {
+    SafetyCheckOutcome.open.value: N_("Open"),
+    SafetyCheckOutcome.safe.value: N_("Safe"),
+    SafetyCheckOutcome.unreachable.value: N_("Unreachable"),
+    SafetyCheckOutcome.needs_support.value: N_("Needs support"),
+    SafetyCheckOutcome.withdrawn.value: N_("Withdrawn (mark corrected)"),
+}
 
 
 def choices(labels: dict) -> list[tuple[str, str]]:
