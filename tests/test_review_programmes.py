@@ -31,8 +31,10 @@ async def test_admin_adds_presets_once_and_edits_a_programme(world, app_client):
     assert created["requires_registration"] is True
     edit = f"/review/grants/{created['id']}/edit"
     assert name in (await app_client.get(edit)).text
-    response = await app_client.form(edit, {"name": name, "yearly_cap": "50000", "activity_amount_per_session": "x"})
-    assert response.status_code == 422
+    for bad in ({"activity_amount_per_session": "x"}, {"min_session_minutes": "-5"}, {"council": "市" * 201}):
+        response = await app_client.form(edit, {"name": name, "yearly_cap": "50000", **bad})
+        assert response.status_code == 422, bad
+        assert (await GrantProgramme.select().where(GrantProgramme.id == created["id"]).first()) == created
     response = await app_client.form(edit, {"name": name, "yearly_cap": "50000"})
     assert response.status_code == 303
     updated = await GrantProgramme.select().where(GrantProgramme.id == created["id"]).first()

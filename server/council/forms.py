@@ -15,9 +15,9 @@ from uuid import UUID
 from server.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from server.auth.principal import Principal
 from server.config import get_settings
-from server.labels import AUDIENCES, KINDS, STATUSES
 from server.council.schedule_text import Builder, builder_for, interval_of, normalise
 from server.i18n import gettext as _
+from server.labels import AUDIENCES, KINDS, STATUSES
 from server.schedule import parse_rule, zone
 from server.tables import Account, Area
 
@@ -57,6 +57,13 @@ class Checker:
 
     def time(self, value: str, label: str) -> time | None:
         return self.parse(value, time.fromisoformat, label)
+
+    def whole_number(self, value: str, label: str, maximum: int) -> int | None:
+        """A count or an amount in yen, 0 to ``maximum`` ("1,500" allowed); None when blank."""
+        number = self.parse(value.replace(",", ""), int, label)
+        if number is not None and not 0 <= number <= maximum:
+            self.fail(_("%(field)s is not valid.") % {"field": label})
+        return number
 
     def choice(self, value: str, labels: dict, label: str) -> str:
         if value not in labels:

@@ -12,9 +12,10 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.auth.guards import admin_only
-from server.labels import N_
+from server.council.forms import Checker, Cleaned, Values
 from server.council.render import see_other
 from server.i18n import gettext as _
+from server.labels import N_
 from server.review.grants import PRESETS
 from server.review.render import review_page
 from server.tables import GrantProgramme, GroupGrant
@@ -29,6 +30,7 @@ NUMBER_FIELDS = {
     "eligible_years": N_("Years of eligibility"),
     "min_age": N_("Minimum age"),
 }
+MAX_NUMBER = 100_000_000
 OPTIONAL = {"min_sessions_every_months", "min_session_minutes", "yearly_cap", "eligible_years", "min_age"}
 
 
@@ -58,31 +60,18 @@ class ProgrammeForm:
                 values[f.name] = "" if value is None else str(value)
         return cls(**values)
 
-    def clean(self) -> tuple[dict, list[str]]:
-        errors: list[str] = []
-        values: dict = {}
-        name = self.name.strip()
-        if not name:
-            errors.append(_("Please enter %(field)s.") % {"field": _("Name")})
-        elif len(name) > 200:
-            errors.append(_("%(field)s can be at most %(max)s characters.") % {"field": _("Name"), "max": 200})
-        values["name"] = name
-        values["council"] = self.council.strip()[:200]
-        values["notes"] = self.notes.strip()
-        values["requires_registration"] = bool(self.requires_registration)
+    def clean(self) -> Cleaned:
+        check = Checker()
+        values: Values = {
+            "name": check.text(self.name, _("Name"), 200, required=True),
+            "council": check.text(self.council, _("Council"), 200),
+            "notes": check.text(self.notes, _("Notes"), 20_000),
+            "requires_registration": bool(self.requires_registration),
+        }
         for key, label in NUMBER_FIELDS.items():
-            raw = getattr(self, key).strip().replace(",", "")
-            if not raw:
-                values[key] = None if key in OPTIONAL else 0
-                continue
-            try:
-                number = int(raw)
-            except ValueError:
-                number = -1
-            if number < 0 or number > 100_000_000:
-                errors.append(_("%(field)s is not valid.") % {"field": _(label)})
-            values[key] = number
-        return values, errors
+            number = check.whole_number(getattr(self, key), _(label), MAX_NUMBER)
+            values[key] = number if number is not None else (None if key in OPTIONAL else 0)
+        return values, check.errors
 
 
 async def programme_or_404(programme_id: UUID) -> dict:
