@@ -104,3 +104,19 @@ async def test_exports_of_another_area_are_404_and_organisers_403(world, new_cli
     for url in urls:
         assert (await staff_a.get(url)).status_code == 404, url
         assert (await organiser.get(url)).status_code == 403, url
+
+
+async def test_text_that_looks_like_a_formula_stays_text_in_both_files(world, app_client):
+    """CSV/formula injection: a group name typed as a formula must not run in Excel."""
+    from server.tables import Group
+
+    name = '=HYPERLINK("http://evil.invalid","click")'
+    await Group.update({Group.name: name}).where(Group.id == world.group_a)
+    await make_session(world.group_a, date(2025, 9, 1))
+    await app_client.login(world.staff_a)
+    csv_text = (await app_client.get(f"/review/groups/{world.group_a}/export.csv?year={YEAR}")).content.decode("utf-8-sig")
+    first = next(csv.reader(io.StringIO(csv_text.split("\r\n", 1)[1])))
+    assert first[0] == "'" + name
+    response = await app_client.get(f"/review/groups/{world.group_a}/export.xlsx?year={YEAR}")
+    cell = openpyxl.load_workbook(io.BytesIO(response.content)).active["A2"]
+    assert (cell.value, cell.data_type) == (name, "s")

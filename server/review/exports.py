@@ -1,5 +1,5 @@
 """Exports for a 実績報告: one row per session and totals per group, as CSV (UTF-8 with a
-BOM, so Excel reads the Japanese) and XLSX (openpyxl).
+BOM, so Excel reads the Japanese) and XLSX (XlsxWriter).
 
 Rows hold the sessions (開催回; meetings apart) of one fiscal year. Attendance counts
 registered people present plus head counts except volunteers; volunteers have their own
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
@@ -19,8 +20,7 @@ from uuid import UUID
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+import xlsxwriter
 
 from server.auth.guards import group_in_scope, principal_of
 from server.dates import wareki_fiscal_year
@@ -96,31 +96,42 @@ async def build(groups: list[dict], year: int, title: str) -> Table:
     return Table(title, header(), rows + ([[]] if rows and totals else []) + totals)
 
 
+# A cell starting with one of these is a formula to Excel, even in a CSV file: a group
+# named "=HYPERLINK(…)" must stay a name (OWASP's advice: prefix an apostrophe).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_bytes(table: Table) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.header)
-    writer.writerows([[v.isoformat() if isinstance(v, date) else v for v in row] for row in table.rows])
+    writer.writerows([[csv_cell(v) for v in row] for row in table.rows])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def xlsx_bytes(table: Table) -> bytes:
-    # Write-only: rows stream straight to the file instead of living as cell objects first.
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(table.title[:31] or "sheet")
-    sheet.freeze_panes = "A2"
-    sheet.append(table.header)
-    for row in table.rows:
-        sheet.append([_dated(sheet, value) if isinstance(value, date) else value for value in row])
     buffer = io.BytesIO()
-    book.save(buffer)
+    book = xlsxwriter.Workbook(buffer, {
+        "in_memory": True,
+        "default_date_format": "yyyy-mm-dd",
+        # Text stays text: never a formula, a number or a link, whatever someone typed.
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+    })
+    sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "", table.title)[:31] or "sheet")
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, table.header)
+    for number, row in enumerate(table.rows, start=1):
+        sheet.write_row(number, 0, row)
+    book.close()
     return buffer.getvalue()
-
-
-def _dated(sheet, value: date) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = "yyyy-mm-dd"
-    return cell
 
 
 def download(table: Table, name: str, kind: str) -> Response:
