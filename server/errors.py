@@ -11,7 +11,7 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, SerializationException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("ibasho")
 
@@ -44,6 +44,18 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     return _json_error(exc.status_code, detail, exc.extra, exc.headers)
 
 
+def undecodable_body(exc: Exception) -> str | None:
+    """Why a request body could not be read, for the failures the JSON decoder lets through
+    (Litestar only maps msgspec's DecodeError): bytes that are not UTF-8, nesting too deep."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"request body is not valid UTF-8: {exc.reason} at byte {exc.start}"
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):  # msgspec's own depth limit
+        return "request body is not valid JSON: nested too deeply"
+    return None
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if (reason := undecodable_body(exc)) is not None:
+        return http_exception_handler(request, HTTPException(status_code=HTTP_400_BAD_REQUEST, detail=reason))
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _json_error(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")

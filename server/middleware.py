@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth.sessions import SESSION_COOKIE, resolve_session
@@ -45,6 +46,41 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
+# PostgreSQL text cannot hold NUL, so a NUL anywhere in a request would end in a 500 deep
+# inside some query; no field of ibasho needs one. What a NUL looks like depends on the body:
+# "%00" in a form is one, but in JSON it is just the three characters someone typed.
+FORM_NUL = (b"\x00", b"%00")
+JSON_NUL = (b"\x00", b"\\u0000")
+NUL_REFUSED = "text must not contain NUL characters"
+# Sync refuses a NUL per mutation (sync/mutations.py), so one pasted character cannot
+# block a phone's whole outbox.
+CHECKED_PER_MUTATION = "/api/sync/push"
+
+
+def _without_nul(receive: Receive, markers: tuple[bytes, ...]) -> Receive:
+    """``receive`` that refuses (400) a body holding a NUL, checked as the body streams in."""
+    tail = b""
+
+    async def checked() -> Message:
+        nonlocal tail
+        message = await receive()
+        if message["type"] == "http.request":
+            window = tail + message.get("body", b"")
+            if any(marker in window for marker in markers):
+                raise ClientException(NUL_REFUSED)
+            tail = window[-5:]  # a marker split across two chunks
+        return message
+
+    return checked
+
+
+def _nul_markers(scope: Scope) -> tuple[bytes, ...] | None:
+    if scope["path"] == CHECKED_PER_MUTATION:
+        return None
+    content_type = (_header(scope, b"content-type") or "").lower()
+    return FORM_NUL if content_type.startswith(("application/x-www-form-urlencoded", "multipart/")) else JSON_NUL
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,6 +89,11 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope["path"]:
+            # No route or file name holds a NUL; file lookups would fail on it with a 500.
+            raise NotFoundException("no such path")
+        if b"%00" in scope.get("query_string", b""):
+            raise ClientException(NUL_REFUSED)
         cookies = _cookies(scope)
         principal = await resolve_session(cookies.get(SESSION_COOKIE))
         scope["user"] = principal
@@ -71,6 +112,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            markers = _nul_markers(scope)
+            await self.app(scope, _without_nul(receive, markers) if markers else receive, send_with_headers)
         finally:
             current_language.reset(token)

@@ -242,10 +242,22 @@ def mutation(name: str, args_type: type[Args]) -> Callable[[Apply], Apply]:
     return register
 
 
+def holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
 def parse_args(name: str, args: dict[str, Any]) -> tuple[MutationSpec, Args]:
     spec = REGISTRY.get(name)
     if spec is None:
         raise Rejected(f"unknown mutation {name[:64]!r}")
+    if holds_nul(args):
+        raise Rejected("text must not contain NUL characters")  # no database can store one
     try:
         return spec, msgspec.convert(args, spec.args_type)
     except msgspec.ValidationError as error:

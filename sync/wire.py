@@ -66,7 +66,11 @@ class SeqGap(Exception):
 
 
 def check_envelope(request: PushRequest) -> None:
-    """Seqs must be consecutive within a push (the contract's 400)."""
+    """Seqs must be consecutive within a push (the contract's 400), and the envelope's own
+    strings hold no NUL (databases cannot store one)."""
+    for mutation in request.mutations:
+        if "\x00" in mutation.id or "\x00" in mutation.name or "\x00" in mutation.hlc:
+            raise EnvelopeError(f"mutation seq {mutation.seq}: id, name and hlc must not contain NUL characters")
     for before, after in zip(request.mutations, request.mutations[1:]):
         if after.seq != before.seq + 1:
             raise EnvelopeError(f"mutations[].seq must be consecutive: {before.seq} is followed by {after.seq}")

@@ -73,7 +73,10 @@ def session_cookie(token: str) -> Cookie:
 
 
 def cleared_session_cookie() -> Cookie:
-    return Cookie(key=SESSION_COOKIE, value="", max_age=0, httponly=True, samesite="lax", path="/")
+    return Cookie(
+        key=SESSION_COOKIE, value="", max_age=0, httponly=True, secure=get_settings().secure_cookies,
+        samesite="lax", path="/",
+    )
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -214,7 +217,9 @@ class LanguageForm:
 async def choose_language(data: URLEncodedBody[LanguageForm]) -> Redirect:
     language = data.language if data.language in LANGUAGES else "ja"
     response = Redirect(path=safe_next(data.next, "/"))
-    response.set_cookie(LANGUAGE_COOKIE, language, max_age=400 * 86400, samesite="lax", path="/")
+    response.set_cookie(
+        LANGUAGE_COOKIE, language, max_age=400 * 86400, samesite="lax", path="/", secure=get_settings().secure_cookies
+    )
     return response
 
 

@@ -1,21 +1,26 @@
-"""Staff review benchmark: the dashboard and the fiscal-year export of an area of 500 groups.
-Prints figures; asserts nothing.
+"""Staff review benchmark: the dashboard and the fiscal-year export of an area of 500 groups,
+on SQLite and PostgreSQL side by side. Prints figures; asserts nothing.
 
-    .venv/bin/python -m tests.bench.bench_review              # SQLite
-    .venv/bin/python -m tests.bench.bench_review --postgres   # a fresh PostgreSQL database
+    .venv/bin/python -m tests.bench.bench_review                 # both engines (~3 min)
+    .venv/bin/python -m tests.bench.bench_review --engine sqlite # one engine
+    .venv/bin/python -m tests.bench.bench_review --groups 100    # a smaller area
 
-Each group has one ibasho and a held session every month of the fiscal year with six
-head-count categories, so the area holds 6,000 sessions and 36,000 tallies. Timed:
-``dashboard_lines`` (what GET /review computes) and ``exports.build`` + CSV and XLSX
-encoding (what GET /review/areas/{id}/export.* computes), 5 repetitions after a warm-up.
+Each group has one held session every month for 5 fiscal years, with about 30 people in
+six head-count categories: 30,000 sessions and 180,000 tallies for 500 groups. Timed, 5
+repetitions after a warm-up: ``dashboard_lines`` (what GET /review computes) and
+``exports.build`` + CSV or XLSX encoding (GET /review/areas/{id}/export.*) for the latest
+fiscal year. The query count of each is shown for the 500-group area and for a 50-group
+area beside it: it must not grow with the number of groups.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time as clock
@@ -23,28 +28,81 @@ from datetime import date, time
 from uuid import uuid4
 
 GROUPS = 500
+SMALL_AREA = 50
+YEARS = 5
+LAST_YEAR = 2025
+CATEGORY_SHARES = {"child": 8, "adult": 6, "senior": 8, "parent_child": 3, "first_time": 2, "volunteer": 3}
+GOALS = {"dashboard": 300, "export, CSV": 2000, "export, XLSX": 2000}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--groups", type=int, default=GROUPS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.child:
+        print(json.dumps(child(options.engine, options.groups)))
+        return
+    engines = ["sqlite", "postgres"] if options.engine == "both" else [options.engine]
+    results = {engine: run_child(engine, options.groups) for engine in engines}
+    report(results, options.groups)
+
+
+def run_child(engine: str, groups: int) -> dict | None:
+    print(f"running {engine} …", file=sys.stderr)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.bench_review", "--child", "--engine", engine, "--groups", str(groups)],
+        capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(results: dict, groups: int) -> None:
+    engines = list(results)
+    print(f"\n{groups} groups × {YEARS} fiscal years of monthly sessions ({groups * 12 * YEARS:,} sessions), "
+          f"timing fiscal year {LAST_YEAR}; median of 5 (max)")
+    print(f"{'':<28}" + "".join(f"{engine:>24}" for engine in engines) + "     goal")
+    for label, goal in GOALS.items():
+        cells = []
+        for engine in engines:
+            figures = (results[engine] or {}).get(label)
+            cells.append(f"{figures['median']:8.0f} ms ({figures['max']:5.0f})" if figures else "failed")
+        verdicts = ", ".join(
+            f"{engine} {'met' if results[engine] and results[engine][label]['median'] < goal else 'MISSED'}"
+            for engine in engines
+        )
+        print(f"{label:<28}" + "".join(f"{cell:>24}" for cell in cells) + f"     < {goal} ms ({verdicts})")
+        counts = [(results[engine] or {}).get("queries", {}).get(label) for engine in engines]
+        print(f"{'  queries, ' + str(groups) + ' / ' + str(SMALL_AREA) + ' groups':<28}"
+              + "".join(f"{(f'{c[0]} / {c[1]}' if c else '-'):>24}" for c in counts))
+    if len(engines) == 2 and all(results.values()):
+        ratio = results["postgres"]["dashboard"]["median"] / results["sqlite"]["dashboard"]["median"]
+        print(f"dashboard PostgreSQL/SQLite: {ratio:.2f}×")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+
+
+def child(engine: str, groups: int) -> dict:
     os.environ["IBASHO_DATA_DIR"] = tempfile.mkdtemp(prefix="ibasho-bench-review-")
     os.environ.pop("DATABASE_URL", None)
     database = None
-    if options.postgres:
-        from tests.pg import create_database, drop_database, postgres_admin_url
+    if engine == "postgres":
+        from tests.pg import create_database, postgres_admin_url
 
         database, os.environ["DATABASE_URL"] = create_database(postgres_admin_url(), "ibasho_bench_review")
     try:
-        asyncio.run(run(options.groups, options.postgres))
+        return asyncio.run(measure(groups))
     finally:
         if database:
+            from tests.pg import drop_database, postgres_admin_url
+
             drop_database(postgres_admin_url(), database)
 
 
-async def seed(groups: int, year: int):
+async def seed_area(groups: int) -> object:
     from server.auth.sessions import now
     from server.tables import Area, Group, Session, Tally
 
@@ -54,31 +112,53 @@ async def seed(groups: int, year: int):
     for index in range(groups):
         group_id = uuid4()
         group_rows.append(Group(id=group_id, area=area_id, name=f"団体{index:04d}", created_at=now()))
-        for month in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3):
-            session_id = uuid4()
-            day = date(year + (month < 4), month, 10)
-            session_rows.append(Session(id=session_id, group=group_id, date=day, start_time=time(10), end_time=time(12),
-                                        status="held", venue_cost=1500, created_at=now(), updated_at=now()))
-            for category in ("child", "adult", "senior", "parent_child", "first_time", "volunteer"):
-                tally_rows.append(Tally(id=f"{session_id}:{category}", session=session_id, category=category,
-                                        delta_sum=(index + month) % 7))
+        for year in range(LAST_YEAR - YEARS + 1, LAST_YEAR + 1):
+            for month in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3):
+                session_id = uuid4()
+                day = date(year + (month < 4), month, 10)
+                session_rows.append(Session(
+                    id=session_id, group=group_id, date=day, start_time=time(10), end_time=time(12), status="held",
+                    venue_cost=1500, created_at=now(), updated_at=now()))
+                for category, share in CATEGORY_SHARES.items():  # about 30 people, varying a little
+                    tally_rows.append(Tally(id=f"{session_id}:{category}", session=session_id, category=category,
+                                            delta_sum=share + (index + month) % 3 - 1))
     for table, rows in ((Group, group_rows), (Session, session_rows), (Tally, tally_rows)):
         for start in range(0, len(rows), 500):
             await table.insert(*rows[start:start + 500])
     return area_id
 
 
-async def timed(label: str, work) -> None:
+async def counted(work) -> tuple[object, int]:
+    """``work()``'s result and how many queries it sent."""
+    from server.tables import Group
+
+    engine_class = type(Group._meta.db)
+    original = engine_class.run_querystring
+    seen = 0
+
+    async def counting(self, querystring, *args, **kwargs):
+        nonlocal seen
+        seen += 1
+        return await original(self, querystring, *args, **kwargs)
+
+    engine_class.run_querystring = counting
+    try:
+        return await work(), seen
+    finally:
+        engine_class.run_querystring = original
+
+
+async def timed(work) -> dict:
     await work()
     figures = []
     for _ in range(5):
         started = clock.perf_counter()
         await work()
         figures.append((clock.perf_counter() - started) * 1000)
-    print(f"{label:<40} median {statistics.median(figures):8.1f} ms   max {max(figures):8.1f} ms")
+    return {"median": statistics.median(figures), "max": max(figures)}
 
 
-async def run(groups: int, postgres: bool) -> None:
+async def measure(groups: int) -> dict:
     from piccolo.engine.postgres import PostgresEngine
 
     from server import db
@@ -92,18 +172,30 @@ async def run(groups: int, postgres: bool) -> None:
         from server.review.dashboard import dashboard_lines
         from server.tables import Group
 
-        year = 2025
-        area_id = await seed(groups, year)
-        group_rows = await Group.select(Group.id, Group.name).where(Group.area == area_id).order_by(Group.name)
-        print(f"{'PostgreSQL' if postgres else 'SQLite'}: {groups} groups, {groups * 12} sessions")
-        await timed("dashboard", lambda: dashboard_lines([area_id], year, date(year + 1, 3, 31)))
+        started = clock.perf_counter()
+        big, small = await seed_area(groups), await seed_area(SMALL_AREA)
+        print(f"seeded in {clock.perf_counter() - started:.0f} s", file=sys.stderr)
+        as_of = date(LAST_YEAR + 1, 3, 31)
 
-        async def export(kind: str):
-            table = await exports.build(group_rows, year, "bench")
-            return exports.csv_bytes(table) if kind == "csv" else exports.xlsx_bytes(table)
+        def dashboard(area):
+            return lambda: dashboard_lines([area], LAST_YEAR, as_of)
 
-        await timed("fiscal-year export, CSV", lambda: export("csv"))
-        await timed("fiscal-year export, XLSX", lambda: export("xlsx"))
+        def export(area, kind):
+            async def work():
+                rows = await Group.select(Group.id, Group.name).where(Group.area == area).order_by(Group.name)
+                table = await exports.build(rows, LAST_YEAR, "bench")
+                return exports.csv_bytes(table) if kind == "csv" else exports.xlsx_bytes(table)
+            return work
+
+        works = {
+            "dashboard": dashboard, "export, CSV": lambda area: export(area, "csv"),
+            "export, XLSX": lambda area: export(area, "xlsx"),
+        }
+        result: dict = {"queries": {}}
+        for label, work in works.items():
+            result[label] = await timed(work(big))
+            result["queries"][label] = [(await counted(work(area)))[1] for area in (big, small)]
+        return result
     finally:
         if isinstance(engine, PostgresEngine):
             await engine.close_connection_pool()

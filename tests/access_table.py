@@ -1,0 +1,350 @@
+"""Who may call which route: one row per (method, route) of the app, shared by the access,
+CSRF and hostile-input tests, plus the helpers they need (fresh sessions without a
+password check, a database fingerprint to prove that a refused request changed nothing).
+
+Every identity calls a route about the same target: group A in area A, its ibasho and a
+session of it. "organiser_other" and "staff_other" belong to group B / area B.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Awaitable, Callable
+from uuid import UUID, uuid4
+
+import httpx
+from piccolo.table import Table
+
+from server import tables
+from server.auth.sessions import SESSION_COOKIE, now, start_session
+from server.reminders.routes import manage_token_hash
+from server.auth.routes import create_invitation
+from server.pwa_routes import assets
+from server.tables import GrantProgramme, Ibasho, PushSubscription, Session
+from tests.conftest import PASSWORD, World, make_account
+
+IDENTITIES = ("anonymous", "participant", "organiser_other", "staff_other", "organiser", "staff", "admin")
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+P256DH = "B" + "A" * 86  # shape-valid subscription keys (base64url, the lengths a browser sends)
+AUTH = "A" * 22
+
+
+def push_endpoint() -> str:
+    return f"https://fcm.googleapis.com/fcm/send/{uuid4().hex}"
+
+
+@dataclass
+class Target:
+    """The world plus what the routes point at; ``accounts`` maps identity → account id."""
+
+    world: World
+    ibasho_id: UUID
+    session_id: UUID
+    programme_id: UUID
+    staff_account_id: UUID  # a staff account the admin pages edit
+    login_person: object  # an account whose password every identity may try
+    asset_version: str
+    asset_path: str
+    csrf: str = ""
+    accounts: dict[str, UUID | None] = field(default_factory=dict)
+
+    def fill(self, template: str) -> str:
+        w = self.world
+        return template.format(
+            group=w.group_a, area=w.area_a, ibasho=self.ibasho_id, session=self.session_id,
+            programme=self.programme_id, account=self.staff_account_id, version=self.asset_version,
+            asset=self.asset_path,
+        )
+
+
+async def make_target(world: World) -> Target:
+    ibasho_id, session_id, programme_id = uuid4(), uuid4(), uuid4()
+    await Ibasho.insert(Ibasho(id=ibasho_id, group=world.group_a, name="きらくら", created_at=now()))
+    await Session.insert(Session(id=session_id, group=world.group_a, ibasho=ibasho_id, title="きらくら",
+                                 date=date.today()))
+    await GrantProgramme.insert(GrantProgramme(id=programme_id, name=f"grant-{uuid4().hex[:8]}"))
+    version, paths = assets()
+    target = Target(
+        world=world, ibasho_id=ibasho_id, session_id=session_id, programme_id=programme_id,
+        staff_account_id=(await make_account("staff", areas=[world.area_a])).account_id,
+        login_person=await make_account("organiser", groups=[world.group_b]),
+        asset_version=version, asset_path=paths[0],
+    )
+    target.accounts = {
+        "anonymous": None, "participant": None,
+        "organiser_other": world.organiser_b.account_id, "staff_other": world.staff_b.account_id,
+        "organiser": world.organiser_a.account_id, "staff": world.staff_a.account_id,
+        "admin": world.admin.account_id,
+    }
+    return target
+
+
+# --- what a request is ------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    url: str
+    kwargs: dict = field(default_factory=dict)
+
+
+Builder = Callable[[Target, str], Awaitable[Call]]
+
+
+def fixed(url: str, **kwargs) -> Builder:
+    async def build(target: Target, who: str) -> Call:
+        return Call(target.fill(url), dict(kwargs))
+
+    return build
+
+
+async def fresh_invitation(target: Target, who: str) -> Call:
+    token = await create_invitation(target.world.group_a, target.world.staff_a.account_id)
+    return Call(f"/invite/{token}")
+
+
+async def accept_invitation(target: Target, who: str) -> Call:
+    call = await fresh_invitation(target, who)
+    login = f"joiner-{uuid4().hex[:10]}"
+    return Call(call.url, {"data": {"display_name": "新しい人", "login": login, "password": "a long password"}})
+
+
+async def participant_subscription() -> str:
+    """A participant's subscription to a fresh ibasho: its management token."""
+    token = secrets.token_urlsafe(32)
+    await PushSubscription.insert(PushSubscription(
+        id=uuid4(), endpoint=push_endpoint(), p256dh=P256DH, auth=AUTH, manage_token_hash=manage_token_hash(token),
+    ))
+    return token
+
+
+def by_token(url: str) -> Builder:
+    """The participant holds the token of a live subscription; everyone else tries a made-up one."""
+
+    async def build(target: Target, who: str) -> Call:
+        token = await participant_subscription() if who == "participant" else secrets.token_urlsafe(32)
+        return Call(url.format(token=token))
+
+    return build
+
+
+async def own_subscription(target: Target, who: str) -> Call:
+    """Accounts stop their own browser's reminders (anonymous callers name some endpoint)."""
+    endpoint = push_endpoint()
+    if (account := target.accounts[who]) is not None:
+        await PushSubscription.insert(PushSubscription(id=uuid4(), endpoint=endpoint, p256dh=P256DH, auth=AUTH,
+                                                       account=account))
+    return Call("/api/push/subscriptions", {"params": {"endpoint": endpoint}})
+
+
+async def new_subscription(target: Target, who: str) -> Call:
+    return Call("/api/push/subscriptions", {"json": {"endpoint": push_endpoint(), "keys": {"p256dh": P256DH, "auth": AUTH}}})
+
+
+async def login_json(target: Target, who: str) -> Call:
+    return Call("/api/auth/login", {"json": {"login": target.login_person.login, "password": PASSWORD}})
+
+
+async def login_form(target: Target, who: str) -> Call:
+    return Call("/login", {"data": {"login": target.login_person.login, "password": PASSWORD}})
+
+
+async def sync_push(target: Target, who: str) -> Call:
+    return Call("/api/sync/push", {"json": {"client_id": str(uuid4()), "mutations": []}})
+
+
+async def sync_pull(target: Target, who: str) -> Call:
+    return Call("/api/sync/pull", {"params": {"client_id": str(uuid4())}})
+
+
+# --- expected statuses -----------------------------------------------------------------
+
+
+def expect(anonymous, participant, organiser_other, staff_other, organiser, staff, admin) -> dict[str, int]:
+    return dict(zip(IDENTITIES, (anonymous, participant, organiser_other, staff_other, organiser, staff, admin)))
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(IDENTITIES, status)
+
+
+def signed_in(ok: int) -> dict[str, int]:
+    return expect(401, 401, ok, ok, ok, ok, ok)
+
+
+def group_api(ok: int = 200) -> dict[str, int]:
+    """Outside your scope is 404, so other groups' existence does not leak."""
+    return expect(401, 401, 404, 404, ok, ok, ok)
+
+
+def staff_page(ok: int, other_area: int | None = None) -> dict[str, int]:
+    """Anonymous browsers are sent to the login page (302); organisers 403; staff of
+    another area 404 for group A's things (``other_area``) or ``ok`` for area-wide pages."""
+    return expect(302, 302, 403, ok if other_area is None else other_area, 403, ok, ok)
+
+
+def admin_page(ok: int) -> dict[str, int]:
+    return expect(302, 302, 403, 403, 403, 403, ok)
+
+
+@dataclass
+class Row:
+    method: str
+    route: str  # the path exactly as ``app.routes`` spells it
+    build: Builder
+    expected: dict[str, int]
+
+
+EMPTY_FORM = {"data": {"_": ""}}  # a form that fails validation: proves access, changes nothing
+
+ROWS = [
+    Row("GET", "/", fixed("/"), everyone(302)),
+    Row("GET", "/healthz", fixed("/healthz"), everyone(200)),
+    Row("GET", "/schema", fixed("/schema"), everyone(200)),
+    Row("GET", "/schema/openapi.json", fixed("/schema/openapi.json"), everyone(200)),
+    Row("GET", "/schema/{path:str}", fixed("/schema/swagger"), everyone(404)),
+    Row("GET", "/static/{file_path:path}", fixed("/static/council.css"), everyone(200)),
+    Row("HEAD", "/static/{file_path:path}", fixed("/static/council.css"), everyone(200)),
+    # the organiser app: public files, the data comes through the API
+    Row("GET", "/app", fixed("/app/"), everyone(200)),
+    Row("GET", "/app/v/{version:str}/{path:path}", fixed("/app/v/{version}/{asset}"), everyone(200)),
+    Row("GET", "/sw.js", fixed("/sw.js"), everyone(200)),
+    Row("GET", "/manifest.webmanifest", fixed("/manifest.webmanifest"), everyone(200)),
+    # logging in and out
+    Row("POST", "/api/auth/login", login_json, everyone(200)),
+    Row("POST", "/api/auth/logout", fixed("/api/auth/logout"), signed_in(200)),
+    Row("GET", "/api/me", fixed("/api/me"), signed_in(200)),
+    Row("GET", "/login", fixed("/login"), everyone(200)),
+    Row("POST", "/login", login_form, everyone(302)),
+    Row("POST", "/logout", fixed("/logout"), everyone(302)),
+    Row("POST", "/language", fixed("/language", data={"language": "en", "next": "/"}), everyone(302)),
+    Row("GET", "/invite/{token:str}", fresh_invitation, everyone(200)),
+    Row("POST", "/invite/{token:str}", accept_invitation, everyone(302)),
+    # the JSON API and sync
+    Row("GET", "/api/groups", fixed("/api/groups"), signed_in(200)),
+    Row("GET", "/api/groups/{group_id:uuid}", fixed("/api/groups/{group}"), group_api()),
+    Row("GET", "/api/groups/{group_id:uuid}/ibasho", fixed("/api/groups/{group}/ibasho"), group_api()),
+    Row("GET", "/api/groups/{group_id:uuid}/people", fixed("/api/groups/{group}/people"), group_api()),
+    Row("POST", "/api/sync/push", sync_push, signed_in(200)),
+    Row("GET", "/api/sync/pull", sync_pull, signed_in(200)),
+    # reminders: public pages and the participant's management token
+    Row("GET", "/api/push/public-key", fixed("/api/push/public-key"), everyone(200)),
+    Row("POST", "/api/push/subscriptions", new_subscription, signed_in(201)),
+    Row("DELETE", "/api/push/subscriptions", own_subscription, signed_in(204)),
+    Row("DELETE", "/api/push/subscriptions/{token:str}", by_token("/api/push/subscriptions/{token}"),
+        expect(404, 204, 404, 404, 404, 404, 404)),
+    Row("GET", "/push/manage/{token:str}", by_token("/push/manage/{token}"), everyone(200)),
+    Row("GET", "/i/{ibasho_id:uuid}", fixed("/i/{ibasho}"), everyone(200)),
+    Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
+    # staff pages
+    Row("GET", "/staff", fixed("/staff"), staff_page(200)),
+    Row("GET", "/staff/groups/new", fixed("/staff/groups/new"), staff_page(200)),
+    Row("POST", "/staff/groups/new", fixed("/staff/groups/new", **EMPTY_FORM), staff_page(422)),
+    Row("GET", "/staff/groups/{group_id:uuid}", fixed("/staff/groups/{group}"), staff_page(200, 404)),
+    Row("GET", "/staff/groups/{group_id:uuid}/edit", fixed("/staff/groups/{group}/edit"), staff_page(200, 404)),
+    Row("POST", "/staff/groups/{group_id:uuid}/edit", fixed("/staff/groups/{group}/edit", **EMPTY_FORM),
+        staff_page(422, 404)),
+    Row("GET", "/staff/groups/{group_id:uuid}/ibasho/new", fixed("/staff/groups/{group}/ibasho/new"),
+        staff_page(200, 404)),
+    Row("POST", "/staff/groups/{group_id:uuid}/ibasho/new", fixed("/staff/groups/{group}/ibasho/new", **EMPTY_FORM),
+        staff_page(422, 404)),
+    Row("GET", "/staff/ibasho/{ibasho_id:uuid}/edit", fixed("/staff/ibasho/{ibasho}/edit"), staff_page(200, 404)),
+    Row("POST", "/staff/ibasho/{ibasho_id:uuid}/edit", fixed("/staff/ibasho/{ibasho}/edit", **EMPTY_FORM),
+        staff_page(422, 404)),
+    Row("POST", "/staff/groups/{group_id:uuid}/invitations",
+        fixed("/staff/groups/{group}/invitations", data={"note": "x" * 1000}), staff_page(422, 404)),
+    # review pages
+    Row("GET", "/review", fixed("/review"), staff_page(200)),
+    Row("GET", "/review/safety", fixed("/review/safety"), staff_page(200)),
+    Row("GET", "/review/groups/{group_id:uuid}", fixed("/review/groups/{group}"), staff_page(200, 404)),
+    Row("GET", "/review/groups/{group_id:uuid}/export.csv", fixed("/review/groups/{group}/export.csv"),
+        staff_page(200, 404)),
+    Row("GET", "/review/groups/{group_id:uuid}/export.xlsx", fixed("/review/groups/{group}/export.xlsx"),
+        staff_page(200, 404)),
+    Row("GET", "/review/areas/{area_id:uuid}/export.csv", fixed("/review/areas/{area}/export.csv"),
+        staff_page(200, 404)),
+    Row("GET", "/review/areas/{area_id:uuid}/export.xlsx", fixed("/review/areas/{area}/export.xlsx"),
+        staff_page(200, 404)),
+    Row("GET", "/review/sessions/{session_id:uuid}", fixed("/review/sessions/{session}"), staff_page(200, 404)),
+    Row("POST", "/review/sessions/{session_id:uuid}/review", fixed("/review/sessions/{session}/review", **EMPTY_FORM),
+        staff_page(422, 404)),
+    Row("GET", "/review/sessions/{session_id:uuid}/sheet", fixed("/review/sessions/{session}/sheet"),
+        staff_page(200, 404)),
+    Row("GET", "/review/sessions/{session_id:uuid}/paper", fixed("/review/sessions/{session}/paper"),
+        staff_page(200, 404)),
+    Row("POST", "/review/sessions/{session_id:uuid}/paper", fixed("/review/sessions/{session}/paper", **EMPTY_FORM),
+        staff_page(303, 404)),
+    Row("GET", "/review/audit", fixed("/review/audit"), admin_page(200)),
+    Row("GET", "/review/grants", fixed("/review/grants"), admin_page(200)),
+    Row("GET", "/review/grants/new", fixed("/review/grants/new"), admin_page(200)),
+    Row("POST", "/review/grants/new", fixed("/review/grants/new", **EMPTY_FORM), admin_page(422)),
+    Row("POST", "/review/grants/presets/{key:str}", fixed("/review/grants/presets/no-such-preset"), admin_page(404)),
+    Row("GET", "/review/grants/{programme_id:uuid}/edit", fixed("/review/grants/{programme}/edit"), admin_page(200)),
+    Row("POST", "/review/grants/{programme_id:uuid}/edit", fixed("/review/grants/{programme}/edit", **EMPTY_FORM),
+        admin_page(422)),
+    # admin pages
+    Row("GET", "/admin/areas", fixed("/admin/areas"), admin_page(200)),
+    Row("POST", "/admin/areas", fixed("/admin/areas", **EMPTY_FORM), admin_page(422)),
+    Row("GET", "/admin/areas/{area_id:uuid}/edit", fixed("/admin/areas/{area}/edit"), admin_page(200)),
+    Row("POST", "/admin/areas/{area_id:uuid}/edit", fixed("/admin/areas/{area}/edit", **EMPTY_FORM), admin_page(422)),
+    Row("GET", "/admin/accounts", fixed("/admin/accounts"), admin_page(200)),
+    Row("POST", "/admin/accounts", fixed("/admin/accounts", **EMPTY_FORM), admin_page(422)),
+    Row("GET", "/admin/accounts/{account_id:uuid}/edit", fixed("/admin/accounts/{account}/edit"), admin_page(200)),
+    Row("POST", "/admin/accounts/{account_id:uuid}/edit",
+        fixed("/admin/accounts/{account}/edit", data={"display_name": ""}), admin_page(422)),
+    Row("POST", "/admin/accounts/{account_id:uuid}/{action:str}", fixed("/admin/accounts/{account}/revoke-sessions"),
+        admin_page(303)),
+]
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves, except the OPTIONS answers Litestar adds itself."""
+    return {
+        (method, route.path)
+        for route in app.routes
+        for handler in route.route_handlers
+        for method in handler.http_methods
+        if method != "OPTIONS"
+    }
+
+
+# --- clients and the database fingerprint ----------------------------------------------
+
+
+def client_for(app, target: Target, session_token: str | None, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    http = httpx.AsyncClient(transport=transport, base_url="http://testserver.local", follow_redirects=False)
+    http.cookies.set("csrftoken", target.csrf, domain="testserver.local")
+    if session_token:
+        http.cookies.set(SESSION_COOKIE, session_token, domain="testserver.local")
+    return http
+
+
+async def session_for(target: Target, who: str) -> str | None:
+    """A fresh session per call (no password hashing), so a logout row logs out only itself."""
+    account = target.accounts[who]
+    return await start_session(account) if account else None
+
+
+def _tables() -> list[type[Table]]:
+    found = [t for t in vars(tables).values() if isinstance(t, type) and issubclass(t, Table) and t is not Table]
+    # Failed logins are recorded on purpose (that is the throttle), whatever the answer.
+    return [t for t in found if t is not tables.LoginFailure]
+
+
+async def fingerprint() -> tuple:
+    """Row counts of every table, and the columns a refused request could quietly update."""
+    parts = [f'(SELECT count(*) FROM "{t._meta.tablename}")' for t in _tables()]
+    parts += [
+        '(SELECT count(*) FROM "login_session" WHERE revoked_at IS NOT NULL)',
+        '(SELECT count(*) FROM "account" WHERE active)',
+        '(SELECT coalesce(max(change_no), 0) FROM "change_log")',
+        '(SELECT coalesce(sum(last_seq), 0) FROM "sync_client")',
+        '(SELECT coalesce(max(updated_at), NULL) FROM "push_subscription")',
+        '(SELECT coalesce(max(updated_at), NULL) FROM "gathering")',
+    ]
+    columns = ", ".join(f"{part} AS c{index}" for index, part in enumerate(parts))
+    row = (await tables.Area.raw("SELECT " + columns))[0]
+    return tuple(str(value) for value in row.values())
