@@ -21,6 +21,7 @@ from tests.pg import (
 )
 
 TABLES = {table._meta.tablename for table in APP_CONFIG.table_classes}
+FOREIGN_KEY_INDEXES = {"tally_session", "gathering_group_date", "attendance_session"}  # a sample
 
 
 def ibasho(*args: str, env: dict[str, str]) -> None:
@@ -30,20 +31,22 @@ def ibasho(*args: str, env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def sqlite_tables(path) -> set[str]:
+def sqlite_tables(path, kind: str = "table") -> set[str]:
     with sqlite3.connect(path) as connection:
-        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = ?", (kind,))}
 
 
-async def postgres_tables(url: str) -> set[str]:
+async def postgres_tables(url: str, kind: str = "table") -> set[str]:
     import asyncpg
 
+    query = {"table": "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+             "index": "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public'"}[kind]
     connection = await asyncpg.connect(url)
     try:
-        rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        rows = await connection.fetch(query)
     finally:
         await connection.close()
-    return {row["tablename"] for row in rows}
+    return {row["name"] for row in rows}
 
 
 def test_there_are_tables_to_migrate():
@@ -56,8 +59,10 @@ def test_sqlite_forwards_backwards_forwards(tmp_path):
     database = tmp_path / "ibasho.sqlite"
     ibasho("migrate", env=env)
     assert TABLES <= sqlite_tables(database)
+    assert FOREIGN_KEY_INDEXES <= sqlite_tables(database, "index")
     ibasho("migrate", "--backwards", "all", env=env)
     assert not TABLES & sqlite_tables(database)
+    assert not FOREIGN_KEY_INDEXES & sqlite_tables(database, "index")
     ibasho("migrate", env=env)
     assert TABLES <= sqlite_tables(database)
 
@@ -72,7 +77,9 @@ def test_postgres_forwards_backwards_forwards(tmp_path):
         env = {**os.environ, "IBASHO_DATA_DIR": str(tmp_path), "DATABASE_URL": url}
         ibasho("migrate", env=env)
         assert TABLES <= asyncio.run(postgres_tables(url))
+        assert FOREIGN_KEY_INDEXES <= asyncio.run(postgres_tables(url, "index"))
         ibasho("migrate", "--backwards", "all", env=env)
+        assert not FOREIGN_KEY_INDEXES & asyncio.run(postgres_tables(url, "index"))
         assert not TABLES & asyncio.run(postgres_tables(url))
         ibasho("migrate", env=env)
         assert TABLES <= asyncio.run(postgres_tables(url))
