@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 from server.auth.passwords import hash_password, password_problem
 from server.auth.sessions import now
-from server.sync_store import publish_server_change
+from server.sync_store import PiccoloStore
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
 from server.db import write_transaction
 
@@ -89,6 +89,6 @@ async def create_user(
             await GroupMembership.insert(
                 GroupMembership(id=membership_id, account=account_id, group=group_id, joined_at=now())
             )
-    for membership_id, group_id in memberships:
-        await publish_server_change("member", membership_id, group_id)
+        # In the same transaction: a crash can never leave a member the phones never hear of.
+        await PiccoloStore().publish([("member", str(membership_id), group_id) for membership_id, group_id in memberships])
     return account_id

@@ -21,6 +21,7 @@ from server.api import api_router
 from server.auth.routes import auth_router
 from server.config import get_settings
 from server.council import council_router
+from server.council.data_rights import data_rights_router
 from server.errors import http_exception_handler, internal_error_handler
 from server.health import healthz
 from server.middleware import RequestContextMiddleware
@@ -64,6 +65,7 @@ def create_app() -> Litestar:
             auth_router,
             api_router,
             council_router,
+            data_rights_router,
             review_router,
             sync_router,
             pwa_router,

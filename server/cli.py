@@ -1,4 +1,4 @@
-"""The ``ibasho`` command: serve, migrate, createuser, demo, backup."""
+"""The ``ibasho`` command: serve, migrate, createuser, demo, backup, restore, export-group, forget-person."""
 
 from __future__ import annotations
 
@@ -100,6 +100,64 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, restore
+
+    try:
+        restored = restore(Path(args.file))
+    except BackupError as error:
+        print(f"ibasho restore: {error}", file=sys.stderr)
+        return 2
+    print(f"restored {args.file} into {restored or 'the PostgreSQL database in DATABASE_URL'}")
+    return 0
+
+
+async def _group_id(name_or_id: str):
+    from uuid import UUID
+
+    from server.tables import Group
+
+    try:
+        return UUID(name_or_id)
+    except ValueError:
+        row = await Group.select(Group.id).where(Group.name == name_or_id).first()
+        return row["id"] if row else None
+
+
+def cmd_export_group(args: argparse.Namespace) -> int:
+    from server.data_rights import NotFound, export_group
+
+    async def run() -> bytes | None:
+        group_id = await _group_id(args.group)
+        try:
+            return await export_group(group_id) if group_id else None
+        except NotFound:
+            return None
+
+    data = asyncio.run(run())
+    if data is None:
+        print(f"ibasho export-group: no group {args.group!r}", file=sys.stderr)
+        return 2
+    Path(args.output).write_bytes(data)
+    print(f"group export written to {args.output}")
+    return 0
+
+
+def cmd_forget_person(args: argparse.Namespace) -> int:
+    from uuid import UUID
+
+    from server.data_rights import NotFound, forget_person
+
+    try:
+        summary = asyncio.run(forget_person(UUID(args.person_id)))
+    except (ValueError, NotFound):
+        print(f"ibasho forget-person: no person {args.person_id}", file=sys.stderr)
+        return 2
+    print(f"erased the personal data of person {args.person_id}: "
+          + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items()))
+    return 0
+
+
 def cmd_vapid(args: argparse.Namespace) -> int:
     from server.reminders.vapid import ensure_key, load_vapid
 
@@ -141,9 +199,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="load even if the database already has data")
     demo.set_defaults(func=cmd_demo)
 
-    backup = commands.add_parser("backup", help="write a consistent copy of the SQLite database")
-    backup.add_argument("--output", help="file to write (default: data/backups/ibasho-<time>.sqlite)")
+    backup = commands.add_parser("backup", help="write a consistent copy of the database (PostgreSQL: pg_dump)")
+    backup.add_argument("--output", help="file to write (default: data/backups/ibasho-<time>.sqlite or .dump)")
     backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser("restore", help="load a backup into a new, empty database (server stopped)")
+    restore.add_argument("file")
+    restore.set_defaults(func=cmd_restore)
+
+    export = commands.add_parser("export-group", help="write one group's records as a zip (JSON and CSV)")
+    export.add_argument("group", help="the group's id or exact name")
+    export.add_argument("--output", required=True, help="the zip file to write")
+    export.set_defaults(func=cmd_export_group)
+
+    forget = commands.add_parser("forget-person", help="erase a participant's personal data, keeping the tallies")
+    forget.add_argument("person_id")
+    forget.set_defaults(func=cmd_forget_person)
 
     vapid = commands.add_parser("vapid", help="make the Web Push (VAPID) key pair once and print its public key")
     vapid.set_defaults(func=cmd_vapid)

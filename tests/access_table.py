@@ -285,6 +285,10 @@ ROWS = [
     Row("POST", "/review/grants/{programme_id:uuid}/edit", fixed("/review/grants/{programme}/edit", **EMPTY_FORM),
         admin_page(422)),
     # admin pages
+    Row("GET", "/admin/groups/{group_id:uuid}/data", fixed("/admin/groups/{group}/data"), admin_page(200)),
+    Row("GET", "/admin/groups/{group_id:uuid}/export.zip", fixed("/admin/groups/{group}/export.zip"), admin_page(200)),
+    Row("POST", "/admin/people/{person_id:uuid}/forget", fixed(f"/admin/people/{uuid4()}/forget", **EMPTY_FORM),
+        admin_page(404)),
     Row("GET", "/admin/areas", fixed("/admin/areas"), admin_page(200)),
     Row("POST", "/admin/areas", fixed("/admin/areas", **EMPTY_FORM), admin_page(422)),
     Row("GET", "/admin/areas/{area_id:uuid}/edit", fixed("/admin/areas/{area}/edit"), admin_page(200)),
