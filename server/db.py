@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import AsyncIterator
+from weakref import WeakKeyDictionary
 from urllib.parse import unquote, urlparse
 
 from piccolo.engine.base import Engine
@@ -51,15 +54,38 @@ async def write_transaction() -> AsyncIterator[None]:
     On SQLite it is IMMEDIATE: the write lock is taken at BEGIN, so a writer waits out the busy
     timeout. A DEFERRED transaction that reads first and then writes fails at once with
     "database is locked" if another process committed in between, because SQLite cannot
-    wait its way out of a stale snapshot.
+    wait its way out of a stale snapshot. Writers of one process also queue on an asyncio
+    lock first: in turn, instead of polling SQLite's busy handler, whose growing sleeps let
+    an unlucky push wait for seconds while others overtake it.
     """
     db = engine()
-    if isinstance(db, SQLiteEngine):
-        async with db.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
+    if not isinstance(db, SQLiteEngine):
         async with db.transaction():
             yield
+        return
+    if _writing.get():  # nested in this task's own write transaction
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            yield
+        return
+    async with _sqlite_writer_lock():
+        token = _writing.set(True)
+        try:
+            async with db.transaction(transaction_type=TransactionType.immediate):
+                yield
+        finally:
+            _writing.reset(token)
+
+
+_writing: ContextVar[bool] = ContextVar("ibasho_sqlite_writing", default=False)
+_writer_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _sqlite_writer_lock() -> asyncio.Lock:
+    """One lock per event loop (the CLI and the tests run more than one loop in a process)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _writer_locks:
+        _writer_locks[loop] = asyncio.Lock()
+    return _writer_locks[loop]
 
 
 async def prepare_sqlite(db: Engine) -> None:
