@@ -52,23 +52,54 @@ self.addEventListener("push", (event) => {
     renotify: false,
     lang: "ja",
     icon: `/app/v/${VERSION}/icons/icon-192.png`,
-    data: { url: message.url || "/app/" },
+    // A participant linked to their roster entry may answer 「欠席します」 (server/reminders/absence.py).
+    actions: Array.isArray(message.actions) ? message.actions.slice(0, 2) : [],
+    data: { url: message.url || "/app/", ...(message.absent_url ? { absent_url: message.absent_url } : {}) },
   };
   event.waitUntil(self.registration.showNotification(title, options));
 });
 
-self.addEventListener("notificationclick", (event) => {
-  event.notification.close();
-  const target = new URL((event.notification.data && event.notification.data.url) || "/app/", self.location.origin);
-  if (target.origin !== self.location.origin) return;
-  event.waitUntil(
-    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
-      for (const client of windows) {
-        if (new URL(client.url).pathname.startsWith("/app") && "focus" in client) {
-          return client.focus().then((focused) => (focused && "navigate" in focused ? focused.navigate(target.href) : focused));
-        }
+// Answers 「欠席します」 without opening anything: the secret URL is the whole authority.
+// The result replaces the reminder (same tag); on failure it offers the reply page instead.
+async function answerAbsent(notification) {
+  const { absent_url: absentUrl, url } = notification.data || {};
+  let ok = false;
+  try {
+    ok = (await fetch(new URL(absentUrl, self.location.origin), { method: "POST", credentials: "omit" })).ok;
+  } catch (error) {
+    ok = false;
+  }
+  await self.registration.showNotification(notification.title, {
+    body: ok ? "欠席のご連絡をお伝えしました" : "欠席の連絡を送れませんでした。タップしてもう一度お試しください",
+    tag: notification.tag,
+    lang: "ja",
+    icon: notification.icon,
+    data: { url: url || "/app/" },
+  });
+  return ok;
+}
+
+function openTarget(notification) {
+  const target = new URL((notification.data && notification.data.url) || "/app/", self.location.origin);
+  if (target.origin !== self.location.origin) return Promise.resolve();
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    for (const client of windows) {
+      if (new URL(client.url).pathname.startsWith("/app") && target.pathname.startsWith("/app") && "focus" in client) {
+        return client.focus().then((focused) => (focused && "navigate" in focused ? focused.navigate(target.href) : focused));
       }
-      return self.clients.openWindow(target.href);
-    }),
-  );
+    }
+    return self.clients.openWindow(target.href);
+  });
+}
+
+// A named function so the browser tests can drive it inside this worker (a synthetic
+// NotificationEvent is untrusted and may not call waitUntil).
+function handleNotificationClick(notification, action) {
+  notification.close();
+  if (action === "absent" && notification.data && notification.data.absent_url) return answerAbsent(notification);
+  return openTarget(notification);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.waitUntil(handleNotificationClick(event.notification, event.action));
 });

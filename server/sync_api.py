@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO
 
 from server.auth.guards import principal_of, signed_in
 from server.auth.principal import Principal
+from server.reminders.delivery import refresh_sessions
 from server.sync_store import PiccoloStore
 from server.tables import Group, SyncClient
 from sync import engine
@@ -73,6 +74,9 @@ async def sync_push(request: Request) -> Response[PushResponse] | Response[dict]
         raise ValidationException(detail=str(error)) from None
     except engine.ClientOwnedByAnother as error:
         raise PermissionDeniedException(str(error)) from None
+    # After the commit: a session created, moved or cancelled gets its reminders now.
+    applied = {r.seq for r in result.results if r.status == "applied"}
+    await refresh_sessions(m.args.get("id") for m in data.mutations if m.name == "session.upsert" and m.seq in applied)
     return Response(result)
 
 

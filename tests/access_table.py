@@ -22,7 +22,8 @@ from server.auth.sessions import SESSION_COOKIE, now, start_session
 from server.reminders.routes import manage_token_hash
 from server.auth.routes import create_invitation
 from server.pwa_routes import assets
-from server.tables import GrantProgramme, Ibasho, PushSubscription, Session
+from server.reminders import tokens
+from server.tables import GrantProgramme, Ibasho, Person, PushSubscription, ReminderDelivery, Session
 from tests.conftest import PASSWORD, World, make_account
 
 IDENTITIES = ("anonymous", "participant", "organiser_other", "staff_other", "organiser", "staff", "admin")
@@ -128,6 +129,38 @@ def by_token(url: str) -> Builder:
         return Call(url.format(token=token))
 
     return build
+
+
+def by_absence_token(url: str) -> Builder:
+    """The participant holds the reply token of a reminder sent to their person-linked
+    subscription (for today's session, which has no start time: too late to reply, 409);
+    everyone else tries a forged one."""
+
+    async def build(target: Target, who: str) -> Call:
+        if who != "participant":
+            return Call(url.format(token=tokens.absence(uuid4())))
+        person, subscription, delivery = uuid4(), uuid4(), uuid4()
+        await Person.insert(Person(id=person, group=target.world.group_a, display_name="参加者"))
+        await PushSubscription.insert(PushSubscription(
+            id=subscription, endpoint=push_endpoint(), p256dh=P256DH, auth=AUTH, person=person,
+            manage_token_hash=manage_token_hash(secrets.token_urlsafe(32)),
+        ))
+        await ReminderDelivery.insert(ReminderDelivery(
+            id=delivery, occurrence=f"{target.session_id}:day_before", subscription=subscription,
+            session=target.session_id, due_at=now(), expires_at=now(), state="sent",
+        ))
+        return Call(url.format(token=tokens.absence(delivery)))
+
+    return build
+
+
+async def person_link(target: Target, who: str) -> Call:
+    """A registered participant of group A at a registration-based ibasho of theirs."""
+    person, ibasho = uuid4(), uuid4()
+    await Ibasho.insert(Ibasho(id=ibasho, group=target.world.group_a, name="サロン", registration_required=True,
+                               created_at=now()))
+    await Person.insert(Person(id=person, group=target.world.group_a, display_name="参加者"))
+    return Call("/api/push/person-links", {"json": {"person_id": str(person), "ibasho_id": str(ibasho)}})
 
 
 async def own_subscription(target: Target, who: str) -> Call:
@@ -236,6 +269,10 @@ ROWS = [
     Row("DELETE", "/api/push/subscriptions/{token:str}", by_token("/api/push/subscriptions/{token}"),
         expect(404, 204, 404, 404, 404, 404, 404)),
     Row("GET", "/push/manage/{token:str}", by_token("/push/manage/{token}"), everyone(200)),
+    Row("POST", "/api/push/person-links", person_link, expect(401, 401, 404, 404, 201, 404, 404)),
+    Row("POST", "/api/push/absences/{token:str}", by_absence_token("/api/push/absences/{token}"),
+        {**everyone(404), "participant": 409}),
+    Row("GET", "/push/reply/{token:str}", by_absence_token("/push/reply/{token}"), {**everyone(404), "participant": 200}),
     Row("GET", "/i/{ibasho_id:uuid}", fixed("/i/{ibasho}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
     # staff pages

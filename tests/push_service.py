@@ -57,16 +57,25 @@ class Received:
     status: int
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many senders connecting at once: no SYN dropped by a short backlog
+
+
 class FakePushService:
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
+        """``latency``: seconds each answer takes, as a remote push service's round trip would."""
+        self.latency = latency
         self.subscribers: dict[str, Subscriber] = {}
         self.script: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self.received: list[Received] = []
         self.errors: list[str] = []
         self.lock = threading.Lock()
+        self._verified: dict[str, dict] = {}  # Authorization header -> its claims, checked once
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real push services: one connection, many messages
+
             def log_message(self, *args) -> None:
                 pass
 
@@ -79,7 +88,7 @@ class FakePushService:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.origin = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -106,12 +115,16 @@ class FakePushService:
 
     def _verify(self, path: str, headers: dict[str, str], body: bytes) -> dict:
         auth = headers.get("authorization", "")
-        assert auth.startswith("vapid "), f"no vapid authorization: {auth!r}"
-        parts = dict(part.strip().split("=", 1) for part in auth[len("vapid "):].split(","))
-        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(parts["k"]))
-        claims = jwt.decode(parts["t"], key, algorithms=["ES256"], audience=self.origin)
-        assert claims["exp"] <= time.time() + 24 * 3600, "exp more than 24 h ahead"
-        assert claims.get("sub"), "no sub"
+        claims = self._verified.get(auth)
+        if claims is None:  # a push service verifies a reused header once; exp is checked every time
+            assert auth.startswith("vapid "), f"no vapid authorization: {auth!r}"
+            parts = dict(part.strip().split("=", 1) for part in auth[len("vapid "):].split(","))
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(parts["k"]))
+            claims = jwt.decode(parts["t"], key, algorithms=["ES256"], audience=self.origin)
+            assert claims["exp"] <= time.time() + 24 * 3600, "exp more than 24 h ahead"
+            assert claims.get("sub"), "no sub"
+            self._verified[auth] = claims
+        assert claims["exp"] > time.time(), "VAPID token expired"
         assert int(headers["ttl"]) > 0, "TTL must be > 0"
         assert headers.get("content-encoding") == "aes128gcm"
         assert headers.get("urgency") in {"very-low", "low", "normal", "high"}
@@ -121,6 +134,8 @@ class FakePushService:
         return json.loads(plain)
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+        if self.latency:
+            time.sleep(self.latency)
         try:
             payload = self._verify(path, headers, body)
         except Exception as error:  # a test asserts errors == []

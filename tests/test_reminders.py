@@ -12,13 +12,15 @@ import os
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta, timezone
-from uuid import uuid4
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 import server.config as config
 from server.reminders import delivery as d
+from server.reminders import rules
 from server.reminders.routes import endpoint_allowed, manage_token_hash
 from server.reminders.vapid import Vapid, ensure_key, load_vapid
 from server.tables import (
@@ -26,11 +28,13 @@ from server.tables import (
     Ibasho,
     PushSubscription,
     ReminderDelivery,
+    RoleAssignment,
     Session,
     SessionStatus,
 )
 from tests.conftest import REPO, make_account, make_area, make_group, unique
 from tests.push_service import FakePushService
+from tests.sync_phone import Phone
 
 SESSION_DAY = date(2030, 6, 9)
 START = time(10, 0)
@@ -230,7 +234,8 @@ async def test_reminders_are_made_once_per_subscription_and_sent_at_their_times(
     assert first.payload["title"] == "きらくらのお知らせ" and first.payload["body"].startswith("明日 10:00")
     assert second.payload["body"].startswith("本日 10:00")
     assert first.payload["tag"].startswith(str(session_id))
-    assert first.payload["url"] == "/"  # a participant has no organiser app to open
+    assert first.payload["url"] == f"/i/{ibasho_id}"  # a participant has no organiser app: the public page
+    assert "actions" not in first.payload  # not linked to a roster entry: nothing to answer
     assert first.headers["urgency"] == "normal" and second.headers["urgency"] == "high"
     assert int(first.headers["ttl"]) == 16 * 3600  # until the start, not past it
     assert first.headers["content-type"] == "application/octet-stream"
@@ -456,7 +461,7 @@ async def test_the_public_page_calendar_and_management_link(app_client, push, al
     assert page.status_code == 200 and "通知を受け取る" in page.text and "コミセン" in page.text
     feed = await app_client.get(f"/i/{ibasho_id}/calendar.ics")
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
-    assert f"UID:{session_id}@ibasho" in feed.text and "DTSTART:" in feed.text and "\r\n" in feed.text
+    assert f"UID:{session_id}@ibasho" in feed.text and "DTSTART;TZID=Asia/Tokyo:" in feed.text and "\r\n" in feed.text
     await Session.update({Session.status: SessionStatus.cancelled.value}).where(Session.id == session_id)
     assert "STATUS:CANCELLED" in (await app_client.get(f"/i/{ibasho_id}/calendar.ics")).text
     assert (await app_client.get(f"/i/{uuid4()}")).status_code == 404
@@ -467,3 +472,123 @@ async def test_the_public_page_calendar_and_management_link(app_client, push, al
     manage = await app_client.get(saved.json()["manage_url"])
     assert manage.status_code == 200 and "通知を止める" in manage.text
     assert "すでに止まっています" in (await app_client.get("/push/manage/not-a-token")).text
+
+
+async def test_the_calendar_feed_parses_with_icalendar_and_holds_the_sessions_times(app_client):
+    import icalendar  # a test requirement (pyproject test extras): icalendar>=6.1
+    _, ibasho_id, first = await make_session(day=date.today() + timedelta(days=3), start=time(10, 0))
+    evening, overnight, cancelled = uuid4(), uuid4(), uuid4()
+    group = (await Session.select(Session.group).where(Session.id == first).first())["group"]
+    for session_id, day, start, end, status in (
+        (evening, date.today() + timedelta(days=10), time(18, 30), time(20, 0), SessionStatus.scheduled),
+        (overnight, date.today() + timedelta(days=17), time(22, 0), time(1, 0), SessionStatus.scheduled),
+        (cancelled, date.today() + timedelta(days=24), time(9, 0), time(11, 0), SessionStatus.cancelled),
+    ):
+        await Session.insert(Session(id=session_id, group=group, ibasho=ibasho_id, title="夜カフェ", date=day,
+                                     start_time=start, end_time=end, venue="", status=status.value, hlcs={},
+                                     created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc)))
+    await Session.update({Session.end_time: time(13, 0)}).where(Session.id == first)
+
+    response = await app_client.get(f"/i/{ibasho_id}/calendar.ics")
+    feed = icalendar.Calendar.from_ical(response.content)
+    [tz] = feed.walk("VTIMEZONE")
+    assert tz["TZID"] == "Asia/Tokyo"
+    events = {str(e["UID"]).split("@")[0]: e for e in feed.walk("VEVENT")}
+    tokyo = ZoneInfo("Asia/Tokyo")
+    expected = {
+        str(first): (date.today() + timedelta(days=3), time(10, 0), 0, time(13, 0), "CONFIRMED"),
+        str(evening): (date.today() + timedelta(days=10), time(18, 30), 0, time(20, 0), "CONFIRMED"),
+        str(overnight): (date.today() + timedelta(days=17), time(22, 0), 1, time(1, 0), "CONFIRMED"),
+        str(cancelled): (date.today() + timedelta(days=24), time(9, 0), 0, time(11, 0), "CANCELLED"),
+    }
+    assert set(events) == set(expected)
+    for uid, (day, start, end_days, end, status) in expected.items():
+        event = events[uid]
+        assert event["DTSTART"].params["TZID"] == "Asia/Tokyo" and event["DTEND"].params["TZID"] == "Asia/Tokyo"
+        assert event["DTSTART"].dt == datetime.combine(day, start, tzinfo=tokyo)
+        assert event["DTEND"].dt == datetime.combine(day + timedelta(days=end_days), end, tzinfo=tokyo)
+        assert event["DTSTART"].dt.utcoffset() == timedelta(hours=9)
+        assert str(event["STATUS"]) == status
+    assert str(events[str(first)]["LOCATION"]) == "コミセン"
+
+
+async def test_a_calendar_feed_in_a_zone_with_daylight_saving_gives_exact_utc_times(app_client):
+    import icalendar
+    _, ibasho_id, session_id = await make_session(tz="Europe/Berlin", day=date.today() + timedelta(days=3),
+                                                  start=time(9, 0))
+    feed = icalendar.Calendar.from_ical((await app_client.get(f"/i/{ibasho_id}/calendar.ics")).content)
+    assert feed.walk("VTIMEZONE") == []
+    [event] = feed.walk("VEVENT")
+    starts = datetime.combine(date.today() + timedelta(days=3), time(9, 0), tzinfo=ZoneInfo("Europe/Berlin"))
+    assert event["DTSTART"].dt == starts and event["DTSTART"].dt.utcoffset() == timedelta(0)
+    assert event["DTEND"].dt == starts + timedelta(hours=2)  # no end time: two hours
+
+
+async def test_sessions_changed_through_sync_get_their_reminders_at_once(app_client, push):
+    """Created, moved, cancelled on a phone: the deliveries follow at the push, no reconcile."""
+    group, ibasho_id, _ = await make_session()
+    sub, sub_id = await subscribe(push, ibasho_id)
+    organiser = await make_account("organiser", groups=[group])
+    await app_client.login(organiser)
+    phone = Phone(app_client)
+    session_id, day = str(uuid4()), date.today() + timedelta(days=4)
+
+    def pending():
+        return deliveries(session=UUID(session_id), state="pending")
+
+    phone.mutate("session.upsert", id=session_id, group_id=str(group), ibasho_id=str(ibasho_id), title="きらくら",
+                 date=day.isoformat(), start_time="10:00")
+    assert (await phone.push()).status_code == 200
+    created = await pending()
+    assert len(created) == 2 and {r["subscription"] for r in created} == {sub_id}
+
+    phone.mutate("session.upsert", id=session_id, start_time="14:00")  # moved
+    assert (await phone.push()).status_code == 200
+    moved = await pending()
+    assert len(moved) == 2 and all("T1400:" in r["occurrence"] for r in moved)
+    assert len(await deliveries(session=UUID(session_id), state="withdrawn")) == 2
+
+    phone.mutate("session.upsert", id=session_id, status="cancelled")
+    assert (await phone.push()).status_code == 200
+    assert await pending() == []
+    assert len(await deliveries(session=UUID(session_id), state="withdrawn")) == 4
+
+
+async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_night(push, sender, monkeypatch):
+    group, _, session_id = await make_session()
+    cook, idle = await make_account("organiser", groups=[group]), await make_account("organiser", groups=[group])
+    cook_sub, _ = await subscribe(push, account=cook.account_id)
+    idle_sub, _ = await subscribe(push, account=idle.account_id)
+    now = datetime.now(timezone.utc)
+    for role, member, assigned in (("調理", cook, True), ("受付", cook, True), ("片付け", cook, False),
+                                   ("配膳", idle, False)):
+        await RoleAssignment.insert(RoleAssignment(id=f"{session_id}:{role}:{member.account_id}", session=session_id,
+                                                   role=role, member=member.account_id, assigned=assigned, hlcs={},
+                                                   updated_at=now))
+    # a day-before rule that would fall in quiet hours (21:30) is deferred to 08:00, not dropped
+    monkeypatch.setattr(rules, "DAY_BEFORE_AT", time(21, 30))
+    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    deferred = datetime(2030, 6, 8, 23, 0, tzinfo=timezone.utc)  # 08:00 JST on the day
+    assert await d.send_due(sender, now=datetime(2030, 6, 8, 12, 30, tzinfo=timezone.utc)) == []  # 21:30 JST
+    assert await d.send_due(sender, now=deferred - timedelta(minutes=1)) == []
+    assert sorted(await d.send_due(sender, now=deferred)) == ["sent"] * 4  # day-before and 2 h, both at 08:00
+    assert push.errors == []
+    [cook_day_before] = [r.payload for r in push.for_path(cook_sub) if r.payload["tag"].endswith(":day_before")]
+    assert cook_day_before["title"] == "本日はあなたが受付・調理担当です"  # sent on the day: not 明日
+    assert cook_day_before["url"] == f"/app/#/session/{session_id}"
+    assert all(not r.payload["title"].endswith("担当です") for r in push.for_path(idle_sub))
+
+
+async def test_the_duty_reminder_reads_tomorrow_at_18_and_follows_the_roster(push, sender):
+    group, _, session_id = await make_session()
+    cook = await make_account("organiser", groups=[group])
+    cook_sub, _ = await subscribe(push, account=cook.account_id)
+    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    # assigned after the deliveries were made: the roster at send time counts
+    await RoleAssignment.insert(RoleAssignment(id=f"{session_id}:調理:{cook.account_id}", session=session_id,
+                                               role="調理", member=cook.account_id, assigned=True, hlcs={},
+                                               updated_at=datetime.now(timezone.utc)))
+    assert await d.send_due(sender, now=DAY_BEFORE) == ["sent"]
+    [message] = [r.payload for r in push.for_path(cook_sub)]
+    assert message["title"] == "明日はあなたが調理担当です"
+    assert message["body"] == "きらくら 明日 10:00 から（コミセン）"

@@ -25,6 +25,9 @@ const MESSAGES = {
     outcome_open: "未確認", outcome_safe: "無事", outcome_unreachable: "連絡つかず", outcome_needs_support: "要支援",
     method: "連絡方法", method_phone: "電話", method_visit: "訪問", method_message: "メッセージ",
     contacted_by: "連絡した人", safety_notes: "メモ", recorded: "記録 {when}",
+    qr_button: "通知用QR", qr_loading: "QRコードを用意しています…", close: "閉じる", qr_alt: "{name}さんの通知用QRコード",
+    qr_hint: "ご本人のスマートフォンで読み取ってもらうと、「欠席します」と返信できるお知らせが届くようになります（15分間有効）。",
+    qr_offline: "QRコードはオンラインのときに表示できます",
   },
   en: {
     app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
@@ -51,6 +54,9 @@ const MESSAGES = {
     outcome_open: "Not yet reached", outcome_safe: "Safe", outcome_unreachable: "Unreachable", outcome_needs_support: "Needs support",
     method: "How", method_phone: "Phone", method_visit: "Visit", method_message: "Message",
     contacted_by: "Contacted by", safety_notes: "Notes", recorded: "Recorded {when}",
+    qr_button: "Reminder QR", qr_loading: "Preparing the QR code…", close: "Close", qr_alt: "Reminder QR code for {name}",
+    qr_hint: "Let them scan it with their own phone: their reminders will then let them reply “I will not come” (valid for 15 minutes).",
+    qr_offline: "The QR code can be shown only when online",
   },
 };
 

@@ -19,7 +19,9 @@ from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
+from zoneinfo import ZoneInfo
 
 import httpx
 from piccolo.engine.postgres import PostgresEngine
@@ -28,10 +30,12 @@ from webpush.types import WebPushKeys, WebPushSubscription
 
 from server.config import get_settings
 from server.db import write_transaction
+from server.reminders import tokens
 from server.reminders.rules import due_times
 from server.reminders.vapid import Vapid, load_vapid
 from server.tables import (
-    DeliveryState, GroupMembership, Ibasho, PushSubscription, ReminderDelivery, Session, SessionStatus,
+    DeliveryState, GroupMembership, Ibasho, PushSubscription, ReminderDelivery, RoleAssignment, Session,
+    SessionStatus,
 )
 
 log = logging.getLogger("ibasho.reminders")
@@ -43,7 +47,8 @@ MAX_AUTH_FAILURES = 3  # consecutive 400/401/403 before a subscription is remove
 MAX_TTL = 28 * 24 * 3600
 LEASE = timedelta(minutes=2)
 BACKOFF_BASE = 30.0  # seconds; doubles each retry, plus up to 50 % jitter
-CONCURRENCY = 20
+CONCURRENCY = 20  # requests in flight: push services are remote, a send is mostly waiting (bench_fanout)
+BATCH = 500  # deliveries claimed per transaction
 RECONCILE_DAYS_AHEAD = 8
 
 
@@ -137,6 +142,33 @@ async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> i
     return created
 
 
+async def refresh_sessions(session_ids: Iterable[object], now: datetime | None = None) -> None:
+    """Bring the reminders of changed sessions in line right after the change committed
+    (a phone's push, a staff edit), so a cancelled session's reminders go at once rather
+    than at the next reconcile. Only sessions the reconcile would look at: upcoming ones
+    and those with pending deliveries. Best effort: the periodic reconcile repairs a failure."""
+    now = now or utcnow()
+    ids = set()
+    for value in session_ids:
+        try:
+            ids.add(value if isinstance(value, UUID) else UUID(str(value)))
+        except ValueError:
+            continue
+    if not ids:
+        return
+    today = now.date()
+    due = {row["id"] for row in await Session.select(Session.id).where(
+        Session.id.is_in(list(ids)) & (Session.date >= today - timedelta(days=1))
+        & (Session.date <= today + timedelta(days=RECONCILE_DAYS_AHEAD)))}
+    due |= {row["session"] for row in await ReminderDelivery.select(ReminderDelivery.session).where(
+        ReminderDelivery.session.is_in(list(ids)) & (ReminderDelivery.state == DeliveryState.pending.value))}
+    for session_id in due:
+        try:
+            await refresh_deliveries(session_id, now)
+        except Exception:
+            log.exception("refreshing the reminders of session %s failed; the reconcile will retry", session_id)
+
+
 async def reconcile(now: datetime | None = None) -> int:
     """(Re)create the deliveries of upcoming sessions; withdraw those of changed ones."""
     now = now or utcnow()
@@ -177,33 +209,80 @@ async def claim(limit: int = 100, now: datetime | None = None, lease: timedelta 
             ReminderDelivery.lease_until: now + lease,
             ReminderDelivery.attempts: ReminderDelivery.attempts + 1,
         }).where(ReminderDelivery.id.is_in(ids))
-    return await ReminderDelivery.select(
+    rows = await ReminderDelivery.select(
         ReminderDelivery.all_columns(),
         ReminderDelivery.subscription.endpoint.as_alias("endpoint"),
         ReminderDelivery.subscription.p256dh.as_alias("p256dh"),
         ReminderDelivery.subscription.auth.as_alias("auth"),
         ReminderDelivery.subscription.account.as_alias("account_id"),
+        ReminderDelivery.subscription.person.as_alias("person_id"),
         ReminderDelivery.session.title.as_alias("title"),
         ReminderDelivery.session.date.as_alias("date"),
         ReminderDelivery.session.start_time.as_alias("start_time"),
         ReminderDelivery.session.venue.as_alias("venue"),
         ReminderDelivery.session.ibasho.as_alias("ibasho_id"),
+        ReminderDelivery.session.ibasho.timezone.as_alias("timezone"),
     ).where(ReminderDelivery.id.is_in(ids))
+    await _add_duties(rows)
+    return rows
+
+
+async def _add_duties(rows: list[dict]) -> None:
+    """An organiser's day-before reminder names their roles (役割分担) at that session, as
+    assigned when it is sent: one query per batch."""
+    wanted = [row for row in rows if row.get("account_id") and row["occurrence"].endswith(":day_before")]
+    if not wanted:
+        return
+    duties: dict[tuple, list[str]] = {}
+    for duty in await RoleAssignment.select(RoleAssignment.session, RoleAssignment.member, RoleAssignment.role).where(
+        RoleAssignment.session.is_in(list({row["session"] for row in wanted}))
+        & RoleAssignment.member.is_in(list({row["account_id"] for row in wanted}))
+        & (RoleAssignment.assigned == True)  # noqa: E712
+    ):
+        duties.setdefault((duty["session"], duty["member"]), []).append(duty["role"])
+    for row in wanted:
+        row["duties"] = sorted(duties.get((row["session"], row["account_id"]), []))  # the same order on both engines
 
 
 # --- sending ----------------------------------------------------------------------------
 
 
-def payload_for(row: dict) -> bytes:
-    """The notification the service worker shows, in Japanese; tag = occurrence."""
-    when = "明日" if row["occurrence"].endswith(":day_before") else "本日"
+ABSENT_ACTION = {"action": "absent", "title": "欠席します"}
+
+
+def day_word(day, now: datetime, tz_name: str | None) -> str:
+    """本日 / 明日 / 6月9日, as seen in the ibasho's zone when the reminder goes out (a
+    deferred or retried reminder may go out on another day than planned)."""
+    local = now.astimezone(ZoneInfo(tz_name or get_settings().default_timezone)).date()
+    if day == local:
+        return "本日"
+    if day == local + timedelta(days=1):
+        return "明日"
+    return f"{day.month}月{day.day}日"
+
+
+def payload_for(row: dict, now: datetime | None = None) -> bytes:
+    """The notification the service worker shows, in Japanese; tag = occurrence.
+
+    Organisers open the session in their app; participants the ibasho's public page; a
+    participant linked to their roster entry gets the 「欠席します」 action, and the page
+    the notification opens has the same button (iOS shows no actions)."""
+    when = day_word(row["date"], now or utcnow(), row.get("timezone"))
     start = row["start_time"].strftime("%H:%M") if row.get("start_time") else ""
     title = row.get("title") or "居場所"
     body = f"{when} {start} から" + (f"（{row['venue']}）" if row.get("venue") else "")
-    # organisers open the session in their app; participants (no account) the site (no public page yet)
-    url = f"/app/#/session/{row['session']}" if row.get("session") and row.get("account_id", True) else "/"
-    data = json.dumps({"title": f"{title}のお知らせ", "body": body, "tag": row["occurrence"], "url": url},
-                      ensure_ascii=False).encode()
+    message: dict = {"title": f"{title}のお知らせ", "body": body, "tag": row["occurrence"]}
+    if row.get("duties"):  # e.g. 明日はあなたが調理担当です
+        message |= {"title": f"{when}はあなたが{'・'.join(row['duties'])}担当です", "body": f"{title} {body}"}
+    if row.get("session") and row.get("account_id", True):
+        message["url"] = f"/app/#/session/{row['session']}"
+    elif row.get("person_id"):
+        token = tokens.absence(row["id"])
+        message |= {"url": f"/push/reply/{token}", "actions": [ABSENT_ACTION],
+                    "absent_url": f"/api/push/absences/{token}"}
+    else:
+        message["url"] = f"/i/{row['ibasho_id']}" if row.get("ibasho_id") else "/"
+    data = json.dumps(message, ensure_ascii=False).encode()
     if len(data) > MAX_PLAINTEXT:
         raise ValueError(f"payload of {len(data)} bytes is over {MAX_PLAINTEXT}")
     return data
@@ -248,7 +327,7 @@ class Sender:
         if ttl <= 0:
             return Outcome(status=0, error="expired before sending")
         try:
-            body = self.encrypt(payload_for(row), row)
+            body = self.encrypt(payload_for(row, now), row)
         except ValueError as error:
             return Outcome(status=413, error=str(error))
         headers = {
@@ -321,21 +400,50 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
     return DeliveryState.failed.value
 
 
-async def send_due(sender: Sender, limit: int = 100, now: datetime | None = None) -> list[str]:
+async def record_sent(rows: list[dict], now: datetime) -> None:
+    """The common outcome, for a whole batch in one transaction: two statements, not two per row."""
+    if not rows:
+        return
+    async with write_transaction():
+        await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.sent.value, ReminderDelivery.sent_at: now,
+                                       ReminderDelivery.lease_until: None, ReminderDelivery.last_error: ""}).where(
+            ReminderDelivery.id.is_in([row["id"] for row in rows])
+            & (ReminderDelivery.state == DeliveryState.claimed.value))
+        await PushSubscription.update({PushSubscription.consecutive_failures: 0}).where(
+            PushSubscription.id.is_in(list({row["subscription"] for row in rows}))
+            & (PushSubscription.consecutive_failures != 0))
+
+
+async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = None) -> list[str]:
     """Claim, send and record one batch; returns the new states."""
     rows = await claim(limit, now)
     if not rows:
         return []
     when = now or utcnow()
 
-    async def one(row: dict) -> str:
+    async def send(row: dict) -> Outcome | None:
         try:
-            return await record(row, await sender.send(row, when), when)
+            return await sender.send(row, when)
         except Exception:
             log.exception("delivery %s failed unexpectedly; its lease will run out and it is retried", row["id"])
-            return "error"
+            return None
 
-    return list(await asyncio.gather(*(one(row) for row in rows)))
+    outcomes = await asyncio.gather(*(send(row) for row in rows))
+    accepted = [row for row, outcome in zip(rows, outcomes) if outcome is not None and outcome.status in (201, 202)]
+    await record_sent(accepted, when)
+    states = []
+    for row, outcome in zip(rows, outcomes):
+        if outcome is None:
+            states.append("error")
+        elif outcome.status in (201, 202):
+            states.append(DeliveryState.sent.value)
+        else:
+            try:
+                states.append(await record(row, outcome, when))
+            except Exception:
+                log.exception("recording delivery %s failed; its lease will run out and it is retried", row["id"])
+                states.append("error")
+    return states
 
 
 async def run_reminders(tick: timedelta = timedelta(seconds=15), reconcile_every: timedelta = timedelta(minutes=10),
@@ -353,7 +461,7 @@ async def run_reminders(tick: timedelta = timedelta(seconds=15), reconcile_every
                 if last_reconcile is None or utcnow() - last_reconcile >= reconcile_every:
                     await reconcile()
                     last_reconcile = utcnow()
-                while len(await send_due(sender)) >= 100:
+                while len(await send_due(sender)) >= BATCH:
                     pass
             except Exception:
                 log.exception("reminder round failed")

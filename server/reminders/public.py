@@ -11,10 +11,11 @@ from uuid import UUID
 
 from litestar import Response, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from server.schedule import session_times
+from server.reminders import tokens
+from server.schedule import session_times, zone
 from server.tables import Ibasho, IbashoStatus, Session, SessionStatus
 
 FEED_DAYS_BACK = 30
@@ -36,11 +37,17 @@ async def _sessions(ibasho: dict, since) -> list[dict]:
 
 
 @get("/i/{ibasho_id:uuid}", include_in_schema=False)
-async def ibasho_page(ibasho_id: FromPath[UUID]) -> Template:
+async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
+    """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
     ibasho = await _active_ibasho(ibasho_id)
     today = datetime.now(timezone.utc).date()
     upcoming = [s for s in await _sessions(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
-    return Template(template_name="reminders/ibasho.html", context={"ibasho": ibasho, "sessions": upcoming})
+    link = tokens.read_person_link(person) if person else None
+    return Template(template_name="reminders/ibasho.html", context={
+        "ibasho": ibasho, "sessions": upcoming,
+        "person_token": person if link is not None and link[1] == ibasho_id else None,
+        "person_link_expired": bool(person) and (link is None or link[1] != ibasho_id),
+    })
 
 
 def _ics_text(value: str) -> str:
@@ -51,20 +58,48 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _fixed_offset(tz_name: str, years: set[int]) -> tuple[str, str] | None:
+    """(±hhmm, abbreviation) of a zone with one offset and no DST over ``years`` (Japan), else None."""
+    tz = zone(tz_name)
+    moments = [datetime(year, month, 1, 12, tzinfo=tz) for year in years for month in (1, 7)]
+    offsets = {moment.utcoffset() for moment in moments}
+    if len(offsets) != 1 or any(moment.dst() for moment in moments):
+        return None
+    minutes = int(offsets.pop().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}", moments[0].tzname() or tz_name
+
+
 def calendar(ibasho: dict, sessions: list[dict]) -> str:
-    """RFC 5545 text: one VEVENT per session, times in UTC, cancelled ones marked so."""
+    """RFC 5545 text: one VEVENT per session, cancelled ones marked so.
+
+    Times are wall-clock times with the ibasho's TZID (and its VTIMEZONE) when the zone
+    keeps one offset all year, as Japan does, so calendar apps show "10:00 JST" as the
+    poster does; a zone with daylight saving gets UTC times instead (equally exact, and
+    no hand-written DST rules to get wrong)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//ibasho//reminders//JA", "CALSCALE:GREGORIAN",
              f"X-WR-CALNAME:{_ics_text(ibasho['name'])}"]
+    tz_name = ibasho["timezone"]
+    fixed = _fixed_offset(tz_name, {s["date"].year for s in sessions}) if sessions else None
+    if fixed:
+        offset, abbreviation = fixed
+        lines += ["BEGIN:VTIMEZONE", f"TZID:{tz_name}", "BEGIN:STANDARD", "DTSTART:19700101T000000",
+                  f"TZOFFSETFROM:{offset}", f"TZOFFSETTO:{offset}", f"TZNAME:{abbreviation}", "END:STANDARD",
+                  "END:VTIMEZONE"]
+
+    def moment(name: str, value: datetime) -> str:
+        return f"{name};TZID={tz_name}:{value.strftime('%Y%m%dT%H%M%S')}" if fixed else f"{name}:{_stamp(value)}"
+
     for session in sessions:
         if session["start_time"] is None:
             continue
         end_time = session["end_time"] or session["start_time"]
-        starts, ends = session_times(session["date"], session["start_time"], end_time, ibasho["timezone"])
+        starts, ends = session_times(session["date"], session["start_time"], end_time, tz_name)
         if ends <= starts:
             ends = starts + timedelta(hours=2)
         lines += [
             "BEGIN:VEVENT", f"UID:{session['id']}@ibasho", f"DTSTAMP:{_stamp(session['updated_at'])}",
-            f"DTSTART:{_stamp(starts)}", f"DTEND:{_stamp(ends)}",
+            moment("DTSTART", starts), moment("DTEND", ends),
             f"SUMMARY:{_ics_text(session['title'] or ibasho['name'])}",
             f"LOCATION:{_ics_text(session['venue'] or ibasho['venue'])}",
             "STATUS:" + ("CANCELLED" if session["status"] in (SessionStatus.cancelled.value,

@@ -23,6 +23,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from server.auth.principal import Principal
 from server.config import get_settings
+from server.reminders import tokens
 from server.reminders.vapid import load_vapid
 from server.tables import Ibasho, IbashoStatus, PushSubscription
 
@@ -38,6 +39,9 @@ class SubscriptionIn(msgspec.Struct):
     endpoint: Annotated[str, msgspec.Meta(max_length=2000)]
     keys: SubscriptionKeys
     ibasho_id: UUID | None = None
+    # from a participant's personal QR code (absence.create_person_link): ties the
+    # subscription to their roster entry so they can answer 「欠席します」
+    person_token: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class SubscriptionOut(msgspec.Struct):
@@ -113,15 +117,22 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
         token = secrets.token_urlsafe(32)
         values |= {PushSubscription.ibasho: data.ibasho_id, PushSubscription.account: None,
                    PushSubscription.manage_token_hash: manage_token_hash(token)}
+        if data.person_token is not None:
+            link = tokens.read_person_link(data.person_token)
+            if link is None or link[1] != data.ibasho_id:
+                raise ClientException("this personal QR code has expired: ask the organisers to show it again")
+            values[PushSubscription.person] = link[0]
     elif account is not None:
         values |= {PushSubscription.account: account.account_id, PushSubscription.ibasho: None,
-                   PushSubscription.manage_token_hash: ""}
+                   PushSubscription.manage_token_hash: "", PushSubscription.person: None}
     else:
         raise NotAuthorizedException("log in, or choose an ibasho")
-    existing = await PushSubscription.select(PushSubscription.id).where(
+    existing = await PushSubscription.select(PushSubscription.id, PushSubscription.ibasho).where(
         PushSubscription.endpoint == data.endpoint).first()
     if existing is not None:
         sub_id = existing["id"]
+        if existing["ibasho"] != data.ibasho_id:
+            values.setdefault(PushSubscription.person, None)  # a person belongs to one group's ibasho
         await PushSubscription.update(values).where(PushSubscription.id == sub_id)
     else:
         sub_id = uuid4()
@@ -157,12 +168,20 @@ async def delete_own(endpoint: FromQuery[str], request: Request) -> None:
 
 
 def _public_handlers() -> list:
+    from server.reminders.absence import reply_page
     from server.reminders.public import ibasho_calendar, ibasho_page, manage_page
 
-    return [ibasho_page, ibasho_calendar, manage_page]
+    return [ibasho_page, ibasho_calendar, manage_page, reply_page]
+
+
+def _absence_handlers() -> list:
+    from server.reminders.absence import create_person_link, reply_absent
+
+    return [create_person_link, reply_absent]
 
 
 push_router = Router(path="/", route_handlers=[
-    Router(path="/api/push", route_handlers=[public_key, save_subscription, delete_by_token, delete_own]),
+    Router(path="/api/push", route_handlers=[public_key, save_subscription, delete_by_token, delete_own,
+                                             *_absence_handlers()]),
     *_public_handlers(),
 ])

@@ -36,7 +36,24 @@ export async function rosterView(view, groupId) {
     await drawRoster(view, groupId, editing, redraw);
   };
   await redraw();
-  return store.onChange(() => { if (!view.querySelector("form.person-form")) redraw(editing); });
+  return store.onChange(() => { if (!view.querySelector("form.person-form, .person-qr")) redraw(editing); });
+}
+
+// The participant's personal QR code (server/reminders/absence.py): scanned with their
+// phone, it subscribes them to reminders they can answer with 「欠席します」. Online only.
+async function showQr(row, person) {
+  row.querySelector(".person-qr")?.remove();
+  const panel = h("div", { className: "person-qr stack", role: "status" }, t("qr_loading"));
+  row.append(panel);
+  const close = h("button", { onclick: () => panel.remove() }, t("close"));
+  try {
+    const link = await sync.api("/api/push/person-links", { method: "POST", body: { person_id: person.id } });
+    render(panel,
+      h("img", { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(link.qr_svg)}`, alt: t("qr_alt", { name: person.display_name }), width: 240, height: 240 }),
+      h("p", {}, t("qr_hint")), close);
+  } catch (error) {
+    render(panel, h("p", { className: "error" }, navigator.onLine ? error.message : t("qr_offline")), close);
+  }
 }
 
 async function drawRoster(view, groupId, editing, redraw) {
@@ -54,5 +71,6 @@ async function drawRoster(view, groupId, editing, redraw) {
           ? personForm(groupId, person, () => redraw())
           : [h("span", { className: "name" }, person.display_name, h("small", {}, person.kana)),
              h("button", { onclick: () => redraw(person.id) }, t("edit")),
+             h("button", { onclick: (event) => showQr(event.target.closest("li"), person) }, t("qr_button")),
              h("button", { className: "danger", onclick: () => remove(person) }, t("remove"))]))));
 }
