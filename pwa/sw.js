@@ -103,3 +103,10 @@ function handleNotificationClick(notification, action) {
 self.addEventListener("notificationclick", (event) => {
   event.waitUntil(handleNotificationClick(event.notification, event.action));
 });
+
+// The push service replaced the subscription: subscribe again with the same key. The app
+// sends the new one to the server on its next start (a worker cannot pass the CSRF check).
+self.addEventListener("pushsubscriptionchange", (event) => {
+  const key = event.oldSubscription?.options?.applicationServerKey;
+  if (key) event.waitUntil(self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }));
+});

@@ -234,3 +234,49 @@ async def test_choosing_absent_on_a_notification_records_absent_notified(
         == "absent_notified"
     assert not await SafetyCheck.exists().where(SafetyCheck.session == session_id)
     await phone.context.close()
+
+
+async def test_an_organiser_turns_on_reminders_in_the_app_and_gets_them(
+        chromium, push_server, push_service, only_these_deliveries):
+    """Subscribing from the PWA (a tap, then permission), re-sent on every start, and a
+    reminder of their group's session shown by the app's worker."""
+    group, _, session_id = await ibasho_with_session()
+    organiser = await make_account("organiser", groups=[group])
+    sub = push_service.subscriber()
+    endpoint = push_service.endpoint(sub)
+    context = await chromium.new_context(locale="ja-JP")
+    await context.grant_permissions(["notifications"], origin=push_server.url)
+    # As a browser keeps a subscription: getSubscription() answers it once subscribe() made it.
+    remembered = (STUB_SUBSCRIBE
+                  .replace("{ return subscription; }", "{ sessionStorage.setItem('subscribed', '1'); return subscription; }")
+                  .replace("async function () { return null; }",
+                           "async function () { return sessionStorage.getItem('subscribed') ? subscription : null; }"))
+    await context.add_init_script(remembered % json.dumps(
+        {"endpoint": endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}))
+    page = await context.new_page()
+    await page.goto(f"{push_server.url}/app/")
+    await page.wait_for_load_state("networkidle")  # the login form's script is running
+    await page.fill("input[name=login]", organiser.login)
+    await page.fill("input[name=password]", organiser.password)
+    await page.click("button[type=submit]")
+    await page.click("[data-testid=reminders-enable]")
+    await page.wait_for_selector("[data-testid=reminders][data-state=on]")
+    saved = await PushSubscription.select().where(PushSubscription.endpoint == endpoint).first()
+    assert saved["account"] == organiser.account_id and saved["ibasho"] is None
+
+    # The server lost it (or the push service replaced it): the next start sends it again.
+    await PushSubscription.delete().where(PushSubscription.endpoint == endpoint)
+    await page.reload()
+    for _ in range(100):
+        if await PushSubscription.exists().where(PushSubscription.endpoint == endpoint):
+            break
+        await page.wait_for_timeout(100)
+    assert (await PushSubscription.select(PushSubscription.account).where(
+        PushSubscription.endpoint == endpoint).first()) == {"account": organiser.account_id}
+
+    payload = await send_first_reminder(push_service, sub, session_id)
+    cdp = await context.new_cdp_session(page)
+    phone = Phone_(context, page, cdp, await app_registration_id(page, cdp), sub)
+    shown = await deliver(phone, push_server, payload)
+    assert [(n["title"], n["tag"]) for n in shown] == [("きらくら食堂のお知らせ", payload["tag"])]
+    await context.close()

@@ -3,6 +3,7 @@ import { h, render } from "./ui.js";
 import { lang, setLang, t, formatTime } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import * as push from "./push.js";
 import { homeView } from "./views/home.js";
 import { loginView } from "./views/login.js";
 import { sessionView } from "./views/session.js";
@@ -107,6 +108,7 @@ async function start() {
   await drawSyncbar();
   await route();
   sync.start();
+  push.resend();
 }
 
 document.addEventListener("ibasho:language", () => {

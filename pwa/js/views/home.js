@@ -2,6 +2,7 @@ import { h, render, today } from "../ui.js";
 import { formatDate, t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
+import * as push from "../push.js";
 
 function sessionButton(session) {
   const time = session.start_time ? ` ${session.start_time}〜${session.end_time ?? ""}` : "";
@@ -9,6 +10,21 @@ function sessionButton(session) {
     h("span", { className: "date" }, formatDate(session.date) + time),
     h("strong", {}, session.title || t(session.kind)),
     session.status !== "scheduled" ? h("span", { className: "badge" }, t(session.status)) : null);
+}
+
+function remindersSection(state, redraw) {
+  const enable = async (event) => {
+    event.target.disabled = true;
+    await push.enable().catch(() => {});
+    redraw();
+  };
+  return h("section", { className: "reminders", dataset: { testid: "reminders", state } },
+    h("h2", {}, t("reminders")),
+    state === "on" ? h("p", {}, t("reminders_on"))
+      : state === "denied" ? h("p", { className: "muted" }, t("reminders_blocked"))
+      : state === "unsupported" ? h("p", { className: "muted" }, t("reminders_unsupported"))
+      : [h("p", { className: "muted" }, t("reminders_hint")),
+         h("button", { className: "big", dataset: { testid: "reminders-enable" }, onclick: enable }, t("reminders_enable"))]);
 }
 
 export async function homeView(view, go) {
@@ -43,6 +59,7 @@ async function drawHome(view, go) {
         h("a", { className: "button", href: `#/new/${group.id}` }, t("new_session")),
         h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")))),
     past.length ? h("section", {}, h("h2", {}, t("past")), past.map(sessionButton)) : null,
+    remindersSection(await push.status(), () => drawHome(view, go)),
     h("button", { className: "quiet", onclick: logout }, t("logout")),
   );
 }
