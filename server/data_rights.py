@@ -11,15 +11,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import date, datetime, time
-from typing import Any
 from uuid import UUID, uuid4
 
 from server.auth.sessions import now
 from server.db import write_transaction
 from server.review.exports import Table, csv_bytes
-from server.sync_store import ENTITY_TABLES, PiccoloStore
+from server.sync_store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
 from server.tables import AuditLog, Group, Note, Person, PushSubscription, SafetyCheck
+from sync.mutations import wire_value
 
 # Entities in the export, in the order a reader meets them; rows of the group only.
 EXPORTED = ["group", "ibasho", "member", "session", "person", "attendance", "tally", "role_assignment", "note",
@@ -31,21 +30,6 @@ REDACTED = "（削除済み）"
 
 class NotFound(LookupError):
     pass
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, str) and value[:1] in "[{":
-        try:  # JSON columns come back as text on SQLite
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 async def _audit(actor: UUID | None, action: str, target: str, detail: str) -> None:
@@ -67,8 +51,8 @@ async def group_records(group_id: UUID) -> dict[str, list[dict]]:
         extra = [table.deleted] if spec.has("deleted") else []
         rows = await table.select(table._meta.primary_key.as_alias("_key"), *spec.columns(), *extra).where(where)
         records[entity] = [
-            {"id": _plain(row["_key"]),
-             **{wire: _plain(row[column]) for wire, column in spec.fields.items()},
+            {"id": wire_value(row["_key"]),
+             **wire_fields(spec, row),
              **({"deleted": row["deleted"]} if extra else {})}
             for row in sorted(rows, key=lambda r: str(r["_key"]))
         ]
@@ -140,7 +124,7 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
             Note.session.group == group_id
         )
         for note in notes:
-            conflicts = _plain(note["conflicts"]) or []
+            conflicts = decoded_json(note["conflicts"]) or []
             changes = {getattr(Note, f): _redact(note[f], names) for f in NOTE_FIELDS if _redact(note[f], names) != note[f]}
             kept = [{**c, "text": _redact(c.get("text", ""), names)} for c in conflicts]
             if kept != conflicts:

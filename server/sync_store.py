@@ -20,23 +20,15 @@ from piccolo.table import Table
 
 from server import tables as t
 from server.db import write_transaction
+from sync.mutations import wire_value
 from sync.store import ChangeRef, ClientState, LoggedMutation, Record
 
 # Serialises the hand-out of change numbers on PostgreSQL (held until commit).
 CHANGE_NUMBER_LOCK = 0x1BA5_0001
 
 
-def _iso(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, UUID):
-        return str(value)
-    return value
-
-
-def _json(value: Any) -> Any:
+def decoded_json(value: Any) -> Any:
+    """A JSON column's value (SQLite hands it back as text)."""
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -144,6 +136,14 @@ ENTITY_TABLES: dict[str, EntityTable] = {
     ),
 }
 
+def wire_fields(spec: EntityTable, row: dict) -> dict[str, Any]:
+    """A row's wire fields, as phones see them."""
+    data = {wire: wire_value(row[column]) for wire, column in spec.fields.items()}
+    if "conflicts" in data:
+        data["conflicts"] = decoded_json(data["conflicts"])
+    return data
+
+
 # Rows whose group is reached through their session.
 _GROUP_THROUGH_SESSION = {"attendance", "tally", "role_assignment", "note", "safety_check"}
 
@@ -202,14 +202,12 @@ class PiccoloStore:
         )
         records = {}
         for row in rows:
-            data = {wire: _iso(row[column]) for wire, column in spec.fields.items()}
-            if "conflicts" in data:
-                data["conflicts"] = _json(data["conflicts"])
+            data = wire_fields(spec, row)
             group_id = row["id"] if entity == "group" else row["_group"]
             records[str(row[table._meta.primary_key._meta.name])] = Record(
                 group_id=group_id,
                 data=data,
-                hlcs=_json(row.get("hlcs")) or {},
+                hlcs=decoded_json(row.get("hlcs")) or {},
                 deleted=bool(row.get("deleted", False)),
             )
         return records

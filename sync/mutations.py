@@ -8,7 +8,7 @@ last writer wins by HLC (losing note texts kept in ``conflicts``); tallies add d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any, Awaitable, Callable, Literal
 from uuid import UUID
 
@@ -121,10 +121,13 @@ def given(args: msgspec.Struct, skip: tuple[str, ...] = ("id",)) -> dict[str, An
 
 
 def wire_value(value: Any) -> Any:
+    """A value as it travels: ids as text, dates ISO 8601, clock times "HH:MM"."""
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return value
 
 

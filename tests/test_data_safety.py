@@ -165,6 +165,7 @@ async def test_group_export_holds_every_record_of_the_group_and_nothing_else(app
     phone.mutate("attendance.set", session_id=session, person_id=person, status="present")
     phone.mutate("tally.add", session_id=session, category="child", delta=4)
     phone.mutate("note.set", session_id=session, field="went_well", text="=1+1 カレー")
+    phone.mutate("note.set", session_id=session, field="handover", text="[1, 2]")  # text that parses as JSON
     await phone.sync()
     stranger.mutate("person.upsert", id=hidden, group_id=str(world.group_b), display_name="他の会の人")
     await stranger.sync()
@@ -178,6 +179,7 @@ async def test_group_export_holds_every_record_of_the_group_and_nothing_else(app
     assert {p["id"]: p["display_name"] for p in document["person"]} == {person: "山田 太郎"}
     assert [(a["person_id"], a["status"]) for a in document["attendance"]] == [(person, "present")]
     assert [(t["category"], t["count"]) for t in document["tally"]] == [("child", 4)]
+    assert [(n["went_well"], n["handover"], n["conflicts"]) for n in document["note"]] == [("=1+1 カレー", "[1, 2]", [])]
     assert hidden not in response.content.decode("latin-1")
     people_csv = archive.read("person.csv").decode("utf-8-sig").splitlines()
     assert people_csv[0].startswith("id,group_id,display_name,kana") and len(people_csv) == 2
