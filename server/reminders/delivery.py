@@ -360,9 +360,7 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
     mine = (ReminderDelivery.id == row["id"]) & (ReminderDelivery.state == DeliveryState.claimed.value)
     sub = row["subscription"]
     if status in (201, 202):
-        await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.sent.value, ReminderDelivery.sent_at: now,
-                                       ReminderDelivery.lease_until: None, ReminderDelivery.last_error: ""}).where(mine)
-        await PushSubscription.update({PushSubscription.consecutive_failures: 0}).where(PushSubscription.id == sub)
+        await record_sent([row], now)  # send_due records these a batch at a time
         return DeliveryState.sent.value
     if status in (404, 410):
         log.info("push subscription %s is gone (%s): removed", sub, status)
