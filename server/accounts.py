@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 from server.auth.passwords import hash_password, password_problem
 from server.auth.sessions import now
-from server.sync_store import PiccoloStore
+from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
 from server.db import write_transaction
 
@@ -84,11 +84,11 @@ async def create_user(
         )
         for area_id in area_ids:
             await StaffArea.insert(StaffArea(id=uuid4(), account=account_id, area=area_id))
-        memberships = [(uuid4(), group_id) for group_id in group_ids]
-        for membership_id, group_id in memberships:
+        for group_id in group_ids:
+            membership_id = uuid4()
             await GroupMembership.insert(
                 GroupMembership(id=membership_id, account=account_id, group=group_id, joined_at=now())
             )
-        # In the same transaction: a crash can never leave a member the phones never hear of.
-        await PiccoloStore().publish([("member", str(membership_id), group_id) for membership_id, group_id in memberships])
+            # In the same transaction: a crash can never leave a member the phones never hear of.
+            await publish_server_change("member", membership_id, group_id)
     return account_id

@@ -284,7 +284,8 @@ def _key(table: type[Table], entity_id: str) -> Any:
 
 
 async def publish_server_change(entity: str, entity_id: Any, group_id: UUID) -> None:
-    """Staff pages and sign-ups change groups, ibasho and members: phones learn of it by pull."""
+    """Staff pages and sign-ups change groups, ibasho and members: phones learn of it by pull.
+    Called inside a write transaction, it commits with that transaction."""
     store = PiccoloStore()
     async with store.transaction():
         await store.publish([(entity, str(entity_id), group_id)])

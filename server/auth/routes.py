@@ -25,7 +25,7 @@ from server.auth.principal import Principal
 from server.auth.sessions import SESSION_COOKIE, now, resolve_session, revoke_session, start_session
 from server.config import get_settings
 from server.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext as _
-from server.sync_store import PiccoloStore
+from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Invitation, Role
 from server.db import write_transaction
 
@@ -334,7 +334,7 @@ async def invitation_accept(
         await GroupMembership.insert(
             GroupMembership(id=membership_id, account=account_id, group=invitation["group"], joined_at=now())
         )
-        await PiccoloStore().publish([("member", str(membership_id), invitation["group"])])  # commits with it
+        await publish_server_change("member", membership_id, invitation["group"])  # commits with it
     session_token = await start_session(account_id, request.headers.get("user-agent", ""))
     response = Redirect(path="/app/")
     response.set_cookie(session_cookie(session_token))
