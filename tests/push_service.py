@@ -1,6 +1,8 @@
-"""A fake Web Push service on loopback for the reminder tests.
+"""A fake Web Push service on loopback for the reminder tests and the fan-out bench.
 
-It is a real HTTP server (``http.server`` in a thread). Each POST must carry a VAPID
+It is a real HTTPS server (Hypercorn in a thread, a certificate from a throwaway test CA),
+speaking HTTP/2 and HTTP/1.1 as the browser vendors' push services do; a client trusts it
+through ``ssl_context()``. Each POST must carry a VAPID
 ``Authorization: vapid t=<JWT>, k=<key>`` whose ES256 signature verifies against ``k``,
 whose ``aud`` is this server's origin (with its port), ``exp`` at most 24 h ahead and
 ``sub`` present; the body is decrypted with http_ece using the subscriber's private key,
@@ -9,18 +11,25 @@ which the test holds. It answers as the test scripts it (default 201).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
+import ssl
+import tempfile
 import threading
 import time
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import http_ece
 import jwt
+import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 
 
 def b64(data: bytes) -> str:
@@ -55,15 +64,15 @@ class Received:
     headers: dict[str, str]
     payload: dict
     status: int
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # many senders connecting at once: no SYN dropped by a short backlog
+    http_version: str = "1.1"
+    client_port: int = 0  # tells the connections apart
 
 
 class FakePushService:
-    def __init__(self, latency: float = 0.0) -> None:
-        """``latency``: seconds each answer takes, as a remote push service's round trip would."""
+    def __init__(self, latency: float = 0.0, requests_per_connection: int = 0) -> None:
+        """``latency``: seconds each answer takes, as a remote push service's round trip would.
+        ``requests_per_connection``: close each connection (HTTP/2 GOAWAY) after this many
+        requests, as real push services now and then do; 0 = never."""
         self.latency = latency
         self.subscribers: dict[str, Subscriber] = {}
         self.script: dict[str, list[tuple[int, dict[str, str]]]] = {}
@@ -71,32 +80,66 @@ class FakePushService:
         self.errors: list[str] = []
         self.lock = threading.Lock()
         self._verified: dict[str, dict] = {}  # Authorization header -> its claims, checked once
-        service = self
+        self._dir = tempfile.TemporaryDirectory(prefix="ibasho-push-")
+        self._ca = trustme.CA()
+        cert = Path(self._dir.name) / "cert.pem"
+        self._ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(cert))
+        self.ca_file = Path(self._dir.name) / "ca.pem"  # SSL_CERT_FILE for a sender in another process
+        self._ca.cert_pem.write_to_path(str(self.ca_file))
+        listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+        self.port = listener.getsockname()[1]
+        self.origin = f"https://127.0.0.1:{self.port}"
+        config = Config()
+        config.bind = [f"fd://{listener.detach()}"]
+        config.certfile = config.keyfile = str(cert)
+        config.alpn_protocols = ["h2", "http/1.1"]
+        config.keep_alive_max_requests = requests_per_connection or 1 << 62
+        config.accesslog = config.errorlog = None
+        self._loop = asyncio.new_event_loop()
+        self._stopped = asyncio.Event()
+        started = threading.Event()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as real push services: one connection, many messages
+        async def run() -> None:
+            self._loop.call_soon(started.set)
+            await serve(self._asgi, config, shutdown_trigger=self._stopped.wait)
 
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                status, headers = service.handle(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                 self.rfile.read(int(self.headers.get("content-length", 0))))
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self._loop.run_until_complete, args=(run(),), daemon=True)
         self.thread.start()
+        started.wait(10)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self._loop.is_closed():
+            return  # a test closed it early (the service gone)
+        self._loop.call_soon_threadsafe(self._stopped.set)
+        self.thread.join(10)
+        self._loop.close()
+        self._dir.cleanup()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this service's certificate."""
+        return ssl.create_default_context(cafile=self.ca_file)
+
+    async def _asgi(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the connection went before the body was whole: nothing was delivered
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+        status, extra = self.handle(scope["path"], headers, body, scope["http_version"], scope["client"][1])
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.encode(), v.encode()) for k, v in extra.items()] + [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
 
     def subscriber(self) -> Subscriber:
         sub = Subscriber(path=f"/push/{b64(os.urandom(12))}")
@@ -133,9 +176,8 @@ class FakePushService:
         plain = http_ece.decrypt(body, private_key=sub.private_key, auth_secret=sub.auth_secret, version="aes128gcm")
         return json.loads(plain)
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
-        if self.latency:
-            time.sleep(self.latency)
+    def handle(self, path: str, headers: dict[str, str], body: bytes, http_version: str,
+               client_port: int) -> tuple[int, dict[str, str]]:
         try:
             payload = self._verify(path, headers, body)
         except Exception as error:  # a test asserts errors == []
@@ -145,5 +187,5 @@ class FakePushService:
         with self.lock:
             queue = self.script.get(path) or []
             status, extra = queue.pop(0) if queue else (201, {})
-            self.received.append(Received(path, headers, payload, status))
+            self.received.append(Received(path, headers, payload, status, http_version, client_port))
         return status, extra

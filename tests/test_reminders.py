@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 import server.config as config
@@ -62,8 +61,8 @@ async def no_other_deliveries():
 
 
 @pytest.fixture
-async def sender():
-    async with httpx.AsyncClient(timeout=5) as client:
+async def sender(push):
+    async with d.push_client(verify=push.ssl_context()) as client:
         yield d.Sender(client, load_vapid())
 
 
@@ -312,6 +311,27 @@ async def test_timeouts_are_retried(push, sender):
     assert await d.send_due(sender, now=DAY_BEFORE) == ["pending"]
 
 
+async def test_a_fan_out_shares_one_http2_connection_and_survives_goaway():
+    """Push services speak HTTP/2 and now and then close a busy connection (GOAWAY); the
+    requests cut off with it are sent again at once on a new one, not left to the backoff."""
+    service = FakePushService(requests_per_connection=30)
+    try:
+        _, ibasho_id, session_id = await make_session()
+        subs = [await subscribe(service, ibasho_id) for _ in range(40)]
+        await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+        async with d.push_client(service.ssl_context()) as client:
+            states = await d.send_due(d.Sender(client, load_vapid(), concurrency=5), now=DAY_BEFORE)
+        assert states == ["sent"] * 40
+        assert service.errors == []
+        assert {r.http_version for r in service.received} == {"2"}
+        assert len({r.client_port for r in service.received}) == 2  # the first connection was closed
+        for sub, _ in subs:  # each reached its subscriber; a repeat of a cut-off request replaces (same Topic)
+            received = service.for_path(sub)
+            assert received and len({r.headers["topic"] for r in received}) == 1
+    finally:
+        service.close()
+
+
 async def test_refusals_remove_the_subscription_only_after_three_in_a_row(push, sender):
     group, ibasho_id, session_id = await make_session()
     sub, sub_id = await subscribe(push, ibasho_id)
@@ -380,7 +400,7 @@ async def test_two_schedulers_never_send_a_delivery_twice(push):
     _, ibasho_id, session_id = await make_session()
     subs = [await subscribe(push, ibasho_id) for _ in range(30)]
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
-    async with httpx.AsyncClient(timeout=5) as one, httpx.AsyncClient(timeout=5) as two:
+    async with d.push_client(push.ssl_context()) as one, d.push_client(push.ssl_context()) as two:
         a, b = d.Sender(one, load_vapid()), d.Sender(two, load_vapid())
 
         async def worker(sender):
@@ -410,12 +430,11 @@ async def test_reminders_follow_the_ibashos_time_zone(push, sender):
 _SCHEDULER = """
 import asyncio, sys
 from datetime import datetime
-import httpx
 from server.reminders import delivery as d
 
 async def main():
     now = datetime.fromisoformat(sys.argv[1])
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with d.push_client() as client:  # trusts the fake service through SSL_CERT_FILE
         sender, count = d.Sender(client), 0
         while batch := await d.send_due(sender, limit=2, now=now):
             count += len(batch)
@@ -430,8 +449,9 @@ async def test_three_scheduler_processes_on_one_database_send_each_delivery_once
     subs = [await subscribe(push, ibasho_id) for _ in range(24)]
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     processes = [
-        await asyncio.create_subprocess_exec(sys.executable, "-c", _SCHEDULER, TWO_HOURS.isoformat(),
-                                             cwd=REPO, stdout=asyncio.subprocess.PIPE)
+        await asyncio.create_subprocess_exec(sys.executable, "-c", _SCHEDULER, TWO_HOURS.isoformat(), cwd=REPO,
+                                             env={**os.environ, "SSL_CERT_FILE": str(push.ca_file)},
+                                             stdout=asyncio.subprocess.PIPE)
         for _ in range(3)
     ]
     counts = [int((await process.communicate())[0]) for process in processes]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import uuid4
 
-import httpx
 import pytest
 
 from server.reminders import delivery as d
@@ -140,7 +139,7 @@ async def send_first_reminder(push: FakePushService, sub: Subscriber, session_id
     await d.refresh_deliveries(session_id)
     due = (await ReminderDelivery.select(ReminderDelivery.due_at).where(ReminderDelivery.session == session_id)
            .order_by(ReminderDelivery.due_at).first())["due_at"]
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with d.push_client(push.ssl_context()) as client:
         while await d.send_due(d.Sender(client, load_vapid()), now=due):
             pass
     assert push.errors == []
