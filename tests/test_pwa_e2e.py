@@ -11,7 +11,7 @@ import pytest
 
 from server.auth.sessions import now
 from server.sync_store import backfill_change_log
-from server.tables import Attendance, Note, Person, RoleAssignment, SafetyCheck, Session, Tally
+from server.tables import Attendance, Ibasho, Note, Person, RoleAssignment, SafetyCheck, Session, Tally
 from sync.ids import safety_check_id
 from tests.conftest import REPO, make_account, make_area, make_group, start_server
 from tests.sync_phone import Phone
@@ -129,6 +129,25 @@ async def test_a_day_offline_at_the_venue_then_sync(chromium, server, venue):
     assert [(row["role"], row["assigned"]) for row in roles] == [("調理", True)]
     note = await Note.select().where(Note.session == session).first()
     assert (note["went_well"], note["concerns"]) == ("30人全員が来てくれた", "Bさんが少し疲れている様子")
+    await context.close()
+
+
+async def test_a_group_with_two_registration_based_ibasho_picks_one_for_the_personal_qr(chromium, server, venue):
+    places = {name: uuid.uuid4() for name in ("あおぞら食堂", "ひだまりサロン")}
+    await Ibasho.insert(*(Ibasho(id=ibasho_id, group=venue["group"], name=name, registration_required=True,
+                                 created_at=now()) for name, ibasho_id in places.items()))
+    await backfill_change_log()
+    context, page = await open_phone(chromium, server, venue["organisers"][0])
+    await page.goto(f"{server.url}/app/#/roster/{venue['group']}")
+    await page.locator(".roster li").first.get_by_role("button", name="通知用QR").click()
+    panel = page.locator(".person-qr")
+    await panel.get_by_text("どの居場所のお知らせですか").wait_for()
+    assert await panel.locator("button.big").all_inner_texts() == list(places)
+    async with page.expect_response("**/api/push/person-links") as answer:
+        await panel.get_by_role("button", name="ひだまりサロン").click()
+    link = await (await answer.value).json()
+    assert f"/i/{places['ひだまりサロン']}?person=" in link["url"]
+    await panel.locator("img[alt$='通知用QRコード']").wait_for()
     await context.close()
 
 

@@ -13,12 +13,13 @@ import { newSessionView } from "./views/new_session.js";
 const view = document.getElementById("view");
 const syncbar = document.getElementById("syncbar");
 
+// Each route draws into a screen of its own, put on view once drawn.
 const ROUTES = [
-  [/^#\/login$/, () => loginView(view, go)],
-  [/^#\/session\/([\w-]+)(?:\/(\w+))?$/, (id, tab) => sessionView(view, id, tab ?? "attendance")],
-  [/^#\/roster\/([\w-]+)$/, (groupId) => rosterView(view, groupId)],
-  [/^#\/new\/([\w-]+)$/, (groupId) => newSessionView(view, groupId, go)],
-  [/^#?\/?$/, () => homeView(view, go)],
+  [/^#\/login$/, (screen) => loginView(screen, go)],
+  [/^#\/session\/([\w-]+)(?:\/(\w+))?$/, (screen, id, tab) => sessionView(screen, id, tab ?? "attendance")],
+  [/^#\/roster\/([\w-]+)$/, (screen, groupId) => rosterView(screen, groupId)],
+  [/^#\/new\/([\w-]+)$/, (screen, groupId) => newSessionView(screen, groupId, go)],
+  [/^#?\/?$/, (screen) => homeView(screen, go)],
 ];
 
 export function go(hash) {
@@ -27,6 +28,7 @@ export function go(hash) {
 
 let cleanup = null;
 let lastHash = null;
+let latest = 0; // the newest route(); an older one still drawing (or redrawing) must not take the screen
 
 async function route() {
   const me = await store.getMeta("me");
@@ -35,12 +37,19 @@ async function route() {
     return;
   }
   const hash = location.hash;
-  cleanup?.();
-  cleanup = null;
+  const mine = ++latest;
   for (const [pattern, show] of ROUTES) {
     const match = hash.match(pattern);
     if (match) {
-      cleanup = (await show(...match.slice(1))) ?? null;
+      const screen = h("div", { className: "screen" });
+      const dispose = (await show(screen, ...match.slice(1))) ?? null;
+      if (mine !== latest) {
+        dispose?.(); // a newer route drew meanwhile
+        return;
+      }
+      cleanup?.(); // the old screen's listeners go with it; its late redraws land off-screen
+      cleanup = dispose;
+      view.replaceChildren(screen);
       if (hash !== lastHash) window.scrollTo(0, 0); // a new screen starts at its top
       lastHash = hash;
       return;

@@ -32,6 +32,7 @@ const MESSAGES = {
     qr_button: "通知用QR", qr_loading: "QRコードを用意しています…", close: "閉じる", qr_alt: "{name}さんの通知用QRコード",
     qr_hint: "ご本人のスマートフォンで読み取ってもらうと、「欠席します」と返信できるお知らせが届くようになります（15分間有効）。",
     qr_offline: "QRコードはオンラインのときに表示できます",
+    qr_choose: "どの居場所のお知らせですか",
   },
   en: {
     app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
@@ -65,6 +66,7 @@ const MESSAGES = {
     qr_button: "Reminder QR", qr_loading: "Preparing the QR code…", close: "Close", qr_alt: "Reminder QR code for {name}",
     qr_hint: "Let them scan it with their own phone: their reminders will then let them reply “I will not come” (valid for 15 minutes).",
     qr_offline: "The QR code can be shown only when online",
+    qr_choose: "Reminders of which ibasho?",
   },
 };
 

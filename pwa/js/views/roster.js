@@ -41,13 +41,34 @@ export async function rosterView(view, groupId) {
 
 // The participant's personal QR code (server/reminders/absence.py): scanned with their
 // phone, it subscribes them to reminders they can answer with 「欠席します」. Online only.
+// A group that runs several registration-based ibasho first picks the one it is for.
 async function showQr(row, person) {
   row.querySelector(".person-qr")?.remove();
-  const panel = h("div", { className: "person-qr stack", role: "status" }, t("qr_loading"));
+  const panel = h("div", { className: "person-qr stack", role: "status" });
   row.append(panel);
   const close = h("button", { onclick: () => panel.remove() }, t("close"));
+  const places = await registrationIbasho(person.group_id);
+  if (places.length > 1) {
+    render(panel, h("p", {}, t("qr_choose")),
+      places.map((place) => h("button", { className: "big", onclick: () => drawQr(panel, close, person, place.id) }, place.name)),
+      close);
+  } else {
+    await drawQr(panel, close, person, places[0]?.id);
+  }
+}
+
+async function registrationIbasho(groupId) {
+  return (await store.list("ibasho"))
+    .map((row) => row.data)
+    .filter((place) => place.group_id === groupId && place.registration_required && place.status === "active")
+    .sort((a, b) => a.name.localeCompare(b.name, "ja"));
+}
+
+async function drawQr(panel, close, person, ibashoId) {
+  render(panel, t("qr_loading"));
   try {
-    const link = await sync.api("/api/push/person-links", { method: "POST", body: { person_id: person.id } });
+    const body = ibashoId ? { person_id: person.id, ibasho_id: ibashoId } : { person_id: person.id };
+    const link = await sync.api("/api/push/person-links", { method: "POST", body });
     render(panel,
       h("img", { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(link.qr_svg)}`, alt: t("qr_alt", { name: person.display_name }), width: 240, height: 240 }),
       h("p", {}, t("qr_hint")), close);
