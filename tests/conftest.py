@@ -12,11 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -31,6 +27,7 @@ from tests.pg import (
     postgres_admin_url,
     require_postgres,
 )
+from tests.server_process import REPO, ServerProcess  # noqa: F401 (REPO: for the tests)
 
 ENGINE = os.environ.get("IBASHO_TEST_ENGINE", "sqlite")
 RUN_DIR = Path(tempfile.mkdtemp(prefix="ibasho-test-"))
@@ -56,7 +53,6 @@ from server.auth.sessions import now  # noqa: E402
 from server.tables import Area, Group  # noqa: E402
 
 PASSWORD = "correct horse battery"
-REPO = Path(__file__).resolve().parent.parent
 
 
 def pytest_report_header(config) -> str:
@@ -231,46 +227,11 @@ async def new_client(app):
 # --- a real server process on loopback -------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def start_server(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> LiveServer:
+def start_server(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> ServerProcess:
     """``ibasho serve`` in a subprocess; ``env`` replaces the whole environment when given."""
-    port = free_port()
-    env = env if env is not None else dict(os.environ)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning", *args],
-        cwd=REPO,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return LiveServer(url, process)
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start within 30 s")
+    server = ServerProcess(env if env is not None else dict(os.environ), args=args)
+    server.start()
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,8 +40,8 @@ import httpx
 
 from sync.hlc import Clock
 from sync.ids import uuid7
+from tests.server_process import REPO, ServerProcess
 
-REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "crash-and-load-password"
 STATUSES = ("present", "absent_notified", "absent_unnotified")
 
@@ -89,62 +87,6 @@ def fresh_database(engine: str, prefix: str = "ibasho_crash") -> Database:
     elif engine != "sqlite":
         raise ValueError(f"engine must be sqlite or postgres, not {engine!r}")
     return Database(engine, env, data_dir, pg_name)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class ServerProcess:
-    """``ibasho serve`` that can be killed and restarted on the same port: phones keep one URL."""
-
-    env: dict[str, str]
-    workers: int = 1
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-    starts: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60) -> float:
-        """Start and wait until /healthz answers; returns the seconds it took."""
-        began = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--workers", str(self.workers),
-             "--log-level", "critical"],
-            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: SIGKILL reaches uvicorn's workers too
-        )
-        self.starts += 1
-        while time.monotonic() - began < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return time.monotonic() - began
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.kill()
-        raise RuntimeError(f"server did not start within {timeout} s")
-
-    def kill(self) -> None:
-        """SIGKILL, no chance to finish anything: the crash under test."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 # --- seeding, in a child process bound to the run's database ----------------------------------
@@ -493,7 +435,7 @@ async def crash_run(engine: str, clients: int = 3, kills: int = 20, uptime: tupl
     """Phones sync continuously while the server is SIGKILLed ``kills`` times; verify afterwards."""
     rng = random.Random(seed_value)
     db = await asyncio.to_thread(fresh_database, engine)  # tests.pg runs its own event loop
-    server = ServerProcess(db.env)
+    server = ServerProcess(db.env, log_level="critical", quiet=True)
     https: list[httpx.AsyncClient] = []
     try:
         (group,) = seed(db, groups=1, accounts_per_group=clients)

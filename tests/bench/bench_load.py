@@ -30,13 +30,13 @@ from tests.bench.bench_crash import (
     Activity,
     Expected,
     Phone,
-    ServerProcess,
     Unavailable,
     fresh_database,
     login,
     seed,
     verify,
 )
+from tests.server_process import ServerProcess
 
 PHONES_PER_ACCOUNT = 5
 
@@ -82,7 +82,7 @@ async def load_run(engine: str, phones: int = 200, seconds: float = 60, workers:
                    seed_value: int | None = None) -> dict[str, Any]:
     rng = random.Random(seed_value)
     db = await asyncio.to_thread(fresh_database, engine, "ibasho_load")
-    server = ServerProcess(db.env, workers=workers)
+    server = ServerProcess(db.env, workers=workers, log_level="critical", quiet=True)
     https = []
     try:
         groups = seed(db, groups=math.ceil(phones / PHONES_PER_ACCOUNT), accounts_per_group=1)

@@ -30,21 +30,19 @@ import gzip
 import math
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.server_process import ServerProcess
+
 CHROMIUM = "/usr/bin/chromium"
 # As tests/conftest.py CHROMIUM_ARGS (not imported: conftest sets up a test database on import).
 CHROMIUM_ARGS = [
@@ -62,51 +60,18 @@ BUDGET_TAP_MEDIAN_MS = 50.0
 # --- a demo server ------------------------------------------------------------------------
 
 
-@dataclass
-class DemoServer:
-    url: str
-    process: subprocess.Popen
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def demo_server() -> Iterator[DemoServer]:
+def demo_server() -> Iterator[ServerProcess]:
     """``ibasho serve --demo`` on a fresh SQLite database in a temporary directory."""
     data_dir = Path(tempfile.mkdtemp(prefix="ibasho-bench-pwa-"))
     env = {**os.environ, "IBASHO_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(env, args=("--demo",), quiet=True)
     try:
-        deadline = time.monotonic() + 120  # the demo council is generated on start-up
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"demo server exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("demo server did not answer /healthz within 120 s")
-            time.sleep(0.2)
-        yield DemoServer(url, process)
+        server.start(timeout=120)  # the demo council is generated on start-up
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
