@@ -2,7 +2,8 @@
 every phone sees the same ids for the same date, even offline.
 
 Ids are derived from (ibasho, date), so two server processes doing this at once create
-the same rows, and the second insert does nothing.
+the same rows, and the second insert does nothing. The reminders of the sessions it
+creates are made right after they commit, not at the next reconcile.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from dateutil.relativedelta import relativedelta
 
+from server.reminders.delivery import refresh_sessions
 from server.schedule import occurrences, zone
 from server.sync_store import PiccoloStore
 from server.tables import Ibasho, IbashoStatus, Session, SessionKind, SessionStatus
@@ -67,6 +69,8 @@ async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MON
                 await Session.insert(*rows).on_conflict(action="DO NOTHING")
                 created += [("session", str(row.id), ibasho["group"]) for row in rows]
         await store.publish(created)
+    # after the commit, as a phone's push does: sessions due within days get their reminders now
+    await refresh_sessions(session_id for _, session_id, _ in created)
     return len(created)
 
 

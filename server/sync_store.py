@@ -85,6 +85,11 @@ class EntityTable:
     def has(self, column: str) -> bool:
         return any(c._meta.name == column for c in self.table._meta.columns)
 
+    def json_fields(self) -> list[str]:
+        """Wire fields kept in JSON columns (SQLite hands those back as text)."""
+        as_json = {c._meta.name for c in self.table._meta.columns if isinstance(c, (JSON, JSONB))}
+        return [wire for wire, column in self.fields.items() if column in as_json]
+
 
 def _fields(*names: str) -> dict[str, str]:
     return {name: name.removesuffix("_id") if name.endswith("_id") else name for name in names}
@@ -109,7 +114,8 @@ ENTITY_TABLES: dict[str, EntityTable] = {
     "session": EntityTable(
         t.Session,
         _fields("group_id", "ibasho_id", "kind", "title", "date", "start_time", "end_time", "venue", "status",
-                "agenda", "online_url", "application_deadline", "venue_cost", "review_state", "review_comment"),
+                "agenda", "online_url", "application_deadline", "venue_cost", "review_state", "review_comment",
+                "reminder_rule"),
         parse={"date": _date, "application_deadline": _date, "start_time": _time, "end_time": _time},
     ),
     "person": EntityTable(t.Person, _fields("group_id", "display_name", "kana", "category", "registered", "contact")),
@@ -139,8 +145,8 @@ ENTITY_TABLES: dict[str, EntityTable] = {
 def wire_fields(spec: EntityTable, row: dict) -> dict[str, Any]:
     """A row's wire fields, as phones see them."""
     data = {wire: wire_value(row[column]) for wire, column in spec.fields.items()}
-    if "conflicts" in data:
-        data["conflicts"] = decoded_json(data["conflicts"])
+    for wire in spec.json_fields():
+        data[wire] = decoded_json(data[wire])
     return data
 
 

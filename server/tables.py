@@ -148,6 +148,8 @@ class Ibasho(Table):
     active_from = Date(null=True, default=None)  # 活動期間
     active_until = Date(null=True, default=None)
     description = Text(default="")
+    # When its sessions' reminders go out (server/reminders/rules.py); null: the built-in rule
+    reminder_rule = JSON(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -253,6 +255,8 @@ class Session(Table, tablename="gathering"):
     review_state = Varchar(length=16, choices=ReviewState, default=ReviewState.unreviewed.value)
     review_comment = Text(default="")
     from_schedule = Boolean(default=False)  # made ahead of time from the ibasho's rrule
+    # This one session's reminder rule, laid over its ibasho's (or, with no ibasho, the built-in one); null: none
+    reminder_rule = JSON(null=True, default=None)
     deleted = Boolean(default=False)
     hlcs = JSON(default={})
     created_at = Timestamptz(default=TimestamptzNow())
@@ -381,7 +385,7 @@ class PushSubscription(Table):
     account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=True)
     person = ForeignKey(references=Person, on_delete=OnDelete.set_null, null=True)
     manage_token_hash = Varchar(length=64, default="")
-    offsets = JSON(default=[])  # chosen reminder times; empty = the rule's defaults
+    offsets = JSON(default=[])  # the reminder kinds chosen ("day_before", "2h"); empty: every kind the rule sends
     consecutive_failures = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

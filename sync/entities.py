@@ -16,7 +16,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "group_id": None, "ibasho_id": None, "kind": "session", "title": "", "date": None,
         "start_time": None, "end_time": None, "venue": "", "status": "scheduled", "agenda": "",
         "online_url": "", "application_deadline": None, "venue_cost": None,
-        "review_state": "unreviewed", "review_comment": "",
+        "review_state": "unreviewed", "review_comment": "", "reminder_rule": None,
     },
     "person": {"group_id": None, "display_name": "", "kana": "", "category": "adult", "registered": True, "contact": ""},
     "attendance": {"session_id": None, "person_id": None, "status": None},

@@ -121,7 +121,10 @@ def given(args: msgspec.Struct, skip: tuple[str, ...] = ("id",)) -> dict[str, An
 
 
 def wire_value(value: Any) -> Any:
-    """A value as it travels: ids as text, dates ISO 8601, clock times "HH:MM"."""
+    """A value as it travels: ids as text, dates ISO 8601, clock times "HH:MM", a nested
+    argument struct as an object of the keys it carried."""
+    if isinstance(value, msgspec.Struct):
+        return given(value, skip=())
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -145,6 +148,14 @@ class Args(msgspec.Struct, forbid_unknown_fields=True):
     pass
 
 
+class SessionReminderRule(Args):
+    """A session's own reminder times (server/reminders/rules.py), e.g. for a meeting: a key
+    left out keeps its ibasho's (or the built-in) time; null turns that reminder off."""
+
+    day_before_at: ClockTime | None | UnsetType = UNSET
+    hours_before: Annotated[int, msgspec.Meta(ge=1, le=6)] | None | UnsetType = UNSET
+
+
 class SessionUpsert(Args):
     id: UUID
     group_id: UUID | UnsetType = UNSET
@@ -160,6 +171,7 @@ class SessionUpsert(Args):
     online_url: Text500 | UnsetType = UNSET
     application_deadline: date | None | UnsetType = UNSET
     venue_cost: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | None | UnsetType = UNSET
+    reminder_rule: SessionReminderRule | None | UnsetType = UNSET
 
 
 class PersonUpsert(Args):

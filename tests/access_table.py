@@ -269,6 +269,8 @@ ROWS = [
     Row("DELETE", "/api/push/subscriptions/{token:str}", by_token("/api/push/subscriptions/{token}"),
         expect(404, 204, 404, 404, 404, 404, 404)),
     Row("GET", "/push/manage/{token:str}", by_token("/push/manage/{token}"), everyone(200)),
+    # choosing which reminders: only the token's holder; an empty form (no reminder ticked) is 422, changes nothing
+    Row("POST", "/push/manage/{token:str}", by_token("/push/manage/{token}"), {**everyone(404), "participant": 422}),
     Row("POST", "/api/push/person-links", person_link, expect(401, 401, 404, 404, 201, 404, 404)),
     Row("POST", "/api/push/absences/{token:str}", by_absence_token("/api/push/absences/{token}"),
         {**everyone(404), "participant": 409}),

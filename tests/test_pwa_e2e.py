@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -148,6 +149,24 @@ async def test_a_group_with_two_registration_based_ibasho_picks_one_for_the_pers
     link = await (await answer.value).json()
     assert f"/i/{places['ひだまりサロン']}?person=" in link["url"]
     await panel.locator("img[alt$='通知用QRコード']").wait_for()
+    await context.close()
+
+
+async def test_an_organiser_makes_a_meeting_with_only_the_shortly_before_reminder(chromium, server, venue):
+    context, page = await open_phone(chromium, server, venue["organisers"][0])
+    await page.goto(f"{server.url}/app/#/new/{venue['group']}")
+    await page.select_option("select[name=kind]", "meeting")
+    await page.fill("input[name=title]", "12月の反省会")
+    await page.select_option("select[name=reminders]", "hours_before_only")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/app/#/session/*")
+    for _ in range(150):  # the phone is online: it pushes the new meeting at once
+        meeting = await Session.select(Session.kind, Session.reminder_rule).where(Session.title == "12月の反省会").first()
+        if meeting:
+            break
+        await asyncio.sleep(0.1)
+    assert meeting and meeting["kind"] == "meeting"
+    assert meeting["reminder_rule"] in ({"day_before_at": None}, '{"day_before_at": null}')
     await context.close()
 
 

@@ -19,7 +19,6 @@ import pytest
 
 import server.config as config
 from server.reminders import delivery as d
-from server.reminders import rules
 from server.reminders.routes import endpoint_allowed, manage_token_hash
 from server.reminders.vapid import Vapid, ensure_key, load_vapid
 from server.tables import (
@@ -574,7 +573,7 @@ async def test_sessions_changed_through_sync_get_their_reminders_at_once(app_cli
     assert len(await deliveries(session=UUID(session_id), state="withdrawn")) == 4
 
 
-async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_night(push, sender, monkeypatch):
+async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_night(push, sender):
     group, _, session_id = await make_session()
     cook, idle = await make_account("organiser", groups=[group]), await make_account("organiser", groups=[group])
     cook_sub, _ = await subscribe(push, account=cook.account_id)
@@ -586,7 +585,7 @@ async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_n
                                                    role=role, member=member.account_id, assigned=assigned, hlcs={},
                                                    updated_at=now))
     # a day-before rule that would fall in quiet hours (21:30) is deferred to 08:00, not dropped
-    monkeypatch.setattr(rules, "DAY_BEFORE_AT", time(21, 30))
+    await Session.update({Session.reminder_rule: {"day_before_at": "21:30"}}).where(Session.id == session_id)
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     deferred = datetime(2030, 6, 8, 23, 0, tzinfo=timezone.utc)  # 08:00 JST on the day
     assert await d.send_due(sender, now=datetime(2030, 6, 8, 12, 30, tzinfo=timezone.utc)) == []  # 21:30 JST

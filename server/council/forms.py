@@ -18,6 +18,9 @@ from server.config import get_settings
 from server.council.schedule_text import Builder, builder_for, interval_of, normalise
 from server.i18n import gettext as _
 from server.labels import AUDIENCES, KINDS, STATUSES
+from server.reminders.rules import (
+    DAY_BEFORE_AT, DEFAULT_RULE, HOURS_BEFORE_CHOICES, HOURS_BEFORE_DEFAULT, QUIET_END, QUIET_START, Rule, layered,
+)
 from server.schedule import parse_rule, zone
 from server.tables import Account, Area
 
@@ -57,6 +60,17 @@ class Checker:
 
     def time(self, value: str, label: str) -> time | None:
         return self.parse(value, time.fromisoformat, label)
+
+    def number_between(self, value: str, label: str, choices: range) -> int | None:
+        """A whole number from ``choices`` (e.g. 1 to 6), or None with a message saying the range."""
+        number = self.parse(value, int, label)
+        if number is not None and number not in choices:
+            self.fail(_("%(field)s must be from %(min)s to %(max)s.") % {
+                "field": label, "min": choices[0], "max": choices[-1]})
+            return None
+        if number is None and not value.strip():
+            self.fail(_("Please enter %(field)s.") % {"field": label})
+        return number
 
     def whole_number(self, value: str, label: str, maximum: int) -> int | None:
         """A count or an amount in yen, 0 to ``maximum`` ("1,500" allowed); None when blank."""
@@ -204,7 +218,48 @@ class GroupForm(EditsRow):
 
 
 @dataclass
-class IbashoForm(EditsRow):
+class ReminderRuleFields:
+    """When an ibasho's reminders go out (server/reminders/rules.py). The text fields
+    default to the built-in rule, so a form posted without them keeps it; an unticked
+    box is not posted at all, so the boxes default to off, as every checkbox here."""
+
+    remind_day_before: bool = False
+    day_before_at: str = DAY_BEFORE_AT.strftime("%H:%M")
+    remind_hours_before: bool = False
+    hours_before: str = str(HOURS_BEFORE_DEFAULT)
+    quiet_start: str = QUIET_START.strftime("%H:%M")
+    quiet_end: str = QUIET_END.strftime("%H:%M")
+
+    @staticmethod
+    def shown(rule: Rule) -> dict[str, object]:
+        """A stored rule as the form's fields; a kind that is off shows the default to turn it on with."""
+        return {
+            "remind_day_before": rule.day_before_at is not None,
+            "day_before_at": as_posted(rule.day_before_at or DAY_BEFORE_AT),
+            "remind_hours_before": rule.hours_before is not None,
+            "hours_before": str(rule.hours_before or HOURS_BEFORE_DEFAULT),
+            "quiet_start": as_posted(rule.quiet_start), "quiet_end": as_posted(rule.quiet_end),
+        }
+
+    def reminder_rule(self, check: Checker) -> dict[str, object]:
+        """The rule to store; the time or number of a kind that is off is not checked."""
+        day_before_at = check.time(self.day_before_at, _("Time on the day before")) if self.remind_day_before else None
+        if self.remind_day_before and day_before_at is None and not self.day_before_at.strip():
+            check.fail(_("Please enter %(field)s.") % {"field": _("Time on the day before")})
+        hours = (check.number_between(self.hours_before, _("Hours before the start"), HOURS_BEFORE_CHOICES)
+                 if self.remind_hours_before else None)
+        quiet_start = check.time(self.quiet_start, _("Quiet hours from"))
+        quiet_end = check.time(self.quiet_end, _("Quiet hours until"))
+        if quiet_start is None or quiet_end is None:
+            if not (self.quiet_start.strip() and self.quiet_end.strip()):
+                check.fail(_("Please enter both ends of the quiet hours."))
+        elif quiet_start == quiet_end:
+            check.fail(_("The quiet hours must start and end at different times."))
+        return Rule(day_before_at, hours, quiet_start or QUIET_START, quiet_end or QUIET_END).stored()
+
+
+@dataclass
+class IbashoForm(ReminderRuleFields, EditsRow):
     name: str = ""
     venue: str = ""
     kind: str = ""
@@ -227,12 +282,13 @@ class IbashoForm(EditsRow):
     def new(cls) -> IbashoForm:
         return cls(
             kind="other", audience="anyone", status="active", frequency="monthly",
-            timezone=get_settings().default_timezone,
+            timezone=get_settings().default_timezone, **ReminderRuleFields.shown(DEFAULT_RULE),
         )
 
     @classmethod
     def from_row(cls, row: dict, **overrides) -> IbashoForm:
         """A rule the builder can make is shown in the builder; any other stays in the advanced field."""
+        overrides = {**cls.shown(layered(row.get("reminder_rule"))), **overrides}
         builder = builder_for(row["rrule"])
         if builder is None:
             return super().from_row(row, frequency="", **overrides)
@@ -256,6 +312,7 @@ class IbashoForm(EditsRow):
             "active_until": check.date(self.active_until, _("Active until")),
             "description": check.text(self.description, _("Description"), 2000),
             "rrule": self._rule(check),
+            "reminder_rule": self.reminder_rule(check),
         }
         if values["end_time"] and not values["start_time"]:
             check.fail(_("Please enter the start time too."))

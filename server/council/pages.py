@@ -23,6 +23,8 @@ from server.auth.sessions import now
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
 from server.council.render import page, see_other
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
+from server.reminders.delivery import refresh_ibasho
+from server.reminders.rules import HOURS_BEFORE_CHOICES
 from server.schedule import occurrences, zone
 from server.sessions_ahead import ensure_sessions_ahead
 from server.sync_store import publish_server_change
@@ -177,7 +179,7 @@ def ibasho_form_page(group: dict, form: IbashoForm, errors: Sequence[str] = (), 
     nths = {str(nth): ORDINALS[nth] for nth in BUILDER_NTHS}
     return page(
         "ibasho_form.html", errors, group=group, ibasho=ibasho, form=form,
-        frequencies=FREQUENCIES, weekdays=WEEKDAYS, nths=nths,
+        frequencies=FREQUENCIES, weekdays=WEEKDAYS, nths=nths, hours_before_choices=HOURS_BEFORE_CHOICES,
     )
 
 
@@ -195,7 +197,7 @@ async def ibasho_create(request: Request, group_id: FromPath[UUID], data: URLEnc
     ibasho_id = uuid4()
     await Ibasho.insert(Ibasho(id=ibasho_id, group=group_id, created_at=now(), **values))
     await publish_server_change("ibasho", ibasho_id, group_id)
-    await ensure_sessions_ahead(ibasho_id)
+    await ensure_sessions_ahead(ibasho_id)  # refreshes the reminders of the sessions it creates
     return see_other(f"/staff/groups/{group_id}")
 
 
@@ -214,6 +216,8 @@ async def ibasho_update(request: Request, ibasho_id: FromPath[UUID], data: URLEn
     await Ibasho.update(values).where(Ibasho.id == ibasho_id)
     await publish_server_change("ibasho", ibasho_id, group["id"])
     await ensure_sessions_ahead(ibasho_id)
+    # its zone or reminder rule may have changed: every upcoming session's reminders follow now
+    await refresh_ibasho(ibasho_id)
     return see_other(f"/staff/groups/{group['id']}")
 
 

@@ -32,8 +32,9 @@ from webpush.types import WebPushKeys, WebPushSubscription
 from server.config import get_settings
 from server.db import write_transaction
 from server.reminders import tokens
-from server.reminders.rules import due_times
+from server.reminders.rules import Due, Rule, chosen_kinds, due_times, layered
 from server.reminders.vapid import Vapid, load_vapid
+from server.sync_store import decoded_json
 from server.tables import (
     DeliveryState, GroupMembership, Ibasho, PushSubscription, ReminderDelivery, RoleAssignment, Session,
     SessionStatus,
@@ -82,66 +83,109 @@ def _db():
 
 
 async def _subscriptions_for(session: dict) -> list[dict]:
-    """Participants subscribed to the session's ibasho, and the organisers of its group."""
+    """Participants subscribed to the session's ibasho, and the organisers of its group,
+    with the reminder kinds each chose."""
     subs: dict[UUID, dict] = {}
+    columns = (PushSubscription.id, PushSubscription.offsets)
     if session["ibasho"] is not None:
-        for row in await PushSubscription.select(PushSubscription.id).where(
-            PushSubscription.ibasho == session["ibasho"]
-        ):
+        for row in await PushSubscription.select(*columns).where(PushSubscription.ibasho == session["ibasho"]):
             subs[row["id"]] = row
     members = [r["account"] for r in await GroupMembership.select(GroupMembership.account).where(
         GroupMembership.group == session["group"])]
     if members:
-        for row in await PushSubscription.select(PushSubscription.id).where(
+        for row in await PushSubscription.select(*columns).where(
             PushSubscription.account.is_in(members) & PushSubscription.ibasho.is_null()
         ):
             subs[row["id"]] = row
     return list(subs.values())
 
 
+async def rule_for(session: dict) -> tuple[str, Rule]:
+    """The zone and reminder rule of a session: the built-in rule, its ibasho's over it,
+    and its own over that (a meeting without an ibasho: the built-in rule and its own)."""
+    tz, ibasho_rule = get_settings().default_timezone, None
+    if session["ibasho"] is not None:
+        ibasho = await Ibasho.select(Ibasho.timezone, Ibasho.reminder_rule).where(
+            Ibasho.id == session["ibasho"]).first() or {}
+        tz, ibasho_rule = ibasho.get("timezone") or tz, ibasho.get("reminder_rule")
+    return tz, layered(ibasho_rule, session.get("reminder_rule"))
+
+
 async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> int:
-    """Bring the pending deliveries of one session in line with it: create the missing ones,
-    move nothing that was sent, withdraw those of a cancelled, deleted or moved session.
-    Returns how many deliveries it created. Callable from any code that changes a session."""
+    """Bring the pending deliveries of one session in line with it, its rule and each
+    subscriber's choice: create the missing ones, move the due time of unsent ones whose
+    rule changed, withdraw those no longer wanted (a cancelled, deleted or moved session,
+    a kind the rule or the subscriber turned off). Sent, failed and in-flight deliveries
+    are never touched, nor the backoff of one being retried. Returns how many deliveries
+    it created (or revived). Callable from any code that changes a session."""
     now = now or utcnow()
     session = await Session.select().where(Session.id == session_id).first()
-    wanted: dict[str, object] = {}
-    subs: list[dict] = []
+    wanted: dict[UUID, tuple[str, UUID, Due]] = {}  # delivery id → (occurrence, subscription, due)
     if session is not None and not session["deleted"] and session["status"] == SessionStatus.scheduled.value \
             and session["start_time"] is not None:
-        tz = get_settings().default_timezone
-        if session["ibasho"] is not None:
-            ibasho = await Ibasho.select(Ibasho.timezone).where(Ibasho.id == session["ibasho"]).first()
-            tz = (ibasho or {}).get("timezone") or tz
-        wanted = {occurrence_key(session, due.kind): due
-                  for due in due_times(session["date"], session["start_time"], tz) if due.expires_at > now}
-        subs = await _subscriptions_for(session)
+        tz, rule = await rule_for(session)
+        dues = {due.kind: due for due in due_times(session["date"], session["start_time"], tz, rule)
+                if due.expires_at > now}
+        for sub in await _subscriptions_for(session):
+            for kind in chosen_kinds(decoded_json(sub["offsets"]), dues):
+                occurrence = occurrence_key(session, kind)
+                wanted[delivery_id(occurrence, sub["id"])] = (occurrence, sub["id"], dues[kind])
     created = 0
     async with write_transaction():
-        pending = await ReminderDelivery.select(ReminderDelivery.id, ReminderDelivery.occurrence).where(
+        pending = await ReminderDelivery.select(
+            ReminderDelivery.id, ReminderDelivery.due_at, ReminderDelivery.expires_at, ReminderDelivery.attempts).where(
             (ReminderDelivery.session == session_id) & (ReminderDelivery.state == DeliveryState.pending.value))
-        stale = [row["id"] for row in pending if row["occurrence"] not in wanted]
+        stale = [row["id"] for row in pending if row["id"] not in wanted]
         if stale:
             await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.withdrawn.value,
-                                           ReminderDelivery.last_error: "session changed"}).where(
-                ReminderDelivery.id.is_in(stale))
-        rows = [
-            ReminderDelivery(
-                id=delivery_id(occurrence, sub["id"]), occurrence=occurrence, subscription=sub["id"],
-                session=session_id, due_at=due.due_at, expires_at=due.expires_at,
-                state=DeliveryState.pending.value, attempts=0, last_error="",
-            )
-            for occurrence, due in wanted.items()
-            for sub in subs
-        ]
-        if rows:
-            existing = {r["id"] for r in await ReminderDelivery.select(ReminderDelivery.id).where(
-                ReminderDelivery.id.is_in([row.id for row in rows]))}
-            new = [row for row in rows if row.id not in existing]
+                                           ReminderDelivery.last_error: "session or reminder rule changed"}).where(
+                ReminderDelivery.id.is_in(stale) & (ReminderDelivery.state == DeliveryState.pending.value))
+        # a changed rule or zone: the same occurrence at a new time (a retry keeps its backoff)
+        moved: dict[tuple[datetime, datetime], list[UUID]] = {}
+        for row in pending:
+            due = wanted[row["id"]][2] if row["id"] in wanted else None
+            if due is not None and row["attempts"] == 0 and (row["due_at"], row["expires_at"]) != (
+                    due.due_at, due.expires_at):
+                moved.setdefault((due.due_at, due.expires_at), []).append(row["id"])
+        for (due_at, expires_at), ids in moved.items():
+            await ReminderDelivery.update({
+                ReminderDelivery.due_at: due_at, ReminderDelivery.expires_at: expires_at,
+            }).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.pending.value))
+        if wanted:
+            existing = {r["id"]: r["state"] for r in await ReminderDelivery.select(
+                ReminderDelivery.id, ReminderDelivery.state).where(ReminderDelivery.id.is_in(list(wanted)))}
+            # withdrawn, then wanted again (a kind chosen again, a session moved back): never sent, so it goes
+            revived: dict[tuple[datetime, datetime], list[UUID]] = {}
+            for i, state in existing.items():
+                if state == DeliveryState.withdrawn.value:
+                    revived.setdefault((wanted[i][2].due_at, wanted[i][2].expires_at), []).append(i)
+            for (due_at, expires_at), ids in revived.items():
+                await ReminderDelivery.update({
+                    ReminderDelivery.state: DeliveryState.pending.value, ReminderDelivery.due_at: due_at,
+                    ReminderDelivery.expires_at: expires_at, ReminderDelivery.attempts: 0,
+                    ReminderDelivery.last_error: "",
+                }).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.withdrawn.value))
+            new = [
+                ReminderDelivery(
+                    id=i, occurrence=occurrence, subscription=sub_id, session=session_id, due_at=due.due_at,
+                    expires_at=due.expires_at, state=DeliveryState.pending.value, attempts=0, last_error="",
+                )
+                for i, (occurrence, sub_id, due) in wanted.items()
+                if i not in existing
+            ]
             if new:
                 await ReminderDelivery.insert(*new).on_conflict(action="DO NOTHING")
-                created = len(new)
+            created = len(new) + sum(len(ids) for ids in revived.values())
     return created
+
+
+async def refresh_ibasho(ibasho_id: UUID, now: datetime | None = None) -> None:
+    """Refresh the reminders of an ibasho's upcoming sessions after its rule, zone or
+    schedule changed, or one of its subscribers changed their choice."""
+    now = now or utcnow()
+    ids = [row["id"] for row in await Session.select(Session.id).where(
+        (Session.ibasho == ibasho_id) & (Session.date >= now.date() - timedelta(days=1)))]
+    await refresh_sessions(ids, now)
 
 
 async def refresh_sessions(session_ids: Iterable[object], now: datetime | None = None) -> None:

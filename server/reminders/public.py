@@ -1,22 +1,30 @@
-"""Public pages of an ibasho for participants (no account): 通知を受け取る and an iCalendar feed.
+"""Public pages of an ibasho for participants (no account): 通知を受け取る, an iCalendar
+feed, and the management link a subscriber keeps (which reminders, stop).
 
 Who may use them: anyone, for an active ibasho; they show only what a poster would
-(name, venue, dates and times), never people.
+(name, venue, dates and times), never people. The management page: whoever holds its
+secret token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-from litestar import Response, get
+from litestar import Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
 
+from server.i18n import gettext as _
 from server.reminders import tokens
+from server.reminders.delivery import refresh_ibasho
+from server.reminders.rules import DAY_BEFORE, HOURS_BEFORE, chosen_kinds, layered
 from server.schedule import session_times, zone
-from server.tables import Ibasho, IbashoStatus, Session, SessionStatus
+from server.sync_store import decoded_json
+from server.tables import Ibasho, IbashoStatus, PushSubscription, Session, SessionStatus
 
 FEED_DAYS_BACK = 30
 
@@ -44,7 +52,7 @@ async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] =
     upcoming = [s for s in await _sessions(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
     link = tokens.read_person_link(person) if person else None
     return Template(template_name="reminders/ibasho.html", context={
-        "ibasho": ibasho, "sessions": upcoming,
+        "ibasho": ibasho, "sessions": upcoming, "rule": layered(ibasho["reminder_rule"]),
         "person_token": person if link is not None and link[1] == ibasho_id else None,
         "person_link_expired": bool(person) and (link is None or link[1] != ibasho_id),
     })
@@ -118,12 +126,66 @@ async def ibasho_calendar(ibasho_id: FromPath[UUID]) -> Response:
                     headers={"Cache-Control": "public, max-age=900"})
 
 
-@get("/push/manage/{token:str}", include_in_schema=False)
-async def manage_page(token: FromPath[str]) -> Template:
-    """A participant's management link: what they subscribed to, and a button to stop."""
-    from server.reminders.routes import manage_token_hash
-    from server.tables import PushSubscription
+# --- a participant's management link ------------------------------------------------------
 
-    sub = await PushSubscription.select(PushSubscription.ibasho.name.as_alias("name")).where(
-        PushSubscription.manage_token_hash == manage_token_hash(token)).first()
-    return Template(template_name="reminders/manage.html", context={"subscription": sub, "token": token})
+
+@dataclass
+class TimingForm:
+    """Which reminders a participant wants: a box per kind; an unticked box is not posted."""
+
+    day_before: bool = False
+    hours_before: bool = False
+
+    FIELDS = {"day_before": DAY_BEFORE, "hours_before": HOURS_BEFORE}  # box → kind (not a form field)
+
+    def kinds(self) -> set[str]:
+        return {kind for box, kind in self.FIELDS.items() if getattr(self, box)}
+
+
+async def _managed(token: str) -> dict | None:
+    """The participant's subscription its management token names, with its ibasho's name and rule."""
+    from server.reminders.routes import manage_token_hash
+
+    return await PushSubscription.select(
+        PushSubscription.id, PushSubscription.ibasho, PushSubscription.offsets,
+        PushSubscription.ibasho.name.as_alias("name"), PushSubscription.ibasho.reminder_rule.as_alias("rule"),
+    ).where(PushSubscription.manage_token_hash == manage_token_hash(token)).first()
+
+
+def _manage_template(token: str, sub: dict | None, chosen: Iterable[str] = (), errors: Sequence[str] = (),
+                     saved: bool = False) -> Template:
+    rule = layered(sub["rule"]) if sub else None
+    ticked = {box for box, kind in TimingForm.FIELDS.items() if kind in set(chosen)}
+    return Template(template_name="reminders/manage.html", status_code=422 if errors else 200, context={
+        "subscription": sub, "token": token, "rule": rule, "ticked": ticked, "errors": list(errors), "saved": saved,
+    })
+
+
+@get("/push/manage/{token:str}", include_in_schema=False)
+async def manage_page(token: FromPath[str], saved: FromQuery[bool] = False) -> Template:
+    """A participant's management link: what they subscribed to, which reminders they get, and a button to stop."""
+    sub = await _managed(token)
+    chosen = chosen_kinds(decoded_json(sub["offsets"]), layered(sub["rule"]).kinds) if sub else ()
+    return _manage_template(token, sub, chosen, saved=saved and sub is not None)
+
+
+@post("/push/manage/{token:str}", include_in_schema=False)
+async def manage_timing(token: FromPath[str], data: URLEncodedBody[TimingForm]) -> Response:
+    """Change which reminders the subscription gets. The secret token is the authority,
+    as for stopping; the page's form carries the CSRF token like every form."""
+    sub = await _managed(token)
+    if sub is None:
+        raise NotFoundException("no such subscription")
+    offered = layered(sub["rule"]).kinds
+    chosen = [kind for kind in offered if kind in data.kinds()]
+    if not chosen:
+        error = _("Choose at least one reminder. To get none, stop them below.")
+        return _manage_template(token, sub, data.kinds(), [error])
+    # every kind the ibasho sends is stored as "all" (empty), so one it turns on later comes too
+    offsets = [] if len(chosen) == len(offered) else chosen
+    await PushSubscription.update({PushSubscription.offsets: offsets,
+                                   PushSubscription.updated_at: datetime.now(timezone.utc)}).where(
+        PushSubscription.id == sub["id"])
+    if sub["ibasho"] is not None:  # always, for a participant's subscription: only those have a token
+        await refresh_ibasho(sub["ibasho"])
+    return Redirect(path=f"/push/manage/{token}", query_params={"saved": "1"}, status_code=303)
