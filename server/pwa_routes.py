@@ -82,12 +82,21 @@ async def service_worker() -> Response:
     return Response(body, media_type="text/javascript", headers=NO_CACHE)
 
 
-@get("/manifest.webmanifest", include_in_schema=False)
-async def manifest() -> Response:
+def app_manifest() -> dict:
+    """The app's manifest with its icons at their versioned URLs."""
     data = json.loads((PWA_DIR / "manifest.webmanifest").read_text())
     for icon in data["icons"]:
         icon["src"] = asset_url(icon["src"])
+    return data
+
+
+def manifest_response(data: dict) -> Response:
     return Response(json.dumps(data, ensure_ascii=False), media_type="application/manifest+json", headers=NO_CACHE)
+
+
+@get("/manifest.webmanifest", include_in_schema=False)
+async def manifest() -> Response:
+    return manifest_response(app_manifest())
 
 
 pwa_router = Router(path="/", route_handlers=[shell, shell_without_slash, asset, service_worker, manifest])

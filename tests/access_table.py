@@ -277,6 +277,8 @@ ROWS = [
     Row("GET", "/push/reply/{token:str}", by_absence_token("/push/reply/{token}"), {**everyone(404), "participant": 200}),
     Row("GET", "/i/{ibasho_id:uuid}", fixed("/i/{ibasho}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
+    Row("GET", "/i/{ibasho_id:uuid}/poster", fixed("/i/{ibasho}/poster"), everyone(200)),
+    Row("GET", "/i/{ibasho_id:uuid}/manifest.webmanifest", fixed("/i/{ibasho}/manifest.webmanifest"), everyone(200)),
     # staff pages
     Row("GET", "/staff", fixed("/staff"), staff_page(200)),
     Row("GET", "/staff/groups/new", fixed("/staff/groups/new"), staff_page(200)),

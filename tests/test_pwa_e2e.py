@@ -300,3 +300,43 @@ async def test_chromium_finds_the_app_installable(chromium, server, venue):
     sizes = {(icon["sizes"], icon.get("purpose", "any")) for icon in manifest["icons"]}
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
     await context.close()
+
+
+async def test_the_home_screen_links_each_active_ibasho_to_its_one_page_poster(chromium, server, venue):
+    import re  # imports here: this test was appended without touching the module's head
+    from datetime import timedelta
+
+    places = {"こども食堂 ひだまりキッチン・西部コミュニティセンター分室": uuid.uuid4(), "休止中のサロン": uuid.uuid4()}
+    active, paused = places.values()
+    await Ibasho.insert(
+        Ibasho(id=active, group=venue["group"], name=list(places)[0], venue="武蔵野市 西部コミュニティセンター 2階 和室",
+               created_at=now()),
+        Ibasho(id=paused, group=venue["group"], name=list(places)[1], status="paused", created_at=now()))
+    await Session.insert(*(
+        Session(id=uuid.uuid4(), group=venue["group"], ibasho=active, kind="session", title="ひだまりキッチン",
+                date=date.today() + timedelta(days=7 * week + 1), start_time=time(16, 30), end_time=time(19),
+                venue="武蔵野市民会館 調理室" if week == 2 else "", hlcs={}, created_at=now(), updated_at=now())
+        for week in range(6)))
+    await backfill_change_log()
+    context, page = await open_phone(chromium, server, venue["organisers"][0])
+    links = page.locator("[data-testid=poster-link]")
+    await links.first.wait_for()
+    assert await links.count() == 1  # the paused one has no public page, so no poster
+    assert await links.inner_text() == f"お知らせ用ポスター（{list(places)[0]}）"
+    assert [await links.get_attribute(name) for name in ("href", "target", "rel")] == [
+        f"/i/{active}/poster", "_blank", "noopener"]
+    assert await page.locator(f".group-actions a[href='/i/{active}/poster']").count() == 1  # inside the group's card
+
+    async with context.expect_page() as opened:
+        await links.click()
+    poster = await opened.value
+    await poster.wait_for_load_state("networkidle")
+    assert await poster.inner_text("h1") == list(places)[0]
+    assert await poster.locator(".poster-dates li").count() == 4
+    await poster.emulate_media(media="print")
+    assert not await poster.is_visible(".site-header") and not await poster.is_visible(".poster-hint")
+    box = await poster.locator(".poster-code svg").bounding_box()
+    assert box["width"] > 300 and abs(box["width"] - box["height"]) < 1  # 10 cm square at 96 dpi is 378 px
+    pdf = await poster.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1  # it all fits on one A4 sheet
+    await context.close()

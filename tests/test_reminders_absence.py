@@ -231,3 +231,18 @@ async def test_a_participant_removed_from_the_roster_can_no_longer_reply(app_cli
     await Person.update({Person.deleted: True}).where(Person.id == place["person"])
     assert (await app_client.http.post(message["absent_url"])).status_code == 404
     assert not await Attendance.exists().where(Attendance.session == place["session"])
+
+
+async def test_added_to_the_home_screen_the_page_keeps_a_good_personal_link_only(app_client):
+    """iPhone: the Home Screen web app starts at the manifest's start_url, so a still-good
+    personal link travels with it; a forged or another ibasho's token does not."""
+    place = await venue()
+    token, _ = tokens.person_link(place["person"], place["ibasho"])
+    manifest = await app_client.get(f"/i/{place['ibasho']}/manifest.webmanifest", params={"person": token})
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    assert manifest.json()["start_url"] == f"/i/{place['ibasho']}?person={token}"
+    other, _ = tokens.person_link(place["person"], uuid4())
+    for bad in (other, token[:-2] + "xx"):
+        refused = await app_client.get(f"/i/{place['ibasho']}/manifest.webmanifest", params={"person": bad})
+        assert refused.json()["start_url"] == f"/i/{place['ibasho']}"
+    assert (await app_client.get(f"/i/{uuid4()}/manifest.webmanifest")).status_code == 404

@@ -194,6 +194,31 @@ async def test_a_participant_subscribes_on_the_public_page_and_sees_the_reminder
     await phone.context.close()
 
 
+IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                 "Version/18.1 Mobile/15E148 Safari/604.1")
+
+
+async def test_on_an_iphone_the_page_first_shows_how_to_add_it_to_the_home_screen(chromium, push_server):
+    _, ibasho_id, _ = await ibasho_with_session()
+    context = await chromium.new_context(locale="ja-JP", user_agent=IPHONE_SAFARI, has_touch=True)
+    page = await context.new_page()
+    await page.goto(f"{push_server.url}/i/{ibasho_id}")
+    steps = page.locator("#home-screen-steps")
+    await steps.get_by_text("ホーム画面に追加").first.wait_for()
+    assert not await page.get_by_role("button", name="通知を受け取る").is_visible()
+    manifest = await page.evaluate("""fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())""")
+    assert manifest["start_url"] == f"/i/{ibasho_id}" and manifest["display"] == "standalone"
+    assert manifest["name"] == (await Ibasho.select(Ibasho.name).where(Ibasho.id == ibasho_id).first())["name"]
+
+    # opened from the Home Screen: the button is there and the steps are not
+    await context.add_init_script("Object.defineProperty(navigator, 'standalone', { get: () => true });")
+    page = await context.new_page()
+    await page.goto(f"{push_server.url}/i/{ibasho_id}")
+    await page.get_by_role("button", name="通知を受け取る").wait_for()
+    assert not await page.locator("#home-screen-steps").is_visible()
+    await context.close()
+
+
 async def test_choosing_absent_on_a_notification_records_absent_notified(
         chromium, push_server, push_service, only_these_deliveries, app_client):
     group, ibasho_id, session_id = await ibasho_with_session(registration_required=True)

@@ -35,6 +35,7 @@ const MESSAGES = {
     qr_hint: "ご本人のスマートフォンで読み取ってもらうと、「欠席します」と返信できるお知らせが届くようになります（15分間有効）。",
     qr_offline: "QRコードはオンラインのときに表示できます",
     qr_choose: "どの居場所のお知らせですか",
+    poster_link: "お知らせ用ポスター（{name}）",
   },
   en: {
     app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
@@ -72,6 +73,7 @@ const MESSAGES = {
     qr_hint: "Let them scan it with their own phone: their reminders will then let them reply “I will not come” (valid for 15 minutes).",
     qr_offline: "The QR code can be shown only when online",
     qr_choose: "Reminders of which ibasho?",
+    poster_link: "Reminder poster ({name})",
   },
 };
 

@@ -19,6 +19,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
+from server.pwa_routes import app_manifest, asset_url, manifest_response
 from server.reminders import tokens
 from server.reminders.delivery import refresh_ibasho
 from server.reminders.rules import DAY_BEFORE, HOURS_BEFORE, chosen_kinds, layered
@@ -29,14 +30,14 @@ from server.tables import Ibasho, IbashoStatus, PushSubscription, Session, Sessi
 FEED_DAYS_BACK = 30
 
 
-async def _active_ibasho(ibasho_id: UUID) -> dict:
+async def active_ibasho(ibasho_id: UUID) -> dict:
     row = await Ibasho.select().where((Ibasho.id == ibasho_id) & (Ibasho.status == IbashoStatus.active.value)).first()
     if row is None:
         raise NotFoundException("no such ibasho")
     return row
 
 
-async def _sessions(ibasho: dict, since) -> list[dict]:
+async def sessions_since(ibasho: dict, since) -> list[dict]:
     return await Session.select(
         Session.id, Session.title, Session.date, Session.start_time, Session.end_time, Session.venue, Session.status,
         Session.updated_at,
@@ -47,15 +48,34 @@ async def _sessions(ibasho: dict, since) -> list[dict]:
 @get("/i/{ibasho_id:uuid}", include_in_schema=False)
 async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
     """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
-    ibasho = await _active_ibasho(ibasho_id)
+    ibasho = await active_ibasho(ibasho_id)
     today = datetime.now(timezone.utc).date()
-    upcoming = [s for s in await _sessions(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
-    link = tokens.read_person_link(person) if person else None
+    upcoming = [s for s in await sessions_since(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
+    person_token = _person_token(person, ibasho_id)
     return Template(template_name="reminders/ibasho.html", context={
         "ibasho": ibasho, "sessions": upcoming, "rule": layered(ibasho["reminder_rule"]),
-        "person_token": person if link is not None and link[1] == ibasho_id else None,
-        "person_link_expired": bool(person) and (link is None or link[1] != ibasho_id),
+        "person_token": person_token, "person_link_expired": bool(person) and person_token is None,
+        "app_icon": asset_url("icons/icon-192.png"),
     })
+
+
+def _person_token(person: str | None, ibasho_id: UUID) -> str | None:
+    """The personal QR code's token, if it is still good and for this ibasho."""
+    link = tokens.read_person_link(person) if person else None
+    return person if link is not None and link[1] == ibasho_id else None
+
+
+@get("/i/{ibasho_id:uuid}/manifest.webmanifest", include_in_schema=False)
+async def ibasho_manifest(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Response:
+    """What "Add to Home Screen" makes of the public page: on iPhone and iPad, Web Push
+    works only in a web app on the Home Screen, so this page must be installable as one.
+    It opens the public page again, with the personal QR code's token if it is still good."""
+    ibasho = await active_ibasho(ibasho_id)
+    person_token = _person_token(person, ibasho_id)
+    start = f"/i/{ibasho_id}" + (f"?person={person_token}" if person_token else "")
+    return manifest_response({**app_manifest(), "id": f"/i/{ibasho_id}", "name": ibasho["name"],
+                              "short_name": ibasho["name"][:12], "start_url": start, "scope": f"/i/{ibasho_id}",
+                              "description": f"「{ibasho['name']}」のお知らせ"})
 
 
 def _ics_text(value: str) -> str:
@@ -120,9 +140,9 @@ def calendar(ibasho: dict, sessions: list[dict]) -> str:
 
 @get("/i/{ibasho_id:uuid}/calendar.ics", include_in_schema=False)
 async def ibasho_calendar(ibasho_id: FromPath[UUID]) -> Response:
-    ibasho = await _active_ibasho(ibasho_id)
+    ibasho = await active_ibasho(ibasho_id)
     since = datetime.now(timezone.utc).date() - timedelta(days=FEED_DAYS_BACK)
-    return Response(calendar(ibasho, await _sessions(ibasho, since)), media_type="text/calendar; charset=utf-8",
+    return Response(calendar(ibasho, await sessions_since(ibasho, since)), media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=900"})
 
 

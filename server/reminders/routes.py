@@ -169,9 +169,10 @@ async def delete_own(endpoint: FromQuery[str], request: Request) -> None:
 
 def _public_handlers() -> list:
     from server.reminders.absence import reply_page
-    from server.reminders.public import ibasho_calendar, ibasho_page, manage_page, manage_timing
+    from server.reminders.poster import ibasho_poster
+    from server.reminders.public import ibasho_calendar, ibasho_manifest, ibasho_page, manage_page, manage_timing
 
-    return [ibasho_page, ibasho_calendar, manage_page, manage_timing, reply_page]
+    return [ibasho_page, ibasho_calendar, ibasho_manifest, manage_page, manage_timing, reply_page, ibasho_poster]
 
 
 def _absence_handlers() -> list:

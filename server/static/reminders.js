@@ -14,7 +14,17 @@ const activated = (registration) => new Promise((resolve) => {
   worker.addEventListener("statechange", () => { if (worker.state === "activated") resolve(registration); });
 });
 
+// iPhone and iPad deliver Web Push only to a web app added to the Home Screen: in Safari
+// itself there is no PushManager, so first the page shows how to add it (iPadOS says "Mac").
+const appleMobile = () => /iPhone|iPad|iPod/.test(navigator.userAgent) || (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
+const onHomeScreen = () => navigator.standalone === true || matchMedia("(display-mode: standalone)").matches;
+
 function subscribePage(button, status) {
+  if (appleMobile() && !onHomeScreen()) {
+    document.getElementById("home-screen-steps").hidden = false;
+    button.hidden = true;
+    return;
+  }
   if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
     button.disabled = true;
     status.textContent = status.dataset.unsupported;

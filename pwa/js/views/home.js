@@ -27,6 +27,15 @@ function remindersSection(state, redraw) {
          h("button", { className: "big", dataset: { testid: "reminders-enable" }, onclick: enable }, t("reminders_enable"))]);
 }
 
+// The printable poster of each active ibasho (server/reminders/poster.py): a QR code that
+// takes participants to its public page, where they subscribe to reminders. Small links,
+// opened in a new tab: printing is a browser page's job, not the app's.
+function posterLinks(places) {
+  return places.map((place) => h("p", { className: "muted" },
+    h("a", { href: `/i/${place.id}/poster`, target: "_blank", rel: "noopener", dataset: { testid: "poster-link" } },
+      t("poster_link", { name: place.name }))));
+}
+
 export async function homeView(view, go) {
   const draw = () => drawHome(view, go);
   await draw();
@@ -40,6 +49,8 @@ async function drawHome(view, go) {
   const todays = sessions.filter((s) => s.date === day);
   const upcoming = sessions.filter((s) => s.date > day).slice(0, 12);
   const past = sessions.filter((s) => s.date < day).slice(-8).reverse();
+  const places = (await store.list("ibasho")).map((row) => row.data)
+    .filter((place) => place.status === "active").sort((a, b) => a.name.localeCompare(b.name, "ja"));
   const logout = async () => {
     const unsent = (await store.pending()).length;
     if (unsent && !confirm(t("logout_unsent", { n: unsent }))) return; // their words would be lost
@@ -57,7 +68,8 @@ async function drawHome(view, go) {
       h("section", { className: "group-actions" },
         h("h2", {}, group.name),
         h("a", { className: "button", href: `#/new/${group.id}` }, t("new_session")),
-        h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")))),
+        h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")),
+        posterLinks(places.filter((place) => place.group_id === group.id)))),
     past.length ? h("section", {}, h("h2", {}, t("past")), past.map(sessionButton)) : null,
     remindersSection(await push.status(), () => drawHome(view, go)),
     h("button", { className: "quiet", onclick: logout }, t("logout")),
