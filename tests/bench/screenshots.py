@@ -15,17 +15,19 @@ from pathlib import Path
 
 from tests.bench.bench_pwa import (
     PHONE,
-    REPO,
     demo_server,
     launch,
     log_in_phone,
     pick_session,
 )
+from tests.server_process import REPO
 
 OUT = REPO / "docs" / "screenshots"
 ORGANISER = ("kirakura1", "ibasho-demo")
 STAFF = ("staff-west", "ibasho-staff")
 GROUP_NAME = "きらくらの会"
+IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                 "Version/18.1 Mobile/15E148 Safari/604.1")
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "locale": "ja-JP"}
 
 NOTES = {
@@ -146,6 +148,18 @@ def staff_screens(browser, url: str) -> None:
     page.get_by_role("link", name=GROUP_NAME, exact=True).first.click()
     page.wait_for_url(f"{url}/staff/groups/*")
     shoot(page, "staff-group.png")
+    with page.context.expect_page() as opened:  # the poster opens in a tab of its own
+        page.get_by_role("link", name="ポスターを印刷").first.click()
+    poster = opened.value
+    poster.wait_for_load_state("networkidle")
+    poster.emulate_media(media="print")
+    poster.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    shoot(poster, "reminders-poster.png")
+    public = browser.new_context(**PHONE, user_agent=IPHONE_SAFARI).new_page()
+    public.goto(poster.url.removesuffix("/poster"))
+    public.wait_for_selector("#home-screen-steps:not([hidden])")
+    shoot(public, "reminders-public-iphone.png", full_page=True)
+    public.context.close()
     page.goto(f"{url}/review")
     shoot(page, "review-dashboard.png")
     page.get_by_role("link", name=GROUP_NAME, exact=True).first.click()
