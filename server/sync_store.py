@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
+from functools import cached_property
 from typing import Any, Callable
 from uuid import UUID, uuid4
 
@@ -85,10 +86,12 @@ class EntityTable:
     def has(self, column: str) -> bool:
         return any(c._meta.name == column for c in self.table._meta.columns)
 
-    def json_fields(self) -> list[str]:
-        """Wire fields kept in JSON columns (SQLite hands those back as text)."""
+    @cached_property
+    def json_fields(self) -> tuple[str, ...]:
+        """Wire fields kept in JSON columns (SQLite hands those back as text); worked out
+        once, since every row a pull sends goes through ``wire_fields``."""
         as_json = {c._meta.name for c in self.table._meta.columns if isinstance(c, (JSON, JSONB))}
-        return [wire for wire, column in self.fields.items() if column in as_json]
+        return tuple(wire for wire, column in self.fields.items() if column in as_json)
 
 
 def _fields(*names: str) -> dict[str, str]:
@@ -145,7 +148,7 @@ ENTITY_TABLES: dict[str, EntityTable] = {
 def wire_fields(spec: EntityTable, row: dict) -> dict[str, Any]:
     """A row's wire fields, as phones see them."""
     data = {wire: wire_value(row[column]) for wire, column in spec.fields.items()}
-    for wire in spec.json_fields():
+    for wire in spec.json_fields:
         data[wire] = decoded_json(data[wire])
     return data
 

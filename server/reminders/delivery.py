@@ -130,53 +130,58 @@ async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> i
             for kind in chosen_kinds(decoded_json(sub["offsets"]), dues):
                 occurrence = occurrence_key(session, kind)
                 wanted[delivery_id(occurrence, sub["id"])] = (occurrence, sub["id"], dues[kind])
-    created = 0
     async with write_transaction():
-        pending = await ReminderDelivery.select(
-            ReminderDelivery.id, ReminderDelivery.due_at, ReminderDelivery.expires_at, ReminderDelivery.attempts).where(
-            (ReminderDelivery.session == session_id) & (ReminderDelivery.state == DeliveryState.pending.value))
+        # every delivery of the session, in one read: pending ones to withdraw or move,
+        # withdrawn ones to revive, any to leave be (wanted ids all belong to this session)
+        known = {row["id"]: row for row in await ReminderDelivery.select(
+            ReminderDelivery.id, ReminderDelivery.state, ReminderDelivery.due_at, ReminderDelivery.expires_at,
+            ReminderDelivery.attempts).where(ReminderDelivery.session == session_id)}
+        pending = [row for row in known.values() if row["state"] == DeliveryState.pending.value]
         stale = [row["id"] for row in pending if row["id"] not in wanted]
         if stale:
             await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.withdrawn.value,
                                            ReminderDelivery.last_error: "session or reminder rule changed"}).where(
                 ReminderDelivery.id.is_in(stale) & (ReminderDelivery.state == DeliveryState.pending.value))
         # a changed rule or zone: the same occurrence at a new time (a retry keeps its backoff)
-        moved: dict[tuple[datetime, datetime], list[UUID]] = {}
-        for row in pending:
-            due = wanted[row["id"]][2] if row["id"] in wanted else None
-            if due is not None and row["attempts"] == 0 and (row["due_at"], row["expires_at"]) != (
-                    due.due_at, due.expires_at):
-                moved.setdefault((due.due_at, due.expires_at), []).append(row["id"])
+        moved = _by_times((row["id"], wanted[row["id"]][2]) for row in pending if row["id"] in wanted
+                          and row["attempts"] == 0
+                          and (row["due_at"], row["expires_at"]) != _times(wanted[row["id"]][2]))
         for (due_at, expires_at), ids in moved.items():
             await ReminderDelivery.update({
                 ReminderDelivery.due_at: due_at, ReminderDelivery.expires_at: expires_at,
             }).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.pending.value))
-        if wanted:
-            existing = {r["id"]: r["state"] for r in await ReminderDelivery.select(
-                ReminderDelivery.id, ReminderDelivery.state).where(ReminderDelivery.id.is_in(list(wanted)))}
-            # withdrawn, then wanted again (a kind chosen again, a session moved back): never sent, so it goes
-            revived: dict[tuple[datetime, datetime], list[UUID]] = {}
-            for i, state in existing.items():
-                if state == DeliveryState.withdrawn.value:
-                    revived.setdefault((wanted[i][2].due_at, wanted[i][2].expires_at), []).append(i)
-            for (due_at, expires_at), ids in revived.items():
-                await ReminderDelivery.update({
-                    ReminderDelivery.state: DeliveryState.pending.value, ReminderDelivery.due_at: due_at,
-                    ReminderDelivery.expires_at: expires_at, ReminderDelivery.attempts: 0,
-                    ReminderDelivery.last_error: "",
-                }).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.withdrawn.value))
-            new = [
-                ReminderDelivery(
-                    id=i, occurrence=occurrence, subscription=sub_id, session=session_id, due_at=due.due_at,
-                    expires_at=due.expires_at, state=DeliveryState.pending.value, attempts=0, last_error="",
-                )
-                for i, (occurrence, sub_id, due) in wanted.items()
-                if i not in existing
-            ]
-            if new:
-                await ReminderDelivery.insert(*new).on_conflict(action="DO NOTHING")
-            created = len(new) + sum(len(ids) for ids in revived.values())
-    return created
+        # withdrawn, then wanted again (a kind chosen again, a session moved back): never sent, so it goes
+        revived = _by_times((i, wanted[i][2]) for i, row in known.items()
+                            if i in wanted and row["state"] == DeliveryState.withdrawn.value)
+        for (due_at, expires_at), ids in revived.items():
+            await ReminderDelivery.update({
+                ReminderDelivery.state: DeliveryState.pending.value, ReminderDelivery.due_at: due_at,
+                ReminderDelivery.expires_at: expires_at, ReminderDelivery.attempts: 0,
+                ReminderDelivery.last_error: "",
+            }).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.withdrawn.value))
+        new = [
+            ReminderDelivery(
+                id=i, occurrence=occurrence, subscription=sub_id, session=session_id, due_at=due.due_at,
+                expires_at=due.expires_at, state=DeliveryState.pending.value, attempts=0, last_error="",
+            )
+            for i, (occurrence, sub_id, due) in wanted.items()
+            if i not in known
+        ]
+        if new:
+            await ReminderDelivery.insert(*new).on_conflict(action="DO NOTHING")
+    return len(new) + sum(len(ids) for ids in revived.values())
+
+
+def _times(due: Due) -> tuple[datetime, datetime]:
+    return due.due_at, due.expires_at
+
+
+def _by_times(deliveries: Iterable[tuple[UUID, Due]]) -> dict[tuple[datetime, datetime], list[UUID]]:
+    """Delivery ids grouped by their (due, expires) times: one UPDATE per group, not per row."""
+    groups: dict[tuple[datetime, datetime], list[UUID]] = {}
+    for delivery, due in deliveries:
+        groups.setdefault(_times(due), []).append(delivery)
+    return groups
 
 
 async def refresh_ibasho(ibasho_id: UUID, now: datetime | None = None) -> None:
