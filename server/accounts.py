@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from server.auth.passwords import hash_password, password_problem
+from server.auth.passwords import hash_password, normalise_login, password_problem
 from server.auth.sessions import now
 from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
@@ -55,7 +55,7 @@ async def create_user(
     groups: list[str] = (),
     create_missing: bool = False,
 ) -> UUID:
-    login = login.strip()
+    login = normalise_login(login)
     if not login or len(login) > 100:
         raise CreateUserError("the login must be 1 to 100 characters")
     if role not in {r.value for r in Role}:
@@ -68,6 +68,7 @@ async def create_user(
         raise CreateUserError("staff look after areas, not groups (use --area)")
     if await Account.exists().where(Account.login == login):
         raise CreateUserError(f"the login {login!r} is already taken")
+    password_hash = await hash_password(password)  # before the transaction: no lock held while hashing
     async with write_transaction():
         area_ids = await _resolve_names(Area, list(areas), create_missing, _make_area)
         group_ids = await _resolve_names(Group, list(groups), create_missing, _make_group)
@@ -77,7 +78,7 @@ async def create_user(
                 id=account_id,
                 login=login,
                 display_name=display_name.strip()[:100] or login,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 role=role,
                 created_at=now(),
             )

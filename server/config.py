@@ -28,6 +28,8 @@ class Settings:
     invitation_days: int
     login_max_failures: int
     login_window_seconds: int
+    login_max_failures_per_address: int = 20
+    subscriptions_per_address_per_hour: int = 60
     default_timezone: str = "Asia/Tokyo"
     default_language: str = "ja"
     languages: tuple[str, ...] = field(default=("ja", "en"))
@@ -74,6 +76,9 @@ def load_settings() -> Settings:
         invitation_days=int(os.environ.get("IBASHO_INVITATION_DAYS", "7")),
         login_max_failures=int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES", "5")),
         login_window_seconds=int(os.environ.get("IBASHO_LOGIN_WINDOW_SECONDS", "900")),
+        login_max_failures_per_address=int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES_PER_ADDRESS")
+                                           or 4 * int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES", "5"))),
+        subscriptions_per_address_per_hour=int(os.environ.get("IBASHO_SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR", "60")),
         vapid_key_path=Path(os.environ["IBASHO_VAPID_KEY"]).resolve() if os.environ.get("IBASHO_VAPID_KEY") else None,
         vapid_subject=os.environ.get("IBASHO_VAPID_SUBJECT") or "mailto:admin@ibasho.invalid",
         **({"push_hosts": tuple(h.strip().lower() for h in os.environ["IBASHO_PUSH_HOSTS"].split(",") if h.strip())}

@@ -11,13 +11,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from server.auth.sessions import now
 from server.db import write_transaction
 from server.review.exports import Table, csv_bytes
 from server.sync_store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
-from server.tables import AuditLog, Group, Note, Person, PushSubscription, SafetyCheck
+from server.audit import audit
+from server.tables import Group, Note, Person, PushSubscription, SafetyCheck
 from sync.mutations import wire_value
 
 # Entities in the export, in the order a reader meets them; rows of the group only.
@@ -30,10 +31,6 @@ REDACTED = "（削除済み）"
 
 class NotFound(LookupError):
     pass
-
-
-async def _audit(actor: UUID | None, action: str, target: str, detail: str) -> None:
-    await AuditLog.insert(AuditLog(id=uuid4(), account=actor, action=action, target=target, detail=detail, at=now()))
 
 
 async def group_records(group_id: UUID) -> dict[str, list[dict]]:
@@ -75,7 +72,7 @@ async def export_group(group_id: UUID, actor: UUID | None = None) -> bytes:
             cells = [[json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in row.values()]
                      for row in rows]
             archive.writestr(f"{entity}.csv", csv_bytes(Table(entity, columns, cells)))
-    await _audit(actor, "group.export", f"group:{group_id}",
+    await audit(actor, "group.export", f"group:{group_id}",
                  ", ".join(f"{entity} {len(rows)}" for entity, rows in records.items()))
     return buffer.getvalue()
 
@@ -137,7 +134,7 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
         await PushSubscription.delete().where(PushSubscription.person == person_id)
         summary = {"notes_redacted": len(redacted_notes), "safety_checks_cleared": len(checks),
                    "push_subscriptions_deleted": len(subscriptions)}
-        await _audit(actor, "person.erase", f"person:{person_id}",
+        await audit(actor, "person.erase", f"person:{person_id}",
                      ", ".join(f"{key} {value}" for key, value in summary.items()))
         await PiccoloStore().publish(
             [("person", str(person_id), group_id)]

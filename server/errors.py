@@ -22,8 +22,10 @@ def wants_html(request: Request) -> bool:
     return not path.startswith(("/api/", "/static/", "/app/")) and path not in ("/healthz", "/sw.js")
 
 
-def _json_error(status_code: int, detail: str, extra=None, headers=None) -> Response:
+def _json_error(status_code: int, detail: str, extra=None, headers=None, code: str | None = None) -> Response:
     body: dict = {"status_code": status_code, "detail": detail}
+    if code:  # for clients that act on the kind of error, not its (English) wording
+        body["code"] = code
     if extra:
         body["extra"] = extra
     return Response(content=body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
@@ -41,7 +43,7 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail
     if isinstance(exc.__cause__, SerializationException):
         detail = f"request body is not valid JSON: {detail}"
-    return _json_error(exc.status_code, detail, exc.extra, exc.headers)
+    return _json_error(exc.status_code, detail, exc.extra, exc.headers, getattr(exc, "code", None))
 
 
 def undecodable_body(exc: Exception) -> str | None:

@@ -7,7 +7,7 @@ from http.cookies import SimpleCookie
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth.sessions import SESSION_COOKIE, resolve_session
+from server.auth.sessions import SESSION_COOKIE, lookup_session
 from server.i18n import LANGUAGE_COOKIE, current_language, pick_language
 
 # No inline script or style anywhere: pages and the PWA load only same-origin files.
@@ -95,9 +95,9 @@ class RequestContextMiddleware:
         if b"%00" in scope.get("query_string", b""):
             raise ClientException(NUL_REFUSED)
         cookies = _cookies(scope)
-        principal = await resolve_session(cookies.get(SESSION_COOKIE))
+        principal, ended = await lookup_session(cookies.get(SESSION_COOKIE))
         scope["user"] = principal
-        scope["auth"] = None
+        scope["auth"] = ended  # why a once-valid login no longer works (server/auth/guards.py)
         language = pick_language(cookies.get(LANGUAGE_COOKIE), _header(scope, b"accept-language"))
         if principal is not None and LANGUAGE_COOKIE not in cookies:
             language = principal.language

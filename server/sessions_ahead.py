@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta, timezone
-from uuid import NAMESPACE_URL, UUID, uuid5
+from datetime import datetime, timedelta, timezone
+from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
 
@@ -19,14 +19,10 @@ from server.reminders.delivery import refresh_sessions
 from server.schedule import occurrences, zone
 from server.sync_store import PiccoloStore
 from server.tables import Ibasho, IbashoStatus, Session, SessionKind, SessionStatus
+from sync.ids import scheduled_session_id
 
 log = logging.getLogger("ibasho.sessions_ahead")
 MONTHS_AHEAD = 3
-_NAMESPACE = uuid5(NAMESPACE_URL, "https://ibasho.invalid/scheduled-session")
-
-
-def scheduled_session_id(ibasho_id: UUID, day: date) -> UUID:
-    return uuid5(_NAMESPACE, f"{ibasho_id}:{day.isoformat()}")
 
 
 async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MONTHS_AHEAD) -> int:
@@ -66,8 +62,13 @@ async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MON
                 if day not in existing
             ]
             if rows:
-                await Session.insert(*rows).on_conflict(action="DO NOTHING")
-                created += [("session", str(row.id), ibasho["group"]) for row in rows]
+                # Only the rows that landed are published: an id already taken (by another
+                # process a moment ago, or by a row from before ids were checked) is not ours.
+                landed = await Session.insert(*rows).on_conflict(action="DO NOTHING").returning(Session.id)
+                created += [("session", str(row["id"]), ibasho["group"]) for row in landed]
+                if len(landed) < len(rows):
+                    log.info("ibasho %s: %d scheduled session ids were taken already", ibasho["id"],
+                                len(rows) - len(landed))
         await store.publish(created)
     # after the commit, as a phone's push does: sessions due within days get their reminders now
     await refresh_sessions(session_id for _, session_id, _ in created)

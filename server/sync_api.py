@@ -12,12 +12,11 @@ from litestar.params import FromQuery
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from server.auth.guards import principal_of, signed_in
-from server.auth.principal import Principal
+from server.auth.principal import sync_scope
 from server.reminders.delivery import refresh_sessions
 from server.sync_store import PiccoloStore
-from server.tables import Group, SyncClient
+from server.tables import SyncClient
 from sync import engine
-from sync.mutations import Scope
 from sync.wire import (
     DEFAULT_PULL_LIMIT,
     MAX_MUTATIONS,
@@ -28,16 +27,6 @@ from sync.wire import (
     PushResponse,
     SeqGap,
 )
-
-
-async def sync_scope(principal: Principal) -> Scope:
-    """The groups a caller syncs: organisers their groups, staff their areas' groups, admins all."""
-    if principal.is_admin:
-        return Scope(principal.account_id, None)
-    if principal.is_staff:
-        rows = await Group.select(Group.id).where(Group.area.is_in(list(principal.area_ids))) if principal.area_ids else []
-        return Scope(principal.account_id, frozenset(row["id"] for row in rows))
-    return Scope(principal.account_id, principal.group_ids)
 
 
 def decode_push(body: bytes) -> PushRequest:

@@ -198,13 +198,14 @@ class LoginSession(Table):
     user_agent = Varchar(length=300, default="")
 
 
-class LoginFailure(Table):
-    """Failed logins, counted per login name and per client address for throttling."""
+class RateCounter(Table):
+    """Events counted per key in fixed time windows (login attempts per name and per
+    address, anonymous sign-ups per address): see server/ratelimit.py."""
 
-    id = UUID(primary_key=True)
-    login = Varchar(length=100, index=True)
-    client = Varchar(length=64, index=True)
-    at = Timestamptz(default=TimestamptzNow(), index=True)
+    key = Varchar(length=200, primary_key=True)
+    period = BigInt()  # which window: seconds since the epoch // window length
+    count = Integer(default=0)
+    expires = BigInt(index=True)  # end of the window, seconds since the epoch: older rows are swept
 
 
 class Invitation(Table):

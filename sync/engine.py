@@ -76,16 +76,17 @@ async def pull(store: Store, scope: Scope, client_id: UUID, cursor: int, limit: 
     refs = await store.changes_after(cursor, scope.group_ids, limit + 1)
     more = len(refs) > limit
     refs = refs[:limit]
-    changes = await _materialise(store, refs)
+    changes = await _materialise(store, refs, scope)
     return PullResponse(
         cursor=refs[-1].change_no if refs else cursor,
         more=more,
         last_seq=await store.last_seq(client_id),
         changes=changes,
+        groups=sorted(scope.group_ids, key=str) if scope.group_ids is not None else None,
     )
 
 
-async def _materialise(store: Store, refs: list[ChangeRef]) -> list[Change]:
+async def _materialise(store: Store, refs: list[ChangeRef], scope: Scope) -> list[Change]:
     """The whole current state of each changed entity; a missing or deleted one is a tombstone."""
     ids_by_entity: dict[str, list[str]] = {}
     for ref in refs:
@@ -97,5 +98,6 @@ async def _materialise(store: Store, refs: list[ChangeRef]) -> list[Change]:
         if record is None or record.deleted:
             changes.append(Change(entity=ref.entity, id=ref.id, deleted=True, data=None))
         else:
-            changes.append(Change(entity=ref.entity, id=ref.id, deleted=False, data={"id": ref.id, **present(ref.entity, record)}))
+            data = {"id": ref.id, **present(ref.entity, record, scope.reveals(record.group_id))}
+            changes.append(Change(entity=ref.entity, id=ref.id, deleted=False, data=data))
     return changes

@@ -36,18 +36,28 @@ ENTITIES = (*SERVER_ENTITIES, *DEFAULTS)
 
 NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
 
+# Fields only some of those who sync a group may read: 気になる参加者 is for the group's
+# organisers and its own area's staff (server/auth/principal.py decides who).
+SENSITIVE = {"note": ("concerns",)}
+
 
 def new_record(entity: str, owner_group, **data: Any) -> Record:
     return Record(group_id=owner_group, data={**DEFAULTS[entity], **data})
 
 
-def present(entity: str, record: Record) -> dict[str, Any]:
-    """An entity's data as clients see it."""
+def present(entity: str, record: Record, reveal: bool = True) -> dict[str, Any]:
+    """An entity's data as clients see it; without ``reveal``, its sensitive fields empty
+    (and no trace of them in the note's conflicts or clocks)."""
     data = dict(record.data)
+    hidden = () if reveal else SENSITIVE.get(entity, ())
+    for name in hidden:
+        data[name] = DEFAULTS[entity][name]
+    if hidden and entity == "note":
+        data["conflicts"] = [c for c in data["conflicts"] if c["field"] not in hidden]
     if entity == "tally":
         # Phones add deltas; the count never goes below zero however they arrive.
         data["count"] = max(0, data.pop("delta_sum"))
     elif entity == "note":
         # Editors send the HLC of the text they edited (note.set's base_hlc).
-        data["hlcs"] = dict(record.hlcs)
+        data["hlcs"] = {name: stamp for name, stamp in record.hlcs.items() if name not in hidden}
     return data

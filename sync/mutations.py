@@ -16,7 +16,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from sync.entities import DEFAULTS, new_record
-from sync.ids import safety_check_id
+from sync.ids import is_derived, safety_check_id, scheduled_session_id
 from sync.store import Record, Store
 
 
@@ -26,13 +26,19 @@ class Rejected(Exception):
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose push this is and which groups they may touch (None: every group, for admins)."""
+    """Whose push or pull this is, which groups they may touch (None: every group, for
+    admins), and of which of those they may read the sensitive fields (None: all)."""
 
     account_id: UUID
     group_ids: frozenset[UUID] | None
+    sensitive_group_ids: frozenset[UUID] | None = None
 
     def allows(self, group_id: UUID) -> bool:
         return self.group_ids is None or group_id in self.group_ids
+
+    def reveals(self, group_id: UUID) -> bool:
+        """Whether the caller may read the group's sensitive fields (entities.SENSITIVE)."""
+        return self.sensitive_group_ids is None or group_id in self.sensitive_group_ids
 
 
 @dataclass
@@ -86,6 +92,15 @@ class Context:
             raise Rejected(f"no {what} {entity_id} in your groups")
         if record.deleted:
             raise Rejected(f"{what} {entity_id} was deleted")
+        return record
+
+    async def derived(self, entity: str, entity_id: str, owner: Record) -> Record | None:
+        """The record under an id derived from ``owner`` (a session), if there is one. A
+        derived id belongs to the group of the records it is derived from: a record under
+        it in another group is refused, never written to."""
+        record = await self.work.get(entity, entity_id)
+        if record is not None and record.group_id != owner.group_id:
+            raise Rejected(f"{entity} {entity_id} belongs to another group")
         return record
 
     async def session_and_person(self, session_id: UUID, person_id: UUID) -> Record:
@@ -279,9 +294,20 @@ def parse_args(name: str, args: dict[str, Any]) -> tuple[MutationSpec, Args]:
         raise Rejected(f"invalid args for {name}: {error}") from None
 
 
+def derives_own_id(args: Args) -> bool:
+    """Whether a new record's derived id is the one its own args derive: a scheduled
+    session's from its ibasho and date. No other entity a phone creates has one."""
+    if isinstance(args, SessionUpsert):
+        return (args.ibasho_id not in (UNSET, None) and args.date is not UNSET
+                and args.id == scheduled_session_id(args.ibasho_id, args.date))
+    return False
+
+
 async def owned_record(ctx: Context, entity: str, args: SessionUpsert | PersonUpsert, required: str) -> tuple[str, Record]:
     """The record an upsert changes: an existing one in the caller's groups, or a new one
-    in one of their groups (a new one needs ``group_id`` and ``required``)."""
+    in one of their groups (a new one needs ``group_id`` and ``required``). A new record
+    may not take a derived id other than its own (``derives_own_id``): the ibasho id in a
+    poster's QR code must not let another group take that ibasho's future sessions."""
     entity_id = str(args.id)
     record = await ctx.work.get(entity, entity_id)
     if record is None:
@@ -289,6 +315,8 @@ async def owned_record(ctx: Context, entity: str, args: SessionUpsert | PersonUp
             raise Rejected(f"a new {entity} needs group_id and {required}")
         if not ctx.scope.allows(args.group_id):
             raise Rejected(f"group {args.group_id} is not one of yours")
+        if is_derived(args.id) and not derives_own_id(args):
+            raise Rejected(f"{entity} id {entity_id} is derived from other records: a new {entity} needs an id of its own")
         return entity_id, new_record(entity, args.group_id, group_id=str(args.group_id))
     record = await ctx.live(entity, entity_id, entity)
     if args.group_id is not UNSET and args.group_id != record.group_id:
@@ -334,7 +362,7 @@ async def person_delete(ctx: Context, args: PersonDelete) -> None:
 async def attendance_set(ctx: Context, args: AttendanceSet) -> None:
     session = await ctx.session_and_person(args.session_id, args.person_id)
     entity_id = f"{args.session_id}:{args.person_id}"
-    record = await ctx.work.get("attendance", entity_id) or new_record(
+    record = await ctx.derived("attendance", entity_id, session) or new_record(
         "attendance", session.group_id, session_id=str(args.session_id), person_id=str(args.person_id)
     )
     before = record.data["status"]
@@ -364,7 +392,7 @@ async def follow_up_absence(ctx: Context, session_id: str, session: Record, pers
     ibasho gets a 安否確認 follow-up; correcting the mark withdraws it while nobody has
     acted on it yet."""
     check_id = safety_check_id(session_id, person_id)
-    check = await ctx.work.get("safety_check", check_id)
+    check = await ctx.derived("safety_check", check_id, session)
     if status == "absent_unnotified":
         if not await _needs_follow_up(ctx, session, person_id):
             return
@@ -384,7 +412,7 @@ async def follow_up_absence(ctx: Context, session_id: str, session: Record, pers
 async def tally_add(ctx: Context, args: TallyAdd) -> None:
     session = await ctx.live("session", str(args.session_id), "session")
     entity_id = f"{args.session_id}:{args.category}"
-    record = await ctx.work.get("tally", entity_id) or new_record(
+    record = await ctx.derived("tally", entity_id, session) or new_record(
         "tally", session.group_id, session_id=str(args.session_id), category=args.category
     )
     record.data["delta_sum"] += args.delta  # a counter: the order of arrival never matters
@@ -397,7 +425,7 @@ async def role_set(ctx: Context, args: RoleSet) -> None:
     if not await ctx.work.store.is_member(session.group_id, args.member_id):
         raise Rejected(f"member {args.member_id} is not an organiser of this group")
     entity_id = f"{args.session_id}:{args.role}:{args.member_id}"
-    record = await ctx.work.get("role_assignment", entity_id) or new_record(
+    record = await ctx.derived("role_assignment", entity_id, session) or new_record(
         "role_assignment", session.group_id, session_id=str(args.session_id), role=args.role,
         member_id=str(args.member_id),
     )
@@ -408,7 +436,7 @@ async def role_set(ctx: Context, args: RoleSet) -> None:
 async def _note(ctx: Context, session_id: UUID) -> tuple[str, Record]:
     session = await ctx.live("session", str(session_id), "session")
     entity_id = str(session_id)
-    record = await ctx.work.get("note", entity_id) or new_record("note", session.group_id, session_id=entity_id)
+    record = await ctx.derived("note", entity_id, session) or new_record("note", session.group_id, session_id=entity_id)
     return entity_id, record
 
 
@@ -443,6 +471,10 @@ async def safety_record(ctx: Context, args: SafetyRecord) -> None:
         if args.session_id is UNSET or args.person_id is UNSET:
             raise Rejected("a new safety check needs session_id and person_id")
         session = await ctx.session_and_person(args.session_id, args.person_id)
+        if entity_id != safety_check_id(str(args.session_id), str(args.person_id)):
+            # its id is derived from the absence it follows up, so nobody can open one in
+            # advance under the id of another group's absence and silence that follow-up
+            raise Rejected(f"safety check id {entity_id} is not the one derived from its session and person")
         record = new_record("safety_check", session.group_id)
     elif not ctx.scope.allows(record.group_id):
         raise Rejected(f"no safety check {entity_id} in your groups")

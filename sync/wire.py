@@ -51,6 +51,9 @@ class PullResponse(msgspec.Struct):
     more: bool
     last_seq: int
     changes: list[Change]
+    # The groups the caller syncs now (null: every group, for an admin). A phone drops what
+    # it holds of any other group: its organiser was removed from it.
+    groups: list[UUID] | None = None
 
 
 class EnvelopeError(ValueError):

@@ -20,7 +20,8 @@ from server.reminders import delivery as d
 from server.reminders.rules import (
     DAY_BEFORE, DEFAULT_RULE, HOURS_BEFORE, Rule, chosen_kinds, defer_quiet, due_times, layered,
 )
-from server.sessions_ahead import ensure_sessions_ahead, scheduled_session_id
+from server.sessions_ahead import ensure_sessions_ahead
+from sync.ids import scheduled_session_id
 from server.tables import Group, Ibasho, PushSubscription, ReminderDelivery, Session, SessionStatus
 from tests.conftest import make_account, unique
 from tests.pg import PostgresUnavailable, create_database, drop_database, postgres_admin_url, require_postgres

@@ -58,7 +58,7 @@ async def test_a_check_recorded_offline_on_a_phone_shows_closed_after_sync(world
     organiser = await new_client()
     await organiser.login(world.organiser_a)
     phone = Phone(organiser)
-    check = str(uuid.uuid4())
+    check = safety_check_id(str(session), str(person))
     # Offline: opened at the session, then the phone call the next morning.
     phone.mutate("safety.record", id=check, session_id=str(session), person_id=str(person), outcome="open")
     phone.mutate("safety.record", id=check, outcome="safe", contacted_by="田中", method="phone",

@@ -36,6 +36,8 @@ const MESSAGES = {
     qr_offline: "QRコードはオンラインのときに表示できます",
     qr_choose: "どの居場所のお知らせですか",
     poster_link: "お知らせ用ポスター（{name}）",
+    notice_ended: "この端末のログインは、社協の職員が終了しました。この端末にあった記録は消去しました。続けるには、もう一度ログインしてください。",
+    notice_removed: "「{groups}」の運営メンバーから外れたため、この端末からその団体の記録を消去しました。",
   },
   en: {
     app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
@@ -74,6 +76,8 @@ const MESSAGES = {
     qr_offline: "The QR code can be shown only when online",
     qr_choose: "Reminders of which ibasho?",
     poster_link: "Reminder poster ({name})",
+    notice_ended: "Council staff ended the login on this phone. The records it held have been deleted. Log in again to continue.",
+    notice_removed: "You are no longer an organiser of {groups}: its records have been deleted from this phone.",
   },
 };
 

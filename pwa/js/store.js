@@ -149,6 +149,43 @@ async function dropAcknowledged(tx, lastSeq) {
   }
 }
 
+// Entities that name their group; the rest belong to a session (or, for a group, are one).
+const GROUP_OWNED = new Set(["session", "person", "ibasho", "member"]);
+
+// What this phone holds of groups it no longer syncs (its organiser was removed from them)
+// goes: records, the server's copies and unsent changes. Returns the names of those groups.
+async function dropGroupsOtherThan(tx, keep) {
+  const kept = new Set(keep);
+  const me = await get(tx, meta, "me");
+  const gone = new Set((me?.groups ?? []).map((g) => g.id).filter((id) => !kept.has(id)));
+  for (const row of await all(tx, server)) {
+    if (row.entity === "group" && !kept.has(row.id)) gone.add(row.id);
+    else if (GROUP_OWNED.has(row.entity) && !kept.has(row.data.group_id)) gone.add(row.data.group_id);
+  }
+  if (!gone.size) return [];
+  const dropped = new Set([...gone]); // ids of gone groups and of their sessions and people
+  for (const store of [server, entities]) {
+    for (const row of await all(tx, store)) {
+      if (GROUP_OWNED.has(row.entity) && gone.has(row.data.group_id)) dropped.add(row.id);
+    }
+  }
+  const refersToDropped = (data) =>
+    ["id", "group_id", "session_id", "person_id"].some((key) => data?.[key] && dropped.has(data[key]));
+  for (const store of [server, entities]) {
+    for (const row of await all(tx, store)) {
+      if ((row.entity === "group" && gone.has(row.id)) || refersToDropped(row.data)) {
+        await del(tx, store, [row.entity, row.id]);
+      }
+    }
+  }
+  for (const entry of await all(tx, outbox)) {
+    if (refersToDropped(entry.args)) await del(tx, outbox, entry.seq);
+  }
+  const names = (me?.groups ?? []).filter((g) => gone.has(g.id)).map((g) => g.name);
+  if (me) await put(tx, meta, { ...me, groups: me.groups.filter((g) => !gone.has(g.id)) }, "me");
+  return names;
+}
+
 // After a pull page: keep the server's copy of each changed entity, drop acknowledged
 // outbox entries, and re-apply the still-pending mutations on top.
 export async function absorb(page) {
@@ -164,6 +201,20 @@ export async function absorb(page) {
     await dropAcknowledged(tx, page.last_seq);
     await rebuild(tx, page.changes.map((c) => [c.entity, c.id]));
     await put(tx, meta, page.cursor, "cursor");
+    if (Array.isArray(page.groups)) {
+      const removed = await dropGroupsOtherThan(tx, page.groups);
+      if (removed.length) await put(tx, meta, { kind: "removed", groups: removed }, "notice");
+    }
+  });
+  changed();
+}
+
+// Staff ended this phone's login (a lost phone, a volunteer who left): nothing of the
+// groups stays on it, unsent changes included. Whoever logs in next starts afresh.
+export async function wipe() {
+  await transaction([entities, server, outbox, meta], "readwrite", async (tx) => {
+    for (const store of [entities, server, outbox, meta]) tx.objectStore(store).clear();
+    await put(tx, meta, { kind: "ended" }, "notice");
   });
   changed();
 }

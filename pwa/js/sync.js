@@ -90,6 +90,7 @@ export async function syncNow() {
     report({ syncing: false, error: null, online: true, needsLogin: false });
   } catch (error) {
     failures += 1;
+    if (error.status === 401 && error.body?.code === "session_ended") await store.wipe();
     const needsLogin = error.status === 401;
     report({ syncing: false, error: needsLogin ? null : String(error.message ?? error), needsLogin });
     if (!needsLogin) {

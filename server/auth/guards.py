@@ -7,12 +7,21 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException, Permi
 from litestar.handlers import BaseRouteHandler
 
 from server.auth.principal import Principal
+from server.auth.sessions import ENDED
 from server.tables import Group, Role
+
+
+class SessionEnded(NotAuthorizedException):
+    """401 for a login that council staff ended: the phone wipes what it holds."""
+
+    code = ENDED
 
 
 def principal_of(connection: ASGIConnection) -> Principal:
     user = connection.scope.get("user")
     if not isinstance(user, Principal):
+        if connection.scope.get("auth") == ENDED:
+            raise SessionEnded("this login was ended by council staff")
         raise NotAuthorizedException("log in first")
     return user
 

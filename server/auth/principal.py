@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from server.tables import Account, GroupMembership, Role, StaffArea
+from server.tables import Account, Group, GroupMembership, Role, StaffArea
+from sync.mutations import Scope
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,27 @@ class Principal:
         if self.role is Role.organiser:
             return group_id in self.group_ids
         return self.may_see_area(area_id)
+
+    def may_see_concerns(self, group_id: UUID, area_id: UUID) -> bool:
+        """気になる参加者 (a note's ``concerns``): the group's organisers and the staff of
+        its own area; an admin only where also assigned to that area. The review pages
+        and the sync pull both ask here."""
+        if self.is_staff:
+            return area_id in self.area_ids
+        return group_id in self.group_ids
+
+
+async def sync_scope(principal: Principal) -> Scope:
+    """What a caller syncs: organisers their groups, staff their areas' groups, admins all;
+    and the groups among those whose sensitive fields they may read."""
+    if principal.role is Role.organiser:
+        return Scope(principal.account_id, principal.group_ids)
+    query = Group.select(Group.id, Group.area)
+    if not principal.is_admin:
+        query = query.where(Group.area.is_in(list(principal.area_ids) or [uuid4()]))
+    groups = await query
+    sensitive = frozenset(g["id"] for g in groups if principal.may_see_concerns(g["id"], g["area"]))
+    return Scope(principal.account_id, None if principal.is_admin else frozenset(g["id"] for g in groups), sensitive)
 
 
 async def load_principal(account: dict, session_id: str) -> Principal:

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
 from server.auth import throttle
 from server.auth.guards import principal_of, signed_in
-from server.auth.passwords import hash_password, password_problem, verify_password
+from server.auth.passwords import hash_password, login_key, normalise_login, password_problem, verify_password
 from server.auth.principal import Principal
 from server.auth.sessions import SESSION_COOKIE, now, resolve_session, revoke_session, start_session
 from server.config import get_settings
@@ -40,23 +40,26 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def authenticate(login: str, password: str, request: Request) -> str:
-    """Check a login; return a new session token. Raises 401 or 429."""
-    client = client_address(request)
-    wait = await throttle.seconds_until_allowed(login, client)
-    if wait:
+async def authenticate(login: str, password: str, request: Request) -> tuple[str, list[Cookie]]:
+    """Check a login; return a new session token and the cookies to set. Raises 401 or 429."""
+    login = normalise_login(login)
+    key = login_key(login)
+    device = throttle.trusted_device(request.cookies.get(throttle.DEVICE_COOKIE), key)
+    attempt = await throttle.attempt(key, client_address(request), device)
+    if not attempt.allowed:
         raise LoginThrottled(
-            detail="too many failed logins; try again later", headers={"Retry-After": str(wait)}
+            detail="too many failed logins; try again later",
+            headers={"Retry-After": str(get_settings().login_window_seconds)},
         )
     account = await Account.select(Account.id, Account.password_hash, Account.active).where(
-        Account.login == login.strip()
+        Account.login == login
     ).first()
-    valid = verify_password(account["password_hash"] if account else None, password)
+    valid = await verify_password(account["password_hash"] if account else None, password)
     if not valid or not account["active"]:
-        await throttle.record_failure(login, client)
         raise NotAuthorizedException("wrong login or password")
-    await throttle.clear_failures(login)
-    return await start_session(account["id"], request.headers.get("user-agent", ""))
+    await throttle.succeeded(attempt)
+    token = await start_session(account["id"], request.headers.get("user-agent", ""))
+    return token, [session_cookie(token), device_cookie(key, device)]
 
 
 def session_cookie(token: str) -> Cookie:
@@ -69,6 +72,14 @@ def session_cookie(token: str) -> Cookie:
         secure=settings.secure_cookies,
         samesite="lax",
         path="/",
+    )
+
+
+def device_cookie(login_key: str, device_id: str | None) -> Cookie:
+    """Marks this browser as one that has logged in to the name (server/auth/throttle.py)."""
+    return Cookie(
+        key=throttle.DEVICE_COOKIE, value=throttle.device_cookie_value(login_key, device_id),
+        max_age=400 * 86400, httponly=True, secure=get_settings().secure_cookies, samesite="lax", path="/",
     )
 
 
@@ -142,10 +153,10 @@ async def describe(principal: Principal) -> Me:
 
 @post("/api/auth/login", tags=["auth"], summary="Log in; sets the session cookie")
 async def api_login(data: JSONBody[LoginRequest], request: Request) -> Response[Me]:
-    token = await authenticate(data.login, data.password, request)
+    token, cookies = await authenticate(data.login, data.password, request)
     principal = await resolve_session(token)
     assert principal is not None
-    return Response(await describe(principal), status_code=200, cookies=[session_cookie(token)])
+    return Response(await describe(principal), status_code=200, cookies=cookies)
 
 
 @post("/api/auth/logout", tags=["auth"], guards=[signed_in], status_code=200)
@@ -179,7 +190,7 @@ async def login_submit(
     request: Request, data: URLEncodedBody[LoginForm]
 ) -> Response:
     try:
-        token = await authenticate(data.login, data.password, request)
+        token, cookies = await authenticate(data.login, data.password, request)
     except LoginThrottled:
         error, status = _("Too many failed attempts. Please wait a while and try again."), 429
     except NotAuthorizedException:
@@ -188,7 +199,8 @@ async def login_submit(
         principal = await resolve_session(token)
         assert principal is not None
         response = Redirect(path=safe_next(data.next, home_for(principal.role)))
-        response.set_cookie(session_cookie(token))
+        for cookie in cookies:
+            response.set_cookie(cookie)
         return response
     return Template(
         template_name="login.html",
@@ -294,7 +306,7 @@ async def invitation_accept(
 ) -> Response:
     invitation = await usable_invitation(token)
     errors = []
-    login = data.login.strip()
+    login = normalise_login(data.login)
     if not data.display_name.strip():
         errors.append(_("Please enter your name."))
     if not login or len(login) > 100:
@@ -310,6 +322,7 @@ async def invitation_accept(
             status_code=422,
         )
     account_id = uuid4()
+    password_hash = await hash_password(data.password)
     async with write_transaction():
         # Claim the invitation first: of two simultaneous accepts, only one updates a row.
         claimed = (
@@ -324,7 +337,7 @@ async def invitation_accept(
                 id=account_id,
                 login=login,
                 display_name=data.display_name.strip()[:100],
-                password_hash=hash_password(data.password),
+                password_hash=password_hash,
                 role=Role.organiser.value,
                 created_at=now(),
             )

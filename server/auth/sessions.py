@@ -45,9 +45,21 @@ async def start_session(account_id: UUID, user_agent: str = "") -> str:
     return token
 
 
+# Why a cookie's session no longer works, when it did once: staff ended it (removed the
+# organiser, deactivated the account, logged it out everywhere). A phone told this wipes
+# the data it holds; a phone whose login merely lapsed keeps its unsent changes.
+ENDED = "session_ended"
+
+
 async def resolve_session(token: str | None) -> Principal | None:
+    principal, _ = await lookup_session(token)
+    return principal
+
+
+async def lookup_session(token: str | None) -> tuple[Principal | None, str | None]:
+    """The principal of a session cookie, or None with ``ENDED`` if staff ended it."""
     if not token or len(token) > 200:
-        return None
+        return None, None
     session_id = token_hash(token)
     row = (
         await LoginSession.select(
@@ -57,15 +69,17 @@ async def resolve_session(token: str | None) -> Principal | None:
         .where(LoginSession.id == session_id)
         .first()
     )
-    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now() or not row["account.active"]:
-        return None
+    if row is None or row["expires_at"] <= now():
+        return None, None
+    if row["revoked_at"] is not None or not row["account.active"]:
+        return None, ENDED
     if now() - row["last_seen_at"] > _TOUCH_INTERVAL:
         settings = get_settings()
         await LoginSession.update(
             {LoginSession.last_seen_at: now(), LoginSession.expires_at: now() + timedelta(days=settings.session_days)}
         ).where(LoginSession.id == session_id)
     account = {column._meta.name: row[f"account.{column._meta.name}"] for column in ACCOUNT_COLUMNS}
-    return await load_principal(account, session_id)
+    return await load_principal(account, session_id), None
 
 
 async def revoke_session(session_id: str) -> None:

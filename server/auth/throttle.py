@@ -1,36 +1,76 @@
-"""Login throttling, kept in the database so every server process counts the same failures."""
+"""Login throttling: how many attempts a login name and a client address get per window.
+
+Every attempt is counted before its password is checked (``server/ratelimit.py``: one
+atomic upsert), so a burst of concurrent guesses cannot all slip past the count, and the
+ones over the limit are refused before any Argon2 work. A good password takes its
+attempt back.
+
+The trade-off for offices behind one address (a council's NAT): an address may fail
+``login_max_failures_per_address`` times per window across all names, which stops one
+machine spraying many names, but would let one mistyping colleague (or an attacker in
+the same building) lock out everyone there. So a browser that has logged in to a name
+before carries a signed device cookie for that name, and its attempts at that name are
+counted for that browser alone: neither the address's count nor a stranger's failures
+against the name can lock it out. docs/operations.md says the same for operators.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
 
-from server.auth.sessions import now
+from server import ratelimit
 from server.config import get_settings
-from server.tables import LoginFailure
 
-# A client address may fail this many times more than one login name before it is held back.
-_PER_CLIENT_FACTOR = 4
+DEVICE_COOKIE = "ibasho_device"
 
 
-async def seconds_until_allowed(login: str, client: str) -> int:
-    """0 if a login attempt may proceed; otherwise how long to wait."""
+def _sign(device_id: str, login_key: str) -> str:
+    message = f"{device_id}:{login_key}".encode()
+    return hmac.new(get_settings().secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def device_cookie_value(login_key: str, device_id: str | None = None) -> str:
+    """A device cookie for ``login_key``: "<device id>.<signature>"."""
+    device_id = device_id or secrets.token_urlsafe(12)
+    return f"{device_id}.{_sign(device_id, login_key)}"
+
+
+def trusted_device(cookie: str | None, login_key: str) -> str | None:
+    """The device id, if the cookie was issued to this browser for this login name."""
+    if not cookie or "." not in cookie or len(cookie) > 100:
+        return None
+    device_id, signature = cookie.split(".", 1)
+    return device_id if hmac.compare_digest(signature, _sign(device_id, login_key)) else None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The counters one login attempt was charged to."""
+
+    name_key: str
+    address_key: str | None  # None for a trusted device
+    allowed: bool
+
+
+async def attempt(login_key: str, client: str, device_id: str | None) -> Attempt:
+    """Count an attempt; ``allowed`` is False when it is over a limit (answer 429)."""
     settings = get_settings()
-    since = now() - timedelta(seconds=settings.login_window_seconds)
-    by_login = await LoginFailure.count().where((LoginFailure.login == login.lower()) & (LoginFailure.at > since))
-    by_client = await LoginFailure.count().where((LoginFailure.client == client) & (LoginFailure.at > since))
-    if by_login < settings.login_max_failures and by_client < settings.login_max_failures * _PER_CLIENT_FACTOR:
-        return 0
-    return settings.login_window_seconds
+    window = settings.login_window_seconds
+    if device_id is not None:
+        name_key = f"login:{login_key}:device:{device_id}"
+        return Attempt(name_key, None, await ratelimit.hit(name_key, window) <= settings.login_max_failures)
+    name_key, address_key = f"login:{login_key}", f"login-address:{client}"
+    by_name = await ratelimit.hit(name_key, window)
+    by_address = await ratelimit.hit(address_key, window)
+    allowed = by_name <= settings.login_max_failures and by_address <= settings.login_max_failures_per_address
+    return Attempt(name_key, address_key, allowed)
 
 
-async def record_failure(login: str, client: str) -> None:
-    await LoginFailure.insert(LoginFailure(login=login.lower()[:100], client=client[:64], at=now()))
-
-
-async def clear_failures(login: str) -> None:
-    await LoginFailure.delete().where(LoginFailure.login == login.lower())
-
-
-async def forget_old_failures() -> None:
-    settings = get_settings()
-    await LoginFailure.delete().where(LoginFailure.at < now() - timedelta(seconds=settings.login_window_seconds))
+async def succeeded(attempt: Attempt) -> None:
+    """A good password: the name starts afresh, and the address gets its attempt back."""
+    await ratelimit.forget(attempt.name_key)
+    if attempt.address_key:
+        await ratelimit.take_back(attempt.address_key, get_settings().login_window_seconds)

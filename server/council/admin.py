@@ -12,12 +12,13 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.accounts import CreateUserError, create_user
+from server.audit import audit
 from server.auth.guards import admin_only, principal_of
 from server.auth.sessions import now, revoke_all_sessions
 from server.council.forms import AccountForm, AreaForm, StaffAccountForm
 from server.council.render import page, see_other
 from server.i18n import gettext as _
-from server.tables import Account, Area, AuditLog, Group, LoginSession, Role, StaffArea
+from server.tables import Account, Area, Group, LoginSession, Role, StaffArea
 from server.db import write_transaction
 
 COUNCIL_ROLES = [Role.staff.value, Role.admin.value]
@@ -79,11 +80,8 @@ async def account_or_404(account_id: UUID) -> dict:
     return account
 
 
-async def audit(request: Request, action: str, account_id: UUID, detail: str = "") -> None:
-    actor = principal_of(request).account_id
-    await AuditLog.insert(
-        AuditLog(id=uuid4(), account=actor, action=action, target=f"account:{account_id}", detail=detail, at=now())
-    )
+async def audit_account(request: Request, action: str, account_id: UUID, detail: str = "") -> None:
+    await audit(principal_of(request).account_id, action, f"account:{account_id}", detail)
 
 
 async def all_areas() -> list[dict]:
@@ -125,7 +123,7 @@ async def account_create(request: Request, data: URLEncodedBody[StaffAccountForm
             errors = [str(error)]
     if errors:
         return await accounts_page(data, errors)
-    await audit(request, "account.create", account_id, values["login"])
+    await audit_account(request, "account.create", account_id, values["login"])
     return see_other("/admin/accounts")
 
 
@@ -154,7 +152,7 @@ async def account_update(request: Request, account_id: FromPath[UUID], data: URL
             await StaffArea.delete().where(StaffArea.account == account_id)
             for area_id in values["area_ids"]:
                 await StaffArea.insert(StaffArea(id=uuid4(), account=account_id, area=area_id))
-    await audit(request, "account.update", account_id, ",".join(str(area_id) for area_id in values["area_ids"]))
+    await audit_account(request, "account.update", account_id, ",".join(str(area_id) for area_id in values["area_ids"]))
     return see_other("/admin/accounts")
 
 
@@ -179,7 +177,7 @@ async def account_action(request: Request, account_id: FromPath[UUID], action: F
     if action == "deactivate" and account_id == principal_of(request).account_id:
         return await accounts_page(StaffAccountForm(), [_("You cannot deactivate your own account.")])
     await ACCOUNT_ACTIONS[action](account_id)
-    await audit(request, f"account.{action}", account_id)
+    await audit_account(request, f"account.{action}", account_id)
     return see_other("/admin/accounts")
 
 

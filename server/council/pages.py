@@ -20,6 +20,7 @@ from server.auth.guards import group_in_scope, principal_of, staff_only
 from server.auth.principal import Principal
 from server.auth.routes import create_invitation
 from server.auth.sessions import now
+from server.council.organisers import HANDLERS as ORGANISER_HANDLERS
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
 from server.council.render import page, see_other
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
@@ -125,6 +126,7 @@ async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationFo
     area = await Area.select(Area.name).where(Area.id == group["area"]).first()
     programmes = await Ibasho.select().where(Ibasho.group == group["id"]).order_by(Ibasho.name)
     organisers = await GroupMembership.select(
+        GroupMembership.account.as_alias("account_id"),
         GroupMembership.account.display_name.as_alias("display_name"),
         GroupMembership.account.login.as_alias("login"),
         GroupMembership.account.active.as_alias("active"),
@@ -259,5 +261,6 @@ staff_router = Router(
         ibasho_edit,
         ibasho_update,
         invitation_create,
+        *ORGANISER_HANDLERS,
     ],
 )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
+from server.audit import audit
 from server.auth.guards import admin_only, group_in_scope, principal_of
 from server.auth.principal import Principal
 from server.auth.sessions import now
@@ -42,19 +43,6 @@ AUDIT_PAGE = 200
 
 def pick_year(year: int | None) -> int:
     return year if year and 1990 <= year <= 2100 else this_fiscal_year()
-
-
-def may_see_concerns(principal: Principal, group: dict) -> bool:
-    """Staff of the group's own area (an admin only if also assigned to it), and its organisers."""
-    if principal.is_staff:
-        return group["area"] in principal.area_ids
-    return group["id"] in principal.group_ids
-
-
-async def audit(principal: Principal, action: str, target: str, detail: str = "") -> None:
-    await AuditLog.insert(
-        AuditLog(id=uuid4(), account=principal.account_id, action=action, target=target, detail=detail, at=now())
-    )
 
 
 @get("/groups/{group_id:uuid}")
@@ -111,9 +99,9 @@ async def session_page(principal: Principal, session: dict, group: dict, errors=
     ).where(SafetyCheck.session == session_id)
     concerns = None
     if note and note["concerns"].strip():
-        if may_see_concerns(principal, group):
+        if principal.may_see_concerns(group["id"], group["area"]):
             concerns = note["concerns"]
-            await audit(principal, VIEW_CONCERNS, f"session:{session_id}", f"{group['name']} {session['date']}")
+            await audit(principal.account_id, VIEW_CONCERNS, f"session:{session_id}", f"{group['name']} {session['date']}")
         note = {**note, "concerns": None, "concerns_hidden": concerns is None}
     return review_page(
         "session.html", errors, session=session, group=group, tallies=tallies, named=named, roles=roles,

@@ -28,7 +28,7 @@ from server.i18n import gettext as _
 from server.labels import ATTENDANCE, CATEGORIES
 from server.review.pages import session_in_scope
 from server.review.render import review_page
-from server.sync_api import sync_scope
+from server.auth.principal import sync_scope
 from server.sync_store import PiccoloStore
 from server.tables import Attendance, Person, RoleAssignment, Tally
 from sync import engine

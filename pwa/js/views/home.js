@@ -3,6 +3,7 @@ import { formatDate, t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import * as push from "../push.js";
+import { noticeBanner } from "./notice.js";
 
 function sessionButton(session) {
   const time = session.start_time ? ` ${session.start_time}〜${session.end_time ?? ""}` : "";
@@ -62,6 +63,7 @@ async function drawHome(view, go) {
     h("header", { className: "topbar" },
       h("h1", {}, t("app")),
       h("button", { className: "quiet", onclick: () => document.dispatchEvent(new Event("ibasho:language")) }, t("language"))),
+    await noticeBanner(),
     h("section", {}, h("h2", {}, t("today")), todays.length ? todays.map(sessionButton) : h("p", { className: "muted" }, t("no_sessions"))),
     h("section", {}, h("h2", {}, t("upcoming")), upcoming.map(sessionButton)),
     (me?.groups ?? []).map((group) =>

@@ -2,8 +2,9 @@ import { h, render } from "../ui.js";
 import { t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
+import { noticeBanner } from "./notice.js";
 
-export function loginView(view, go) {
+export async function loginView(view, go) {
   const error = h("p", { className: "error", role: "alert" });
   const login = h("input", { name: "login", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
@@ -23,6 +24,7 @@ export function loginView(view, go) {
   };
   render(view,
     h("h1", {}, t("app")),
+    await noticeBanner(),
     h("form", { className: "stack", onsubmit: submit },
       h("label", {}, t("login_name"), login),
       h("label", {}, t("password"), password),

@@ -1,0 +1,97 @@
+"""A group's organisers on the staff group page: remove one from the group, end their
+logins, deactivate or reactivate their account.
+
+Who may: staff of the group's area and admins. Deactivating or reactivating an account
+changes it for every group it belongs to, so staff may do that only when all of its groups
+are in their areas. Every action is audited. A removed organiser's phone is told at its
+next sync (the pull lists the groups it still has; a login staff ended answers 401 with
+the code ``session_ended``) and wipes the data it holds of that group.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Request, Response, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+
+from server.audit import audit
+from server.auth.guards import group_in_scope, principal_of
+from server.auth.principal import Principal
+from server.auth.sessions import revoke_all_sessions
+from server.council.render import see_other
+from server.db import write_transaction
+from server.sync_store import publish_server_change
+from server.tables import Account, GroupMembership, Role
+
+
+async def _membership(group_id: UUID, account_id: UUID) -> dict:
+    membership = await GroupMembership.select(GroupMembership.id).where(
+        (GroupMembership.group == group_id) & (GroupMembership.account == account_id)
+        & (GroupMembership.account.role == Role.organiser.value)
+    ).first()
+    if membership is None:
+        raise NotFoundException(f"no organiser {account_id} in this group")
+    return membership
+
+
+async def _may_change_account(principal: Principal, account_id: UUID) -> None:
+    """The account's every group must be one the principal looks after."""
+    groups = await GroupMembership.select(GroupMembership.group, GroupMembership.group.area.as_alias("area")).where(
+        GroupMembership.account == account_id)
+    if not all(principal.may_see_group(row["group"], row["area"]) for row in groups):
+        raise PermissionDeniedException("this organiser also belongs to groups outside your areas: ask an admin")
+
+
+async def remove(group_id: UUID, account_id: UUID, membership_id: UUID) -> str:
+    """Out of the group at once. Their logins end only when no group is left: a phone
+    that still syncs another group drops this one's data when its pull no longer lists it."""
+    async with write_transaction():
+        await GroupMembership.delete().where(GroupMembership.id == membership_id)
+        await publish_server_change("member", membership_id, group_id)  # the other phones drop the member
+    if not await GroupMembership.exists().where(GroupMembership.account == account_id):
+        await revoke_all_sessions(account_id)
+        return "no groups left: logged out everywhere"
+    return ""
+
+
+async def deactivate(account_id: UUID) -> str:
+    await Account.update({Account.active: False}).where(Account.id == account_id)
+    await revoke_all_sessions(account_id)
+    return ""
+
+
+async def reactivate(account_id: UUID) -> str:
+    await Account.update({Account.active: True}).where(Account.id == account_id)
+    return ""
+
+
+async def log_out_everywhere(account_id: UUID) -> str:
+    """For a lost or stolen phone: every login of the account ends; the phone wipes its data."""
+    await revoke_all_sessions(account_id)
+    return ""
+
+
+ACCOUNT_WIDE = {"deactivate": deactivate, "reactivate": reactivate, "logout": log_out_everywhere}
+
+
+@post("/groups/{group_id:uuid}/organisers/{account_id:uuid}/{action:str}")
+async def organiser_action(request: Request, group_id: FromPath[UUID], account_id: FromPath[UUID],
+                           action: FromPath[str]) -> Response:
+    principal = principal_of(request)
+    group = await group_in_scope(principal, group_id)
+    if action != "remove" and action not in ACCOUNT_WIDE:
+        raise NotFoundException(f"no organiser action {action!r}")
+    membership = await _membership(group_id, account_id)
+    if action == "remove":
+        detail = await remove(group_id, account_id, membership["id"])
+    else:
+        await _may_change_account(principal, account_id)
+        detail = await ACCOUNT_WIDE[action](account_id)
+    await audit(principal.account_id, f"organiser.{action}", f"account:{account_id}",
+                f"{group['name']} ({group_id})" + (f": {detail}" if detail else ""))
+    return see_other(f"/staff/groups/{group_id}#organisers")
+
+
+HANDLERS = [organiser_action]
