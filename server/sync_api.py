@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
-from litestar.params import FromQuery
+from litestar.params import FromQuery, Parameter
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from server.auth.guards import principal_of, signed_in
@@ -19,6 +20,7 @@ from server.tables import SyncClient
 from sync import engine
 from sync.wire import (
     DEFAULT_PULL_LIMIT,
+    MAX_CURSOR,
     MAX_MUTATIONS,
     MAX_PULL_LIMIT,
     EnvelopeError,
@@ -73,11 +75,9 @@ async def sync_push(request: Request) -> Response[PushResponse] | Response[dict]
 async def sync_pull(
     request: Request,
     client_id: FromQuery[UUID],
-    cursor: FromQuery[int] = 0,
-    limit: FromQuery[int] = DEFAULT_PULL_LIMIT,
+    cursor: Annotated[int, Parameter(ge=0, le=MAX_CURSOR, description="the cursor of the last page; 0: all")] = 0,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_PULL_LIMIT, description="changes per page")] = DEFAULT_PULL_LIMIT,
 ) -> PullResponse:
-    if cursor < 0 or not 1 <= limit <= MAX_PULL_LIMIT:
-        raise ValidationException(detail=f"cursor must be ≥ 0 and limit between 1 and {MAX_PULL_LIMIT}")
     principal = principal_of(request)
     owner = await SyncClient.select(SyncClient.account).where(SyncClient.id == client_id).first()
     if owner is not None and owner["account"] != principal.account_id:

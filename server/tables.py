@@ -31,6 +31,8 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from sync import limits
+
 
 class Role(str, Enum):
     admin = "admin"
@@ -243,14 +245,14 @@ class Session(Table, tablename="gathering"):
     group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
     ibasho = ForeignKey(references=Ibasho, on_delete=OnDelete.set_null, null=True)
     kind = Varchar(length=16, choices=SessionKind, default=SessionKind.session.value)
-    title = Varchar(length=200, default="")
+    title = Varchar(length=limits.TITLE, default="")
     date = Date()
     start_time = Time(null=True, default=None)
     end_time = Time(null=True, default=None)
-    venue = Varchar(length=300, default="")
+    venue = Varchar(length=limits.VENUE, default="")
     status = Varchar(length=16, choices=SessionStatus, default=SessionStatus.scheduled.value)
     agenda = Text(default="")  # 会議内容
-    online_url = Varchar(length=500, default="")  # オンライン併催
+    online_url = Varchar(length=limits.URL, default="")  # オンライン併催
     application_deadline = Date(null=True, default=None)  # 申込締切
     venue_cost = Integer(null=True, default=None)  # yen, actual cost, for grants
     review_state = Varchar(length=16, choices=ReviewState, default=ReviewState.unreviewed.value)
@@ -269,9 +271,9 @@ class Person(Table):
 
     id = UUID(primary_key=True)
     group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
-    display_name = Varchar(length=100)
-    kana = Varchar(length=100, default="")
-    category = Varchar(length=32, default="adult")
+    display_name = Varchar(length=limits.PERSON_NAME)
+    kana = Varchar(length=limits.PERSON_NAME, default="")
+    category = Varchar(length=limits.CATEGORY, default="adult")
     registered = Boolean(default=True)
     contact = Text(default="")
     deleted = Boolean(default=False)
@@ -295,7 +297,7 @@ class Tally(Table):
 
     id = Varchar(length=120, primary_key=True)  # "{session}:{category}"
     session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
-    category = Varchar(length=40)
+    category = Varchar(length=limits.CATEGORY)
     delta_sum = Integer(default=0)
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -305,7 +307,7 @@ class RoleAssignment(Table):
 
     id = Varchar(length=160, primary_key=True)
     session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
-    role = Varchar(length=40)
+    role = Varchar(length=limits.ROLE)
     member = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
     assigned = Boolean(default=True)
     hlcs = JSON(default={})
@@ -333,9 +335,9 @@ class SafetyCheck(Table):
     session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
     person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=False)
     outcome = Varchar(length=32, choices=SafetyCheckOutcome, default=SafetyCheckOutcome.open.value)
-    contacted_by = Varchar(length=100, default="")
+    contacted_by = Varchar(length=limits.CONTACTED_BY, default="")
     contacted_at = Timestamptz(null=True, default=None)
-    method = Varchar(length=32, default="")  # phone, visit, message…
+    method = Varchar(length=limits.METHOD, default="")  # phone, visit, message…
     notes = Text(default="")
     hlcs = JSON(default={})
     opened_at = Timestamptz(default=TimestamptzNow())

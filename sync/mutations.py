@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from sync import limits
 from sync.entities import DEFAULTS, new_record
 from sync.ids import is_derived, safety_check_id, scheduled_session_id
 from sync.store import Record, Store
@@ -151,16 +152,33 @@ def wire_value(value: Any) -> Any:
 
 # --- argument types ----------------------------------------------------------------
 
-Text200 = Annotated[str, msgspec.Meta(max_length=200)]
-Text500 = Annotated[str, msgspec.Meta(max_length=500)]
-LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
+def text(most: int, least: int = 0) -> Any:
+    return Annotated[str, msgspec.Meta(min_length=least, max_length=most)]
+
+
+LongText = text(limits.LONG_TEXT)
 ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-Category = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+Category = Annotated[str, msgspec.Meta(pattern=rf"^[a-z][a-z0-9_]{{0,{limits.CATEGORY - 1}}}$")]
+RoleName = text(limits.ROLE, least=1)
+
+
+_DATE_WINDOW = {"formatMinimum": limits.EARLIEST.isoformat(), "formatMaximum": limits.LATEST.isoformat()}
+Day = Annotated[date, msgspec.Meta(extra_json_schema=_DATE_WINDOW)]
+# A moment with its offset: its own calendar date must be in the window too.
+Moment = Annotated[datetime, msgspec.Meta(tz=True, extra_json_schema=_DATE_WINDOW)]
+
+
+def _within_dates(value: Any) -> bool:
+    """A date (or a moment, on its own calendar) in the window of ``sync.limits``."""
+    day = value.date() if isinstance(value, datetime) else value
+    return limits.EARLIEST <= day <= limits.LATEST
 
 
 class Args(msgspec.Struct, forbid_unknown_fields=True):
-    pass
+    def __post_init__(self) -> None:
+        for name, value in msgspec.structs.asdict(self).items():
+            if isinstance(value, date) and not _within_dates(value):
+                raise ValueError(f"{name} must be between {limits.EARLIEST} and {limits.LATEST}")
 
 
 class SessionReminderRule(Args):
@@ -176,27 +194,27 @@ class SessionUpsert(Args):
     group_id: UUID | UnsetType = UNSET
     ibasho_id: UUID | None | UnsetType = UNSET
     kind: Literal["session", "meeting", "event"] | UnsetType = UNSET
-    title: Text200 | UnsetType = UNSET
-    date: date | UnsetType = UNSET
+    title: text(limits.TITLE) | UnsetType = UNSET
+    date: Day | UnsetType = UNSET
     start_time: ClockTime | None | UnsetType = UNSET
     end_time: ClockTime | None | UnsetType = UNSET
-    venue: Text500 | UnsetType = UNSET
+    venue: text(limits.VENUE) | UnsetType = UNSET
     status: Literal["scheduled", "held", "cancelled", "postponed"] | UnsetType = UNSET
     agenda: LongText | UnsetType = UNSET
-    online_url: Text500 | UnsetType = UNSET
-    application_deadline: date | None | UnsetType = UNSET
-    venue_cost: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | None | UnsetType = UNSET
+    online_url: text(limits.URL) | UnsetType = UNSET
+    application_deadline: Day | None | UnsetType = UNSET
+    venue_cost: Annotated[int, msgspec.Meta(ge=0, le=limits.YEN)] | None | UnsetType = UNSET
     reminder_rule: SessionReminderRule | None | UnsetType = UNSET
 
 
 class PersonUpsert(Args):
     id: UUID
     group_id: UUID | UnsetType = UNSET
-    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | UnsetType = UNSET
-    kana: Annotated[str, msgspec.Meta(max_length=100)] | UnsetType = UNSET
+    display_name: text(limits.PERSON_NAME, least=1) | UnsetType = UNSET
+    kana: text(limits.PERSON_NAME) | UnsetType = UNSET
     category: Category | UnsetType = UNSET
     registered: bool | UnsetType = UNSET
-    contact: Text500 | UnsetType = UNSET
+    contact: text(limits.CONTACT) | UnsetType = UNSET
 
 
 class PersonDelete(Args):
@@ -244,9 +262,9 @@ class SafetyRecord(Args):
     session_id: UUID | UnsetType = UNSET
     person_id: UUID | UnsetType = UNSET
     outcome: Literal["open", "safe", "unreachable", "needs_support"] | UnsetType = UNSET
-    contacted_by: Annotated[str, msgspec.Meta(max_length=100)] | UnsetType = UNSET
-    contacted_at: Annotated[datetime, msgspec.Meta(tz=True)] | None | UnsetType = UNSET
-    method: Annotated[str, msgspec.Meta(max_length=32)] | UnsetType = UNSET
+    contacted_by: text(limits.CONTACTED_BY) | UnsetType = UNSET
+    contacted_at: Moment | None | UnsetType = UNSET
+    method: text(limits.METHOD) | UnsetType = UNSET
     notes: LongText | UnsetType = UNSET
 
 

@@ -11,6 +11,7 @@ MAX_MUTATIONS = 500
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_PULL_LIMIT = 1000
 MAX_PULL_LIMIT = 5000
+MAX_CURSOR = 2**63 - 1  # change numbers are 64-bit (BIGINT)
 
 Status = Literal["applied", "duplicate", "rejected"]
 

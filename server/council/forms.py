@@ -22,7 +22,8 @@ from server.reminders.rules import (
     DAY_BEFORE_AT, DEFAULT_RULE, HOURS_BEFORE_CHOICES, HOURS_BEFORE_DEFAULT, QUIET_END, QUIET_START, Rule, layered,
 )
 from server.schedule import parse_rule, zone
-from server.tables import Account, Area
+from server.tables import Account, Area, Group, Ibasho, Invitation
+from sync import limits
 
 Values = dict[str, object]
 Cleaned = tuple[Values, list[str]]
@@ -56,7 +57,12 @@ class Checker:
             return None
 
     def date(self, value: str, label: str) -> date | None:
-        return self.parse(value, date.fromisoformat, label)
+        day = self.parse(value, date.fromisoformat, label)
+        if day is not None and not limits.EARLIEST <= day <= limits.LATEST:
+            self.fail(_("%(field)s must be between %(first)s and %(last)s.") % {
+                "field": label, "first": limits.EARLIEST.year, "last": limits.LATEST.year})
+            return None
+        return day
 
     def time(self, value: str, label: str) -> time | None:
         return self.parse(value, time.fromisoformat, label)
@@ -132,7 +138,7 @@ class AreaForm(EditsRow):
     async def clean(self, area_id: UUID | None = None) -> Cleaned:
         check = Checker()
         values: Values = {
-            "name": check.text(self.name, _("Area name"), 100, required=True),
+            "name": check.text(self.name, _("Area name"), Area.name.length, required=True),
             "description": check.text(self.description, _("Description"), 2000),
         }
         same_name = Area.exists().where(Area.name == values["name"])
@@ -158,7 +164,7 @@ class AccountForm:
         check = Checker()
         known = {row["id"] for row in await Area.select(Area.id)}
         values: Values = {
-            "display_name": check.text(self.display_name, _("Display name"), 100, required=True),
+            "display_name": check.text(self.display_name, _("Display name"), Account.display_name.length, required=True),
             "area_ids": check.area_ids(self.areas, known),
         }
         return values, check.errors
@@ -172,7 +178,7 @@ class StaffAccountForm(AccountForm):
     async def clean(self) -> Cleaned:
         values, errors = await super().clean()
         check = Checker()
-        values["login"] = check.text(self.login, _("Login name"), 100, required=True)
+        values["login"] = check.text(self.login, _("Login name"), Account.login.length, required=True)
         if values["login"] and await Account.exists().where(Account.login == values["login"]):
             check.fail(_("That login name is taken. Please choose another."))
         if password_problem(self.password) is not None:
@@ -206,9 +212,9 @@ class GroupForm(EditsRow):
             check.fail(_("Choose one of your areas."))
         values: Values = {
             "area": area,
-            "name": check.text(self.name, _("Group name"), 200, required=True),
-            "name_kana": check.text(self.name_kana, _("Name in kana"), 200),
-            "representative": check.text(self.representative, _("Representative"), 100),
+            "name": check.text(self.name, _("Group name"), Group.name.length, required=True),
+            "name_kana": check.text(self.name_kana, _("Name in kana"), Group.name_kana.length),
+            "representative": check.text(self.representative, _("Representative"), Group.representative.length),
             "contact": check.text(self.contact, _("Contact"), 1000),
             "timezone": check.timezone(self.timezone),
             "registered_on": check.date(self.registered_on, _("Registered on")),
@@ -299,8 +305,8 @@ class IbashoForm(ReminderRuleFields, EditsRow):
     def clean(self) -> Cleaned:
         check = Checker()
         values: Values = {
-            "name": check.text(self.name, _("Ibasho name"), 200, required=True),
-            "venue": check.text(self.venue, _("Venue"), 300),
+            "name": check.text(self.name, _("Ibasho name"), Ibasho.name.length, required=True),
+            "venue": check.text(self.venue, _("Venue"), Ibasho.venue.length),
             "kind": check.choice(self.kind, KINDS, _("Kind")),
             "audience": check.choice(self.audience, AUDIENCES, _("Audience")),
             "registration_required": self.registration_required,
@@ -346,4 +352,4 @@ class InvitationForm:
 
     def clean(self) -> Cleaned:
         check = Checker()
-        return {"note": check.text(self.note, _("Who it is for"), 200)}, check.errors
+        return {"note": check.text(self.note, _("Who it is for"), Invitation.note.length)}, check.errors

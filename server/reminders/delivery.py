@@ -344,6 +344,7 @@ class Outcome:
     status: int | None  # None: no answer (timeout, connection error)
     retry_after: float | None = None
     error: str = ""
+    unusable: bool = False  # the subscription can never be sent to (e.g. its endpoint is no URL)
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -411,6 +412,8 @@ class Sender:
                     response = await self.client.post(row["endpoint"], content=body, headers=headers)
                 except _CONNECTION_LOST:
                     response = await self.client.post(row["endpoint"], content=body, headers=headers)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+                return Outcome(status=None, error=f"{type(error).__name__}: {error}", unusable=True)
             except httpx.HTTPError as error:
                 return Outcome(status=None, error=f"{type(error).__name__}: {error}")
         return Outcome(status=response.status_code,
@@ -432,8 +435,8 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
     if status in (201, 202):
         await record_sent([row], now)  # send_due records these a batch at a time
         return DeliveryState.sent.value
-    if status in (404, 410):
-        log.info("push subscription %s is gone (%s): removed", sub, status)
+    if status in (404, 410) or outcome.unusable:
+        log.info("push subscription %s is gone (%s): removed", sub, status or outcome.error)
         await PushSubscription.delete().where(PushSubscription.id == sub)  # its deliveries go with it
         return "removed"
     retryable = status is None or status == 429 or status >= 500
@@ -489,21 +492,19 @@ async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = No
         return []
     when = now or utcnow()
 
-    async def send(row: dict) -> Outcome | None:
+    async def send(row: dict) -> Outcome:
         try:
             return await sender.send(row, when)
-        except Exception:
-            log.exception("delivery %s failed unexpectedly; its lease will run out and it is retried", row["id"])
-            return None
+        except Exception as error:  # one bad row must not hold back the batch, nor come back for ever:
+            log.exception("delivery %s failed unexpectedly", row["id"])  # retried with backoff, then given up
+            return Outcome(status=None, error=f"{type(error).__name__}: {error}"[:500])
 
     outcomes = await asyncio.gather(*(send(row) for row in rows))
-    accepted = [row for row, outcome in zip(rows, outcomes) if outcome is not None and outcome.status in (201, 202)]
+    accepted = [row for row, outcome in zip(rows, outcomes) if outcome.status in (201, 202)]
     await record_sent(accepted, when)
     states = []
     for row, outcome in zip(rows, outcomes):
-        if outcome is None:
-            states.append("error")
-        elif outcome.status in (201, 202):
+        if outcome.status in (201, 202):
             states.append(DeliveryState.sent.value)
         else:
             try:

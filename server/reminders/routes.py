@@ -9,18 +9,23 @@ known push service (IBASHO_PUSH_HOSTS), so the server never posts to internal ad
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Annotated
-from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
+import httpx
 import msgspec
 from litestar import Request, Router, delete, get, post
-from litestar.exceptions import ClientException, NotAuthorizedException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException
+from litestar.openapi import ResponseSpec
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_429_TOO_MANY_REQUESTS
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from server import ratelimit
 from server.auth.principal import Principal
 from server.config import get_settings
 from server.reminders import tokens
@@ -64,27 +69,29 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# A host name as push services have them: lower-case letters, digits and hyphens in dots.
+_HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
+
+
 def endpoint_allowed(endpoint: str, hosts: tuple[str, ...] | None = None) -> bool:
     """An https URL on an allowed push-service host; http only for an explicitly allowed
-    loopback ``host:port``. No user info, no IP literals unless listed with their port."""
+    loopback ``host:port``. Read by the parser that sends to it (httpx), and only if that
+    parser gives it back unchanged: a URL two parsers could read differently (a space,
+    tab, backslash or percent sign in its host) is refused here, not found later by the
+    sender on every retry. No user info, no fragment, no IP literals unless listed."""
     hosts = get_settings().push_hosts if hosts is None else hosts
     try:
-        parts = urlsplit(endpoint)
-        host, port = (parts.hostname or "").lower(), parts.port
-    except ValueError:
+        url = httpx.URL(endpoint)
+    except (httpx.InvalidURL, TypeError, ValueError):
         return False
-    if not host or parts.username or parts.password or parts.scheme not in ("https", "http"):
+    if str(url) != endpoint or url.userinfo or url.fragment or url.scheme not in ("https", "http"):
         return False
+    host, port = url.host, url.port
     netloc = f"{host}:{port}" if port else host
     if netloc in hosts and _is_loopback(host):
         return True  # a loopback fake, configured on purpose (tests)
-    if parts.scheme != "https" or port not in (None, 443):
-        return False
-    try:
-        ipaddress.ip_address(host)
-        return False  # no IP literals
-    except ValueError:
-        pass
+    if url.scheme != "https" or port not in (None, 443) or not _HOST_NAME.fullmatch(host):
+        return False  # (an IP literal has no letters to match a push service's name below)
     return any(host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
                for pattern in hosts if not _is_loopback(pattern.split(":")[0]))
 
@@ -99,12 +106,33 @@ def public_key() -> PublicKey:
     return PublicKey(public_key=load_vapid().application_server_key)
 
 
-@post("/subscriptions")
+class SubscriptionTaken(HTTPException):
+    status_code = HTTP_409_CONFLICT
+
+
+@post("/subscriptions", responses={409: ResponseSpec(None, description="the endpoint belongs to another owner"),
+                                   429: ResponseSpec(None, description="too many sign-ups from this address")})
 async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) -> SubscriptionOut:
-    """Save or refresh a subscription (keyed by endpoint)."""
+    """Save or refresh a subscription (keyed by endpoint). A known endpoint changes hands
+    only for its own browser, which proves itself with the same keys, and an organiser's
+    stays theirs: nobody who merely knows an endpoint can take it over."""
     if not endpoint_allowed(data.endpoint):
         raise ClientException("endpoint is not on a known push service")
     account = _account_of(request)
+    existing = await PushSubscription.select(
+        PushSubscription.id, PushSubscription.account, PushSubscription.ibasho, PushSubscription.p256dh,
+        PushSubscription.auth,
+    ).where(PushSubscription.endpoint == data.endpoint).first()
+    if existing is not None:
+        same_browser = hmac.compare_digest(f"{existing['p256dh']}.{existing['auth']}",
+                                           f"{data.keys.p256dh}.{data.keys.auth}")
+        own_account = account is not None and existing["account"] == account.account_id
+        if existing["account"] is not None and not (own_account and data.ibasho_id is None):
+            raise SubscriptionTaken(detail="this browser already gets an organiser's reminders")
+        if existing["account"] is None and not same_browser:
+            raise SubscriptionTaken(detail="this endpoint is subscribed with other keys")
+    elif account is None or data.ibasho_id is not None:
+        await _within_sign_up_limit(request)
     now = datetime.now(timezone.utc)
     values = {PushSubscription.p256dh: data.keys.p256dh, PushSubscription.auth: data.keys.auth,
               PushSubscription.updated_at: now, PushSubscription.consecutive_failures: 0}
@@ -117,6 +145,8 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
         token = secrets.token_urlsafe(32)
         values |= {PushSubscription.ibasho: data.ibasho_id, PushSubscription.account: None,
                    PushSubscription.manage_token_hash: manage_token_hash(token)}
+        if existing is None or existing["ibasho"] != data.ibasho_id:
+            values[PushSubscription.person] = None  # a person belongs to one group's ibasho
         if data.person_token is not None:
             link = tokens.read_person_link(data.person_token)
             if link is None or link[1] != data.ibasho_id:
@@ -127,22 +157,30 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
                    PushSubscription.manage_token_hash: "", PushSubscription.person: None}
     else:
         raise NotAuthorizedException("log in, or choose an ibasho")
-    existing = await PushSubscription.select(PushSubscription.id, PushSubscription.ibasho).where(
-        PushSubscription.endpoint == data.endpoint).first()
     if existing is not None:
         sub_id = existing["id"]
-        if existing["ibasho"] != data.ibasho_id:
-            values.setdefault(PushSubscription.person, None)  # a person belongs to one group's ibasho
         await PushSubscription.update(values).where(PushSubscription.id == sub_id)
     else:
         sub_id = uuid4()
         row = PushSubscription(id=sub_id, endpoint=data.endpoint, offsets=[], created_at=now,
                                **{column._meta.name: value for column, value in values.items()})
-        await PushSubscription.insert(row).on_conflict(
-            target=PushSubscription.endpoint, action="DO UPDATE", values=list(values.items()))
-        sub_id = (await PushSubscription.select(PushSubscription.id).where(
-            PushSubscription.endpoint == data.endpoint).first())["id"]
+        inserted = await PushSubscription.insert(row).on_conflict(action="DO NOTHING").returning(PushSubscription.id)
+        if not inserted:  # the same endpoint a moment ago, from elsewhere: never merged
+            raise SubscriptionTaken(detail="this endpoint was just subscribed")
     return SubscriptionOut(id=sub_id, manage_url=f"/push/manage/{token}" if token else None)
+
+
+async def _within_sign_up_limit(request: Request) -> None:
+    """New participant subscriptions per client address and hour: enough for a salon on
+    the venue's Wi-Fi, too few to fill the table from one machine."""
+    client = request.client.host if request.client else "unknown"
+    if await ratelimit.hit(f"subscribe:{client}", 3600) > get_settings().subscriptions_per_address_per_hour:
+        raise TooManySignUps(detail="too many new subscriptions from this address; try again later",
+                             headers={"Retry-After": "3600"})
+
+
+class TooManySignUps(HTTPException):
+    status_code = HTTP_429_TOO_MANY_REQUESTS
 
 
 @delete("/subscriptions/{token:str}")
