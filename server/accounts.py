@@ -33,17 +33,18 @@ async def _make_area(name: str) -> UUID:
     return area_id
 
 
-async def _default_area() -> UUID:
-    row = await Area.select(Area.id).order_by(Area.name).first()
-    if row is None:
-        raise CreateUserError("a new group needs an area: create an area first (--area with --create-missing)")
-    return row["id"]
-
-
-async def _make_group(name: str) -> UUID:
-    group_id = uuid4()
-    await Group.insert(Group(id=group_id, name=name, area=await _default_area(), created_at=now()))
-    return group_id
+async def _new_group_area(area_names: list[str], create_missing: bool) -> UUID:
+    """The area a group created for an organiser goes into: the one ``--area`` names, or
+    the council's only area. Never a guess among several."""
+    if len(area_names) > 1:
+        raise CreateUserError("a new group goes into one area: give --area once")
+    if area_names:
+        (area_id,) = await _resolve_names(Area, area_names, create_missing, _make_area)
+        return area_id
+    areas = await Area.select(Area.id).limit(2)
+    if len(areas) != 1:
+        raise CreateUserError("name the new group's area with --area (with --create-missing to create it too)")
+    return areas[0]["id"]
 
 
 async def create_user(
@@ -62,16 +63,26 @@ async def create_user(
         raise CreateUserError(f"unknown role {role!r}")
     if (problem := password_problem(password)) is not None:
         raise CreateUserError(problem)
-    if role == Role.organiser.value and areas:
-        raise CreateUserError("organisers belong to groups, not areas (use --group)")
+    if role == Role.organiser.value and areas and not create_missing:
+        raise CreateUserError("organisers belong to groups, not areas (use --group; --area with --create-missing "
+                              "names the area of a group it creates)")
     if role == Role.staff.value and groups:
         raise CreateUserError("staff look after areas, not groups (use --area)")
     if await Account.exists().where(Account.login == login):
         raise CreateUserError(f"the login {login!r} is already taken")
     password_hash = await hash_password(password)  # before the transaction: no lock held while hashing
     async with write_transaction():
-        area_ids = await _resolve_names(Area, list(areas), create_missing, _make_area)
-        group_ids = await _resolve_names(Group, list(groups), create_missing, _make_group)
+        organiser = role == Role.organiser.value
+
+        async def make_group(name: str) -> UUID:
+            group_id = uuid4()
+            await Group.insert(Group(id=group_id, name=name, created_at=now(),
+                                     area=await _new_group_area(list(areas), create_missing)))
+            await publish_server_change("group", group_id, group_id)  # phones hear of the group, not only the member
+            return group_id
+
+        area_ids = [] if organiser else await _resolve_names(Area, list(areas), create_missing, _make_area)
+        group_ids = await _resolve_names(Group, list(groups), create_missing, make_group)
         account_id = uuid4()
         await Account.insert(
             Account(

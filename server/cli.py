@@ -190,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("login")
     createuser.add_argument("--role", required=True, choices=["admin", "staff", "organiser"])
     createuser.add_argument("--name", help="display name (default: the login)")
-    createuser.add_argument("--area", action="append", default=[], help="area name (staff); repeatable")
+    createuser.add_argument("--area", action="append", default=[],
+                            help="area name (staff; repeatable), or the area of a group --create-missing makes")
     createuser.add_argument("--group", action="append", default=[], help="group name (organiser); repeatable")
     createuser.add_argument("--create-missing", action="store_true", help="create named areas/groups that do not exist")
     createuser.set_defaults(func=cmd_createuser)
