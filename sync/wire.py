@@ -11,7 +11,9 @@ MAX_MUTATIONS = 500
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_PULL_LIMIT = 1000
 MAX_PULL_LIMIT = 5000
-MAX_CURSOR = 2**63 - 1  # change numbers are 64-bit (BIGINT)
+# Change numbers are 64-bit in the database, but a JavaScript client reads a JSON number
+# exactly only up to 2**53 - 1, and so does any schema tool that reads the bound as a float.
+MAX_CURSOR = 2**53 - 1
 
 Status = Literal["applied", "duplicate", "rejected"]
 

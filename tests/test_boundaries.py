@@ -156,7 +156,7 @@ async def test_the_longest_venue_and_the_last_date_reach_every_public_page(venue
 
 
 @pytest.mark.parametrize("cursor", [MAX_CURSOR, MAX_CURSOR + 1, 10**30, -1])
-async def test_a_pull_cursor_beyond_64_bits_is_refused_not_a_500(venue, cursor):
+async def test_a_pull_cursor_beyond_its_bound_is_refused_not_a_500(venue, cursor):
     phone: Phone = venue["phone"]
     response = await phone.http.get("/api/sync/pull", params={"client_id": phone.client_id, "cursor": cursor})
     if cursor == MAX_CURSOR:
