@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from server.tables import Account, AuditLog, GroupMembership
+from server.tables import Account, AuditLog, GroupMembership, PushSubscription
 from tests.conftest import make_account, make_group
 from tests.sync_phone import Phone
 
@@ -54,8 +54,12 @@ async def test_an_organiser_removed_from_their_only_group_is_logged_out_at_once(
     page = (await staff.get(f"/staff/groups/{world.group_a}")).text
     assert action_url(world.group_a, world.organiser_a.account_id, "remove") in page
 
+    await PushSubscription.insert(PushSubscription(id=uuid.uuid4(), endpoint="https://fcm.googleapis.com/fcm/send/x" +
+                                                   uuid.uuid4().hex, p256dh="B" * 87, auth="A" * 22,
+                                                   account=world.organiser_a.account_id))
     response = await staff.form(action_url(world.group_a, world.organiser_a.account_id, "remove"), {})
     assert response.status_code == 303
+    assert not await PushSubscription.exists().where(PushSubscription.account == world.organiser_a.account_id)
 
     status, body = await pull_status(phone)
     assert status == 401 and body["code"] == "session_ended"

@@ -23,7 +23,7 @@ from server.auth.sessions import revoke_all_sessions
 from server.council.render import see_other
 from server.db import write_transaction
 from server.sync_store import publish_server_change
-from server.tables import Account, GroupMembership, Role
+from server.tables import Account, GroupMembership, PushSubscription, Role
 
 
 async def _membership(group_id: UUID, account_id: UUID) -> dict:
@@ -51,14 +51,20 @@ async def remove(group_id: UUID, account_id: UUID, membership_id: UUID) -> str:
         await GroupMembership.delete().where(GroupMembership.id == membership_id)
         await publish_server_change("member", membership_id, group_id)  # the other phones drop the member
     if not await GroupMembership.exists().where(GroupMembership.account == account_id):
-        await revoke_all_sessions(account_id)
+        await _cut_off(account_id)
         return "no groups left: logged out everywhere"
     return ""
 
 
+async def _cut_off(account_id: UUID) -> None:
+    """Every login ends, and no reminder (a meeting's name and place) reaches their phones."""
+    await revoke_all_sessions(account_id)
+    await PushSubscription.delete().where(PushSubscription.account == account_id)
+
+
 async def deactivate(account_id: UUID) -> str:
     await Account.update({Account.active: False}).where(Account.id == account_id)
-    await revoke_all_sessions(account_id)
+    await _cut_off(account_id)
     return ""
 
 
