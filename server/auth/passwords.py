@@ -2,7 +2,9 @@
 (argon2-cffi's current recommended parameters), hashed off the event loop."""
 
 import asyncio
+import os
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,14 +39,19 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
-# Argon2 takes tens of milliseconds of CPU on purpose; in a worker thread (it releases the
-# GIL) so a burst of logins never stalls the event loop, its pages and its health check.
+# Argon2 costs a third of a second of CPU here, on purpose. It runs in its own threads (it
+# releases the GIL), one fewer than the cores, so a burst of logins queues there while the
+# event loop keeps a core for every other request, the health check included
+# (tests/bench/bench_login.py measures it).
+_HASHING = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2")
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hash, password)
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, _hash, password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
-    return await asyncio.to_thread(_verify, password_hash, password)
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, _verify, password_hash, password)
 
 
 def password_problem(password: str) -> str | None:
