@@ -14,6 +14,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import Receive, Scope, Send
 from piccolo.engine.postgres import PostgresEngine
 
 from server import db
@@ -24,7 +25,7 @@ from server.council import council_router
 from server.council.data_rights import data_rights_router
 from server.errors import http_exception_handler, internal_error_handler
 from server.health import healthz
-from server.middleware import RequestContextMiddleware
+from server.middleware import RequestContextMiddleware, add_security_headers, head_as_get
 from server.pwa_routes import pwa_router
 from server.reminders.delivery import run_reminders
 from server.reminders.routes import push_router
@@ -57,9 +58,18 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
             await engine.close_connection_pool()
 
 
+class IbashoApp(Litestar):
+    """Litestar answering HEAD on every GET route (uptime monitors send it)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":  # before routing, which would answer 405
+            scope, send = head_as_get(scope, send)
+        await super().__call__(scope, receive, send)
+
+
 def create_app() -> Litestar:
     settings = get_settings()
-    return Litestar(
+    return IbashoApp(
         route_handlers=[
             healthz,
             auth_router,
@@ -73,6 +83,7 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         middleware=[DefineMiddleware(RequestContextMiddleware)],
+        before_send=[add_security_headers],
         csrf_config=CSRFConfig(
             secret=settings.secret,
             cookie_secure=settings.secure_cookies,

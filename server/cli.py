@@ -30,6 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server import db
     from server.config import get_settings
+    from server.secret_urls import uvicorn_log_config
 
     asyncio.run(db.migrate_forwards())
     if args.demo:
@@ -48,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
         log_level=args.log_level,
+        log_config=uvicorn_log_config(),  # secret tokens in URLs never reach the logs
     )
     return 0
 

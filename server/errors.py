@@ -13,6 +13,8 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Serializa
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
+from server.secret_urls import redact
+
 log = logging.getLogger("ibasho")
 
 
@@ -59,5 +61,5 @@ def undecodable_body(exc: Exception) -> str | None:
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     if (reason := undecodable_body(exc)) is not None:
         return http_exception_handler(request, HTTPException(status_code=HTTP_400_BAD_REQUEST, detail=reason))
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, redact(request.url.path), exc_info=exc)
     return _json_error(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")

@@ -1,4 +1,4 @@
-"""Per-request context: who is asking, in which language, and the security headers."""
+"""Per-request context (who is asking, in which language), the security headers, and HEAD."""
 
 from __future__ import annotations
 
@@ -102,17 +102,36 @@ class RequestContextMiddleware:
         if principal is not None and LANGUAGE_COOKIE not in cookies:
             language = principal.language
         token = current_language.set(language)
-        # Personal data never rests in an HTTP cache, the browser's or a proxy's.
-        extra = SECURITY_HEADERS + ((b"cache-control", b"no-store"),) if scope["path"].startswith("/api/") else SECURITY_HEADERS
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {name for name, _ in extra}
-                message["headers"] = [h for h in message.get("headers", []) if h[0].lower() not in names] + list(extra)
-            await send(message)
-
         try:
             markers = _nul_markers(scope)
-            await self.app(scope, _without_nul(receive, markers) if markers else receive, send_with_headers)
+            await self.app(scope, _without_nul(receive, markers) if markers else receive, send)
         finally:
             current_language.reset(token)
+
+
+# Personal data never rests in an HTTP cache, the browser's or a proxy's.
+API_HEADERS = SECURITY_HEADERS + ((b"cache-control", b"no-store"),)
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """The app's ``before_send`` hook: it sees every response, where route middleware such as
+    the one above never sees the router's own 404 and 405, nor errors raised before it."""
+    if message["type"] == "http.response.start":
+        extra = API_HEADERS if scope["path"].startswith("/api/") else SECURITY_HEADERS
+        names = {name for name, _ in extra}
+        message["headers"] = [h for h in message.get("headers", []) if h[0].lower() not in names] + list(extra)
+
+
+def head_as_get(scope: Scope, send: Send) -> tuple[Scope, Send]:
+    """HEAD is GET without the body (RFC 9110 §9.3.2), for every GET route: the app answers
+    a GET and only its status and headers (Content-Length included) go out. Litestar
+    itself answers 405 to HEAD on a route that declares only GET."""
+
+    async def headers_only(message: Message) -> None:
+        if message["type"] in ("http.response.body", "http.response.pathsend"):
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return {**scope, "method": "GET"}, headers_only

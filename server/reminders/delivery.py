@@ -32,6 +32,7 @@ from webpush.types import WebPushKeys, WebPushSubscription
 from server.config import get_settings
 from server.db import write_transaction
 from server.reminders import tokens
+from server.reminders.audience import is_public
 from server.reminders.rules import Due, Rule, chosen_kinds, due_times, layered
 from server.reminders.vapid import Vapid, load_vapid
 from server.sync_store import decoded_json
@@ -83,11 +84,11 @@ def _db():
 
 
 async def _subscriptions_for(session: dict) -> list[dict]:
-    """Participants subscribed to the session's ibasho, and the organisers of its group,
-    with the reminder kinds each chose."""
+    """Participants subscribed to the session's ibasho (unless it is a members-only
+    meeting), and the organisers of its group, with the reminder kinds each chose."""
     subs: dict[UUID, dict] = {}
     columns = (PushSubscription.id, PushSubscription.offsets)
-    if session["ibasho"] is not None:
+    if session["ibasho"] is not None and is_public(session):
         for row in await PushSubscription.select(*columns).where(PushSubscription.ibasho == session["ibasho"]):
             subs[row["id"]] = row
     members = [r["account"] for r in await GroupMembership.select(GroupMembership.account).where(

@@ -30,8 +30,11 @@ def still_ahead(session: dict, tz_name: str, now: datetime) -> bool:
     morning's session, one printed at 08:00 in Tokyo (still yesterday in UTC) keeps today's."""
     if session["start_time"] is None:
         return session["date"] >= now.astimezone(zone(tz_name)).date()
-    _, ends = session_times(session["date"], session["start_time"], session["end_time"] or session["start_time"],
-                            tz_name)
+    try:
+        _, ends = session_times(session["date"], session["start_time"], session["end_time"] or session["start_time"],
+                                tz_name)
+    except OverflowError:  # it ends after 9999-12-31, which no datetime holds: far ahead of now
+        return True
     return ends > now
 
 

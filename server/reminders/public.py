@@ -8,11 +8,13 @@ secret token.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
+import icalendar
 from litestar import Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -21,6 +23,7 @@ from litestar.response import Redirect, Template
 from server.i18n import gettext as _
 from server.pwa_routes import app_manifest, asset_url, manifest_response
 from server.reminders import tokens
+from server.reminders.audience import public_only
 from server.reminders.delivery import refresh_ibasho
 from server.reminders.rules import DAY_BEFORE, HOURS_BEFORE, chosen_kinds, layered
 from server.schedule import session_times, zone
@@ -38,11 +41,12 @@ async def active_ibasho(ibasho_id: UUID) -> dict:
 
 
 async def sessions_since(ibasho: dict, since) -> list[dict]:
+    """The ibasho's sessions the public may see (page, poster, feed), from ``since`` on."""
     return await Session.select(
         Session.id, Session.title, Session.date, Session.start_time, Session.end_time, Session.venue, Session.status,
         Session.updated_at,
     ).where((Session.ibasho == ibasho["id"]) & (Session.deleted == False) & (Session.date >= since)  # noqa: E712
-            ).order_by(Session.date)
+            & public_only()).order_by(Session.date)
 
 
 @get("/i/{ibasho_id:uuid}", include_in_schema=False)
@@ -78,71 +82,92 @@ async def ibasho_manifest(ibasho_id: FromPath[UUID], person: FromQuery[str | Non
                               "description": f"「{ibasho['name']}」のお知らせ"})
 
 
+# RFC 5545 text has one line break (\n) and no other control character: a CR, alone or
+# before LF, is a line break; the rest (never typed on purpose) are dropped.
+_CR = re.compile(r"\r\n?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    return _CONTROL.sub("", _CR.sub("\n", value))
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _fixed_offset(tz_name: str, years: set[int]) -> tuple[str, str] | None:
-    """(±hhmm, abbreviation) of a zone with one offset and no DST over ``years`` (Japan), else None."""
+def _fixed_offset(tz_name: str, years: set[int]) -> tuple[timedelta, str] | None:
+    """(offset, abbreviation) of a zone with one offset and no DST over ``years`` (Japan), else None."""
     tz = zone(tz_name)
     moments = [datetime(year, month, 1, 12, tzinfo=tz) for year in years for month in (1, 7)]
     offsets = {moment.utcoffset() for moment in moments}
     if len(offsets) != 1 or any(moment.dst() for moment in moments):
         return None
-    minutes = int(offsets.pop().total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}", moments[0].tzname() or tz_name
+    return offsets.pop(), moments[0].tzname() or tz_name
 
 
-def calendar(ibasho: dict, sessions: list[dict]) -> str:
-    """RFC 5545 text: one VEVENT per session, cancelled ones marked so.
+def _vtimezone(tz_name: str, offset: timedelta, abbreviation: str) -> icalendar.Timezone:
+    standard = icalendar.TimezoneStandard()
+    standard.add("dtstart", datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", offset)
+    standard.add("tzoffsetto", offset)
+    standard.add("tzname", abbreviation)
+    vtimezone = icalendar.Timezone()
+    vtimezone.add("tzid", tz_name)
+    vtimezone.add_component(standard)
+    return vtimezone
+
+
+def _event_times(session: dict, tz_name: str, wall_clock: bool) -> tuple[datetime, datetime] | None:
+    """Start and end in the ibasho's zone (``wall_clock``) or in UTC; None for a session
+    too close to the year 9999 for a datetime, and so for any calendar, to hold."""
+    try:
+        starts, ends = session_times(session["date"], session["start_time"],
+                                     session["end_time"] or session["start_time"], tz_name)
+        if ends <= starts:
+            ends = starts + timedelta(hours=2)
+        if not wall_clock:
+            starts, ends = starts.astimezone(timezone.utc), ends.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+    return starts, ends
+
+
+def calendar(ibasho: dict, sessions: list[dict]) -> bytes:
+    """RFC 5545 text (icalendar escapes and folds it): one VEVENT per session, cancelled ones marked so.
 
     Times are wall-clock times with the ibasho's TZID (and its VTIMEZONE) when the zone
     keeps one offset all year, as Japan does, so calendar apps show "10:00 JST" as the
     poster does; a zone with daylight saving gets UTC times instead (equally exact, and
     no hand-written DST rules to get wrong)."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//ibasho//reminders//JA", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{_ics_text(ibasho['name'])}"]
+    feed = icalendar.Calendar()
+    feed.add("version", "2.0")
+    feed.add("prodid", "-//ibasho//reminders//JA")
+    feed.add("calscale", "GREGORIAN")
+    feed.add("x-wr-calname", _ics_text(ibasho["name"]))
     tz_name = ibasho["timezone"]
     fixed = _fixed_offset(tz_name, {s["date"].year for s in sessions}) if sessions else None
     if fixed:
-        offset, abbreviation = fixed
-        lines += ["BEGIN:VTIMEZONE", f"TZID:{tz_name}", "BEGIN:STANDARD", "DTSTART:19700101T000000",
-                  f"TZOFFSETFROM:{offset}", f"TZOFFSETTO:{offset}", f"TZNAME:{abbreviation}", "END:STANDARD",
-                  "END:VTIMEZONE"]
-
-    def moment(name: str, value: datetime) -> str:
-        return f"{name};TZID={tz_name}:{value.strftime('%Y%m%dT%H%M%S')}" if fixed else f"{name}:{_stamp(value)}"
-
+        feed.add_component(_vtimezone(tz_name, *fixed))
     for session in sessions:
-        if session["start_time"] is None:
+        times = _event_times(session, tz_name, wall_clock=fixed is not None) if session["start_time"] else None
+        if times is None:
             continue
-        end_time = session["end_time"] or session["start_time"]
-        starts, ends = session_times(session["date"], session["start_time"], end_time, tz_name)
-        if ends <= starts:
-            ends = starts + timedelta(hours=2)
-        lines += [
-            "BEGIN:VEVENT", f"UID:{session['id']}@ibasho", f"DTSTAMP:{_stamp(session['updated_at'])}",
-            moment("DTSTART", starts), moment("DTEND", ends),
-            f"SUMMARY:{_ics_text(session['title'] or ibasho['name'])}",
-            f"LOCATION:{_ics_text(session['venue'] or ibasho['venue'])}",
-            "STATUS:" + ("CANCELLED" if session["status"] in (SessionStatus.cancelled.value,
-                                                               SessionStatus.postponed.value) else "CONFIRMED"),
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
+        event = icalendar.Event()
+        event.add("uid", f"{session['id']}@ibasho")
+        event.add("dtstamp", session["updated_at"].astimezone(timezone.utc))
+        event.add("dtstart", times[0])  # an aware time in the zone: TZID=<its key>; in UTC: …Z
+        event.add("dtend", times[1])
+        event.add("summary", _ics_text(session["title"] or ibasho["name"]))
+        event.add("location", _ics_text(session["venue"] or ibasho["venue"]))
+        event.add("status", "CANCELLED" if session["status"] in (SessionStatus.cancelled.value,
+                                                                  SessionStatus.postponed.value) else "CONFIRMED")
+        feed.add_component(event)
+    return feed.to_ical()
 
 
 @get("/i/{ibasho_id:uuid}/calendar.ics", include_in_schema=False)
 async def ibasho_calendar(ibasho_id: FromPath[UUID]) -> Response:
     ibasho = await active_ibasho(ibasho_id)
     since = datetime.now(timezone.utc).date() - timedelta(days=FEED_DAYS_BACK)
-    return Response(calendar(ibasho, await sessions_since(ibasho, since)), media_type="text/calendar; charset=utf-8",
+    # Litestar adds "; charset=utf-8" to every text/ type
+    return Response(calendar(ibasho, await sessions_since(ibasho, since)), media_type="text/calendar",
                     headers={"Cache-Control": "public, max-age=900"})
 
 
