@@ -69,6 +69,7 @@ async def test_a_removed_organisers_phone_is_told_and_wiped(chromium, live_serve
     notice = page.locator("[data-testid=notice]")
     await notice.wait_for()
     assert "運営メンバーから外れたため" in await notice.inner_text()
+    await page.screenshot(path=str(tmp_path / "removed.png"))
     records = await page.evaluate(COUNT_RECORDS)
     assert records and not any(str(lost) in row for row in records)
     assert any(row.endswith(str(kept)) for row in records)
