@@ -26,6 +26,7 @@ from server.council.data_rights import data_rights_router
 from server.errors import http_exception_handler, internal_error_handler
 from server.health import healthz
 from server.middleware import RequestContextMiddleware, add_security_headers, head_as_get
+from server.openapi import SCHEMA_PLUGINS
 from server.pwa_routes import pwa_router
 from server.reminders.delivery import run_reminders
 from server.reminders.routes import push_router
@@ -97,6 +98,7 @@ def create_app() -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
         ),
+        plugins=SCHEMA_PLUGINS,
         lifespan=[database_lifespan],
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,

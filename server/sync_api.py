@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO
 
 from server.auth.guards import principal_of, signed_in
 from server.auth.principal import sync_scope
+from server.openapi import error_responses, raw_json_body
 from server.reminders.delivery import refresh_sessions
 from server.sync_store import PiccoloStore
 from server.tables import SyncClient
@@ -31,10 +32,25 @@ from sync.wire import (
 )
 
 
+class SeqGapOut(msgspec.Struct, kw_only=True):
+    """The 409 a client acts on: resend from ``expected_seq`` (docs/sync.md)."""
+
+    error: Literal["seq_gap"] = "seq_gap"
+    expected_seq: int
+    detail: str
+
+
 def decode_push(body: bytes) -> PushRequest:
-    """Strict decoding: a string where a number belongs is an error, named by its path."""
+    """Strict decoding: a string where a number belongs is an error, named by its path. JSON
+    has one kind of number, so a seq written ``2.0`` is the integer 2 (as JSON Schema, and so
+    the API document, reads it), which msgspec's strict mode alone would refuse."""
     try:
-        return msgspec.json.decode(body, type=PushRequest, strict=True)
+        push = msgspec.json.decode(body)
+        mutations = push.get("mutations") if isinstance(push, dict) else None
+        for mutation in mutations if isinstance(mutations, list) else ():
+            if isinstance(mutation, dict) and isinstance(seq := mutation.get("seq"), float) and seq.is_integer():
+                mutation["seq"] = int(seq)
+        return msgspec.convert(push, type=PushRequest, strict=True)
     except msgspec.ValidationError as error:
         raise ValidationException(detail=f"invalid push: {error}") from None
     except msgspec.DecodeError as error:
@@ -45,9 +61,18 @@ def decode_push(body: bytes) -> PushRequest:
     "/push",
     guards=[signed_in],
     status_code=200,
-    summary="Apply a batch of mutations exactly once (body: PushRequest, see docs/sync.md)",
+    summary="Apply a batch of mutations exactly once (see docs/sync.md)",
+    # The route decodes the body itself, strictly (a string where a number belongs is an error).
+    operation_class=raw_json_body(PushRequest, "mutations[].seq are consecutive (1, 2, 3, … per client); "
+                                               f"at most {MAX_MUTATIONS} mutations"),
+    responses=error_responses(400, 401, 403, 409, 413, bodies={409: SeqGapOut}, why={
+        400: "Not JSON, a field missing or of the wrong type, seqs not consecutive, or a NUL in a mutation's "
+             "id, name or hlc; nothing is applied",
+        403: "CSRF token missing or wrong, or the client_id belongs to another account",
+        409: "The first new mutation is not `last_seq + 1`: nothing is applied; resend from `expected_seq`",
+        413: f"Body over 1 MiB, or more than {MAX_MUTATIONS} mutations; nothing is applied"}),
 )
-async def sync_push(request: Request) -> Response[PushResponse] | Response[dict]:
+async def sync_push(request: Request) -> Response[PushResponse]:
     data = decode_push(await request.body())
     if len(data.mutations) > MAX_MUTATIONS:
         raise HTTPException(
@@ -58,9 +83,7 @@ async def sync_push(request: Request) -> Response[PushResponse] | Response[dict]
     try:
         result = await engine.push(PiccoloStore(), await sync_scope(principal), data)
     except SeqGap as gap:
-        return Response(
-            {"error": "seq_gap", "expected_seq": gap.expected_seq, "detail": str(gap)}, status_code=HTTP_409_CONFLICT
-        )
+        return Response(SeqGapOut(expected_seq=gap.expected_seq, detail=str(gap)), status_code=HTTP_409_CONFLICT)
     except EnvelopeError as error:
         raise ValidationException(detail=str(error)) from None
     except engine.ClientOwnedByAnother as error:
@@ -71,7 +94,8 @@ async def sync_push(request: Request) -> Response[PushResponse] | Response[dict]
     return Response(result)
 
 
-@get("/pull", guards=[signed_in], summary="Changes after a cursor, within the caller's scope")
+@get("/pull", guards=[signed_in], summary="Changes after a cursor, within the caller's scope",
+     responses=error_responses(400, 401, 403, why={403: "The client_id belongs to another account"}))
 async def sync_pull(
     request: Request,
     client_id: FromQuery[UUID],

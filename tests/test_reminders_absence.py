@@ -108,7 +108,7 @@ async def test_a_personal_qr_code_needs_a_registered_participant_and_a_registrat
     place = await venue()
     await app_client.login(place["organiser"])
     await Person.update({Person.registered: False}).where(Person.id == place["person"])
-    assert (await app_client.post("/api/push/person-links", json={"person_id": str(place["person"])})).status_code == 400
+    assert (await app_client.post("/api/push/person-links", json={"person_id": str(place["person"])})).status_code == 409
 
 
 async def test_subscribing_through_the_personal_link_ties_the_subscription_to_the_person(app_client, push, allow_fake):
@@ -122,7 +122,8 @@ async def test_subscribing_through_the_personal_link_ties_the_subscription_to_th
     assert page.status_code == 200 and f'data-person="{token}"' in page.text
     assert "参加できないことを運営の方に伝えられます" in page.text
 
-    # an expired link, a link for another ibasho, a forged one: refused, and the page says so
+    # an expired link, a link for another ibasho, a forged one: a link that leads nowhere (404),
+    # and the page says so
     expired, _ = tokens.person_link(place["person"], place["ibasho"], now=datetime.now().timestamp() - 3600)
     elsewhere, _ = tokens.person_link(place["person"], uuid4())
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
@@ -131,7 +132,7 @@ async def test_subscribing_through_the_personal_link_ties_the_subscription_to_th
         refused = await app_client.post("/api/push/subscriptions", json={
             "endpoint": push.endpoint(other), "keys": {"p256dh": other.p256dh, "auth": other.auth},
             "ibasho_id": str(place["ibasho"]), "person_token": bad})
-        assert refused.status_code == 400, bad
+        assert refused.status_code == 404 and "expired" in refused.json()["detail"], bad
         page = await app_client.get(f"/i/{place['ibasho']}", params={"person": bad})
         assert "期限切れ" in page.text and "data-person" not in page.text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from uuid import UUID
 
 import msgspec
@@ -10,7 +10,12 @@ from litestar import Request, get
 from litestar.params import FromPath
 
 from server.auth.guards import group_in_scope, principal_of, signed_in
+from server.openapi import error_responses
 from server.tables import Group, Ibasho, Person
+from sync.mutations import ClockTime, wire_value
+
+SIGNED_IN = error_responses(401)
+IN_SCOPE = error_responses(401, 404)
 
 
 class GroupSummary(msgspec.Struct):
@@ -29,8 +34,8 @@ class IbashoOut(msgspec.Struct):
     registration_required: bool
     status: str
     rrule: str
-    start_time: time | None
-    end_time: time | None
+    start_time: ClockTime | None  # "HH:MM", as sync sends times
+    end_time: ClockTime | None
     timezone: str
     active_from: date | None
     active_until: date | None
@@ -49,12 +54,12 @@ def ibasho_out(row: dict) -> IbashoOut:
     return IbashoOut(
         id=row["id"], group_id=row["group"], name=row["name"], venue=row["venue"], kind=row["kind"],
         audience=row["audience"], registration_required=row["registration_required"], status=row["status"],
-        rrule=row["rrule"], start_time=row["start_time"], end_time=row["end_time"], timezone=row["timezone"],
-        active_from=row["active_from"], active_until=row["active_until"],
+        rrule=row["rrule"], start_time=wire_value(row["start_time"]), end_time=wire_value(row["end_time"]),
+        timezone=row["timezone"], active_from=row["active_from"], active_until=row["active_until"],
     )
 
 
-@get("/groups", guards=[signed_in], summary="Groups the caller may see")
+@get("/groups", guards=[signed_in], summary="Groups the caller may see", responses=SIGNED_IN)
 async def list_groups(request: Request) -> list[GroupSummary]:
     principal = principal_of(request)
     query = Group.select(Group.id, Group.area, Group.name).order_by(Group.name)
@@ -67,20 +72,21 @@ async def list_groups(request: Request) -> list[GroupSummary]:
     return [GroupSummary(id=r["id"], area_id=r["area"], name=r["name"]) for r in rows]
 
 
-@get("/groups/{group_id:uuid}", guards=[signed_in], summary="One group (404 outside your scope)")
+@get("/groups/{group_id:uuid}", guards=[signed_in], summary="One group (404 outside your scope)", responses=IN_SCOPE)
 async def get_group(request: Request, group_id: FromPath[UUID]) -> GroupSummary:
     group = await group_in_scope(principal_of(request), group_id)
     return GroupSummary(id=group["id"], area_id=group["area"], name=group["name"])
 
 
-@get("/groups/{group_id:uuid}/ibasho", guards=[signed_in], summary="A group's ibasho")
+@get("/groups/{group_id:uuid}/ibasho", guards=[signed_in], summary="A group's ibasho", responses=IN_SCOPE)
 async def list_group_ibasho(request: Request, group_id: FromPath[UUID]) -> list[IbashoOut]:
     await group_in_scope(principal_of(request), group_id)
     rows = await Ibasho.select().where(Ibasho.group == group_id).order_by(Ibasho.name)
     return [ibasho_out(row) for row in rows]
 
 
-@get("/groups/{group_id:uuid}/people", guards=[signed_in], summary="A group's registered participants")
+@get("/groups/{group_id:uuid}/people", guards=[signed_in], summary="A group's registered participants",
+     responses=IN_SCOPE)
 async def list_group_people(request: Request, group_id: FromPath[UUID]) -> list[PersonOut]:
     await group_in_scope(principal_of(request), group_id)
     rows = await Person.select().where((Person.group == group_id) & (Person.deleted == False)).order_by(  # noqa: E712

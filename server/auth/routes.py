@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
@@ -28,6 +27,7 @@ from server.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext as _
 from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Invitation, Role
 from server.db import write_transaction
+from server.openapi import error_responses, text
 
 # --- shared login logic ------------------------------------------------------------
 
@@ -105,9 +105,9 @@ def home_for(role: Role) -> str:
 # --- JSON API ----------------------------------------------------------------------
 
 
-class LoginRequest(msgspec.Struct):
-    login: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    login: text(100, least=1)
+    password: text(512, least=1)
 
 
 class AreaOut(msgspec.Struct):
@@ -151,7 +151,10 @@ async def describe(principal: Principal) -> Me:
     )
 
 
-@post("/api/auth/login", tags=["auth"], summary="Log in; sets the session cookie")
+@post("/api/auth/login", tags=["auth"], summary="Log in; sets the session cookie", status_code=200,
+      responses=error_responses(400, 401, 403, 413, 429, why={
+          401: "Wrong login or password",
+          429: "Too many failed logins for this name or from this address; `Retry-After` says when to try again"}))
 async def api_login(data: JSONBody[LoginRequest], request: Request) -> Response[Me]:
     token, cookies = await authenticate(data.login, data.password, request)
     principal = await resolve_session(token)
@@ -159,13 +162,14 @@ async def api_login(data: JSONBody[LoginRequest], request: Request) -> Response[
     return Response(await describe(principal), status_code=200, cookies=cookies)
 
 
-@post("/api/auth/logout", tags=["auth"], guards=[signed_in], status_code=200)
+@post("/api/auth/logout", tags=["auth"], guards=[signed_in], status_code=200, responses=error_responses(401, 403))
 async def api_logout(request: Request) -> Response[dict]:
     await revoke_session(principal_of(request).session_id)
     return Response({"status": "logged out"}, cookies=[cleared_session_cookie()])
 
 
-@get("/api/me", tags=["auth"], guards=[signed_in], summary="Who I am, my role, my groups and areas")
+@get("/api/me", tags=["auth"], guards=[signed_in], summary="Who I am, my role, my groups and areas",
+     responses=error_responses(401))
 async def api_me(request: Request) -> Me:
     return await describe(principal_of(request))
 

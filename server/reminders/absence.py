@@ -32,6 +32,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
 from server.auth.guards import principal_of, signed_in
+from server.openapi import PathText, error_responses
 from server.reminders import tokens
 from server.schedule import session_times
 from server.sync_store import PiccoloStore
@@ -46,7 +47,7 @@ REPLY_NODE = "push-reply"  # the HLC node of replies: a phone's later mark still
 _SERVER = UUID(int=0)  # the "account" of a server-made mutation; scope is limited to one group
 
 
-class PersonLinkIn(msgspec.Struct):
+class PersonLinkIn(msgspec.Struct, forbid_unknown_fields=True):
     person_id: UUID
     ibasho_id: UUID | None = None  # needed only when the group runs several registration-based ibasho
 
@@ -62,7 +63,11 @@ class AbsenceOut(msgspec.Struct):
     session_id: UUID
 
 
-@post("/person-links", guards=[signed_in])
+@post("/person-links", guards=[signed_in], responses=error_responses(
+    400, 401, 403, 404, 409, 413,
+    why={404: "No such participant in the caller's groups (organisers only)",
+         409: "The participant is not registered, or the group has no registration-based ibasho "
+              "(or several, and none was chosen)"}))
 async def create_person_link(data: JSONBody[PersonLinkIn], request: Request) -> PersonLinkOut:
     """A personal QR code for one registered participant; organisers of their group only."""
     principal = principal_of(request)
@@ -71,8 +76,8 @@ async def create_person_link(data: JSONBody[PersonLinkIn], request: Request) -> 
     # Staff and admins see rosters but do not stand beside the participant: organisers only.
     if person is None or principal.role is not Role.organiser or person["group"] not in principal.group_ids:
         raise NotFoundException("no such participant in your groups")
-    if not person["registered"]:
-        raise ClientException("only registered participants can reply to reminders")
+    if not person["registered"]:  # the roster entry's state, not a malformed request: 409
+        raise ClientException("only registered participants can reply to reminders", status_code=HTTP_409_CONFLICT)
     query = Ibasho.select(Ibasho.id).where(
         (Ibasho.group == person["group"]) & (Ibasho.status == IbashoStatus.active.value)
         & (Ibasho.registration_required == True))  # noqa: E712
@@ -160,8 +165,10 @@ async def record_absence(reply: Reply) -> None:
 
 # The token is the whole authority (no cookie is involved), so CSRF cannot forge anything
 # here; and the service worker, which answers the notification action, has no CSRF cookie.
-@post("/absences/{token:str}", status_code=200, exclude_from_csrf=True)
-async def reply_absent(token: FromPath[str]) -> AbsenceOut:
+@post("/absences/{token:str}", status_code=200, exclude_from_csrf=True, responses=error_responses(
+    404, 409, why={404: "Unknown token, or the subscription was stopped or unlinked",
+                   409: "The session has started, or is not going ahead as planned"}))
+async def reply_absent(token: PathText) -> AbsenceOut:
     """「欠席します」 from a notification action or the reply page. Idempotent."""
     reply = await reply_of(token)
     if not reply.going_ahead:

@@ -19,15 +19,15 @@ from uuid import UUID, uuid4
 
 import httpx
 import msgspec
-from litestar import Request, Router, delete, get, post
+from litestar import HttpMethod, Request, Response, Router, delete, get, post, route
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException
-from litestar.openapi import ResponseSpec
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_429_TOO_MANY_REQUESTS
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_409_CONFLICT, HTTP_429_TOO_MANY_REQUESTS
+from litestar.params import JSONBody, QueryParameter
 
 from server import ratelimit
 from server.auth.principal import Principal
 from server.config import get_settings
+from server.openapi import NO_NUL, Late, PathText, error_responses, text
 from server.reminders import tokens
 from server.reminders.vapid import load_vapid
 from server.tables import Ibasho, IbashoStatus, PushSubscription
@@ -35,23 +35,34 @@ from server.tables import Ibasho, IbashoStatus, PushSubscription
 _KEY = msgspec.Meta(pattern=r"^[A-Za-z0-9_\-]+=*$")
 
 
-class SubscriptionKeys(msgspec.Struct):
+class SubscriptionKeys(msgspec.Struct, forbid_unknown_fields=True):
     p256dh: Annotated[str, _KEY, msgspec.Meta(min_length=80, max_length=120)]
     auth: Annotated[str, _KEY, msgspec.Meta(min_length=16, max_length=32)]
 
 
-class SubscriptionIn(msgspec.Struct):
-    endpoint: Annotated[str, msgspec.Meta(max_length=2000)]
+def _endpoint_schema() -> dict:
+    """Only what endpoint_allowed accepts, on the hosts this server is configured with."""
+    return {"pattern": endpoint_pattern()}
+
+
+# Unknown keys are refused (400), so the document can list exactly what is taken: a key the
+# server ignored could still hold a NUL, which the middleware refuses. These are the keys of
+# a browser's PushSubscription.toJSON() and ours.
+class SubscriptionIn(msgspec.Struct, forbid_unknown_fields=True):
+    endpoint: Annotated[str, msgspec.Meta(max_length=2000), Late(_endpoint_schema)]
     keys: SubscriptionKeys
+    expirationTime: int | None = None  # sent by browsers, unused: an expired one draws the push service's 404/410
     ibasho_id: UUID | None = None
     # from a participant's personal QR code (absence.create_person_link): ties the
     # subscription to their roster entry so they can answer 「欠席します」
-    person_token: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    person_token: text(200) | None = None
 
 
 class SubscriptionOut(msgspec.Struct):
     id: UUID
     manage_url: str | None = None
+    # A participant's: the secret at the end of manage_url, which DELETE /subscriptions/{token} takes.
+    token: str | None = None
 
 
 class PublicKey(msgspec.Struct):
@@ -96,6 +107,33 @@ def endpoint_allowed(endpoint: str, hosts: tuple[str, ...] | None = None) -> boo
                for pattern in hosts if not _is_loopback(pattern.split(":")[0]))
 
 
+# Labels without "--", so never an IDNA "xn--" label the URL parser would decode.
+_LABEL = r"[a-z0-9]{1,20}(?:-[a-z0-9]{1,20}){0,2}"
+# Characters the URL parser keeps as they are in a path or query ("%" too, escape or not).
+# No dot-only path segment: "." and ".." are resolved away, and the URL would not read back.
+_CHARS = r"-A-Za-z0-9_~!$&'()*+,;=:@%"
+_SEGMENT = rf"\.{{0,2}}[{_CHARS}][{_CHARS}.]*"
+_PATH_AND_QUERY = rf"(?:/(?:{_SEGMENT})?)+(?:\?[{_CHARS}./?]*)?"
+
+
+def endpoint_pattern(hosts: tuple[str, ...] | None = None) -> str:
+    """A regular expression for endpoints that ``endpoint_allowed`` accepts on ``hosts``
+    (not all of them: enough for every push service's URLs), for the API document."""
+    hosts = get_settings().push_hosts if hosts is None else hosts
+    origins = []
+    for entry in hosts:
+        host, _, port = entry.partition(":")
+        if _is_loopback(host):
+            origins += [rf"{scheme}://{re.escape(entry)}" for scheme, default in (("https", "443"), ("http", "80"))
+                        if port != default]  # a default port would not read back
+        elif _HOST_NAME.fullmatch(entry.removeprefix("*.")):
+            name = re.escape(entry.removeprefix("*."))
+            origins.append(rf"https://(?:{_LABEL}\.){{1,3}}{name}" if entry.startswith("*.") else rf"https://{name}")
+    if not origins:
+        return r"^[^\s\S]$"  # no push service configured: nothing is accepted
+    return rf"^(?:{'|'.join(origins)}){_PATH_AND_QUERY}$"
+
+
 def _account_of(request: Request) -> Principal | None:
     user = request.scope.get("user")
     return user if isinstance(user, Principal) else None
@@ -110,8 +148,13 @@ class SubscriptionTaken(HTTPException):
     status_code = HTTP_409_CONFLICT
 
 
-@post("/subscriptions", responses={409: ResponseSpec(None, description="the endpoint belongs to another owner"),
-                                   429: ResponseSpec(None, description="too many sign-ups from this address")})
+@post("/subscriptions", responses=error_responses(
+    400, 401, 403, 404, 409, 413, 429,
+    why={400: "Not JSON, a field missing or of the wrong type, or an endpoint not on a known push service",
+         401: "Not logged in, and no ibasho chosen",
+         404: "No such active ibasho, or the personal QR code's link has expired (or was never issued)",
+         409: "The endpoint belongs to another owner, or was subscribed a moment ago from elsewhere",
+         429: "Too many new subscriptions from this address; `Retry-After` says when to try again"}))
 async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) -> SubscriptionOut:
     """Save or refresh a subscription (keyed by endpoint). A known endpoint changes hands
     only for its own browser, which proves itself with the same keys, and an organiser's
@@ -149,8 +192,8 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
             values[PushSubscription.person] = None  # a person belongs to one group's ibasho
         if data.person_token is not None:
             link = tokens.read_person_link(data.person_token)
-            if link is None or link[1] != data.ibasho_id:
-                raise ClientException("this personal QR code has expired: ask the organisers to show it again")
+            if link is None or link[1] != data.ibasho_id:  # the link no longer leads anywhere: 404
+                raise NotFoundException("this personal QR code has expired: ask the organisers to show it again")
             values[PushSubscription.person] = link[0]
     elif account is not None:
         values |= {PushSubscription.account: account.account_id, PushSubscription.ibasho: None,
@@ -164,10 +207,11 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
         sub_id = uuid4()
         row = PushSubscription(id=sub_id, endpoint=data.endpoint, offsets=[], created_at=now,
                                **{column._meta.name: value for column, value in values.items()})
-        inserted = await PushSubscription.insert(row).on_conflict(action="DO NOTHING").returning(PushSubscription.id)
+        inserted = await PushSubscription.insert(row).on_conflict(action="DO NOTHING").returning(
+            PushSubscription.id)
         if not inserted:  # the same endpoint a moment ago, from elsewhere: never merged
             raise SubscriptionTaken(detail="this endpoint was just subscribed")
-    return SubscriptionOut(id=sub_id, manage_url=f"/push/manage/{token}" if token else None)
+    return SubscriptionOut(id=sub_id, manage_url=f"/push/manage/{token}" if token else None, token=token)
 
 
 async def _within_sign_up_limit(request: Request) -> None:
@@ -183,8 +227,8 @@ class TooManySignUps(HTTPException):
     status_code = HTTP_429_TOO_MANY_REQUESTS
 
 
-@delete("/subscriptions/{token:str}")
-async def delete_by_token(token: FromPath[str]) -> None:
+@delete("/subscriptions/{token:str}", responses=error_responses(403, 404, why={404: "No such subscription"}))
+async def delete_by_token(token: PathText) -> None:
     """A participant stops reminders with their management link's token."""
     deleted = await PushSubscription.delete().where(
         PushSubscription.manage_token_hash == manage_token_hash(token)).returning(PushSubscription.id)
@@ -192,8 +236,12 @@ async def delete_by_token(token: FromPath[str]) -> None:
         raise NotFoundException("no such subscription")
 
 
-@delete("/subscriptions")
-async def delete_own(endpoint: FromQuery[str], request: Request) -> None:
+Endpoint = Annotated[str, QueryParameter(pattern=NO_NUL, max_length=2000, description="the subscription's endpoint")]
+
+
+@delete("/subscriptions", responses=error_responses(400, 401, 403, 404, why={
+    401: "Not logged in", 404: "No such subscription of yours"}))
+async def delete_own(endpoint: Endpoint, request: Request) -> None:
     """A signed-in account stops reminders on one browser."""
     account = _account_of(request)
     if account is None:
@@ -203,6 +251,15 @@ async def delete_own(endpoint: FromQuery[str], request: Request) -> None:
     ).returning(PushSubscription.id)
     if not deleted:
         raise NotFoundException("no such subscription")
+
+
+@route("/subscriptions", http_method=HttpMethod.OPTIONS, include_in_schema=False, sync_to_thread=False)
+def subscriptions_options() -> Response:
+    """Litestar 2 answers OPTIONS on a path with several handlers with the methods of the
+    first one registered only (litestar#4169, fixed in Litestar 3): this path lists its own.
+    Registered before them, so Litestar makes no OPTIONS handler of its own here."""
+    methods = {"OPTIONS", *save_subscription.http_methods, *delete_own.http_methods}
+    return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": ", ".join(sorted(methods))})
 
 
 def _public_handlers() -> list:
@@ -220,7 +277,7 @@ def _absence_handlers() -> list:
 
 
 push_router = Router(path="/", route_handlers=[
-    Router(path="/api/push", route_handlers=[public_key, save_subscription, delete_by_token, delete_own,
-                                             *_absence_handlers()]),
+    Router(path="/api/push", route_handlers=[public_key, subscriptions_options, save_subscription, delete_by_token,
+                                             delete_own, *_absence_handlers()]),
     *_public_handlers(),
 ])
