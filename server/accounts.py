@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from server.auth.passwords import hash_password, normalise_login, password_problem
+from server.auth.passwords import hash_password, login_key, normalise_login, password_problem
 from server.auth.sessions import now
 from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
@@ -13,6 +13,11 @@ from server.db import write_transaction
 
 class CreateUserError(ValueError):
     pass
+
+
+async def login_taken(login: str) -> bool:
+    """Taken in any spelling that logs in as the same name (case, width, spaces)."""
+    return await Account.exists().where((Account.login_key == login_key(login)) | (Account.login == login))
 
 
 async def _resolve_names(table, names: list[str], create_missing: bool, make) -> list[UUID]:
@@ -68,7 +73,7 @@ async def create_user(
                               "names the area of a group it creates)")
     if role == Role.staff.value and groups:
         raise CreateUserError("staff look after areas, not groups (use --area)")
-    if await Account.exists().where(Account.login == login):
+    if await login_taken(login):
         raise CreateUserError(f"the login {login!r} is already taken")
     password_hash = await hash_password(password)  # before the transaction: no lock held while hashing
     async with write_transaction():
@@ -88,6 +93,7 @@ async def create_user(
             Account(
                 id=account_id,
                 login=login,
+                login_key=login_key(login),
                 display_name=display_name.strip()[:100] or login,
                 password_hash=password_hash,
                 role=role,

@@ -19,6 +19,7 @@ from server.review.exports import Table, csv_bytes
 from server.sync_store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
 from server.audit import audit
 from server.tables import Group, Note, Person, PushSubscription, SafetyCheck
+from sync.entities import without_sensitive
 from sync.mutations import wire_value
 
 # Entities in the export, in the order a reader meets them; rows of the group only.
@@ -33,8 +34,9 @@ class NotFound(LookupError):
     pass
 
 
-async def group_records(group_id: UUID) -> dict[str, list[dict]]:
-    """Every synced record of the group, with the fields phones see (docs/sync.md)."""
+async def group_records(group_id: UUID, reveal_sensitive: bool = True) -> dict[str, list[dict]]:
+    """Every synced record of the group, with the fields phones see (docs/sync.md); without
+    ``reveal_sensitive``, with 気になる参加者 left out as a pull leaves them out."""
     records: dict[str, list[dict]] = {}
     for entity in EXPORTED:
         spec = ENTITY_TABLES[entity]
@@ -55,14 +57,17 @@ async def group_records(group_id: UUID) -> dict[str, list[dict]]:
         ]
     for tally in records["tally"]:
         tally["count"] = max(0, tally["delta_sum"] or 0)  # what phones show
+    if not reveal_sensitive:
+        records = {entity: [without_sensitive(entity, row) for row in rows] for entity, rows in records.items()}
     return records
 
 
-async def export_group(group_id: UUID, actor: UUID | None = None) -> bytes:
-    """A zip: ``group.json`` with everything, and one CSV (UTF-8 with BOM) per kind of record."""
+async def export_group(group_id: UUID, actor: UUID | None = None, reveal_sensitive: bool = True) -> bytes:
+    """A zip: ``group.json`` with everything (for ``reveal_sensitive``; otherwise without
+    気になる参加者), and one CSV (UTF-8 with BOM) per kind of record."""
     if not await Group.exists().where(Group.id == group_id):
         raise NotFound(f"no group {group_id}")
-    records = await group_records(group_id)
+    records = await group_records(group_id, reveal_sensitive)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         document = {"format": "ibasho group export 1", "exported_at": now().isoformat(), **records}
@@ -73,7 +78,8 @@ async def export_group(group_id: UUID, actor: UUID | None = None) -> bytes:
                      for row in rows]
             archive.writestr(f"{entity}.csv", csv_bytes(Table(entity, columns, cells)))
     await audit(actor, "group.export", f"group:{group_id}",
-                 ", ".join(f"{entity} {len(rows)}" for entity, rows in records.items()))
+                ", ".join(f"{entity} {len(rows)}" for entity, rows in records.items())
+                + ("" if reveal_sensitive else " (without concerns)"))
     return buffer.getvalue()
 
 

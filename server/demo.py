@@ -25,6 +25,7 @@ from dateutil.relativedelta import relativedelta
 from piccolo.table import Table
 
 from server.accounts import create_user
+from server.auth.passwords import login_key
 from server.auth.sessions import now
 from server.dates import fiscal_year
 from server.schedule import occurrences, session_times, zone
@@ -682,7 +683,7 @@ async def _create_accounts(logins: Sequence[DemoLogin]) -> dict[str, UUID]:
             continue
         ids[login.login] = uuid4()
         rows.append(Account(
-            id=ids[login.login], login=login.login, display_name=login.display_name,
+            id=ids[login.login], login=login.login, login_key=login_key(login.login), display_name=login.display_name,
             password_hash=hashes[login.password], role=login.role, created_at=now(),
         ))
     await insert_in_chunks(Account, rows)

@@ -8,6 +8,7 @@ check to one statement.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import time
 
@@ -23,6 +24,20 @@ _HIT = (
     '"period" = excluded."period", "expires" = excluded."expires" '
     'RETURNING "count"'
 )
+
+
+def client_network(host: str | None) -> str:
+    """What a per-address limit counts: the address, or for IPv6 its /64, which one home or
+    phone line gets whole (it could otherwise take a fresh address for every request)."""
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return host or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _window(window_seconds: int, now: float | None) -> tuple[int, int]:

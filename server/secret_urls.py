@@ -12,6 +12,7 @@ import copy
 import logging
 import re
 from typing import Any
+from urllib.parse import unquote_plus
 
 REDACTED = "[redacted]"
 
@@ -32,15 +33,19 @@ def _path_pattern(prefix: str) -> str:
     return re.escape(prefix).replace("/", "(?:/|%2[Ff])")
 
 
-_SECRET = re.compile(
-    "(" + "|".join(map(_path_pattern, SECRET_PATHS)) + r")[^/?#&\s]+"
-    + r"|([?&](?:" + "|".join(map(re.escape, SECRET_PARAMETERS)) + r")=)[^&#\s]+"
-)
+_SECRET_PATH = re.compile("(" + "|".join(map(_path_pattern, SECRET_PATHS)) + r")[^/?#&\s]+")
+# any parameter: its name is compared once decoded, as the app reads it ("%70erson" is "person")
+_PARAMETER = re.compile(r"([?&;])([^=&#;\s]+)=([^&#;\s]*)")
+
+
+def _parameter(match: re.Match) -> str:
+    secret = unquote_plus(match.group(2)).strip().lower() in SECRET_PARAMETERS
+    return f"{match.group(1)}{match.group(2)}={REDACTED}" if secret else match.group(0)
 
 
 def redact(text: str) -> str:
     """``text`` (a path, a URL, a log message) with every secret token replaced."""
-    return _SECRET.sub(lambda match: (match.group(1) or match.group(2)) + REDACTED, text)
+    return _PARAMETER.sub(_parameter, _SECRET_PATH.sub(lambda match: match.group(1) + REDACTED, text))
 
 
 class RedactSecrets(logging.Filter):

@@ -163,6 +163,10 @@ class Account(Table):
 
     id = UUID(primary_key=True)
     login = Varchar(length=100, unique=True)
+    # The name in the one form logins are looked up and throttled by (auth/passwords.py
+    # login_key): unique through an index of its own (migrations, "login key unique"), so
+    # "Tanaka" and "tanaka" can never be two accounts. Null only for rows made before it.
+    login_key = Varchar(length=100, null=True, default=None)
     display_name = Varchar(length=100)
     password_hash = Varchar(length=255)
     role = Varchar(length=16, choices=Role)

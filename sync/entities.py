@@ -45,19 +45,27 @@ def new_record(entity: str, owner_group, **data: Any) -> Record:
     return Record(group_id=owner_group, data={**DEFAULTS[entity], **data})
 
 
-def present(entity: str, record: Record, reveal: bool = True) -> dict[str, Any]:
-    """An entity's data as clients see it; without ``reveal``, its sensitive fields empty
-    (and no trace of them in the note's conflicts or clocks)."""
-    data = dict(record.data)
-    hidden = () if reveal else SENSITIVE.get(entity, ())
-    for name in hidden:
-        data[name] = DEFAULTS[entity][name]
-    if hidden and entity == "note":
+def without_sensitive(entity: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the entity's sensitive fields empty, and no trace of them in a note's
+    conflicts or clocks (for whoever may not read them: a pull, an export)."""
+    hidden = SENSITIVE.get(entity, ())
+    if not hidden:
+        return data
+    data = {**data, **{name: DEFAULTS[entity][name] for name in hidden}}
+    if "conflicts" in data:
         data["conflicts"] = [c for c in data["conflicts"] if c["field"] not in hidden]
+    if "hlcs" in data:
+        data["hlcs"] = {name: stamp for name, stamp in data["hlcs"].items() if name not in hidden}
+    return data
+
+
+def present(entity: str, record: Record, reveal: bool = True) -> dict[str, Any]:
+    """An entity's data as clients see it; without ``reveal``, without its sensitive fields."""
+    data = dict(record.data)
     if entity == "tally":
         # Phones add deltas; the count never goes below zero however they arrive.
         data["count"] = max(0, data.pop("delta_sum"))
     elif entity == "note":
         # Editors send the HLC of the text they edited (note.set's base_hlc).
-        data["hlcs"] = {name: stamp for name, stamp in record.hlcs.items() if name not in hidden}
-    return data
+        data["hlcs"] = dict(record.hlcs)
+    return data if reveal else without_sensitive(entity, data)

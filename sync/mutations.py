@@ -291,12 +291,20 @@ def mutation(name: str, args_type: type[Args]) -> Callable[[Apply], Apply]:
 
 
 def holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
+    """Whether a NUL hides anywhere in a decoded JSON value. Without recursion: a JSON
+    parser accepts nesting deeper than Python's stack, and one such mutation must be
+    rejected on its own, not fail its whole push on every retry."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending += item.keys()
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
     return False
 
 
@@ -310,6 +318,8 @@ def parse_args(name: str, args: dict[str, Any]) -> tuple[MutationSpec, Args]:
         return spec, msgspec.convert(args, spec.args_type)
     except msgspec.ValidationError as error:
         raise Rejected(f"invalid args for {name}: {error}") from None
+    except RecursionError:  # nested deeper than any argument is
+        raise Rejected(f"invalid args for {name}: nested too deeply") from None
 
 
 def derives_own_id(args: Args) -> bool:
@@ -328,13 +338,16 @@ async def owned_record(ctx: Context, entity: str, args: SessionUpsert | PersonUp
     poster's QR code must not let another group take that ibasho's future sessions."""
     entity_id = str(args.id)
     record = await ctx.work.get(entity, entity_id)
+    mine = record is not None and ctx.scope.allows(record.group_id)
+    if not mine and is_derived(args.id) and not derives_own_id(args):
+        # the same answer whether or not another group has it: a scheduled session's id
+        # can be worked out from a poster, and must not tell whether that date exists
+        raise Rejected(f"{entity} id {entity_id} is derived from other records: a new {entity} needs an id of its own")
     if record is None:
         if args.group_id is UNSET or getattr(args, required) is UNSET:
             raise Rejected(f"a new {entity} needs group_id and {required}")
         if not ctx.scope.allows(args.group_id):
             raise Rejected(f"group {args.group_id} is not one of yours")
-        if is_derived(args.id) and not derives_own_id(args):
-            raise Rejected(f"{entity} id {entity_id} is derived from other records: a new {entity} needs an id of its own")
         return entity_id, new_record(entity, args.group_id, group_id=str(args.group_id))
     record = await ctx.live(entity, entity_id, entity)
     if args.group_id is not UNSET and args.group_id != record.group_id:
@@ -383,11 +396,11 @@ async def attendance_set(ctx: Context, args: AttendanceSet) -> None:
     record = await ctx.derived("attendance", entity_id, session) or new_record(
         "attendance", session.group_id, session_id=str(args.session_id), person_id=str(args.person_id)
     )
-    before = record.data["status"]
+    # the follow-up first, as it may refuse: a rejected mutation leaves every record as it was
+    if ctx.hlc > record.hlcs.get("status", "") and args.status != record.data["status"]:
+        await follow_up_absence(ctx, str(args.session_id), session, str(args.person_id), args.status)
     write_fields(record, {"status": args.status}, ctx.hlc)
     ctx.work.put("attendance", entity_id, record)
-    if record.data["status"] != before:
-        await follow_up_absence(ctx, str(args.session_id), session, str(args.person_id), record.data["status"])
 
 
 async def _needs_follow_up(ctx: Context, session: Record, person_id: str) -> bool:
@@ -485,7 +498,9 @@ async def safety_record(ctx: Context, args: SafetyRecord) -> None:
     entity_id = str(args.id)
     values = given(args)
     record = await ctx.work.get("safety_check", entity_id)
-    if record is None:
+    if record is None or not ctx.scope.allows(record.group_id):
+        # another group's check is answered as one that does not exist: its id can be
+        # worked out from a person id, and must not tell whether that person was absent
         if args.session_id is UNSET or args.person_id is UNSET:
             raise Rejected("a new safety check needs session_id and person_id")
         session = await ctx.session_and_person(args.session_id, args.person_id)
@@ -493,9 +508,9 @@ async def safety_record(ctx: Context, args: SafetyRecord) -> None:
             # its id is derived from the absence it follows up, so nobody can open one in
             # advance under the id of another group's absence and silence that follow-up
             raise Rejected(f"safety check id {entity_id} is not the one derived from its session and person")
+        if record is not None:  # derived from the caller's own records, yet elsewhere: a row from before ids were checked
+            raise Rejected(f"safety_check {entity_id} belongs to another group")
         record = new_record("safety_check", session.group_id)
-    elif not ctx.scope.allows(record.group_id):
-        raise Rejected(f"no safety check {entity_id} in your groups")
     elif any(values.get(key, record.data[key]) != record.data[key] for key in ("session_id", "person_id")):
         raise Rejected("a safety check cannot move to another session or person")
     write_fields(record, values, ctx.hlc)

@@ -8,6 +8,7 @@ per entity with a derived id.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -143,3 +144,28 @@ async def test_a_derived_record_left_in_another_group_is_never_written(phones, w
     row = await SafetyCheck.select(SafetyCheck.outcome, SafetyCheck.session).where(SafetyCheck.id == planted).first()
     assert row == {"outcome": "safe", "session": uuid.UUID(own_session)}
     assert await Person.exists().where(Person.id == person_b)
+
+
+async def test_a_refusal_does_not_tell_whether_another_groups_record_exists(phones, world):
+    """Derived ids can be worked out from a poster or a QR link: the answer for another
+    group's existing record is the answer for one that does not exist."""
+    phone_a, phone_b = phones
+    ibasho_b = await make_ibasho(world.group_b)
+    day = date.today() + timedelta(days=30)
+    session_b, person_b = await b_session_with_person(phone_b, world.group_b)
+    phone_b.mutate("session.upsert", id=str(scheduled_session_id(ibasho_b, day)), group_id=str(world.group_b),
+                   ibasho_id=str(ibasho_b), date=day.isoformat())
+    phone_b.mutate("attendance.set", session_id=session_b, person_id=person_b, status="absent_unnotified")
+    await phone_b.sync()
+
+    def attempts(on_day, session, person):
+        phone_a.mutate("session.upsert", id=str(scheduled_session_id(ibasho_b, on_day)), group_id=str(world.group_a),
+                       date=on_day.isoformat(), title="x")
+        phone_a.mutate("safety.record", id=safety_check_id(session, person), outcome="safe")
+
+    attempts(day, session_b, person_b)  # B has both
+    attempts(day + timedelta(days=1), str(uuid.uuid4()), str(uuid.uuid4()))  # neither exists
+    response = await phone_a.push()
+    uuid_text = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    errors = [uuid_text.sub("ID", result["error"]) for result in response.json()["results"]]
+    assert errors[:2] == errors[2:], errors

@@ -107,3 +107,39 @@ async def test_good_logins_from_one_address_never_add_up(app, address):
     async with browser(app, address) as http:
         for person in people:
             assert await log_in(http, person.login, PASSWORD) == 200
+
+
+async def test_names_that_log_in_as_one_are_one_account(app, address):
+    """Two accounts "Tanaka" and "tanaka" would share one throttle and one device key: the
+    second is refused wherever accounts are made."""
+    from server.accounts import CreateUserError, create_user
+
+    person = await make_account("organiser")
+    for spelling in (person.login.upper(), f" {person.login}", person.login.capitalize()):
+        with pytest.raises(CreateUserError):
+            await create_user(spelling, PASSWORD, "organiser", "x")
+
+
+async def test_a_device_cookie_of_one_account_buys_no_guesses_at_another(app, address):
+    """Neither a cookie of another account nor one re-cut at the separator exempts a browser."""
+    attacker, victim = await make_account("organiser", login=f"a:{unique('v')}"), await make_account("staff")
+    async with browser(app, address) as own:
+        assert await log_in(own, attacker.login, PASSWORD) == 200
+        device, _, signature = own.cookies[DEVICE_COOKIE].partition(".")
+    forged = [own.cookies[DEVICE_COOKIE], f"{device}:a.{signature}", f"{device}.{signature}x",
+              f"{device[:-1]}.{signature}"]
+    async with browser(app, address) as http:
+        for attempt in range(LIMIT + len(forged)):
+            http.cookies.set(DEVICE_COOKIE, forged[attempt % len(forged)], domain="testserver.local")
+            status = await log_in(http, victim.login, "wrong password")
+            assert status == (401 if attempt < LIMIT else 429), attempt
+
+
+async def test_an_ipv6_client_cannot_rotate_addresses_within_its_64(app):
+    prefix = f"2001:db8:{secrets.randbelow(65536):x}:{secrets.randbelow(65536):x}"
+    victim = await make_account("organiser")
+    for number in range(get_settings().login_max_failures_per_address):
+        async with browser(app, f"{prefix}::{number + 1:x}") as http:
+            assert await log_in(http, unique("guess"), "wrong password") == 401
+    async with browser(app, f"{prefix}::beef") as http:
+        assert await log_in(http, victim.login, PASSWORD) == 429

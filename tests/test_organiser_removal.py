@@ -100,8 +100,13 @@ async def test_removal_from_one_of_two_groups_drops_only_that_group(world, new_c
 async def test_deactivation_and_logging_out_end_every_login(world, new_client):
     phone = await phone_of(new_client, world.organiser_a)
     staff = await signed_in(new_client, world.staff_a)
+    await PushSubscription.insert(PushSubscription(id=uuid.uuid4(), endpoint="https://fcm.googleapis.com/fcm/send/y" +
+                                                   uuid.uuid4().hex, p256dh="B" * 87, auth="A" * 22,
+                                                   account=world.organiser_a.account_id))
     assert (await staff.form(action_url(world.group_a, world.organiser_a.account_id, "logout"), {})).status_code == 303
     assert (await pull_status(phone))[1]["code"] == "session_ended"
+    # a lost phone gets no reminder either (a meeting's name and place)
+    assert not await PushSubscription.exists().where(PushSubscription.account == world.organiser_a.account_id)
     assert await audited(world.organiser_a.account_id, "organiser.logout")
 
     phone = await phone_of(new_client, world.organiser_a)  # a new login works: the account is active
@@ -158,3 +163,48 @@ async def test_concerns_do_not_leak_through_pull(world, new_client, role):
     staff = await phone_of(new_client, world.staff_a)  # the area's own staff see them
     await staff.pull()
     assert staff.get("note", session_id)["concerns"] == "Bさんも気になる"
+
+
+async def test_a_removed_organisers_pending_reminders_of_that_group_go_at_once(world, new_client):
+    from datetime import date, time, timedelta
+
+    from server.reminders.delivery import refresh_deliveries
+    from server.tables import ReminderDelivery, Session
+
+    second = await make_group(world.area_a)
+    both = await make_account("organiser", groups=[world.group_a, second])
+    sub = uuid.uuid4()
+    await PushSubscription.insert(PushSubscription(id=sub, endpoint="https://fcm.googleapis.com/fcm/send/z" +
+                                                   uuid.uuid4().hex, p256dh="B" * 87, auth="A" * 22,
+                                                   account=both.account_id))
+    meeting = uuid.uuid4()
+    await Session.insert(Session(id=meeting, group=second, kind="meeting", title="運営会議",
+                                 date=date.today() + timedelta(days=3), start_time=time(10), hlcs={}))
+    await refresh_deliveries(meeting)
+    pending = ReminderDelivery.select(ReminderDelivery.state).where(ReminderDelivery.subscription == sub)
+    assert {row["state"] for row in await pending} == {"pending"}
+    staff = await signed_in(new_client, world.staff_a)
+    assert (await staff.form(action_url(second, both.account_id, "remove"), {})).status_code == 303
+    assert {row["state"] for row in await pending} == {"withdrawn"}
+
+
+async def test_concerns_leave_in_an_export_only_for_the_areas_own_staff(world, new_client):
+    import io
+    import json
+    import zipfile
+
+    from server.tables import StaffArea
+
+    phone = await phone_of(new_client, world.organiser_a)
+    session_id = await make_session(phone, world.group_a)
+
+    async def exported(person) -> dict:
+        admin = await signed_in(new_client, person)
+        response = await admin.get(f"/admin/groups/{world.group_a}/export.zip")
+        assert response.status_code == 200
+        document = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("group.json"))
+        return next(note for note in document["note"] if note["session_id"] == session_id)
+
+    assert (await exported(world.admin))["concerns"] == ""
+    await StaffArea.insert(StaffArea(id=uuid.uuid4(), account=world.admin.account_id, area=world.area_a))
+    assert (await exported(world.admin))["concerns"] == "Aさんの様子が気になる"

@@ -21,6 +21,13 @@ from tests.test_reminders import DAY_BEFORE, allow_fake, make_session, push, sen
 HOSTS = ("fcm.googleapis.com", "*.push.apple.com")
 
 
+@pytest.fixture(autouse=True)
+async def leaves_no_subscribers(push):
+    """Its sessions share test_reminders' date: their subscribers must not get its reconcile's reminders."""
+    yield
+    await PushSubscription.delete().where(PushSubscription.endpoint.like(f"{push.origin}/%"))
+
+
 @pytest.mark.parametrize("endpoint", [
     "https://fcm.goo\tgleapis.com/fcm/send/x", "https://fcm.googleapis.com\n/fcm/send/x",
     "https://fcm googleapis.com/fcm/send/x", "https://fcm.googleapis.com\\@evil.example/x",
@@ -28,6 +35,7 @@ HOSTS = ("fcm.googleapis.com", "*.push.apple.com")
     "https://FCM.googleapis.com/fcm/send/x", "https://fcm.googleapis.com/x#fragment",
     "https://web.push.apple.com%00/x", "https://-bad.push.apple.com/x", "https://fcm.googleapis.com./x",
     "https://fcm.googleapis.com:443@evil.example/x", "https:fcm.googleapis.com/x", "https:///x",
+    "https://xn--fcm-googleapis-com/x", "https://xn--80ak6aa92e.push.apple.com/x",
 ])
 def test_endpoints_two_parsers_could_read_differently_are_refused(endpoint):
     assert not endpoint_allowed(endpoint, HOSTS)
@@ -138,3 +146,16 @@ async def test_a_row_that_breaks_the_sender_never_blocks_the_queue(push, sender,
         await d.send_due(sender, now=moment)
     states = {r["state"] for r in await ReminderDelivery.select().where(ReminderDelivery.subscription == crashing_id)}
     assert DeliveryState.claimed.value not in states and DeliveryState.failed.value in states
+
+
+async def test_an_organisers_new_subscriptions_are_bounded_too(new_client, push, allow_fake, monkeypatch):
+    settings = config.get_settings()
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(settings, subscriptions_per_address_per_hour=2))
+    phone = await new_client()
+    await phone.login(await make_account("organiser"))
+    statuses = []
+    for _ in range(3):
+        sub = push.subscriber()
+        statuses.append((await phone.post("/api/push/subscriptions", json={
+            "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})).status_code)
+    assert statuses == [201, 201, 429]

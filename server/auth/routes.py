@@ -17,6 +17,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
+from server import ratelimit
+from server.accounts import login_taken
 from server.auth import throttle
 from server.auth.guards import principal_of, signed_in
 from server.auth.passwords import hash_password, login_key, normalise_login, password_problem, verify_password
@@ -37,29 +39,28 @@ class LoginThrottled(HTTPException):
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return ratelimit.client_network(request.client.host if request.client else None)
 
 
 async def authenticate(login: str, password: str, request: Request) -> tuple[str, list[Cookie]]:
     """Check a login; return a new session token and the cookies to set. Raises 401 or 429."""
-    login = normalise_login(login)
     key = login_key(login)
-    device = throttle.trusted_device(request.cookies.get(throttle.DEVICE_COOKIE), key)
+    account = await Account.select(Account.id, Account.password_hash, Account.active).where(
+        Account.login_key == key
+    ).first()
+    device = throttle.trusted_device(request.cookies.get(throttle.DEVICE_COOKIE), account["id"]) if account else None
     attempt = await throttle.attempt(key, client_address(request), device)
     if not attempt.allowed:
         raise LoginThrottled(
             detail="too many failed logins; try again later",
             headers={"Retry-After": str(get_settings().login_window_seconds)},
         )
-    account = await Account.select(Account.id, Account.password_hash, Account.active).where(
-        Account.login == login
-    ).first()
     valid = await verify_password(account["password_hash"] if account else None, password)
     if not valid or not account["active"]:
         raise NotAuthorizedException("wrong login or password")
     await throttle.succeeded(attempt)
     token = await start_session(account["id"], request.headers.get("user-agent", ""))
-    return token, [session_cookie(token), device_cookie(key, device)]
+    return token, [session_cookie(token), device_cookie(account["id"], device)]
 
 
 def session_cookie(token: str) -> Cookie:
@@ -75,10 +76,10 @@ def session_cookie(token: str) -> Cookie:
     )
 
 
-def device_cookie(login_key: str, device_id: str | None) -> Cookie:
-    """Marks this browser as one that has logged in to the name (server/auth/throttle.py)."""
+def device_cookie(account_id: UUID, device_id: str | None) -> Cookie:
+    """Marks this browser as one that has logged in to the account (server/auth/throttle.py)."""
     return Cookie(
-        key=throttle.DEVICE_COOKIE, value=throttle.device_cookie_value(login_key, device_id),
+        key=throttle.DEVICE_COOKIE, value=throttle.device_cookie_value(account_id, device_id),
         max_age=400 * 86400, httponly=True, secure=get_settings().secure_cookies, samesite="lax", path="/",
     )
 
@@ -315,7 +316,7 @@ async def invitation_accept(
         errors.append(_("Please enter your name."))
     if not login or len(login) > 100:
         errors.append(_("Please choose a login name (up to 100 characters)."))
-    elif await Account.exists().where(Account.login == login):
+    elif await login_taken(login):
         errors.append(_("That login name is taken. Please choose another."))
     if (problem := password_problem(data.password)) is not None:
         errors.append(_("The password must be at least 8 characters.") if "least" in problem else problem)
@@ -340,6 +341,7 @@ async def invitation_accept(
             Account(
                 id=account_id,
                 login=login,
+                login_key=login_key(login),
                 display_name=data.display_name.strip()[:100],
                 password_hash=password_hash,
                 role=Role.organiser.value,

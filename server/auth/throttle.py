@@ -8,9 +8,9 @@ attempt back.
 The trade-off for offices behind one address (a council's NAT): an address may fail
 ``login_max_failures_per_address`` times per window across all names, which stops one
 machine spraying many names, but would let one mistyping colleague (or an attacker in
-the same building) lock out everyone there. So a browser that has logged in to a name
-before carries a signed device cookie for that name, and its attempts at that name are
-counted for that browser alone: neither the address's count nor a stranger's failures
+the same building) lock out everyone there. So a browser that has logged in to an account
+before carries a device cookie signed for that account, and its attempts at that account's
+name are counted for that browser alone: neither the address's count nor a stranger's failures
 against the name can lock it out. docs/operations.md says the same for operators.
 """
 
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
+from uuid import UUID
 
 from server import ratelimit
 from server.config import get_settings
@@ -27,23 +29,27 @@ from server.config import get_settings
 DEVICE_COOKIE = "ibasho_device"
 
 
-def _sign(device_id: str, login_key: str) -> str:
-    message = f"{device_id}:{login_key}".encode()
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # what token_urlsafe(12) makes
+
+
+def _sign(device_id: str, account_id: UUID) -> str:
+    # fields of fixed shape, with a separator neither can hold: no two pairs sign alike
+    message = f"ibasho-device\0{account_id}\0{device_id}".encode()
     return hmac.new(get_settings().secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def device_cookie_value(login_key: str, device_id: str | None = None) -> str:
-    """A device cookie for ``login_key``: "<device id>.<signature>"."""
+def device_cookie_value(account_id: UUID, device_id: str | None = None) -> str:
+    """A device cookie for the account: "<device id>.<signature>"."""
     device_id = device_id or secrets.token_urlsafe(12)
-    return f"{device_id}.{_sign(device_id, login_key)}"
+    return f"{device_id}.{_sign(device_id, account_id)}"
 
 
-def trusted_device(cookie: str | None, login_key: str) -> str | None:
-    """The device id, if the cookie was issued to this browser for this login name."""
-    if not cookie or "." not in cookie or len(cookie) > 100:
+def trusted_device(cookie: str | None, account_id: UUID) -> str | None:
+    """The device id, if the cookie was issued to this browser for this account."""
+    device_id, _, signature = (cookie or "").partition(".")
+    if not _DEVICE_ID.fullmatch(device_id):
         return None
-    device_id, signature = cookie.split(".", 1)
-    return device_id if hmac.compare_digest(signature, _sign(device_id, login_key)) else None
+    return device_id if hmac.compare_digest(signature, _sign(device_id, account_id)) else None
 
 
 @dataclass(frozen=True)

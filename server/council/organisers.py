@@ -10,6 +10,7 @@ the code ``session_ended``) and wipes the data it holds of that group.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from litestar import Request, Response, post
@@ -22,8 +23,9 @@ from server.auth.principal import Principal
 from server.auth.sessions import revoke_all_sessions
 from server.council.render import see_other
 from server.db import write_transaction
+from server.reminders.delivery import refresh_sessions
 from server.sync_store import publish_server_change
-from server.tables import Account, GroupMembership, PushSubscription, Role
+from server.tables import Account, GroupMembership, PushSubscription, Role, Session
 
 
 async def _membership(group_id: UUID, account_id: UUID) -> dict:
@@ -50,6 +52,10 @@ async def remove(group_id: UUID, account_id: UUID, membership_id: UUID) -> str:
     async with write_transaction():
         await GroupMembership.delete().where(GroupMembership.id == membership_id)
         await publish_server_change("member", membership_id, group_id)  # the other phones drop the member
+    # their pending reminders of this group's meetings and duties go now, not at the next reconcile
+    today = datetime.now(timezone.utc).date()
+    await refresh_sessions(row["id"] for row in await Session.select(Session.id).where(
+        (Session.group == group_id) & (Session.date >= today - timedelta(days=1))))
     if not await GroupMembership.exists().where(GroupMembership.account == account_id):
         await _cut_off(account_id)
         return "no groups left: logged out everywhere"
@@ -74,8 +80,9 @@ async def reactivate(account_id: UUID) -> str:
 
 
 async def log_out_everywhere(account_id: UUID) -> str:
-    """For a lost or stolen phone: every login of the account ends; the phone wipes its data."""
-    await revoke_all_sessions(account_id)
+    """For a lost or stolen phone: every login of the account ends, the phone wipes its data,
+    and no reminder reaches it any more (the organiser turns them on again after logging in)."""
+    await _cut_off(account_id)
     return ""
 
 

@@ -91,13 +91,15 @@ def endpoint_allowed(endpoint: str, hosts: tuple[str, ...] | None = None) -> boo
     tab, backslash or percent sign in its host) is refused here, not found later by the
     sender on every retry. No user info, no fragment, no IP literals unless listed."""
     hosts = get_settings().push_hosts if hosts is None else hosts
+    if "xn--" in endpoint.lower():  # punycode: the parser decodes it (and may fail doing so); no push service uses it
+        return False
     try:
         url = httpx.URL(endpoint)
-    except (httpx.InvalidURL, TypeError, ValueError):
+        if str(url) != endpoint or url.userinfo or url.fragment or url.scheme not in ("https", "http"):
+            return False
+        host, port = url.host, url.port
+    except (httpx.InvalidURL, TypeError, ValueError):  # UnicodeError (IDNA) is a ValueError
         return False
-    if str(url) != endpoint or url.userinfo or url.fragment or url.scheme not in ("https", "http"):
-        return False
-    host, port = url.host, url.port
     netloc = f"{host}:{port}" if port else host
     if netloc in hosts and _is_loopback(host):
         return True  # a loopback fake, configured on purpose (tests)
@@ -174,8 +176,8 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
             raise SubscriptionTaken(detail="this browser already gets an organiser's reminders")
         if existing["account"] is None and not same_browser:
             raise SubscriptionTaken(detail="this endpoint is subscribed with other keys")
-    elif account is None or data.ibasho_id is not None:
-        await _within_sign_up_limit(request)
+    else:
+        await _within_sign_up_limit(request, account)
     now = datetime.now(timezone.utc)
     values = {PushSubscription.p256dh: data.keys.p256dh, PushSubscription.auth: data.keys.auth,
               PushSubscription.updated_at: now, PushSubscription.consecutive_failures: 0}
@@ -214,11 +216,15 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
     return SubscriptionOut(id=sub_id, manage_url=f"/push/manage/{token}" if token else None, token=token)
 
 
-async def _within_sign_up_limit(request: Request) -> None:
-    """New participant subscriptions per client address and hour: enough for a salon on
-    the venue's Wi-Fi, too few to fill the table from one machine."""
-    client = request.client.host if request.client else "unknown"
-    if await ratelimit.hit(f"subscribe:{client}", 3600) > get_settings().subscriptions_per_address_per_hour:
+async def _within_sign_up_limit(request: Request, account: Principal | None) -> None:
+    """New subscriptions per hour: per client address for participants (enough for a salon
+    on the venue's Wi-Fi, too few to fill the table from one machine), per account for an
+    organiser (each one is sent every reminder of their groups)."""
+    if account is not None:
+        key = f"subscribe-account:{account.account_id}"
+    else:
+        key = f"subscribe:{ratelimit.client_network(request.client.host if request.client else None)}"
+    if await ratelimit.hit(key, 3600) > get_settings().subscriptions_per_address_per_hour:
         raise TooManySignUps(detail="too many new subscriptions from this address; try again later",
                              headers={"Retry-After": "3600"})
 
