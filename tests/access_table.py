@@ -20,7 +20,7 @@ from piccolo.table import Table
 from server import tables
 from server.auth.sessions import SESSION_COOKIE, now, start_session
 from server.reminders.routes import manage_token_hash
-from server.auth.routes import create_invitation
+from server.auth.routes import create_invitation, invitation_token_hash
 from server.pwa_routes import assets
 from server.reminders import tokens
 from server.tables import GrantProgramme, Ibasho, Person, PushSubscription, ReminderDelivery, Session
@@ -172,6 +172,13 @@ async def organiser_removal(target: Target, who: str) -> Call:
     return Call(f"/staff/groups/{target.world.group_a}/organisers/{account}/remove")
 
 
+async def invitation_revocation(target: Target, who: str) -> Call:
+    token = await create_invitation(target.world.group_a, target.world.staff_a.account_id)
+    invitation = await tables.Invitation.select(tables.Invitation.id).where(
+        tables.Invitation.token_hash == invitation_token_hash(token)).first()
+    return Call(f"/staff/groups/{target.world.group_a}/invitations/{invitation['id']}/revoke")
+
+
 async def own_subscription(target: Target, who: str) -> Call:
     """Accounts stop their own browser's reminders (anonymous callers name some endpoint)."""
     endpoint = push_endpoint()
@@ -305,6 +312,8 @@ ROWS = [
         staff_page(422, 404)),
     Row("POST", "/staff/groups/{group_id:uuid}/invitations",
         fixed("/staff/groups/{group}/invitations", data={"note": "x" * 1000}), staff_page(422, 404)),
+    Row("POST", "/staff/groups/{group_id:uuid}/invitations/{invitation_id:uuid}/revoke", invitation_revocation,
+        staff_page(303, 404)),
     Row("POST", "/staff/groups/{group_id:uuid}/organisers/{account_id:uuid}/{action:str}", organiser_removal,
         staff_page(303, 404)),
     # review pages

@@ -208,3 +208,19 @@ async def test_concerns_leave_in_an_export_only_for_the_areas_own_staff(world, n
     assert (await exported(world.admin))["concerns"] == ""
     await StaffArea.insert(StaffArea(id=uuid.uuid4(), account=world.admin.account_id, area=world.area_a))
     assert (await exported(world.admin))["concerns"] == "Aさんの様子が気になる"
+
+
+async def test_an_unused_invitation_can_be_revoked(world, new_client, app_client):
+    from server.auth.routes import create_invitation, invitation_token_hash
+    from server.tables import Invitation
+
+    token = await create_invitation(world.group_a, world.staff_a.account_id, "渡し間違えた")
+    invitation = await Invitation.select(Invitation.id).where(Invitation.token_hash == invitation_token_hash(token)).first()
+    url = f"/staff/groups/{world.group_a}/invitations/{invitation['id']}/revoke"
+    assert (await (await signed_in(new_client, world.staff_b)).form(url, {})).status_code == 404
+    staff = await signed_in(new_client, world.staff_a)
+    assert url in (await staff.get(f"/staff/groups/{world.group_a}")).text
+    assert (await staff.form(url, {})).status_code == 303
+    assert (await app_client.get(f"/invite/{token}")).status_code == 410
+    assert (await staff.form(url, {})).status_code == 404  # once
+    assert await AuditLog.exists().where(AuditLog.action == "invitation.revoke")

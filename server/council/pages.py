@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
+from server.audit import audit
 from server.auth.guards import group_in_scope, principal_of, staff_only
 from server.auth.principal import Principal
 from server.auth.routes import create_invitation
@@ -133,7 +134,7 @@ async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationFo
         GroupMembership.joined_at,
     ).where(GroupMembership.group == group["id"]).order_by(GroupMembership.joined_at)
     invitations = await Invitation.select(
-        Invitation.note, Invitation.created_at, Invitation.expires_at, Invitation.used_at,
+        Invitation.id, Invitation.note, Invitation.created_at, Invitation.expires_at, Invitation.used_at,
         Invitation.used_by.display_name.as_alias("used_by_name"),
     ).where(Invitation.group == group["id"]).order_by(Invitation.created_at, ascending=False)
     tz = group["timezone"]
@@ -245,6 +246,21 @@ async def invitation_create(
     return response
 
 
+@post("/groups/{group_id:uuid}/invitations/{invitation_id:uuid}/revoke")
+async def invitation_revoke(request: Request, group_id: FromPath[UUID], invitation_id: FromPath[UUID]) -> Response:
+    """An unused link ends now (given to the wrong person, or never to be used): it then
+    shows as expired. A used one has done its work; remove the organiser instead."""
+    principal = principal_of(request)
+    await group_in_scope(principal, group_id)
+    revoked = await Invitation.update({Invitation.expires_at: now()}).where(
+        (Invitation.id == invitation_id) & (Invitation.group == group_id) & Invitation.used_at.is_null()
+        & (Invitation.expires_at > now())).returning(Invitation.id)
+    if not revoked:
+        raise NotFoundException(f"no unused invitation {invitation_id} of this group")
+    await audit(principal.account_id, "invitation.revoke", f"invitation:{invitation_id}", f"group {group_id}")
+    return see_other(f"/staff/groups/{group_id}#invitations")
+
+
 staff_router = Router(
     path="/staff",
     guards=[staff_only],
@@ -261,6 +277,7 @@ staff_router = Router(
         ibasho_edit,
         ibasho_update,
         invitation_create,
+        invitation_revoke,
         *ORGANISER_HANDLERS,
     ],
 )
