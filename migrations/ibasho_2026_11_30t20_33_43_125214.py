@@ -6,11 +6,10 @@ address. The old ``login_failure`` rows only throttled logins for 15 minutes, so
 them loses nothing. Generated with ``piccolo migrations new ibasho --auto``.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from enum import Enum
-from piccolo.columns.column_types import BigInt
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Varchar
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import BigInt, Integer, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-30T20:33:43:125214"
@@ -19,9 +18,7 @@ DESCRIPTION = "rate_counter"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ibasho", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="ibasho", description=DESCRIPTION)
 
     manager.add_table(
         class_name="RateCounter",
@@ -30,9 +27,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.drop_table(
-        class_name="LoginFailure", tablename="login_failure", schema=None
-    )
+    manager.drop_table(class_name="LoginFailure", tablename="login_failure", schema=None)
 
     manager.add_column(
         table_class_name="RateCounter",

@@ -13,9 +13,7 @@ DESCRIPTION = "wider_columns"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ibasho", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="ibasho", description=DESCRIPTION)
 
     manager.alter_column(
         table_class_name="Person",

@@ -13,9 +13,7 @@ DESCRIPTION = "login_key"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ibasho", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="ibasho", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="Account",

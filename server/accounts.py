@@ -6,9 +6,9 @@ from uuid import UUID, uuid4
 
 from server.auth.passwords import hash_password, login_key, normalise_login, password_problem
 from server.auth.sessions import now
+from server.db import write_transaction
 from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
-from server.db import write_transaction
 
 
 class CreateUserError(ValueError):
@@ -69,8 +69,10 @@ async def create_user(
     if (problem := password_problem(password)) is not None:
         raise CreateUserError(problem)
     if role == Role.organiser.value and areas and not create_missing:
-        raise CreateUserError("organisers belong to groups, not areas (use --group; --area with --create-missing "
-                              "names the area of a group it creates)")
+        raise CreateUserError(
+            "organisers belong to groups, not areas (use --group; --area with --create-missing "
+            "names the area of a group it creates)"
+        )
     if role == Role.staff.value and groups:
         raise CreateUserError("staff look after areas, not groups (use --area)")
     if await login_taken(login):
@@ -81,8 +83,9 @@ async def create_user(
 
         async def make_group(name: str) -> UUID:
             group_id = uuid4()
-            await Group.insert(Group(id=group_id, name=name, created_at=now(),
-                                     area=await _new_group_area(list(areas), create_missing)))
+            await Group.insert(
+                Group(id=group_id, name=name, created_at=now(), area=await _new_group_area(list(areas), create_missing))
+            )
             await publish_server_change("group", group_id, group_id)  # phones hear of the group, not only the member
             return group_id
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -103,4 +103,3 @@ def create_app() -> Litestar:
         request_max_body_size=MAX_REQUEST_BODY,
         debug=False,
     )
-

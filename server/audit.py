@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from server.tables import AuditLog
@@ -11,5 +11,6 @@ from server.tables import AuditLog
 async def audit(actor: UUID | None, action: str, target: str, detail: str = "") -> None:
     """``actor`` is the account acting (None for the command line); ``target`` names what
     was acted on, as "kind:id"."""
-    await AuditLog.insert(AuditLog(id=uuid4(), account=actor, action=action, target=target, detail=detail[:2000],
-                                   at=datetime.now(timezone.utc)))
+    await AuditLog.insert(
+        AuditLog(id=uuid4(), account=actor, action=action, target=target, detail=detail[:2000], at=datetime.now(UTC))
+    )

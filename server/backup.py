@@ -90,10 +90,26 @@ def restore(source: Path) -> Path | None:
         _sqlite_copy(source, target)  # checks the backup's integrity on the way in
         return target
     _run([_tool("pg_restore"), "--list", str(source)])  # a readable pg_dump archive, before anything is written
-    tables = _run([_tool("psql"), "--no-psqlrc", "--tuples-only", "--no-align", f"--dbname={settings.database_url}",
-                   "--command=SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"])
+    tables = _run(
+        [
+            _tool("psql"),
+            "--no-psqlrc",
+            "--tuples-only",
+            "--no-align",
+            f"--dbname={settings.database_url}",
+            "--command=SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+        ]
+    )
     if tables.strip() != "0":
         raise BackupError("the database in DATABASE_URL has tables: restore into a new, empty database (createdb)")
-    _run([_tool("pg_restore"), "--no-owner", "--exit-on-error", "--single-transaction",
-          f"--dbname={settings.database_url}", str(source)])
+    _run(
+        [
+            _tool("pg_restore"),
+            "--no-owner",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={settings.database_url}",
+            str(source),
+        ]
+    )
     return None

@@ -155,8 +155,10 @@ def cmd_forget_person(args: argparse.Namespace) -> int:
     except (ValueError, NotFound):
         print(f"ibasho forget-person: no person {args.person_id}", file=sys.stderr)
         return 2
-    print(f"erased the personal data of person {args.person_id}: "
-          + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items()))
+    print(
+        f"erased the personal data of person {args.person_id}: "
+        + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items())
+    )
     return 0
 
 
@@ -192,8 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("login")
     createuser.add_argument("--role", required=True, choices=["admin", "staff", "organiser"])
     createuser.add_argument("--name", help="display name (default: the login)")
-    createuser.add_argument("--area", action="append", default=[],
-                            help="area name (staff; repeatable), or the area of a group --create-missing makes")
+    createuser.add_argument(
+        "--area",
+        action="append",
+        default=[],
+        help="area name (staff; repeatable), or the area of a group --create-missing makes",
+    )
     createuser.add_argument("--group", action="append", default=[], help="group name (organiser); repeatable")
     createuser.add_argument("--create-missing", action="store_true", help="create named areas/groups that do not exist")
     createuser.set_defaults(func=cmd_createuser)

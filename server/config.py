@@ -38,7 +38,10 @@ class Settings:
     # IBASHO_PUSH_HOSTS: comma-separated push-service hosts ("*.example" = subdomains);
     # "127.0.0.1:PORT" entries (loopback only) also allow plain http, for tests.
     push_hosts: tuple[str, ...] = (
-        "fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com", "*.notify.windows.com",
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.push.apple.com",
+        "*.notify.windows.com",
     )
 
     @property
@@ -76,13 +79,18 @@ def load_settings() -> Settings:
         invitation_days=int(os.environ.get("IBASHO_INVITATION_DAYS", "7")),
         login_max_failures=int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES", "5")),
         login_window_seconds=int(os.environ.get("IBASHO_LOGIN_WINDOW_SECONDS", "900")),
-        login_max_failures_per_address=int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES_PER_ADDRESS")
-                                           or 4 * int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES", "5"))),
+        login_max_failures_per_address=int(
+            os.environ.get("IBASHO_LOGIN_MAX_FAILURES_PER_ADDRESS")
+            or 4 * int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES", "5"))
+        ),
         subscriptions_per_address_per_hour=int(os.environ.get("IBASHO_SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR", "60")),
         vapid_key_path=Path(os.environ["IBASHO_VAPID_KEY"]).resolve() if os.environ.get("IBASHO_VAPID_KEY") else None,
         vapid_subject=os.environ.get("IBASHO_VAPID_SUBJECT") or "mailto:admin@ibasho.invalid",
-        **({"push_hosts": tuple(h.strip().lower() for h in os.environ["IBASHO_PUSH_HOSTS"].split(",") if h.strip())}
-           if os.environ.get("IBASHO_PUSH_HOSTS") else {}),
+        **(
+            {"push_hosts": tuple(h.strip().lower() for h in os.environ["IBASHO_PUSH_HOSTS"].split(",") if h.strip())}
+            if os.environ.get("IBASHO_PUSH_HOSTS")
+            else {}
+        ),
     )
 
 

@@ -13,18 +13,28 @@ import json
 import zipfile
 from uuid import UUID
 
+from server.audit import audit
 from server.auth.sessions import now
 from server.db import write_transaction
 from server.review.exports import Table, csv_bytes
 from server.sync_store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
-from server.audit import audit
 from server.tables import Group, Note, Person, PushSubscription, SafetyCheck
 from sync.entities import without_sensitive
 from sync.mutations import wire_value
 
 # Entities in the export, in the order a reader meets them; rows of the group only.
-EXPORTED = ["group", "ibasho", "member", "session", "person", "attendance", "tally", "role_assignment", "note",
-            "safety_check"]
+EXPORTED = [
+    "group",
+    "ibasho",
+    "member",
+    "session",
+    "person",
+    "attendance",
+    "tally",
+    "role_assignment",
+    "note",
+    "safety_check",
+]
 THROUGH_SESSION = {"attendance", "tally", "role_assignment", "note", "safety_check"}
 NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
 REDACTED = "（削除済み）"
@@ -50,9 +60,7 @@ async def group_records(group_id: UUID, reveal_sensitive: bool = True) -> dict[s
         extra = [table.deleted] if spec.has("deleted") else []
         rows = await table.select(table._meta.primary_key.as_alias("_key"), *spec.columns(), *extra).where(where)
         records[entity] = [
-            {"id": wire_value(row["_key"]),
-             **wire_fields(spec, row),
-             **({"deleted": row["deleted"]} if extra else {})}
+            {"id": wire_value(row["_key"]), **wire_fields(spec, row), **({"deleted": row["deleted"]} if extra else {})}
             for row in sorted(rows, key=lambda r: str(r["_key"]))
         ]
     for tally in records["tally"]:
@@ -74,12 +82,18 @@ async def export_group(group_id: UUID, actor: UUID | None = None, reveal_sensiti
         archive.writestr("group.json", json.dumps(document, ensure_ascii=False, indent=1))
         for entity, rows in records.items():
             columns = list(rows[0]) if rows else ["id", *ENTITY_TABLES[entity].fields]
-            cells = [[json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in row.values()]
-                     for row in rows]
+            cells = [
+                [json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in row.values()]
+                for row in rows
+            ]
             archive.writestr(f"{entity}.csv", csv_bytes(Table(entity, columns, cells)))
-    await audit(actor, "group.export", f"group:{group_id}",
-                ", ".join(f"{entity} {len(rows)}" for entity, rows in records.items())
-                + ("" if reveal_sensitive else " (without concerns)"))
+    await audit(
+        actor,
+        "group.export",
+        f"group:{group_id}",
+        ", ".join(f"{entity} {len(rows)}" for entity, rows in records.items())
+        + ("" if reveal_sensitive else " (without concerns)"),
+    )
     return buffer.getvalue()
 
 
@@ -114,12 +128,23 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
         group_id = person["group"]
         names = _names_of(person)
         await Person.update(
-            {Person.display_name: "", Person.kana: "", Person.contact: "", Person.deleted: True, Person.updated_at: now()}
+            {
+                Person.display_name: "",
+                Person.kana: "",
+                Person.contact: "",
+                Person.deleted: True,
+                Person.updated_at: now(),
+            }
         ).where(Person.id == person_id)
 
         checks = await SafetyCheck.select(SafetyCheck.id).where(SafetyCheck.person == person_id)
         await SafetyCheck.update(
-            {SafetyCheck.contacted_by: "", SafetyCheck.contacted_at: None, SafetyCheck.method: "", SafetyCheck.notes: ""}
+            {
+                SafetyCheck.contacted_by: "",
+                SafetyCheck.contacted_at: None,
+                SafetyCheck.method: "",
+                SafetyCheck.notes: "",
+            }
         ).where(SafetyCheck.person == person_id)
 
         redacted_notes = []
@@ -128,7 +153,9 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
         )
         for note in notes:
             conflicts = decoded_json(note["conflicts"]) or []
-            changes = {getattr(Note, f): _redact(note[f], names) for f in NOTE_FIELDS if _redact(note[f], names) != note[f]}
+            changes = {
+                getattr(Note, f): _redact(note[f], names) for f in NOTE_FIELDS if _redact(note[f], names) != note[f]
+            }
             kept = [{**c, "text": _redact(c.get("text", ""), names)} for c in conflicts]
             if kept != conflicts:
                 changes[Note.conflicts] = kept
@@ -138,10 +165,14 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
 
         subscriptions = await PushSubscription.select(PushSubscription.id).where(PushSubscription.person == person_id)
         await PushSubscription.delete().where(PushSubscription.person == person_id)
-        summary = {"notes_redacted": len(redacted_notes), "safety_checks_cleared": len(checks),
-                   "push_subscriptions_deleted": len(subscriptions)}
-        await audit(actor, "person.erase", f"person:{person_id}",
-                     ", ".join(f"{key} {value}" for key, value in summary.items()))
+        summary = {
+            "notes_redacted": len(redacted_notes),
+            "safety_checks_cleared": len(checks),
+            "push_subscriptions_deleted": len(subscriptions),
+        }
+        await audit(
+            actor, "person.erase", f"person:{person_id}", ", ".join(f"{key} {value}" for key, value in summary.items())
+        )
         await PiccoloStore().publish(
             [("person", str(person_id), group_id)]
             + [("note", str(note_id), group_id) for note_id in redacted_notes]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import AsyncIterator
-from weakref import WeakKeyDictionary
 from urllib.parse import unquote, urlparse
+from weakref import WeakKeyDictionary
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine

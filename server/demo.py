@@ -28,9 +28,9 @@ from server.accounts import create_user
 from server.auth.passwords import login_key
 from server.auth.sessions import now
 from server.dates import fiscal_year
+from server.db import write_transaction
 from server.schedule import occurrences, session_times, zone
 from server.sync_store import backfill_change_log
-from server.db import write_transaction
 from server.tables import (
     Account,
     Area,
@@ -117,69 +117,210 @@ class GroupSpec:
 
 GROUPS = (
     GroupSpec(
-        "kirakura", "west", "きらくらの会", "きらくらのかい", "きらくら", "西部コミュニティセンター（桜堤）",
-        K.kodomo_shokudo, A.anyone, "FREQ=MONTHLY;BYDAY=1SU", time(10), time(13), date(2017, 5, 7),
-        "休日の昼間に、世代にかかわらず参加できるくつろぎと食事の場。", 26, venue_cost=1200,
+        "kirakura",
+        "west",
+        "きらくらの会",
+        "きらくらのかい",
+        "きらくら",
+        "西部コミュニティセンター（桜堤）",
+        K.kodomo_shokudo,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=1SU",
+        time(10),
+        time(13),
+        date(2017, 5, 7),
+        "休日の昼間に、世代にかかわらず参加できるくつろぎと食事の場。",
+        26,
+        venue_cost=1200,
     ),
     GroupSpec(
-        "sumire", "west", "すみれの会", "すみれのかい", "すみれの家", "空家（境南町５丁目）",
-        K.chanoma, A.anyone, "FREQ=MONTHLY;BYDAY=3FR", time(11), time(14), date(2016, 10, 21),
-        "住宅開放型ならではのゆったりとした空間演出と居心地の良さ。手作りおかずの差し入れが自慢。", 22, venue_cost=3000,
+        "sumire",
+        "west",
+        "すみれの会",
+        "すみれのかい",
+        "すみれの家",
+        "空家（境南町５丁目）",
+        K.chanoma,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=3FR",
+        time(11),
+        time(14),
+        date(2016, 10, 21),
+        "住宅開放型ならではのゆったりとした空間演出と居心地の良さ。手作りおかずの差し入れが自慢。",
+        22,
+        venue_cost=3000,
     ),
     GroupSpec(
-        "nadeshiko", "west", "境南なでしこ会", "きょうなんなでしこかい", "境南なでしこサロン", "境南コミュニティセンター 和室",
-        K.salon, A.seniors, "FREQ=WEEKLY;BYDAY=TU", time(10), time(12), date(2018, 4, 3),
+        "nadeshiko",
+        "west",
+        "境南なでしこ会",
+        "きょうなんなでしこかい",
+        "境南なでしこサロン",
+        "境南コミュニティセンター 和室",
+        K.salon,
+        A.seniors,
+        "FREQ=WEEKLY;BYDAY=TU",
+        time(10),
+        time(12),
+        date(2018, 4, 3),
         "65歳以上の登録制いきいきサロン。体操・脳トレ・茶話会。無断欠席の方には当日中に安否確認の電話。",
-        28, registration_required=True, grant="ikiiki",
+        28,
+        registration_required=True,
+        grant="ikiiki",
     ),
     GroupSpec(
-        "matsunoya", "west", "松の家の会", "まつのいえのかい", "松の家", "個人宅（桜堤２丁目）",
-        K.cafe, A.anyone, "FREQ=MONTHLY;BYDAY=4SA", time(13), time(16), date(2018, 6, 23),
-        "家主さんの自宅を開放したコミュニティカフェ。庭の松を眺めながらお茶とおしゃべり。", 18,
+        "matsunoya",
+        "west",
+        "松の家の会",
+        "まつのいえのかい",
+        "松の家",
+        "個人宅（桜堤２丁目）",
+        K.cafe,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=4SA",
+        time(13),
+        time(16),
+        date(2018, 6, 23),
+        "家主さんの自宅を開放したコミュニティカフェ。庭の松を眺めながらお茶とおしゃべり。",
+        18,
     ),
     GroupSpec(
-        "viola", "west", "Viola", "ゔぃおら", "Viola", "関前コミュニティセンター",
-        K.cafe, A.anyone, "FREQ=MONTHLY;BYDAY=2WE", time(13, 30), time(15, 30), date(2017, 10, 11),
-        "音楽好きが集まるカフェ。ミニコンサートと歌声の時間あり。", 20, venue_cost=500,
+        "viola",
+        "west",
+        "Viola",
+        "ゔぃおら",
+        "Viola",
+        "関前コミュニティセンター",
+        K.cafe,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=2WE",
+        time(13, 30),
+        time(15, 30),
+        date(2017, 10, 11),
+        "音楽好きが集まるカフェ。ミニコンサートと歌声の時間あり。",
+        20,
+        venue_cost=500,
     ),
     GroupSpec(
-        "nishikubo", "central", "西久保三丁目サロンの会", "にしくぼさんちょうめさろんのかい", "西久保三丁目サロン",
-        "西久保三丁目マンション集会室", K.salon, A.seniors, "FREQ=MONTHLY;BYDAY=1WE,3WE", time(13, 30), time(15, 30),
-        date(2017, 11, 1), "マンションの集会室で月２回。登録制で、顔なじみ同士の見守りも兼ねている。",
-        24, venue_cost=1000, registration_required=True,
+        "nishikubo",
+        "central",
+        "西久保三丁目サロンの会",
+        "にしくぼさんちょうめさろんのかい",
+        "西久保三丁目サロン",
+        "西久保三丁目マンション集会室",
+        K.salon,
+        A.seniors,
+        "FREQ=MONTHLY;BYDAY=1WE,3WE",
+        time(13, 30),
+        time(15, 30),
+        date(2017, 11, 1),
+        "マンションの集会室で月２回。登録制で、顔なじみ同士の見守りも兼ねている。",
+        24,
+        venue_cost=1000,
+        registration_required=True,
     ),
     GroupSpec(
-        "yamabuki", "central", "やまぶきの会", "やまぶきのかい", "やまぶき茶屋", "中町集会所",
-        K.chanoma, A.anyone, "FREQ=MONTHLY;BYDAY=2TH", time(10), time(12), date(2018, 9, 13),
-        "地域の茶の間。会場の集会所の建て替え工事のため、現在休止中（再開時期は未定）。", 16,
-        venue_cost=800, status=IbashoStatus.paused,
+        "yamabuki",
+        "central",
+        "やまぶきの会",
+        "やまぶきのかい",
+        "やまぶき茶屋",
+        "中町集会所",
+        K.chanoma,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=2TH",
+        time(10),
+        time(12),
+        date(2018, 9, 13),
+        "地域の茶の間。会場の集会所の建て替え工事のため、現在休止中（再開時期は未定）。",
+        16,
+        venue_cost=800,
+        status=IbashoStatus.paused,
     ),
     GroupSpec(
-        "hidamari", "central", "西久保ひだまりの会", "にしくぼひだまりのかい", "西久保ひだまり", "西久保コミュニティセンター 和室",
-        K.parenting, A.parents, "FREQ=MONTHLY;BYDAY=2MO,4MO", time(10), time(12), date(2019, 4, 8),
-        "乳幼児親子とシニアが一緒に過ごす子育てサロン。先輩ママ・シニアボランティアが見守り。", 22,
+        "hidamari",
+        "central",
+        "西久保ひだまりの会",
+        "にしくぼひだまりのかい",
+        "西久保ひだまり",
+        "西久保コミュニティセンター 和室",
+        K.parenting,
+        A.parents,
+        "FREQ=MONTHLY;BYDAY=2MO,4MO",
+        time(10),
+        time(12),
+        date(2019, 4, 8),
+        "乳幼児親子とシニアが一緒に過ごす子育てサロン。先輩ママ・シニアボランティアが見守り。",
+        22,
     ),
     GroupSpec(
-        "sun", "central", "sun", "さん", "sun", "緑町パークタウン集会所",
-        K.kodomo_shokudo, A.anyone, "FREQ=MONTHLY;BYDAY=3SA", time(11), time(14), date(2020, 1, 18),
-        "みんなの食堂。子どもは無料、大人300円。団地の多世代が顔を合わせる場。", 24, venue_cost=1500,
+        "sun",
+        "central",
+        "sun",
+        "さん",
+        "sun",
+        "緑町パークタウン集会所",
+        K.kodomo_shokudo,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=3SA",
+        time(11),
+        time(14),
+        date(2020, 1, 18),
+        "みんなの食堂。子どもは無料、大人300円。団地の多世代が顔を合わせる場。",
+        24,
+        venue_cost=1500,
     ),
     GroupSpec(
-        "yorisoi", "east", "よりそいの会", "よりそいのかい", "よりそいカフェ", "吉祥寺北コミュニティセンター",
-        K.cafe, A.anyone, "FREQ=MONTHLY;BYDAY=4TH", time(13, 30), time(15, 30), date(2017, 6, 22),
-        "認知症の方と家族、地域の誰もが気軽に立ち寄れるカフェ。助成事業は卒業し自主運営。", 20,
-        status=IbashoStatus.graduated, grant=None,
+        "yorisoi",
+        "east",
+        "よりそいの会",
+        "よりそいのかい",
+        "よりそいカフェ",
+        "吉祥寺北コミュニティセンター",
+        K.cafe,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=4TH",
+        time(13, 30),
+        time(15, 30),
+        date(2017, 6, 22),
+        "認知症の方と家族、地域の誰もが気軽に立ち寄れるカフェ。助成事業は卒業し自主運営。",
+        20,
+        status=IbashoStatus.graduated,
+        grant=None,
     ),
     GroupSpec(
-        "kirin", "east", "きりん塾", "きりんじゅく", "きりん塾", "本町コミュニティセンター 学習室",
-        K.study, A.children, "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA", time(14), time(16), date(2019, 4, 6),
-        "小中学生の学習支援。退職教員と大学生ボランティアが宿題をみる。終わったらおやつ。", 20,
+        "kirin",
+        "east",
+        "きりん塾",
+        "きりんじゅく",
+        "きりん塾",
+        "本町コミュニティセンター 学習室",
+        K.study,
+        A.children,
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA",
+        time(14),
+        time(16),
+        date(2019, 4, 6),
+        "小中学生の学習支援。退職教員と大学生ボランティアが宿題をみる。終わったらおやつ。",
+        20,
     ),
     GroupSpec(
-        "kt", "east", "KT吉祥寺サードプレイス", "けーてぃーきちじょうじさーどぷれいす", "KT 吉祥寺サードプレイス",
-        "喫茶店の貸切スペース（吉祥寺本町）", K.cafe, A.anyone, "FREQ=MONTHLY;BYDAY=2SU", time(14), time(16),
-        date(2024, 5, 12), "家でも職場でもない「第三の場所」。子育て世代とシニアの交流カフェ。", 17,
-        venue_cost=2000, grant="startup",
+        "kt",
+        "east",
+        "KT吉祥寺サードプレイス",
+        "けーてぃーきちじょうじさーどぷれいす",
+        "KT 吉祥寺サードプレイス",
+        "喫茶店の貸切スペース（吉祥寺本町）",
+        K.cafe,
+        A.anyone,
+        "FREQ=MONTHLY;BYDAY=2SU",
+        time(14),
+        time(16),
+        date(2024, 5, 12),
+        "家でも職場でもない「第三の場所」。子育て世代とシニアの交流カフェ。",
+        17,
+        venue_cost=2000,
+        grant="startup",
     ),
 )
 
@@ -191,22 +332,43 @@ class GrantSpec:
 
 
 GRANTS = (
-    GrantSpec("musashino", {
-        "name": "身近な地域の居場所づくり助成", "council": COUNCIL, "min_sessions_every_months": 2, "min_session_minutes": 120,
-        "activity_amount_per_session": 2500, "venue_cap_per_session": 2500, "yearly_cap": 100000,
-        "notes": "開催場所が武蔵野市内、近隣住民が対象で地域に開かれた活動。２か月に１回以上、１回あたり概ね２時間以上。"
-        "助成額＝活動費（１回2,500円）＋会場費（実費、１回2,500円まで）、年10万円まで。",
-    }),
-    GrantSpec("startup", {
-        "name": "「みんなの居場所」スタートアップ事業", "council": "青森県社会福祉協議会", "fixed_yearly_amount": 50000,
-        "eligible_years": 3,
-        "notes": "居場所づくりを始める個人・団体に、３年間まで毎年度５万円。（ルールの違いを示すデモ用の登録）",
-    }),
-    GrantSpec("ikiiki", {
-        "name": "いきいきサロン", "council": COUNCIL, "min_session_minutes": 120, "activity_amount_per_session": 4000,
-        "yearly_cap": 200000, "requires_registration": True, "min_age": 65,
-        "notes": "週１回以上、１回２時間以上、65歳以上の登録制サロン。上限20万円（１回あたりの額はデモ用の仮定）。",
-    }),
+    GrantSpec(
+        "musashino",
+        {
+            "name": "身近な地域の居場所づくり助成",
+            "council": COUNCIL,
+            "min_sessions_every_months": 2,
+            "min_session_minutes": 120,
+            "activity_amount_per_session": 2500,
+            "venue_cap_per_session": 2500,
+            "yearly_cap": 100000,
+            "notes": "開催場所が武蔵野市内、近隣住民が対象で地域に開かれた活動。２か月に１回以上、１回あたり概ね２時間以上。"
+            "助成額＝活動費（１回2,500円）＋会場費（実費、１回2,500円まで）、年10万円まで。",
+        },
+    ),
+    GrantSpec(
+        "startup",
+        {
+            "name": "「みんなの居場所」スタートアップ事業",
+            "council": "青森県社会福祉協議会",
+            "fixed_yearly_amount": 50000,
+            "eligible_years": 3,
+            "notes": "居場所づくりを始める個人・団体に、３年間まで毎年度５万円。（ルールの違いを示すデモ用の登録）",
+        },
+    ),
+    GrantSpec(
+        "ikiiki",
+        {
+            "name": "いきいきサロン",
+            "council": COUNCIL,
+            "min_session_minutes": 120,
+            "activity_amount_per_session": 4000,
+            "yearly_cap": 200000,
+            "requires_registration": True,
+            "min_age": 65,
+            "notes": "週１回以上、１回２時間以上、65歳以上の登録制サロン。上限20万円（１回あたりの額はデモ用の仮定）。",
+        },
+    ),
 )
 
 
@@ -252,12 +414,54 @@ PEOPLE_MIX = {
 }
 # Head counts of everyone else: (low, high) per tally category.
 WALK_INS = {
-    K.kodomo_shokudo: {"child": (3, 8), "adult": (1, 4), "senior": (2, 5), "parent_child": (1, 4), "first_time": (1, 4), "volunteer": (3, 6)},
-    K.chanoma: {"child": (0, 2), "adult": (2, 6), "senior": (4, 10), "parent_child": (0, 2), "first_time": (0, 3), "volunteer": (3, 5)},
-    K.cafe: {"child": (0, 2), "adult": (3, 7), "senior": (4, 9), "parent_child": (0, 2), "first_time": (1, 4), "volunteer": (3, 5)},
-    K.salon: {"child": (0, 0), "adult": (0, 1), "senior": (0, 3), "parent_child": (0, 0), "first_time": (0, 2), "volunteer": (2, 4)},
-    K.parenting: {"child": (0, 2), "adult": (0, 2), "senior": (1, 3), "parent_child": (5, 10), "first_time": (1, 3), "volunteer": (2, 4)},
-    K.study: {"child": (6, 12), "adult": (0, 1), "senior": (0, 1), "parent_child": (0, 1), "first_time": (0, 2), "volunteer": (3, 6)},
+    K.kodomo_shokudo: {
+        "child": (3, 8),
+        "adult": (1, 4),
+        "senior": (2, 5),
+        "parent_child": (1, 4),
+        "first_time": (1, 4),
+        "volunteer": (3, 6),
+    },
+    K.chanoma: {
+        "child": (0, 2),
+        "adult": (2, 6),
+        "senior": (4, 10),
+        "parent_child": (0, 2),
+        "first_time": (0, 3),
+        "volunteer": (3, 5),
+    },
+    K.cafe: {
+        "child": (0, 2),
+        "adult": (3, 7),
+        "senior": (4, 9),
+        "parent_child": (0, 2),
+        "first_time": (1, 4),
+        "volunteer": (3, 5),
+    },
+    K.salon: {
+        "child": (0, 0),
+        "adult": (0, 1),
+        "senior": (0, 3),
+        "parent_child": (0, 0),
+        "first_time": (0, 2),
+        "volunteer": (2, 4),
+    },
+    K.parenting: {
+        "child": (0, 2),
+        "adult": (0, 2),
+        "senior": (1, 3),
+        "parent_child": (5, 10),
+        "first_time": (1, 3),
+        "volunteer": (2, 4),
+    },
+    K.study: {
+        "child": (6, 12),
+        "adult": (0, 1),
+        "senior": (0, 1),
+        "parent_child": (0, 1),
+        "first_time": (0, 2),
+        "volunteer": (3, 6),
+    },
 }
 ROLES = {
     K.kodomo_shokudo: ("調理", "買い出し", "受付", "配膳", "片付け", "見守り"),
@@ -271,12 +475,31 @@ ROLES = {
 # --- 反省会 notes ---------------------------------------------------------------------
 
 SEASON = {
-    1: "お正月あそび", 2: "節分の豆まき", 3: "ひなまつり", 4: "お花見", 5: "柏餅づくり", 6: "梅ジュースづくり",
-    7: "七夕飾り", 8: "夏休みの工作", 9: "敬老のお祝い", 10: "ハロウィン", 11: "焼き芋", 12: "クリスマス会",
+    1: "お正月あそび",
+    2: "節分の豆まき",
+    3: "ひなまつり",
+    4: "お花見",
+    5: "柏餅づくり",
+    6: "梅ジュースづくり",
+    7: "七夕飾り",
+    8: "夏休みの工作",
+    9: "敬老のお祝い",
+    10: "ハロウィン",
+    11: "焼き芋",
+    12: "クリスマス会",
 }
 MENUS = (
-    "カレーライス", "豚汁とおにぎり", "肉じゃが", "ちらし寿司", "手作りハンバーグ", "親子丼", "焼きそば",
-    "鮭の炊き込みご飯", "ミートソーススパゲッティ", "筑前煮と五目ご飯", "具だくさんのけんちん汁",
+    "カレーライス",
+    "豚汁とおにぎり",
+    "肉じゃが",
+    "ちらし寿司",
+    "手作りハンバーグ",
+    "親子丼",
+    "焼きそば",
+    "鮭の炊き込みご飯",
+    "ミートソーススパゲッティ",
+    "筑前煮と五目ご飯",
+    "具だくさんのけんちん汁",
 )
 WENT_WELL = (
     "初参加の方が{first_time}名。常連さんが自然に声をかけてくれて、すぐに打ち解けていた。",
@@ -328,7 +551,10 @@ TO_IMPROVE = (
     "特になし。",
 )
 TO_IMPROVE_BY_KIND = {
-    K.kodomo_shokudo: ("食材が少し余った。参加人数の見込みを見直す。", "アレルギー表示が分かりにくかった。メニュー表に大きく書く。"),
+    K.kodomo_shokudo: (
+        "食材が少し余った。参加人数の見込みを見直す。",
+        "アレルギー表示が分かりにくかった。メニュー表に大きく書く。",
+    ),
     K.chanoma: ("座布団が足りなかった。次回は集会所から借りてくる。",),
     K.cafe: ("お湯が足りず、ポットをもう一つ用意する。",),
     K.salon: ("体操の音楽が小さくて聞こえにくいという声があった。",),
@@ -395,7 +621,9 @@ def demo_logins() -> list[DemoLogin]:
             while name in taken:
                 name = _full_name(rng, SENIOR_NAMES if number == 1 else ADULT_NAMES)[0]
             taken.add(name)
-            logins.append(DemoLogin(f"{spec.key}{number}", ORGANISER_PASSWORD, "organiser", name, where, group=spec.key))
+            logins.append(
+                DemoLogin(f"{spec.key}{number}", ORGANISER_PASSWORD, "organiser", name, where, group=spec.key)
+            )
     return logins
 
 
@@ -407,7 +635,9 @@ def _full_name(rng: random.Random, given_names) -> tuple[str, str]:
 def _person_name(rng: random.Random, category: str) -> tuple[str, str]:
     if category == "parent_child":
         (surname, kana), (parent, parent_kana), (child, child_kana) = (
-            rng.choice(SURNAMES), rng.choice(ADULT_NAMES), rng.choice(CHILD_NAMES),
+            rng.choice(SURNAMES),
+            rng.choice(ADULT_NAMES),
+            rng.choice(CHILD_NAMES),
         )
         return f"{surname} {parent}・{child}", f"{kana} {parent_kana}・{child_kana}"
     return _full_name(rng, {"child": CHILD_NAMES, "adult": ADULT_NAMES, "senior": SENIOR_NAMES}[category])
@@ -415,8 +645,19 @@ def _person_name(rng: random.Random, category: str) -> tuple[str, str]:
 
 # Tables in the order their rows go in (foreign keys first).
 INSERT_ORDER = (
-    Area, StaffArea, Group, Ibasho, GroupMembership, GroupGrant, Person, Session,
-    Attendance, SafetyCheck, Tally, RoleAssignment, Note,
+    Area,
+    StaffArea,
+    Group,
+    Ibasho,
+    GroupMembership,
+    GroupGrant,
+    Person,
+    Session,
+    Attendance,
+    SafetyCheck,
+    Tally,
+    RoleAssignment,
+    Note,
 )
 
 
@@ -464,7 +705,10 @@ class DemoBuilder:
         runs = [self._group(spec, area_ids[spec.area], programme_ids) for spec in GROUPS]
         # Two one-off cancellations somewhere in the year, besides the new-year break.
         past = [(run, day) for run in runs for day in self._past_dates(run.spec)]
-        cancelled = {(run.spec.key, day): reason for (run, day), reason in zip(self.rng.sample(past, 2), CANCELLED)}
+        cancelled = {
+            (run.spec.key, day): reason
+            for (run, day), reason in zip(self.rng.sample(past, 2), CANCELLED[:2], strict=True)
+        }
         for run in runs:
             self._history(run, cancelled)
             self._upcoming(run)
@@ -479,22 +723,47 @@ class DemoBuilder:
         organisers = [
             (self.accounts[login.login], login.display_name) for login in self.logins if login.group == spec.key
         ]
-        self.rows.add(Group(
-            id=group_id, area=area_id, name=spec.group, name_kana=spec.kana, representative=organisers[0][1],
-            contact=f"代表 {organisers[0][1]}　電話 0422-00-{rng.randint(1000, 9999)}",
-            timezone=TZ, registered_on=spec.active_from - timedelta(days=rng.randint(20, 60)), created_at=now(),
-        ))
-        self.rows.add(Ibasho(
-            id=ibasho_id, group=group_id, name=spec.ibasho, venue=spec.venue, kind=spec.kind.value,
-            audience=spec.audience.value, registration_required=spec.registration_required, status=spec.status.value,
-            rrule=spec.rrule, start_time=spec.start, end_time=spec.end, timezone=TZ, active_from=spec.active_from,
-            description=spec.description, created_at=now(),
-        ))
+        self.rows.add(
+            Group(
+                id=group_id,
+                area=area_id,
+                name=spec.group,
+                name_kana=spec.kana,
+                representative=organisers[0][1],
+                contact=f"代表 {organisers[0][1]}　電話 0422-00-{rng.randint(1000, 9999)}",
+                timezone=TZ,
+                registered_on=spec.active_from - timedelta(days=rng.randint(20, 60)),
+                created_at=now(),
+            )
+        )
+        self.rows.add(
+            Ibasho(
+                id=ibasho_id,
+                group=group_id,
+                name=spec.ibasho,
+                venue=spec.venue,
+                kind=spec.kind.value,
+                audience=spec.audience.value,
+                registration_required=spec.registration_required,
+                status=spec.status.value,
+                rrule=spec.rrule,
+                start_time=spec.start,
+                end_time=spec.end,
+                timezone=TZ,
+                active_from=spec.active_from,
+                description=spec.description,
+                created_at=now(),
+            )
+        )
         for account_id, _ in organisers:
             self.rows.add(GroupMembership(id=uuid4(), account=account_id, group=group_id, joined_at=now()))
         if spec.grant:
             first_year = max(fiscal_year(spec.active_from), fiscal_year(self.today) - rng.randint(0, 2))
-            self.rows.add(GroupGrant(id=uuid4(), group=group_id, programme=programme_ids[spec.grant], first_fiscal_year=first_year))
+            self.rows.add(
+                GroupGrant(
+                    id=uuid4(), group=group_id, programme=programme_ids[spec.grant], first_fiscal_year=first_year
+                )
+            )
         run = GroupRun(spec, group_id, ibasho_id, organisers)
         mix = PEOPLE_MIX[spec.kind]
         seen: set[str] = set()
@@ -506,10 +775,17 @@ class DemoBuilder:
             seen.add(name)
             person_id = uuid4()
             contact = f"0422-00-{rng.randint(1000, 9999)}" if spec.registration_required else ""
-            self.rows.add(Person(
-                id=person_id, group=group_id, display_name=name, kana=kana, category=category, contact=contact,
-                updated_at=now(),
-            ))
+            self.rows.add(
+                Person(
+                    id=person_id,
+                    group=group_id,
+                    display_name=name,
+                    kana=kana,
+                    category=category,
+                    contact=contact,
+                    updated_at=now(),
+                )
+            )
             run.people.append((person_id, name, category, rng.uniform(0.55, 0.95)))
         return run
 
@@ -527,13 +803,25 @@ class DemoBuilder:
         session_id = uuid4()
         starts, ends = session_times(day, spec.start, spec.end, TZ)
         past = status is not SessionStatus.scheduled
-        self.rows.add(Session(
-            id=session_id, group=run.group_id, ibasho=run.ibasho_id, kind=SessionKind.session.value, title=spec.ibasho,
-            date=day, start_time=spec.start, end_time=spec.end, venue=spec.venue, status=status.value,
-            venue_cost=spec.venue_cost if status is SessionStatus.held else None, from_schedule=True,
-            created_at=utc(starts - timedelta(days=30)) if past else now(),
-            updated_at=utc(ends + timedelta(hours=2)) if past else now(), **extra,
-        ))
+        self.rows.add(
+            Session(
+                id=session_id,
+                group=run.group_id,
+                ibasho=run.ibasho_id,
+                kind=SessionKind.session.value,
+                title=spec.ibasho,
+                date=day,
+                start_time=spec.start,
+                end_time=spec.end,
+                venue=spec.venue,
+                status=status.value,
+                venue_cost=spec.venue_cost if status is SessionStatus.held else None,
+                from_schedule=True,
+                created_at=utc(starts - timedelta(days=30)) if past else now(),
+                updated_at=utc(ends + timedelta(hours=2)) if past else now(),
+                **extra,
+            )
+        )
         self.stats[status.value] += 1
         return session_id
 
@@ -544,7 +832,14 @@ class DemoBuilder:
                 reason = "年末年始のため休み。"
             if reason:
                 session_id = self._session(run, day, SessionStatus.cancelled, review_state=ReviewState.reviewed.value)
-                self.rows.add(Note(id=session_id, session=session_id, handover=f"{reason}参加者へは電話とLINEで連絡済み。", updated_at=now()))
+                self.rows.add(
+                    Note(
+                        id=session_id,
+                        session=session_id,
+                        handover=f"{reason}参加者へは電話とLINEで連絡済み。",
+                        updated_at=now(),
+                    )
+                )
                 continue
             self._held(run, day, number)
 
@@ -575,7 +870,15 @@ class DemoBuilder:
                 status = AttendanceStatus.absent_notified
             else:
                 continue
-            self.rows.add(Attendance(id=f"{session_id}:{person_id}", session=session_id, person=person_id, status=status.value, updated_at=written))
+            self.rows.add(
+                Attendance(
+                    id=f"{session_id}:{person_id}",
+                    session=session_id,
+                    person=person_id,
+                    status=status.value,
+                    updated_at=written,
+                )
+            )
             if status is AttendanceStatus.absent_unnotified:
                 self._safety_check(run, session_id, person_id, ends)
 
@@ -583,35 +886,61 @@ class DemoBuilder:
         if day.month == 8 and spec.kind is K.kodomo_shokudo:
             counts["child"] += 4  # summer holidays
         for category in TALLY_CATEGORIES:
-            self.rows.add(Tally(id=f"{session_id}:{category}", session=session_id, category=category, delta_sum=counts[category], updated_at=written))
+            self.rows.add(
+                Tally(
+                    id=f"{session_id}:{category}",
+                    session=session_id,
+                    category=category,
+                    delta_sum=counts[category],
+                    updated_at=written,
+                )
+            )
 
         for index, role in enumerate(ROLES[spec.kind]):  # 輪番: roles rotate between the organisers
             members = [run.organisers[(index + number) % len(run.organisers)]]
             if role == "調理":
                 members = run.organisers
             for member_id, _ in members:
-                self.rows.add(RoleAssignment(id=f"{session_id}:{role}:{member_id}", session=session_id, role=role, member=member_id, updated_at=written))
+                self.rows.add(
+                    RoleAssignment(
+                        id=f"{session_id}:{role}:{member_id}",
+                        session=session_id,
+                        role=role,
+                        member=member_id,
+                        updated_at=written,
+                    )
+                )
 
         self._note(run, session_id, day, present + sum(counts.values()), counts["first_time"], concern_person, written)
 
-    def _note(self, run: GroupRun, session_id: UUID, day: date, total: int, first_time: int, concern_person, written: datetime) -> None:
+    def _note(
+        self, run: GroupRun, session_id: UUID, day: date, total: int, first_time: int, concern_person, written: datetime
+    ) -> None:
         rng, kind = self.rng, run.spec.kind
         values = {
-            "total": total, "first_time": max(first_time, 1), "season": SEASON[day.month], "menu": rng.choice(MENUS),
-            "next_season": SEASON[day.month % 12 + 1], "organiser": rng.choice(run.organisers)[1],
+            "total": total,
+            "first_time": max(first_time, 1),
+            "season": SEASON[day.month],
+            "menu": rng.choice(MENUS),
+            "next_season": SEASON[day.month % 12 + 1],
+            "organiser": rng.choice(run.organisers)[1],
         }
         went_well = rng.sample(WENT_WELL + WENT_WELL_BY_KIND[kind], 2)
         concerns = ""
         if concern_person is not None:
             _, name, category, _ = concern_person
             concerns = rng.choice(CONCERNS["senior" if category in ("senior", "adult") else "young"]).format(name=name)
-        self.rows.add(Note(
-            id=session_id, session=session_id,
-            went_well="\n".join(text.format(**values) for text in went_well),
-            to_improve=rng.choice(TO_IMPROVE + TO_IMPROVE_BY_KIND[kind]),
-            handover=rng.choice(HANDOVER).format(**values),
-            concerns=concerns, updated_at=written,
-        ))
+        self.rows.add(
+            Note(
+                id=session_id,
+                session=session_id,
+                went_well="\n".join(text.format(**values) for text in went_well),
+                to_improve=rng.choice(TO_IMPROVE + TO_IMPROVE_BY_KIND[kind]),
+                handover=rng.choice(HANDOVER).format(**values),
+                concerns=concerns,
+                updated_at=written,
+            )
+        )
 
     def _safety_check(self, run: GroupRun, session_id: UUID, person_id: UUID, ends: datetime) -> None:
         """安否確認 of a registered participant absent without notice: closed, unless very recent."""
@@ -620,11 +949,20 @@ class DemoBuilder:
             self.rows.add(SafetyCheck(id=uuid4(), session=session_id, person=person_id, opened_at=opened))
             return
         contacted = utc(ends + timedelta(hours=self.rng.randint(1, 5)))
-        self.rows.add(SafetyCheck(
-            id=uuid4(), session=session_id, person=person_id, outcome=SafetyCheckOutcome.safe.value,
-            contacted_by=self.rng.choice(run.organisers)[1], contacted_at=contacted, method="phone",
-            notes=self.rng.choice(SAFETY_NOTES), opened_at=opened, closed_at=contacted,
-        ))
+        self.rows.add(
+            SafetyCheck(
+                id=uuid4(),
+                session=session_id,
+                person=person_id,
+                outcome=SafetyCheckOutcome.safe.value,
+                contacted_by=self.rng.choice(run.organisers)[1],
+                contacted_at=contacted,
+                method="phone",
+                notes=self.rng.choice(SAFETY_NOTES),
+                opened_at=opened,
+                closed_at=contacted,
+            )
+        )
 
     def _upcoming(self, run: GroupRun) -> None:
         if run.spec.status is IbashoStatus.paused:
@@ -635,30 +973,75 @@ class DemoBuilder:
     def _meetings(self, runs: list[GroupRun]) -> None:
         by_key = {run.spec.key: run for run in runs}
 
-        def meeting(key: str, title: str, day: date, starts: time, ends: time, venue: str, agenda: str, with_ibasho: bool) -> None:
+        def meeting(
+            key: str, title: str, day: date, starts: time, ends: time, venue: str, agenda: str, with_ibasho: bool
+        ) -> None:
             run = by_key[key]
             past = day < self.today
-            self.rows.add(Session(
-                id=uuid4(), group=run.group_id, ibasho=run.ibasho_id if with_ibasho else None,
-                kind=SessionKind.meeting.value, title=title, date=day, start_time=starts, end_time=ends, venue=venue,
-                status=(SessionStatus.held if past else SessionStatus.scheduled).value, agenda=agenda,
-                review_state=(ReviewState.reviewed if past else ReviewState.unreviewed).value,
-                created_at=now(), updated_at=now(),
-            ))
+            self.rows.add(
+                Session(
+                    id=uuid4(),
+                    group=run.group_id,
+                    ibasho=run.ibasho_id if with_ibasho else None,
+                    kind=SessionKind.meeting.value,
+                    title=title,
+                    date=day,
+                    start_time=starts,
+                    end_time=ends,
+                    venue=venue,
+                    status=(SessionStatus.held if past else SessionStatus.scheduled).value,
+                    agenda=agenda,
+                    review_state=(ReviewState.reviewed if past else ReviewState.unreviewed).value,
+                    created_at=now(),
+                    updated_at=now(),
+                )
+            )
             self.stats["meetings"] += 1
 
         def weekday(offset_days: int, weekday_index: int) -> date:
             day = self.today + timedelta(days=offset_days)
             return day + timedelta(days=(weekday_index - day.weekday()) % 7)
 
-        meeting("kirakura", "反省会（上半期のふりかえり）", weekday(-70, 2), time(18, 30), time(20), "西部コミュニティセンター 会議室",
-                "上半期の参加者数のふりかえり\n食材費と参加費の見直し\nボランティア募集チラシの作成\n来年度の助成申請", True)
-        meeting("sumire", "反省会", weekday(-40, 4), time(14, 30), time(15, 30), "すみれの家",
-                "役割分担表（輪番）の見直し\n冬季の暖房費\n差し入れのルール", True)
-        meeting("nadeshiko", "推進委員会", weekday(18, 3), time(14), time(15, 30), "境南コミュニティセンター 会議室",
-                "次年度の活動計画\nいきいきサロン助成の申請\n安否確認の連絡網の見直し\n地域包括支援センターとの意見交換", False)
-        meeting("kirin", "打ち合わせ", weekday(10, 0), time(19), time(20), "本町コミュニティセンター 学習室",
-                "冬休みの特別学習会の日程\n大学生ボランティアのシフト", False)
+        meeting(
+            "kirakura",
+            "反省会（上半期のふりかえり）",
+            weekday(-70, 2),
+            time(18, 30),
+            time(20),
+            "西部コミュニティセンター 会議室",
+            "上半期の参加者数のふりかえり\n食材費と参加費の見直し\nボランティア募集チラシの作成\n来年度の助成申請",
+            True,
+        )
+        meeting(
+            "sumire",
+            "反省会",
+            weekday(-40, 4),
+            time(14, 30),
+            time(15, 30),
+            "すみれの家",
+            "役割分担表（輪番）の見直し\n冬季の暖房費\n差し入れのルール",
+            True,
+        )
+        meeting(
+            "nadeshiko",
+            "推進委員会",
+            weekday(18, 3),
+            time(14),
+            time(15, 30),
+            "境南コミュニティセンター 会議室",
+            "次年度の活動計画\nいきいきサロン助成の申請\n安否確認の連絡網の見直し\n地域包括支援センターとの意見交換",
+            False,
+        )
+        meeting(
+            "kirin",
+            "打ち合わせ",
+            weekday(10, 0),
+            time(19),
+            time(20),
+            "本町コミュニティセンター 学習室",
+            "冬休みの特別学習会の日程\n大学生ボランティアのシフト",
+            False,
+        )
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -666,7 +1049,7 @@ class DemoBuilder:
 
 async def insert_in_chunks(table: type[Table], rows: Sequence[Table]) -> None:
     for index in range(0, len(rows), CHUNK):
-        await table.insert(*rows[index:index + CHUNK])
+        await table.insert(*rows[index : index + CHUNK])
 
 
 async def _create_accounts(logins: Sequence[DemoLogin]) -> dict[str, UUID]:
@@ -682,10 +1065,17 @@ async def _create_accounts(logins: Sequence[DemoLogin]) -> dict[str, UUID]:
             hashes[login.password] = row["password_hash"]
             continue
         ids[login.login] = uuid4()
-        rows.append(Account(
-            id=ids[login.login], login=login.login, login_key=login_key(login.login), display_name=login.display_name,
-            password_hash=hashes[login.password], role=login.role, created_at=now(),
-        ))
+        rows.append(
+            Account(
+                id=ids[login.login],
+                login=login.login,
+                login_key=login_key(login.login),
+                display_name=login.display_name,
+                password_hash=hashes[login.password],
+                role=login.role,
+                created_at=now(),
+            )
+        )
     await insert_in_chunks(Account, rows)
     return ids
 
@@ -711,7 +1101,9 @@ async def _blockers(logins: Sequence[DemoLogin]) -> list[str]:
     taken = await Account.select(Account.login).where(Account.login.is_in([login.login for login in logins]))
     if taken:
         names = [row["login"] for row in taken]
-        problems.append(f"{len(names)} of its logins are taken ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})")
+        problems.append(
+            f"{len(names)} of its logins are taken ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+        )
     return problems
 
 
@@ -728,7 +1120,9 @@ async def load_demo(force: bool = False) -> None:
     beside other data, but never twice)."""
     started = clock.perf_counter()
     if not force and (existing := await Area.count()):
-        print(f"ibasho demo: the database already has {existing} area(s); not loading the demo (use --force to add it anyway).")
+        print(
+            f"ibasho demo: the database already has {existing} area(s); not loading the demo (use --force to add it anyway)."
+        )
         return
     logins = demo_logins()
     if problems := await _blockers(logins):

@@ -9,13 +9,14 @@ route that reads its raw body itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Mapping
+from typing import Annotated, Any
 
 import msgspec
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin  # no public name in Litestar 2
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
-from litestar._openapi.schema_generation.plugins import StructSchemaPlugin  # no public name in Litestar 2
 from litestar.params import PathParameter
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
@@ -45,10 +46,10 @@ class ApiError(msgspec.Struct):
 
 ERRORS = {
     400: "Malformed JSON, a field missing or of the wrong type (named in `extra`), or text holding a NUL character",
-    401: "Not logged in, or the login lapsed; with `\"code\": \"session_ended\"` when council staff ended "
-         "this login: the client wipes the group data it holds",
+    401: 'Not logged in, or the login lapsed; with `"code": "session_ended"` when council staff ended '
+    "this login: the client wipes the group data it holds",
     403: "CSRF token missing or wrong (send the `csrftoken` cookie back in `x-csrftoken`), "
-         "or logged in but not allowed",
+    "or logged in but not allowed",
     404: "Not found, or outside the caller's scope (so other groups' existence does not leak)",
     409: "Conflict with the current state",
     413: "Request body over 1 MiB",
@@ -56,14 +57,16 @@ ERRORS = {
 }
 
 
-def error_responses(*codes: int, why: Mapping[int, str] | None = None,
-                    bodies: Mapping[int, type] | None = None) -> dict[int, ResponseSpec]:
+def error_responses(
+    *codes: int, why: Mapping[int, str] | None = None, bodies: Mapping[int, type] | None = None
+) -> dict[int, ResponseSpec]:
     """``responses=`` for a route that can answer ``codes``: the error body of server/errors.py
     (or a route's own, ``bodies``) and the usual meaning (or the route's own, ``why``)."""
     why, bodies = why or {}, bodies or {}
-    return {code: ResponseSpec(bodies.get(code, ApiError), description=why.get(code, ERRORS[code]),
-                               generate_examples=False)
-            for code in codes}
+    return {
+        code: ResponseSpec(bodies.get(code, ApiError), description=why.get(code, ERRORS[code]), generate_examples=False)
+        for code in codes
+    }
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,10 @@ class ClosedStructPlugin(StructSchemaPlugin):
     ``additionalProperties: false``, which Litestar leaves out."""
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
-        return (super().is_plugin_supported_field(field_definition)
-                and field_definition.type_.__struct_config__.forbid_unknown_fields)
+        return (
+            super().is_plugin_supported_field(field_definition)
+            and field_definition.type_.__struct_config__.forbid_unknown_fields
+        )
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
@@ -140,7 +145,8 @@ def raw_json_body(struct: type[msgspec.Struct], description: str) -> type[Operat
     @dataclass
     class RawJsonBodyOperation(Operation):
         def __post_init__(self) -> None:
-            self.request_body = RequestBody(required=True, description=description,
-                                            content={"application/json": OpenAPIMediaType(schema=body)})
+            self.request_body = RequestBody(
+                required=True, description=description, content={"application/json": OpenAPIMediaType(schema=body)}
+            )
 
     return RawJsonBodyOperation

@@ -29,7 +29,7 @@ def _install_stamp(extras: str) -> Path:
 
 def ensure_installed(extras: str = "") -> None:
     """Create the venv and install the project once per pyproject.toml version."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (run by whatever python3 the machine has)
         raise SystemExit("ibasho needs Python 3.11 or newer")
     if not PYTHON.exists():
         print(f"creating a virtual environment in {VENV}", flush=True)

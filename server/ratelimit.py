@@ -60,7 +60,8 @@ async def take_back(key: str, window_seconds: int, now: float | None = None) -> 
     """Undo one ``hit`` of this window (an attempt that turned out to be fine)."""
     period, _ = _window(window_seconds, now)
     await RateCounter.update({RateCounter.count: RateCounter.count - 1}).where(
-        (RateCounter.key == key[:200]) & (RateCounter.period == period) & (RateCounter.count > 0))
+        (RateCounter.key == key[:200]) & (RateCounter.period == period) & (RateCounter.count > 0)
+    )
 
 
 async def forget(*keys: str) -> None:

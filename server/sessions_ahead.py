@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
@@ -31,15 +31,16 @@ async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MON
     if ibasho_id is not None:
         query = query.where(Ibasho.id == ibasho_id)
     created: list[tuple[str, str, UUID]] = []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store = PiccoloStore()
     async with store.transaction():
         for ibasho in await query:
             today = datetime.now(zone(ibasho["timezone"])).date()
             dtstart = ibasho["active_from"] or ibasho["created_at"].date()
             try:
-                days = occurrences(ibasho["rrule"], dtstart, today, today + relativedelta(months=months),
-                                   ibasho["active_until"])
+                days = occurrences(
+                    ibasho["rrule"], dtstart, today, today + relativedelta(months=months), ibasho["active_until"]
+                )
             except ValueError as error:
                 log.warning("ibasho %s has an unusable schedule: %s", ibasho["id"], error)
                 continue
@@ -53,10 +54,20 @@ async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MON
             }
             rows = [
                 Session(
-                    id=scheduled_session_id(ibasho["id"], day), group=ibasho["group"], ibasho=ibasho["id"],
-                    kind=SessionKind.session.value, title=ibasho["name"], date=day, start_time=ibasho["start_time"],
-                    end_time=ibasho["end_time"], venue=ibasho["venue"], status=SessionStatus.scheduled.value,
-                    from_schedule=True, hlcs={}, created_at=now, updated_at=now,
+                    id=scheduled_session_id(ibasho["id"], day),
+                    group=ibasho["group"],
+                    ibasho=ibasho["id"],
+                    kind=SessionKind.session.value,
+                    title=ibasho["name"],
+                    date=day,
+                    start_time=ibasho["start_time"],
+                    end_time=ibasho["end_time"],
+                    venue=ibasho["venue"],
+                    status=SessionStatus.scheduled.value,
+                    from_schedule=True,
+                    hlcs={},
+                    created_at=now,
+                    updated_at=now,
                 )
                 for day in days
                 if day not in existing
@@ -67,8 +78,9 @@ async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MON
                 landed = await Session.insert(*rows).on_conflict(action="DO NOTHING").returning(Session.id)
                 created += [("session", str(row["id"]), ibasho["group"]) for row in landed]
                 if len(landed) < len(rows):
-                    log.info("ibasho %s: %d scheduled session ids were taken already", ibasho["id"],
-                                len(rows) - len(landed))
+                    log.info(
+                        "ibasho %s: %d scheduled session ids were taken already", ibasho["id"], len(rows) - len(landed)
+                    )
         await store.publish(created)
     # after the commit, as a phone's push does: sessions due within days get their reminders now
     await refresh_sessions(session_id for _, session_id, _ in created)

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
-
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.params import FromQuery, Parameter
@@ -63,14 +62,24 @@ def decode_push(body: bytes) -> PushRequest:
     status_code=200,
     summary="Apply a batch of mutations exactly once (see docs/sync.md)",
     # The route decodes the body itself, strictly (a string where a number belongs is an error).
-    operation_class=raw_json_body(PushRequest, "mutations[].seq are consecutive (1, 2, 3, … per client); "
-                                               f"at most {MAX_MUTATIONS} mutations"),
-    responses=error_responses(400, 401, 403, 409, 413, bodies={409: SeqGapOut}, why={
-        400: "Not JSON, a field missing or of the wrong type, seqs not consecutive, or a NUL in a mutation's "
-             "id, name or hlc; nothing is applied",
-        403: "CSRF token missing or wrong, or the client_id belongs to another account",
-        409: "The first new mutation is not `last_seq + 1`: nothing is applied; resend from `expected_seq`",
-        413: f"Body over 1 MiB, or more than {MAX_MUTATIONS} mutations; nothing is applied"}),
+    operation_class=raw_json_body(
+        PushRequest, f"mutations[].seq are consecutive (1, 2, 3, … per client); at most {MAX_MUTATIONS} mutations"
+    ),
+    responses=error_responses(
+        400,
+        401,
+        403,
+        409,
+        413,
+        bodies={409: SeqGapOut},
+        why={
+            400: "Not JSON, a field missing or of the wrong type, seqs not consecutive, or a NUL in a mutation's "
+            "id, name or hlc; nothing is applied",
+            403: "CSRF token missing or wrong, or the client_id belongs to another account",
+            409: "The first new mutation is not `last_seq + 1`: nothing is applied; resend from `expected_seq`",
+            413: f"Body over 1 MiB, or more than {MAX_MUTATIONS} mutations; nothing is applied",
+        },
+    ),
 )
 async def sync_push(request: Request) -> Response[PushResponse]:
     data = decode_push(await request.body())
@@ -94,8 +103,12 @@ async def sync_push(request: Request) -> Response[PushResponse]:
     return Response(result)
 
 
-@get("/pull", guards=[signed_in], summary="Changes after a cursor, within the caller's scope",
-     responses=error_responses(400, 401, 403, why={403: "The client_id belongs to another account"}))
+@get(
+    "/pull",
+    guards=[signed_in],
+    summary="Changes after a cursor, within the caller's scope",
+    responses=error_responses(400, 401, 403, why={403: "The client_id belongs to another account"}),
+)
 async def sync_pull(
     request: Request,
     client_id: FromQuery[UUID],

@@ -8,10 +8,11 @@ merge state. Server-managed entities (group, ibasho, member) are read-only here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID, uuid4
 
 from piccolo.columns import JSON, JSONB, Column
@@ -36,8 +37,9 @@ def decoded_json(value: Any) -> Any:
 ROWS_PER_STATEMENT = 500
 
 
-async def write_rows(table: type[Table], rows: list[dict[str, Any]], *, on_conflict: str | None = None,
-                     update: list[str] = ()) -> None:
+async def write_rows(
+    table: type[Table], rows: list[dict[str, Any]], *, on_conflict: str | None = None, update: list[str] = ()
+) -> None:
     """INSERT many rows (all with the same keys, named by column) in few statements, as an
     upsert when ``on_conflict`` names the key column.
 
@@ -59,7 +61,9 @@ async def write_rows(table: type[Table], rows: list[dict[str, Any]], *, on_confl
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
         values = [
-            json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name] for row in chunk for name in names
+            json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
+            for row in chunk
+            for name in names
         ]
         await table.raw(head + ", ".join([one_row] * len(chunk)) + tail, *values)
 
@@ -110,24 +114,37 @@ def _datetime(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 ENTITY_TABLES: dict[str, EntityTable] = {
     "session": EntityTable(
         t.Session,
-        _fields("group_id", "ibasho_id", "kind", "title", "date", "start_time", "end_time", "venue", "status",
-                "agenda", "online_url", "application_deadline", "venue_cost", "review_state", "review_comment",
-                "reminder_rule"),
+        _fields(
+            "group_id",
+            "ibasho_id",
+            "kind",
+            "title",
+            "date",
+            "start_time",
+            "end_time",
+            "venue",
+            "status",
+            "agenda",
+            "online_url",
+            "application_deadline",
+            "venue_cost",
+            "review_state",
+            "review_comment",
+            "reminder_rule",
+        ),
         parse={"date": _date, "application_deadline": _date, "start_time": _time, "end_time": _time},
     ),
     "person": EntityTable(t.Person, _fields("group_id", "display_name", "kana", "category", "registered", "contact")),
     "attendance": EntityTable(t.Attendance, _fields("session_id", "person_id", "status")),
     "tally": EntityTable(t.Tally, _fields("session_id", "category", "delta_sum")),
     "role_assignment": EntityTable(t.RoleAssignment, _fields("session_id", "role", "member_id", "assigned")),
-    "note": EntityTable(
-        t.Note, _fields("session_id", "went_well", "to_improve", "handover", "concerns", "conflicts")
-    ),
+    "note": EntityTable(t.Note, _fields("session_id", "went_well", "to_improve", "handover", "concerns", "conflicts")),
     "safety_check": EntityTable(
         t.SafetyCheck,
         _fields("session_id", "person_id", "outcome", "contacted_by", "contacted_at", "method", "notes"),
@@ -136,14 +153,26 @@ ENTITY_TABLES: dict[str, EntityTable] = {
     "group": EntityTable(t.Group, {"area_id": "area", "name": "name"}),
     "ibasho": EntityTable(
         t.Ibasho,
-        _fields("group_id", "name", "venue", "kind", "audience", "registration_required", "rrule", "start_time",
-                "end_time", "timezone", "status"),
+        _fields(
+            "group_id",
+            "name",
+            "venue",
+            "kind",
+            "audience",
+            "registration_required",
+            "rrule",
+            "start_time",
+            "end_time",
+            "timezone",
+            "status",
+        ),
     ),
     # A member is one organiser in one group; role assignments name them by account id.
     "member": EntityTable(
         t.GroupMembership, {"group_id": "group", "member_id": "account", "display_name": "account.display_name"}
     ),
 }
+
 
 def wire_fields(spec: EntityTable, row: dict) -> dict[str, Any]:
     """A row's wire fields, as phones see them."""
@@ -180,7 +209,7 @@ class PiccoloStore:
         return ClientState(row["account"], row["last_seq"]) if row else None
 
     async def save_client(self, client_id: UUID, account_id: UUID, last_seq: int) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await t.SyncClient.insert(
             t.SyncClient(id=client_id, account=account_id, last_seq=last_seq, created_at=now, last_seen_at=now)
         ).on_conflict(
@@ -224,7 +253,7 @@ class PiccoloStore:
     async def save(self, entity: str, records: dict[str, Record]) -> None:
         spec = ENTITY_TABLES[entity]
         table = spec.table
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         key = table._meta.primary_key._meta.db_column_name
         merge_state = [name for name in ("hlcs", "deleted", "updated_at") if spec.has(name)]
         rows = []
@@ -254,21 +283,38 @@ class PiccoloStore:
             await t.ChangeLog.raw("SELECT pg_advisory_xact_lock({})", CHANGE_NUMBER_LOCK)
         top = await t.ChangeLog.select(t.ChangeLog.change_no).order_by(t.ChangeLog.change_no, ascending=False).first()
         next_no = (top["change_no"] if top else 0) + 1
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = [
-            {"key": f"{entity}:{entity_id}", "entity": entity, "entity_id": entity_id,
-             "group": group_id, "change_no": next_no + offset, "at": now}
+            {
+                "key": f"{entity}:{entity_id}",
+                "entity": entity,
+                "entity_id": entity_id,
+                "group": group_id,
+                "change_no": next_no + offset,
+                "at": now,
+            }
             for offset, (entity, entity_id, group_id) in enumerate(changed)
         ]
         await write_rows(t.ChangeLog, rows, on_conflict="key", update=["change_no", "at"])
 
     async def log_mutations(self, rows: list[LoggedMutation]) -> None:
-        now = datetime.now(timezone.utc)
-        await write_rows(t.MutationLog, [
-            {"id": uuid4(), "mutation_id": row.mutation_id, "client": row.client_id, "seq": row.seq,
-             "name": row.name, "status": row.status, "error": row.error, "at": now}
-            for row in rows
-        ])
+        now = datetime.now(UTC)
+        await write_rows(
+            t.MutationLog,
+            [
+                {
+                    "id": uuid4(),
+                    "mutation_id": row.mutation_id,
+                    "client": row.client_id,
+                    "seq": row.seq,
+                    "name": row.name,
+                    "status": row.status,
+                    "error": row.error,
+                    "at": now,
+                }
+                for row in rows
+            ],
+        )
 
     async def changes_after(self, cursor: int, group_ids: frozenset[UUID] | None, limit: int) -> list[ChangeRef]:
         query = t.ChangeLog.select(t.ChangeLog.change_no, t.ChangeLog.entity, t.ChangeLog.entity_id).where(

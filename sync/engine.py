@@ -60,7 +60,9 @@ async def push(store: Store, scope: Scope, request: PushRequest, clock=now_ms) -
                 result = MutationResult(seq=mutation.seq, status="applied")
             results.append(result)
             logged.append(
-                LoggedMutation(request.client_id, mutation.id, mutation.seq, mutation.name, result.status, result.error or "")
+                LoggedMutation(
+                    request.client_id, mutation.id, mutation.seq, mutation.name, result.status, result.error or ""
+                )
             )
             last_seq = mutation.seq  # a rejected mutation still advances: it never blocks the queue
 
@@ -71,7 +73,9 @@ async def push(store: Store, scope: Scope, request: PushRequest, clock=now_ms) -
         return PushResponse(last_seq=last_seq, results=results)
 
 
-async def pull(store: Store, scope: Scope, client_id: UUID, cursor: int, limit: int = DEFAULT_PULL_LIMIT) -> PullResponse:
+async def pull(
+    store: Store, scope: Scope, client_id: UUID, cursor: int, limit: int = DEFAULT_PULL_LIMIT
+) -> PullResponse:
     limit = max(1, min(limit, MAX_PULL_LIMIT))
     refs = await store.changes_after(cursor, scope.group_ids, limit + 1)
     more = len(refs) > limit

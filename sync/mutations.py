@@ -7,9 +7,10 @@ last writer wins by HLC (losing note texts kept in ``conflicts``); tallies add d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Annotated, Any, Awaitable, Callable, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -77,7 +78,9 @@ class UnitOfWork:
         for entity, records in by_entity.items():
             if records:
                 await self.store.save(entity, records)
-        await self.store.publish([(entity, entity_id, record.group_id) for (entity, entity_id), record in self.dirty.items()])
+        await self.store.publish(
+            [(entity, entity_id, record.group_id) for (entity, entity_id), record in self.dirty.items()]
+        )
 
 
 @dataclass
@@ -151,6 +154,7 @@ def wire_value(value: Any) -> Any:
 
 
 # --- argument types ----------------------------------------------------------------
+
 
 def text(most: int, least: int = 0) -> Any:
     return Annotated[str, msgspec.Meta(min_length=least, max_length=most)]
@@ -326,12 +330,17 @@ def derives_own_id(args: Args) -> bool:
     """Whether a new record's derived id is the one its own args derive: a scheduled
     session's from its ibasho and date. No other entity a phone creates has one."""
     if isinstance(args, SessionUpsert):
-        return (args.ibasho_id not in (UNSET, None) and args.date is not UNSET
-                and args.id == scheduled_session_id(args.ibasho_id, args.date))
+        return (
+            args.ibasho_id not in (UNSET, None)
+            and args.date is not UNSET
+            and args.id == scheduled_session_id(args.ibasho_id, args.date)
+        )
     return False
 
 
-async def owned_record(ctx: Context, entity: str, args: SessionUpsert | PersonUpsert, required: str) -> tuple[str, Record]:
+async def owned_record(
+    ctx: Context, entity: str, args: SessionUpsert | PersonUpsert, required: str
+) -> tuple[str, Record]:
     """The record an upsert changes: an existing one in the caller's groups, or a new one
     in one of their groups (a new one needs ``group_id`` and ``required``). A new record
     may not take a derived id other than its own (``derives_own_id``): the ibasho id in a
@@ -457,7 +466,10 @@ async def role_set(ctx: Context, args: RoleSet) -> None:
         raise Rejected(f"member {args.member_id} is not an organiser of this group")
     entity_id = f"{args.session_id}:{args.role}:{args.member_id}"
     record = await ctx.derived("role_assignment", entity_id, session) or new_record(
-        "role_assignment", session.group_id, session_id=str(args.session_id), role=args.role,
+        "role_assignment",
+        session.group_id,
+        session_id=str(args.session_id),
+        role=args.role,
         member_id=str(args.member_id),
     )
     write_fields(record, {"assigned": args.assigned}, ctx.hlc)
@@ -508,14 +520,15 @@ async def safety_record(ctx: Context, args: SafetyRecord) -> None:
             # its id is derived from the absence it follows up, so nobody can open one in
             # advance under the id of another group's absence and silence that follow-up
             raise Rejected(f"safety check id {entity_id} is not the one derived from its session and person")
-        if record is not None:  # derived from the caller's own records, yet elsewhere: a row from before ids were checked
+        if (
+            record is not None
+        ):  # derived from the caller's own records, yet elsewhere: a row from before ids were checked
             raise Rejected(f"safety_check {entity_id} belongs to another group")
         record = new_record("safety_check", session.group_id)
     elif any(values.get(key, record.data[key]) != record.data[key] for key in ("session_id", "person_id")):
         raise Rejected("a safety check cannot move to another session or person")
     write_fields(record, values, ctx.hlc)
     ctx.work.put("safety_check", entity_id, record)
-
 
 
 def referenced(name: str, args: dict[str, Any]) -> list[tuple[str, str]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, AsyncContextManager, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 
@@ -41,7 +42,7 @@ class LoggedMutation:
 
 
 class Store(Protocol):
-    def transaction(self) -> AsyncContextManager[None]:
+    def transaction(self) -> AbstractAsyncContextManager[None]:
         """One database transaction for a whole push."""
 
     async def lock_client(self, client_id: UUID) -> ClientState | None:

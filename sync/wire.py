@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -77,6 +78,6 @@ def check_envelope(request: PushRequest) -> None:
     for mutation in request.mutations:
         if "\x00" in mutation.id or "\x00" in mutation.name or "\x00" in mutation.hlc:
             raise EnvelopeError(f"mutation seq {mutation.seq}: id, name and hlc must not contain NUL characters")
-    for before, after in zip(request.mutations, request.mutations[1:]):
+    for before, after in pairwise(request.mutations):
         if after.seq != before.seq + 1:
             raise EnvelopeError(f"mutations[].seq must be consecutive: {before.seq} is followed by {after.seq}")

@@ -9,20 +9,20 @@ session of it. "organiser_other" and "staff_other" belong to group B / area B.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Awaitable, Callable
 from uuid import UUID, uuid4
 
 import httpx
 from piccolo.table import Table
 
 from server import tables
-from server.auth.sessions import SESSION_COOKIE, now, start_session
-from server.reminders.routes import manage_token_hash
 from server.auth.routes import create_invitation, invitation_token_hash
+from server.auth.sessions import SESSION_COOKIE, now, start_session
 from server.pwa_routes import assets
 from server.reminders import tokens
+from server.reminders.routes import manage_token_hash
 from server.tables import GrantProgramme, Ibasho, Person, PushSubscription, ReminderDelivery, Session
 from tests.conftest import PASSWORD, World, make_account
 
@@ -54,8 +54,13 @@ class Target:
     def fill(self, template: str) -> str:
         w = self.world
         return template.format(
-            group=w.group_a, area=w.area_a, ibasho=self.ibasho_id, session=self.session_id,
-            programme=self.programme_id, account=self.staff_account_id, version=self.asset_version,
+            group=w.group_a,
+            area=w.area_a,
+            ibasho=self.ibasho_id,
+            session=self.session_id,
+            programme=self.programme_id,
+            account=self.staff_account_id,
+            version=self.asset_version,
             asset=self.asset_path,
         )
 
@@ -63,20 +68,28 @@ class Target:
 async def make_target(world: World) -> Target:
     ibasho_id, session_id, programme_id = uuid4(), uuid4(), uuid4()
     await Ibasho.insert(Ibasho(id=ibasho_id, group=world.group_a, name="きらくら", created_at=now()))
-    await Session.insert(Session(id=session_id, group=world.group_a, ibasho=ibasho_id, title="きらくら",
-                                 date=date.today()))
+    await Session.insert(
+        Session(id=session_id, group=world.group_a, ibasho=ibasho_id, title="きらくら", date=date.today())
+    )
     await GrantProgramme.insert(GrantProgramme(id=programme_id, name=f"grant-{uuid4().hex[:8]}"))
     version, paths = assets()
     target = Target(
-        world=world, ibasho_id=ibasho_id, session_id=session_id, programme_id=programme_id,
+        world=world,
+        ibasho_id=ibasho_id,
+        session_id=session_id,
+        programme_id=programme_id,
         staff_account_id=(await make_account("staff", areas=[world.area_a])).account_id,
         login_person=await make_account("organiser", groups=[world.group_b]),
-        asset_version=version, asset_path=paths[0],
+        asset_version=version,
+        asset_path=paths[0],
     )
     target.accounts = {
-        "anonymous": None, "participant": None,
-        "organiser_other": world.organiser_b.account_id, "staff_other": world.staff_b.account_id,
-        "organiser": world.organiser_a.account_id, "staff": world.staff_a.account_id,
+        "anonymous": None,
+        "participant": None,
+        "organiser_other": world.organiser_b.account_id,
+        "staff_other": world.staff_b.account_id,
+        "organiser": world.organiser_a.account_id,
+        "staff": world.staff_a.account_id,
         "admin": world.admin.account_id,
     }
     return target
@@ -115,9 +128,15 @@ async def accept_invitation(target: Target, who: str) -> Call:
 async def participant_subscription() -> str:
     """A participant's subscription to a fresh ibasho: its management token."""
     token = secrets.token_urlsafe(32)
-    await PushSubscription.insert(PushSubscription(
-        id=uuid4(), endpoint=push_endpoint(), p256dh=P256DH, auth=AUTH, manage_token_hash=manage_token_hash(token),
-    ))
+    await PushSubscription.insert(
+        PushSubscription(
+            id=uuid4(),
+            endpoint=push_endpoint(),
+            p256dh=P256DH,
+            auth=AUTH,
+            manage_token_hash=manage_token_hash(token),
+        )
+    )
     return token
 
 
@@ -141,14 +160,27 @@ def by_absence_token(url: str) -> Builder:
             return Call(url.format(token=tokens.absence(uuid4())))
         person, subscription, delivery = uuid4(), uuid4(), uuid4()
         await Person.insert(Person(id=person, group=target.world.group_a, display_name="参加者"))
-        await PushSubscription.insert(PushSubscription(
-            id=subscription, endpoint=push_endpoint(), p256dh=P256DH, auth=AUTH, person=person,
-            manage_token_hash=manage_token_hash(secrets.token_urlsafe(32)),
-        ))
-        await ReminderDelivery.insert(ReminderDelivery(
-            id=delivery, occurrence=f"{target.session_id}:day_before", subscription=subscription,
-            session=target.session_id, due_at=now(), expires_at=now(), state="sent",
-        ))
+        await PushSubscription.insert(
+            PushSubscription(
+                id=subscription,
+                endpoint=push_endpoint(),
+                p256dh=P256DH,
+                auth=AUTH,
+                person=person,
+                manage_token_hash=manage_token_hash(secrets.token_urlsafe(32)),
+            )
+        )
+        await ReminderDelivery.insert(
+            ReminderDelivery(
+                id=delivery,
+                occurrence=f"{target.session_id}:day_before",
+                subscription=subscription,
+                session=target.session_id,
+                due_at=now(),
+                expires_at=now(),
+                state="sent",
+            )
+        )
         return Call(url.format(token=tokens.absence(delivery)))
 
     return build
@@ -157,8 +189,9 @@ def by_absence_token(url: str) -> Builder:
 async def person_link(target: Target, who: str) -> Call:
     """A registered participant of group A at a registration-based ibasho of theirs."""
     person, ibasho = uuid4(), uuid4()
-    await Ibasho.insert(Ibasho(id=ibasho, group=target.world.group_a, name="サロン", registration_required=True,
-                               created_at=now()))
+    await Ibasho.insert(
+        Ibasho(id=ibasho, group=target.world.group_a, name="サロン", registration_required=True, created_at=now())
+    )
     await Person.insert(Person(id=person, group=target.world.group_a, display_name="参加者"))
     return Call("/api/push/person-links", {"json": {"person_id": str(person), "ibasho_id": str(ibasho)}})
 
@@ -166,16 +199,22 @@ async def person_link(target: Target, who: str) -> Call:
 async def organiser_removal(target: Target, who: str) -> Call:
     """Remove a fresh organiser of group A from it (made without a password: no hashing)."""
     account = uuid4()
-    await tables.Account.insert(tables.Account(id=account, login=f"leaver-{account.hex[:10]}", display_name="leaver",
-                                               password_hash="-", role="organiser"))
+    await tables.Account.insert(
+        tables.Account(
+            id=account, login=f"leaver-{account.hex[:10]}", display_name="leaver", password_hash="-", role="organiser"
+        )
+    )
     await tables.GroupMembership.insert(tables.GroupMembership(id=uuid4(), account=account, group=target.world.group_a))
     return Call(f"/staff/groups/{target.world.group_a}/organisers/{account}/remove")
 
 
 async def invitation_revocation(target: Target, who: str) -> Call:
     token = await create_invitation(target.world.group_a, target.world.staff_a.account_id)
-    invitation = await tables.Invitation.select(tables.Invitation.id).where(
-        tables.Invitation.token_hash == invitation_token_hash(token)).first()
+    invitation = (
+        await tables.Invitation.select(tables.Invitation.id)
+        .where(tables.Invitation.token_hash == invitation_token_hash(token))
+        .first()
+    )
     return Call(f"/staff/groups/{target.world.group_a}/invitations/{invitation['id']}/revoke")
 
 
@@ -183,13 +222,16 @@ async def own_subscription(target: Target, who: str) -> Call:
     """Accounts stop their own browser's reminders (anonymous callers name some endpoint)."""
     endpoint = push_endpoint()
     if (account := target.accounts[who]) is not None:
-        await PushSubscription.insert(PushSubscription(id=uuid4(), endpoint=endpoint, p256dh=P256DH, auth=AUTH,
-                                                       account=account))
+        await PushSubscription.insert(
+            PushSubscription(id=uuid4(), endpoint=endpoint, p256dh=P256DH, auth=AUTH, account=account)
+        )
     return Call("/api/push/subscriptions", {"params": {"endpoint": endpoint}})
 
 
 async def new_subscription(target: Target, who: str) -> Call:
-    return Call("/api/push/subscriptions", {"json": {"endpoint": push_endpoint(), "keys": {"p256dh": P256DH, "auth": AUTH}}})
+    return Call(
+        "/api/push/subscriptions", {"json": {"endpoint": push_endpoint(), "keys": {"p256dh": P256DH, "auth": AUTH}}}
+    )
 
 
 async def login_json(target: Target, who: str) -> Call:
@@ -212,7 +254,9 @@ async def sync_pull(target: Target, who: str) -> Call:
 
 
 def expect(anonymous, participant, organiser_other, staff_other, organiser, staff, admin) -> dict[str, int]:
-    return dict(zip(IDENTITIES, (anonymous, participant, organiser_other, staff_other, organiser, staff, admin)))
+    return dict(
+        zip(IDENTITIES, (anonymous, participant, organiser_other, staff_other, organiser, staff, admin), strict=True)
+    )
 
 
 def everyone(status: int) -> dict[str, int]:
@@ -282,15 +326,25 @@ ROWS = [
     Row("GET", "/api/push/public-key", fixed("/api/push/public-key"), everyone(200)),
     Row("POST", "/api/push/subscriptions", new_subscription, signed_in(201)),
     Row("DELETE", "/api/push/subscriptions", own_subscription, signed_in(204)),
-    Row("DELETE", "/api/push/subscriptions/{token:str}", by_token("/api/push/subscriptions/{token}"),
-        expect(404, 204, 404, 404, 404, 404, 404)),
+    Row(
+        "DELETE",
+        "/api/push/subscriptions/{token:str}",
+        by_token("/api/push/subscriptions/{token}"),
+        expect(404, 204, 404, 404, 404, 404, 404),
+    ),
     Row("GET", "/push/manage/{token:str}", by_token("/push/manage/{token}"), everyone(200)),
     # choosing which reminders: only the token's holder; an empty form (no reminder ticked) is 422, changes nothing
     Row("POST", "/push/manage/{token:str}", by_token("/push/manage/{token}"), {**everyone(404), "participant": 422}),
     Row("POST", "/api/push/person-links", person_link, expect(401, 401, 404, 404, 201, 404, 404)),
-    Row("POST", "/api/push/absences/{token:str}", by_absence_token("/api/push/absences/{token}"),
-        {**everyone(404), "participant": 409}),
-    Row("GET", "/push/reply/{token:str}", by_absence_token("/push/reply/{token}"), {**everyone(404), "participant": 200}),
+    Row(
+        "POST",
+        "/api/push/absences/{token:str}",
+        by_absence_token("/api/push/absences/{token}"),
+        {**everyone(404), "participant": 409},
+    ),
+    Row(
+        "GET", "/push/reply/{token:str}", by_absence_token("/push/reply/{token}"), {**everyone(404), "participant": 200}
+    ),
     Row("GET", "/i/{ibasho_id:uuid}", fixed("/i/{ibasho}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/poster", fixed("/i/{ibasho}/poster"), everyone(200)),
@@ -301,55 +355,120 @@ ROWS = [
     Row("POST", "/staff/groups/new", fixed("/staff/groups/new", **EMPTY_FORM), staff_page(422)),
     Row("GET", "/staff/groups/{group_id:uuid}", fixed("/staff/groups/{group}"), staff_page(200, 404)),
     Row("GET", "/staff/groups/{group_id:uuid}/edit", fixed("/staff/groups/{group}/edit"), staff_page(200, 404)),
-    Row("POST", "/staff/groups/{group_id:uuid}/edit", fixed("/staff/groups/{group}/edit", **EMPTY_FORM),
-        staff_page(422, 404)),
-    Row("GET", "/staff/groups/{group_id:uuid}/ibasho/new", fixed("/staff/groups/{group}/ibasho/new"),
-        staff_page(200, 404)),
-    Row("POST", "/staff/groups/{group_id:uuid}/ibasho/new", fixed("/staff/groups/{group}/ibasho/new", **EMPTY_FORM),
-        staff_page(422, 404)),
+    Row(
+        "POST",
+        "/staff/groups/{group_id:uuid}/edit",
+        fixed("/staff/groups/{group}/edit", **EMPTY_FORM),
+        staff_page(422, 404),
+    ),
+    Row(
+        "GET",
+        "/staff/groups/{group_id:uuid}/ibasho/new",
+        fixed("/staff/groups/{group}/ibasho/new"),
+        staff_page(200, 404),
+    ),
+    Row(
+        "POST",
+        "/staff/groups/{group_id:uuid}/ibasho/new",
+        fixed("/staff/groups/{group}/ibasho/new", **EMPTY_FORM),
+        staff_page(422, 404),
+    ),
     Row("GET", "/staff/ibasho/{ibasho_id:uuid}/edit", fixed("/staff/ibasho/{ibasho}/edit"), staff_page(200, 404)),
-    Row("POST", "/staff/ibasho/{ibasho_id:uuid}/edit", fixed("/staff/ibasho/{ibasho}/edit", **EMPTY_FORM),
-        staff_page(422, 404)),
-    Row("POST", "/staff/groups/{group_id:uuid}/invitations",
-        fixed("/staff/groups/{group}/invitations", data={"note": "x" * 1000}), staff_page(422, 404)),
-    Row("POST", "/staff/groups/{group_id:uuid}/invitations/{invitation_id:uuid}/revoke", invitation_revocation,
-        staff_page(303, 404)),
-    Row("POST", "/staff/groups/{group_id:uuid}/organisers/{account_id:uuid}/{action:str}", organiser_removal,
-        staff_page(303, 404)),
+    Row(
+        "POST",
+        "/staff/ibasho/{ibasho_id:uuid}/edit",
+        fixed("/staff/ibasho/{ibasho}/edit", **EMPTY_FORM),
+        staff_page(422, 404),
+    ),
+    Row(
+        "POST",
+        "/staff/groups/{group_id:uuid}/invitations",
+        fixed("/staff/groups/{group}/invitations", data={"note": "x" * 1000}),
+        staff_page(422, 404),
+    ),
+    Row(
+        "POST",
+        "/staff/groups/{group_id:uuid}/invitations/{invitation_id:uuid}/revoke",
+        invitation_revocation,
+        staff_page(303, 404),
+    ),
+    Row(
+        "POST",
+        "/staff/groups/{group_id:uuid}/organisers/{account_id:uuid}/{action:str}",
+        organiser_removal,
+        staff_page(303, 404),
+    ),
     # review pages
     Row("GET", "/review", fixed("/review"), staff_page(200)),
     Row("GET", "/review/safety", fixed("/review/safety"), staff_page(200)),
     Row("GET", "/review/groups/{group_id:uuid}", fixed("/review/groups/{group}"), staff_page(200, 404)),
-    Row("GET", "/review/groups/{group_id:uuid}/export.csv", fixed("/review/groups/{group}/export.csv"),
-        staff_page(200, 404)),
-    Row("GET", "/review/groups/{group_id:uuid}/export.xlsx", fixed("/review/groups/{group}/export.xlsx"),
-        staff_page(200, 404)),
-    Row("GET", "/review/areas/{area_id:uuid}/export.csv", fixed("/review/areas/{area}/export.csv"),
-        staff_page(200, 404)),
-    Row("GET", "/review/areas/{area_id:uuid}/export.xlsx", fixed("/review/areas/{area}/export.xlsx"),
-        staff_page(200, 404)),
+    Row(
+        "GET",
+        "/review/groups/{group_id:uuid}/export.csv",
+        fixed("/review/groups/{group}/export.csv"),
+        staff_page(200, 404),
+    ),
+    Row(
+        "GET",
+        "/review/groups/{group_id:uuid}/export.xlsx",
+        fixed("/review/groups/{group}/export.xlsx"),
+        staff_page(200, 404),
+    ),
+    Row(
+        "GET", "/review/areas/{area_id:uuid}/export.csv", fixed("/review/areas/{area}/export.csv"), staff_page(200, 404)
+    ),
+    Row(
+        "GET",
+        "/review/areas/{area_id:uuid}/export.xlsx",
+        fixed("/review/areas/{area}/export.xlsx"),
+        staff_page(200, 404),
+    ),
     Row("GET", "/review/sessions/{session_id:uuid}", fixed("/review/sessions/{session}"), staff_page(200, 404)),
-    Row("POST", "/review/sessions/{session_id:uuid}/review", fixed("/review/sessions/{session}/review", **EMPTY_FORM),
-        staff_page(422, 404)),
-    Row("GET", "/review/sessions/{session_id:uuid}/sheet", fixed("/review/sessions/{session}/sheet"),
-        staff_page(200, 404)),
-    Row("GET", "/review/sessions/{session_id:uuid}/paper", fixed("/review/sessions/{session}/paper"),
-        staff_page(200, 404)),
-    Row("POST", "/review/sessions/{session_id:uuid}/paper", fixed("/review/sessions/{session}/paper", **EMPTY_FORM),
-        staff_page(303, 404)),
+    Row(
+        "POST",
+        "/review/sessions/{session_id:uuid}/review",
+        fixed("/review/sessions/{session}/review", **EMPTY_FORM),
+        staff_page(422, 404),
+    ),
+    Row(
+        "GET",
+        "/review/sessions/{session_id:uuid}/sheet",
+        fixed("/review/sessions/{session}/sheet"),
+        staff_page(200, 404),
+    ),
+    Row(
+        "GET",
+        "/review/sessions/{session_id:uuid}/paper",
+        fixed("/review/sessions/{session}/paper"),
+        staff_page(200, 404),
+    ),
+    Row(
+        "POST",
+        "/review/sessions/{session_id:uuid}/paper",
+        fixed("/review/sessions/{session}/paper", **EMPTY_FORM),
+        staff_page(303, 404),
+    ),
     Row("GET", "/review/audit", fixed("/review/audit"), admin_page(200)),
     Row("GET", "/review/grants", fixed("/review/grants"), admin_page(200)),
     Row("GET", "/review/grants/new", fixed("/review/grants/new"), admin_page(200)),
     Row("POST", "/review/grants/new", fixed("/review/grants/new", **EMPTY_FORM), admin_page(422)),
     Row("POST", "/review/grants/presets/{key:str}", fixed("/review/grants/presets/no-such-preset"), admin_page(404)),
     Row("GET", "/review/grants/{programme_id:uuid}/edit", fixed("/review/grants/{programme}/edit"), admin_page(200)),
-    Row("POST", "/review/grants/{programme_id:uuid}/edit", fixed("/review/grants/{programme}/edit", **EMPTY_FORM),
-        admin_page(422)),
+    Row(
+        "POST",
+        "/review/grants/{programme_id:uuid}/edit",
+        fixed("/review/grants/{programme}/edit", **EMPTY_FORM),
+        admin_page(422),
+    ),
     # admin pages
     Row("GET", "/admin/groups/{group_id:uuid}/data", fixed("/admin/groups/{group}/data"), admin_page(200)),
     Row("GET", "/admin/groups/{group_id:uuid}/export.zip", fixed("/admin/groups/{group}/export.zip"), admin_page(200)),
-    Row("POST", "/admin/people/{person_id:uuid}/forget", fixed(f"/admin/people/{uuid4()}/forget", **EMPTY_FORM),
-        admin_page(404)),
+    Row(
+        "POST",
+        "/admin/people/{person_id:uuid}/forget",
+        fixed(f"/admin/people/{uuid4()}/forget", **EMPTY_FORM),
+        admin_page(404),
+    ),
     Row("GET", "/admin/areas", fixed("/admin/areas"), admin_page(200)),
     Row("POST", "/admin/areas", fixed("/admin/areas", **EMPTY_FORM), admin_page(422)),
     Row("GET", "/admin/areas/{area_id:uuid}/edit", fixed("/admin/areas/{area}/edit"), admin_page(200)),
@@ -357,10 +476,18 @@ ROWS = [
     Row("GET", "/admin/accounts", fixed("/admin/accounts"), admin_page(200)),
     Row("POST", "/admin/accounts", fixed("/admin/accounts", **EMPTY_FORM), admin_page(422)),
     Row("GET", "/admin/accounts/{account_id:uuid}/edit", fixed("/admin/accounts/{account}/edit"), admin_page(200)),
-    Row("POST", "/admin/accounts/{account_id:uuid}/edit",
-        fixed("/admin/accounts/{account}/edit", data={"display_name": ""}), admin_page(422)),
-    Row("POST", "/admin/accounts/{account_id:uuid}/{action:str}", fixed("/admin/accounts/{account}/revoke-sessions"),
-        admin_page(303)),
+    Row(
+        "POST",
+        "/admin/accounts/{account_id:uuid}/edit",
+        fixed("/admin/accounts/{account}/edit", data={"display_name": ""}),
+        admin_page(422),
+    ),
+    Row(
+        "POST",
+        "/admin/accounts/{account_id:uuid}/{action:str}",
+        fixed("/admin/accounts/{account}/revoke-sessions"),
+        admin_page(303),
+    ),
 ]
 
 

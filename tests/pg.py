@@ -27,7 +27,7 @@ async def _execute(admin_url: str, statement: str) -> None:
 
     try:
         connection = await asyncpg.connect(admin_url, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         raise PostgresUnavailable(f"PostgreSQL is not reachable at {admin_url}: {error}") from error
     try:
         await connection.execute(statement)

@@ -50,8 +50,11 @@ class Subscriber:
 
     @property
     def p256dh(self) -> str:
-        return b64(self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+        return b64(
+            self.private_key.public_key().public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        )
 
     @property
     def auth(self) -> str:
@@ -137,8 +140,13 @@ class FakePushService:
             await asyncio.sleep(self.latency)
         headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
         status, extra = self.handle(scope["path"], headers, body, scope["http_version"], scope["client"][1])
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.encode(), v.encode()) for k, v in extra.items()] + [(b"content-length", b"0")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.encode(), v.encode()) for k, v in extra.items()] + [(b"content-length", b"0")],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
 
     def subscriber(self) -> Subscriber:
@@ -161,7 +169,7 @@ class FakePushService:
         claims = self._verified.get(auth)
         if claims is None:  # a push service verifies a reused header once; exp is checked every time
             assert auth.startswith("vapid "), f"no vapid authorization: {auth!r}"
-            parts = dict(part.strip().split("=", 1) for part in auth[len("vapid "):].split(","))
+            parts = dict(part.strip().split("=", 1) for part in auth[len("vapid ") :].split(","))
             key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(parts["k"]))
             claims = jwt.decode(parts["t"], key, algorithms=["ES256"], audience=self.origin)
             assert claims["exp"] <= time.time() + 24 * 3600, "exp more than 24 h ahead"
@@ -176,8 +184,9 @@ class FakePushService:
         plain = http_ece.decrypt(body, private_key=sub.private_key, auth_secret=sub.auth_secret, version="aes128gcm")
         return json.loads(plain)
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes, http_version: str,
-               client_port: int) -> tuple[int, dict[str, str]]:
+    def handle(
+        self, path: str, headers: dict[str, str], body: bytes, http_version: str, client_port: int
+    ) -> tuple[int, dict[str, str]]:
         try:
             payload = self._verify(path, headers, body)
         except Exception as error:  # a test asserts errors == []

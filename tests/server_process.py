@@ -47,9 +47,22 @@ class ServerProcess:
         """Start and wait until /healthz answers; returns the seconds it took."""
         began = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--workers", str(self.workers),
-             "--log-level", self.log_level, *self.args],
-            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL if self.quiet else None,
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+                "--log-level",
+                self.log_level,
+                *self.args,
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.DEVNULL if self.quiet else None,
             start_new_session=True,  # its own process group: a signal reaches uvicorn's workers too
         )
         self.starts += 1

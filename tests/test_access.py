@@ -12,10 +12,10 @@ import dataclasses
 
 import pytest
 
+from server import ratelimit
 from server.auth.sessions import SESSION_COOKIE, start_session
 from server.config import get_settings
 from server.i18n import LANGUAGE_COOKIE
-from server import ratelimit
 from server.tables import LoginSession
 from tests.access_table import (
     IDENTITIES,
@@ -104,7 +104,6 @@ async def test_every_mutating_route_refuses_a_request_without_the_csrf_token(app
 TOKEN_IS_THE_AUTHORITY = {"/api/push/absences/{token:str}"}
 
 
-
 async def test_html_form_token_field_counts_as_the_csrf_token(app, target, world):
     """Forms post the token as ``_csrf_token``; a token from another browser is refused."""
     async with client_for(app, target, await start_session(world.admin.account_id)) as http:
@@ -138,7 +137,9 @@ async def test_accepting_an_invitation_starts_a_fresh_session(app_client, world)
 
     token = await create_invitation(world.group_a, world.staff_a.account_id)
     app_client.http.cookies.set(SESSION_COOKIE, "planted-by-attacker", domain="testserver.local")
-    joined = await app_client.form(f"/invite/{token}", {"display_name": "x", "login": unique("j"), "password": "pass-word-1"})
+    joined = await app_client.form(
+        f"/invite/{token}", {"display_name": "x", "login": unique("j"), "password": "pass-word-1"}
+    )
     assert joined.status_code == 302
     assert app_client.http.cookies[SESSION_COOKIE] != "planted-by-attacker"
     assert (await app_client.get("/api/me")).status_code == 200
@@ -181,14 +182,16 @@ async def test_one_address_trying_many_login_names_is_throttled(app, target):
     async with client_for(app, target, None, address=address) as http:
         headers = {"x-csrftoken": target.csrf}
         for _ in range(get_settings().login_max_failures * 4):
-            wrong = await http.post("/api/auth/login", headers=headers,
-                                    json={"login": unique("guess"), "password": "wrong password"})
+            wrong = await http.post(
+                "/api/auth/login", headers=headers, json={"login": unique("guess"), "password": "wrong password"}
+            )
             assert wrong.status_code == 401
         right = await http.post("/api/auth/login", headers=headers, json={"login": victim.login, "password": PASSWORD})
         assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
     async with client_for(app, target, None, address="192.0.2.78") as http:
-        elsewhere = await http.post("/api/auth/login", headers={"x-csrftoken": target.csrf},
-                                    json={"login": victim.login, "password": PASSWORD})
+        elsewhere = await http.post(
+            "/api/auth/login", headers={"x-csrftoken": target.csrf}, json={"login": victim.login, "password": PASSWORD}
+        )
         assert elsewhere.status_code == 200  # the victim's own login is not locked by someone else's spraying
     await ratelimit.forget(f"login-address:{address}")
 
@@ -198,7 +201,9 @@ async def test_login_form_is_throttled_too_and_counts_names_case_insensitively(a
     async with client_for(app, target, None, address="192.0.2.79") as http:
         for attempt in range(get_settings().login_max_failures):
             login = person.login.upper() if attempt % 2 else person.login
-            wrong = await http.post("/login", data={"_csrf_token": target.csrf, "login": login, "password": "nope-nope"})
+            wrong = await http.post(
+                "/login", data={"_csrf_token": target.csrf, "login": login, "password": "nope-nope"}
+            )
             assert wrong.status_code == 401
         held = await http.post("/login", data={"_csrf_token": target.csrf, "login": person.login, "password": PASSWORD})
         assert held.status_code == 429

@@ -187,7 +187,9 @@ async def test_invitation_works_once(app_client, new_client, world):
 
     second = await new_client()
     assert (await second.get(f"/invite/{token}")).status_code == 410
-    again = await second.form(f"/invite/{token}", {"display_name": "x", "login": unique("x"), "password": "another-pass"})
+    again = await second.form(
+        f"/invite/{token}", {"display_name": "x", "login": unique("x"), "password": "another-pass"}
+    )
     assert again.status_code == 410
     account = await Account.select(Account.id).where(Account.login == login).first()
     assert await GroupMembership.count().where(GroupMembership.account == account["id"]) == 1
@@ -199,7 +201,9 @@ async def test_expired_invitation_is_refused(app_client, world):
         Invitation.group == world.group_a
     )
     login = unique("late")
-    response = await app_client.form(f"/invite/{token}", {"display_name": "x", "login": login, "password": "late-pass-1"})
+    response = await app_client.form(
+        f"/invite/{token}", {"display_name": "x", "login": login, "password": "late-pass-1"}
+    )
     assert response.status_code == 410
     assert not await Account.exists().where(Account.login == login)
 

@@ -19,7 +19,12 @@ PASSWORD = "backup-test-password"
 
 def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], cwd=REPO, env=env, input=stdin, capture_output=True, text=True,
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=REPO,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 

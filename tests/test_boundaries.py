@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import msgspec
 import pytest
@@ -50,27 +51,49 @@ def cases(spec: dict) -> list[tuple[Any, bool]]:
         found += [(spec["maximum"], True), (spec["maximum"] + 1, False)] if "maximum" in spec else []
     if spec.get("format") == "date" and "formatMinimum" in spec:
         first, last = date.fromisoformat(spec["formatMinimum"]), date.fromisoformat(spec["formatMaximum"])
-        found += [(first.isoformat(), True), (last.isoformat(), True),
-                  ((first - timedelta(days=1)).isoformat(), False), ((last + timedelta(days=1)).isoformat(), False),
-                  ("0001-01-01", False), ("9999-12-31", False)]
+        found += [
+            (first.isoformat(), True),
+            (last.isoformat(), True),
+            ((first - timedelta(days=1)).isoformat(), False),
+            ((last + timedelta(days=1)).isoformat(), False),
+            ("0001-01-01", False),
+            ("9999-12-31", False),
+        ]
     if spec.get("format") == "date-time" and "formatMinimum" in spec:
         first, last = spec["formatMinimum"], spec["formatMaximum"]
-        found += [(f"{first}T00:00:00+14:00", True), (f"{last}T23:59:59-12:00", True),
-                  ("0001-01-01T00:00:00+14:00", False), ("9999-12-31T23:59:59-12:00", False)]
+        found += [
+            (f"{first}T00:00:00+14:00", True),
+            (f"{last}T23:59:59-12:00", True),
+            ("0001-01-01T00:00:00+14:00", False),
+            ("9999-12-31T23:59:59-12:00", False),
+        ]
     return found
 
 
 def all_cases() -> list[tuple[str, str, Any, bool]]:
-    return [(name, field, value, valid) for name in sorted(REGISTRY) for field, spec in properties(name).items()
-            for value, valid in cases(spec)]
+    return [
+        (name, field, value, valid)
+        for name in sorted(REGISTRY)
+        for field, spec in properties(name).items()
+        for value, valid in cases(spec)
+    ]
 
 
 def test_the_schema_states_the_bounds():
     """The generator below finds what it is meant to find (so it cannot pass by finding nothing)."""
     found = {(name, field) for name, field, _, _ in all_cases()}
-    assert {("session.upsert", "venue"), ("session.upsert", "date"), ("session.upsert", "venue_cost"),
-            ("safety.record", "contacted_at"), ("person.upsert", "display_name"), ("tally.add", "delta"),
-            ("role.set", "role"), ("note.set", "text"), ("person.upsert", "category"), ("tally.add", "category")} <= found
+    assert {
+        ("session.upsert", "venue"),
+        ("session.upsert", "date"),
+        ("session.upsert", "venue_cost"),
+        ("safety.record", "contacted_at"),
+        ("person.upsert", "display_name"),
+        ("tally.add", "delta"),
+        ("role.set", "role"),
+        ("note.set", "text"),
+        ("person.upsert", "category"),
+        ("tally.add", "category"),
+    } <= found
 
 
 @pytest.fixture
@@ -83,8 +106,13 @@ async def venue(new_client, world):
     phone.mutate("session.upsert", id=session, group_id=str(world.group_a), date="2026-12-06")
     phone.mutate("person.upsert", id=person, group_id=str(world.group_a), display_name="新井 花子")
     await phone.sync()
-    return {"phone": phone, "group": str(world.group_a), "session": session, "person": person,
-            "member": str(world.organiser_a.account_id)}
+    return {
+        "phone": phone,
+        "group": str(world.group_a),
+        "session": session,
+        "person": person,
+        "member": str(world.organiser_a.account_id),
+    }
 
 
 # Valid arguments for each mutation, before the field under test is set; and where the
@@ -97,8 +125,11 @@ BASES: dict[str, Base] = {
     "role.set": lambda v: {"session_id": v["session"], "role": "調理", "member_id": v["member"], "assigned": True},
     "note.set": lambda v: {"session_id": v["session"], "field": "handover", "text": "x"},
     "note.resolve": lambda v: {"session_id": v["session"], "field": "handover", "hlc": "x"},
-    "safety.record": lambda v: {"id": safety_check_id(v["session"], v["person"]), "session_id": v["session"],
-                                "person_id": v["person"]},
+    "safety.record": lambda v: {
+        "id": safety_check_id(v["session"], v["person"]),
+        "session_id": v["session"],
+        "person_id": v["person"],
+    },
 }
 
 
@@ -114,7 +145,7 @@ def stored(name: str, args: dict, field: str) -> tuple[str, str, str] | None:
 
 def same(sent: Any, got: Any) -> bool:
     if isinstance(sent, str) and "T" in sent and sent[:4].isdigit():  # a moment: compare the instants
-        return datetime.fromisoformat(sent) == datetime.fromisoformat(got).astimezone(timezone.utc)
+        return datetime.fromisoformat(sent) == datetime.fromisoformat(got).astimezone(UTC)
     return sent == got
 
 
@@ -128,9 +159,11 @@ async def test_every_bound_of_every_mutation_fits_or_is_refused(venue):
     response = await phone.push()
     assert response.status_code == 200, response.text[:500]
     results = response.json()["results"]
-    wrong = [(name, field, str(value)[:30], result["status"], result.get("error"))
-             for (name, field, value, valid, _), result in zip(planned, results)
-             if result["status"] != ("applied" if valid else "rejected")]
+    wrong = [
+        (name, field, str(value)[:30], result["status"], result.get("error"))
+        for (name, field, value, valid, _), result in zip(planned, results, strict=True)
+        if result["status"] != ("applied" if valid else "rejected")
+    ]
     assert wrong == []
     await phone.pull()
     for name, field, value, valid, args in planned:
@@ -147,9 +180,17 @@ async def test_the_longest_venue_and_the_last_date_reach_every_public_page(venue
     phone: Phone = venue["phone"]
     ibasho = uuid.uuid4()
     await Ibasho.insert(Ibasho(id=ibasho, group=world.group_a, name="すみれの家"))
-    phone.mutate("session.upsert", id=str(uuid.uuid4()), group_id=venue["group"], ibasho_id=str(ibasho),
-                 date=limits.LATEST.isoformat(), start_time="10:00", end_time="12:00", venue=TEXT * limits.VENUE,
-                 title=TEXT * limits.TITLE)
+    phone.mutate(
+        "session.upsert",
+        id=str(uuid.uuid4()),
+        group_id=venue["group"],
+        ibasho_id=str(ibasho),
+        date=limits.LATEST.isoformat(),
+        start_time="10:00",
+        end_time="12:00",
+        venue=TEXT * limits.VENUE,
+        title=TEXT * limits.TITLE,
+    )
     await phone.sync()
     for url in (f"/i/{ibasho}", f"/i/{ibasho}/calendar.ics", f"/i/{ibasho}/poster"):
         assert (await app_client.get(url)).status_code == 200, url

@@ -15,8 +15,19 @@ async def test_a_group_made_for_an_organiser_is_in_the_named_area_and_synced(new
     await make_area("あ" + unique("first"))  # sorts before the one asked for
     wanted = unique("西部圏域")
     login, group_name = unique("cli"), unique("新しい会")
-    created = run_cli("createuser", login, "--role", "organiser", "--group", group_name, "--area", wanted,
-                      "--create-missing", env=dict(os.environ), stdin=PASSWORD + "\n")
+    created = run_cli(
+        "createuser",
+        login,
+        "--role",
+        "organiser",
+        "--group",
+        group_name,
+        "--area",
+        wanted,
+        "--create-missing",
+        env=dict(os.environ),
+        stdin=PASSWORD + "\n",
+    )
     assert created.returncode == 0, created.stderr
     group = await Group.select(Group.id, Group.area.name.as_alias("area")).where(Group.name == group_name).first()
     assert group["area"] == wanted
@@ -33,6 +44,15 @@ async def test_a_group_made_for_an_organiser_is_in_the_named_area_and_synced(new
 async def test_a_new_group_without_an_area_is_refused_when_there_are_several():
     assert await Area.count() >= 1
     await make_area()
-    refused = run_cli("createuser", unique("cli"), "--role", "organiser", "--group", unique("会"), "--create-missing",
-                      env=dict(os.environ), stdin=PASSWORD + "\n")
+    refused = run_cli(
+        "createuser",
+        unique("cli"),
+        "--role",
+        "organiser",
+        "--group",
+        unique("会"),
+        "--create-missing",
+        env=dict(os.environ),
+        stdin=PASSWORD + "\n",
+    )
     assert refused.returncode == 2 and "--area" in refused.stderr

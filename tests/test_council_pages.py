@@ -105,7 +105,10 @@ def test_schedule_with_times_and_days():
     start, end = datetime(2026, 1, 1, 10).time(), datetime(2026, 1, 1, 13).time()
     with language("ja"):
         assert describe_schedule("FREQ=MONTHLY;BYDAY=1SU", start, end) == "毎月第1日曜日 10:00〜13:00"
-        assert describe_schedule("FREQ=MONTHLY;BYDAY=3FR", datetime(2026, 1, 1, 11).time(), None) == "毎月第3金曜日 11:00〜"
+        assert (
+            describe_schedule("FREQ=MONTHLY;BYDAY=3FR", datetime(2026, 1, 1, 11).time(), None)
+            == "毎月第3金曜日 11:00〜"
+        )
         assert format_day(date(2026, 1, 4)) == "2026年1月4日(日)"
     with language("en"):
         assert describe_schedule("FREQ=MONTHLY;BYDAY=1SU", start, end) == "Every month on the 1st Sunday 10:00–13:00"
@@ -126,7 +129,11 @@ def test_every_msgid_has_a_japanese_translation():
     assert "Areas and groups" in used and "Every month on %(days)s" in used  # both extractors ran
     with (LOCALE_DIR / "ja" / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
         catalog = read_po(po_file, locale="ja")
-    missing = [f"{where}: {msgid!r}" for msgid, where in sorted(used.items()) if not (catalog.get(msgid) and catalog.get(msgid).string)]
+    missing = [
+        f"{where}: {msgid!r}"
+        for msgid, where in sorted(used.items())
+        if not (catalog.get(msgid) and catalog.get(msgid).string)
+    ]
     assert not missing, "untranslated msgids:\n" + "\n".join(missing)
 
 
@@ -138,7 +145,9 @@ async def test_admin_creates_and_edits_an_area(app_client, world):
     page = await app_client.get("/admin/areas")
     assert page.status_code == 200 and "圏域の追加" in page.text
     name = unique("中央圏域")
-    assert redirected_to(await app_client.form("/admin/areas", {"name": name, "description": "13地域社協のうち4つ"}), "/admin/areas")
+    assert redirected_to(
+        await app_client.form("/admin/areas", {"name": name, "description": "13地域社協のうち4つ"}), "/admin/areas"
+    )
     area = await Area.select().where(Area.name == name).first()
     assert area["description"] == "13地域社協のうち4つ"
 
@@ -177,21 +186,36 @@ async def test_admin_manages_staff_accounts(app_client, new_client, world):
         {"display_name": "武蔵野 太郎", "areas": [str(world.area_a), str(world.area_b)]},
     )
     assert redirected_to(edited, "/admin/accounts")
-    assert {row["area"] for row in await StaffArea.select(StaffArea.area).where(StaffArea.account == account["id"])} == {
-        world.area_a, world.area_b,
+    assert {
+        row["area"] for row in await StaffArea.select(StaffArea.area).where(StaffArea.account == account["id"])
+    } == {
+        world.area_a,
+        world.area_b,
     }
 
     assert redirected_to(await app_client.post(f"/admin/accounts/{account['id']}/deactivate"), "/admin/accounts")
     assert not (await Account.select(Account.active).where(Account.id == account["id"]).first())["active"]
-    assert await LoginSession.count().where((LoginSession.account == account["id"]) & LoginSession.revoked_at.is_null()) == 0
+    assert (
+        await LoginSession.count().where((LoginSession.account == account["id"]) & LoginSession.revoked_at.is_null())
+        == 0
+    )
     assert (await staff_browser.get("/staff")).status_code == 302  # logged out: back to the login page
     assert redirected_to(await app_client.post(f"/admin/accounts/{account['id']}/reactivate"), "/admin/accounts")
     await staff_browser.login(staff)
 
     assert redirected_to(await app_client.post(f"/admin/accounts/{account['id']}/revoke-sessions"), "/admin/accounts")
     assert (await staff_browser.get("/staff")).status_code == 302
-    actions = {row["action"] for row in await AuditLog.select(AuditLog.action).where(AuditLog.target == f"account:{account['id']}")}
-    assert actions == {"account.create", "account.update", "account.deactivate", "account.reactivate", "account.revoke-sessions"}
+    actions = {
+        row["action"]
+        for row in await AuditLog.select(AuditLog.action).where(AuditLog.target == f"account:{account['id']}")
+    }
+    assert actions == {
+        "account.create",
+        "account.update",
+        "account.deactivate",
+        "account.reactivate",
+        "account.revoke-sessions",
+    }
 
 
 async def test_account_form_errors_change_nothing(app_client, world):
@@ -231,9 +255,19 @@ async def test_staff_creates_a_group_an_ibasho_and_an_invitation(app_client, new
     assert group["area"] == world.area_a and group["active"]
 
     ibasho = {
-        "name": "きらくら", "venue": "コミセン", "kind": "salon", "audience": "anyone", "status": "active",
-        "frequency": "monthly", "weekday": "SU", "nth": "1", "start_time": "10:00", "end_time": "13:00",
-        "timezone": "Asia/Tokyo", "active_from": "2024-04-01", "registration_required": "1",
+        "name": "きらくら",
+        "venue": "コミセン",
+        "kind": "salon",
+        "audience": "anyone",
+        "status": "active",
+        "frequency": "monthly",
+        "weekday": "SU",
+        "nth": "1",
+        "start_time": "10:00",
+        "end_time": "13:00",
+        "timezone": "Asia/Tokyo",
+        "active_from": "2024-04-01",
+        "registration_required": "1",
     }
     made = await app_client.form(f"/staff/groups/{group['id']}/ibasho/new", ibasho)
     assert redirected_to(made, f"/staff/groups/{group['id']}")
@@ -252,9 +286,13 @@ async def test_staff_creates_a_group_an_ibasho_and_an_invitation(app_client, new
     # Edit: the builder is filled in from the stored rule; every 2 weeks on Friday.
     edit_page = await app_client.get(f"/staff/ibasho/{row['id']}/edit")
     assert '<option value="monthly" selected>' in edit_page.text
-    edited = await app_client.form(f"/staff/ibasho/{row['id']}/edit", {**ibasho, "frequency": "biweekly", "weekday": "FR"})
+    edited = await app_client.form(
+        f"/staff/ibasho/{row['id']}/edit", {**ibasho, "frequency": "biweekly", "weekday": "FR"}
+    )
     assert redirected_to(edited, f"/staff/groups/{group['id']}")
-    assert (await Ibasho.select(Ibasho.rrule).where(Ibasho.id == row["id"]).first())["rrule"] == "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"
+    assert (await Ibasho.select(Ibasho.rrule).where(Ibasho.id == row["id"]).first())[
+        "rrule"
+    ] == "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"
 
     invited = await app_client.form(f"/staff/groups/{group['id']}/invitations", {"note": "佐藤さん"})
     assert invited.status_code == 200 and invited.headers["cache-control"] == "no-store"
@@ -271,8 +309,14 @@ async def test_group_form_errors_change_nothing(app_client, world):
     name = unique("group")
     outside = await app_client.form("/staff/groups/new", {"area": str(world.area_b), "name": name})
     assert outside.status_code == 422 and "担当の圏域から選んでください。" in outside.text
-    blank = await app_client.form("/staff/groups/new", {"area": str(world.area_a), "name": " ", "timezone": "Mars/Base"})
-    assert blank.status_code == 422 and "団体名を入力してください。" in blank.text and "タイムゾーンが正しくありません。" in blank.text
+    blank = await app_client.form(
+        "/staff/groups/new", {"area": str(world.area_a), "name": " ", "timezone": "Mars/Base"}
+    )
+    assert (
+        blank.status_code == 422
+        and "団体名を入力してください。" in blank.text
+        and "タイムゾーンが正しくありません。" in blank.text
+    )
     assert not await Group.exists().where(Group.name == name)
 
 
@@ -280,8 +324,16 @@ async def test_a_bad_rrule_is_refused_with_a_message(app_client, world):
     await app_client.login(world.staff_a)
     url = f"/staff/groups/{world.group_a}/ibasho/new"
     before = await Ibasho.count().where(Ibasho.group == world.group_a)
-    form = {"name": "すみれの家", "kind": "cafe", "audience": "anyone", "status": "active", "frequency": "monthly",
-            "weekday": "SU", "nth": "1", "rrule": "FREQ=MONTHLY;BYDAY=9XX"}
+    form = {
+        "name": "すみれの家",
+        "kind": "cafe",
+        "audience": "anyone",
+        "status": "active",
+        "frequency": "monthly",
+        "weekday": "SU",
+        "nth": "1",
+        "rrule": "FREQ=MONTHLY;BYDAY=9XX",
+    }
     refused = await app_client.form(url, form)
     assert refused.status_code == 422
     assert "詳細設定の繰り返しルール（RRULE）が正しくありません。" in refused.text
@@ -305,7 +357,10 @@ async def test_staff_of_another_area_get_404(app_client, world):
         (f"{group}/edit", {"area": str(world.area_a), "name": "taken over"}),
         (f"{group}/ibasho/new", {"name": "x", "kind": "other", "audience": "anyone", "status": "active"}),
         (f"{group}/invitations", {"note": "x"}),
-        (f"/staff/ibasho/{outside[0]['id']}/edit", {"name": "x", "kind": "other", "audience": "anyone", "status": "active"}),
+        (
+            f"/staff/ibasho/{outside[0]['id']}/edit",
+            {"name": "x", "kind": "other", "audience": "anyone", "status": "active"},
+        ),
     ):
         assert (await app_client.form(path, data)).status_code == 404, path
     assert await Invitation.count().where(Invitation.group == world.group_b) == 0

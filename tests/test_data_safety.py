@@ -114,8 +114,11 @@ async def test_backup_under_write_load_restores_into_a_fresh_database_with_the_s
         for table in ("mutation_log", "change_log", "person", "attendance"):  # they only grow here
             assert before[table] <= counts[table] <= after[table], table
         assert await integrity_problems(restored, []) == []
-        torn = await fetch(restored, "SELECT s.id FROM sync_client s WHERE s.last_seq <> "
-                                     "(SELECT count(*) FROM mutation_log m WHERE m.client = s.id)")
+        torn = await fetch(
+            restored,
+            "SELECT s.id FROM sync_client s WHERE s.last_seq <> "
+            "(SELECT count(*) FROM mutation_log m WHERE m.client = s.id)",
+        )
         assert torn == [], "a push is in the copy only in part"
 
         # Quiet now: a second backup restores to exactly the live rows, and serves them.
@@ -161,7 +164,9 @@ async def test_group_export_holds_every_record_of_the_group_and_nothing_else(app
     phone, stranger = AsgiPhone(organiser), AsgiPhone(other)
     session, person, hidden = str(uuid4()), str(uuid4()), str(uuid4())
     phone.mutate("session.upsert", id=session, group_id=str(world.group_a), date="2026-12-05", title="きらくら")
-    phone.mutate("person.upsert", id=person, group_id=str(world.group_a), display_name="山田 太郎", kana="やまだ たろう")
+    phone.mutate(
+        "person.upsert", id=person, group_id=str(world.group_a), display_name="山田 太郎", kana="やまだ たろう"
+    )
     phone.mutate("attendance.set", session_id=session, person_id=person, status="present")
     phone.mutate("tally.add", session_id=session, category="child", delta=4)
     phone.mutate("note.set", session_id=session, field="went_well", text="=1+1 カレー")
@@ -179,12 +184,16 @@ async def test_group_export_holds_every_record_of_the_group_and_nothing_else(app
     assert {p["id"]: p["display_name"] for p in document["person"]} == {person: "山田 太郎"}
     assert [(a["person_id"], a["status"]) for a in document["attendance"]] == [(person, "present")]
     assert [(t["category"], t["count"]) for t in document["tally"]] == [("child", 4)]
-    assert [(n["went_well"], n["handover"], n["conflicts"]) for n in document["note"]] == [("=1+1 カレー", "[1, 2]", [])]
+    assert [(n["went_well"], n["handover"], n["conflicts"]) for n in document["note"]] == [
+        ("=1+1 カレー", "[1, 2]", [])
+    ]
     assert hidden not in response.content.decode("latin-1")
     people_csv = archive.read("person.csv").decode("utf-8-sig").splitlines()
     assert people_csv[0].startswith("id,group_id,display_name,kana") and len(people_csv) == 2
     assert "'=1+1 カレー" in archive.read("note.csv").decode("utf-8-sig")  # a formula stays text
-    assert await AuditLog.exists().where((AuditLog.action == "group.export") & (AuditLog.target == f"group:{world.group_a}"))
+    assert await AuditLog.exists().where(
+        (AuditLog.action == "group.export") & (AuditLog.target == f"group:{world.group_a}")
+    )
 
     assert (await organiser.get(f"/admin/groups/{world.group_a}/export.zip")).status_code == 403
     assert (await admin.get(f"/admin/groups/{uuid4()}/export.zip")).status_code == 404
@@ -196,8 +205,9 @@ def database_text() -> str:
     if settings.is_sqlite:
         with sqlite3.connect(settings.sqlite_path) as connection:
             return "\n".join(connection.iterdump())
-    dump = subprocess.run(["pg_dump", "--data-only", f"--dbname={settings.database_url}"],
-                          capture_output=True, text=True, check=True)
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", f"--dbname={settings.database_url}"], capture_output=True, text=True, check=True
+    )
     return dump.stdout
 
 
@@ -217,8 +227,14 @@ async def test_forget_person_erases_their_personal_data_keeps_the_tallies_and_ph
     phone.mutate("note.set", session_id=session, field="handover", text=f"{kana}さんに電話を")
     await phone.sync()
     check = next(data for (entity, _), data in phone.state.items() if entity == "safety_check")
-    phone.mutate("safety.record", id=check["id"], outcome="safe", contacted_by="田中", method="phone",
-                 notes=f"{name}さん無事、{contact}に電話")
+    phone.mutate(
+        "safety.record",
+        id=check["id"],
+        outcome="safe",
+        contacted_by="田中",
+        method="phone",
+        notes=f"{name}さん無事、{contact}に電話",
+    )
     await phone.sync()
     tallies_before = await Tally.select(Tally.id, Tally.delta_sum).where(Tally.session == session)
     assert name in database_text()
@@ -239,15 +255,20 @@ async def test_forget_person_erases_their_personal_data_keeps_the_tallies_and_ph
         assert personal not in text, f"{personal!r} is still in the database"
     row = await Person.select().where(Person.id == person).first()
     assert (row["display_name"], row["kana"], row["contact"], row["deleted"]) == ("", "", "", True)
-    assert await Person.select(Person.display_name).where(Person.id == other).first() == {"display_name": f"鈴木 一郎{tag}"}
+    assert await Person.select(Person.display_name).where(Person.id == other).first() == {
+        "display_name": f"鈴木 一郎{tag}"
+    }
     assert await Tally.select(Tally.id, Tally.delta_sum).where(Tally.session == session) == tallies_before
     assert await Attendance.count().where(Attendance.session == session) == 2  # the anonymous count stays
     follow_up = await SafetyCheck.select().where(SafetyCheck.person == person).first()
     assert (follow_up["outcome"], follow_up["notes"], follow_up["contacted_by"]) == ("safe", "", "")
     note = await Note.select(Note.concerns, Note.handover).where(Note.session == session).first()
     assert note == {"concerns": "（削除済み）さんの足が悪そう", "handover": "（削除済み）さんに電話を"}
-    audit = await AuditLog.select(AuditLog.detail).where(
-        (AuditLog.action == "person.erase") & (AuditLog.target == f"person:{person}")).first()
+    audit = (
+        await AuditLog.select(AuditLog.detail)
+        .where((AuditLog.action == "person.erase") & (AuditLog.target == f"person:{person}"))
+        .first()
+    )
     assert audit["detail"] == "notes_redacted 1, safety_checks_cleared 1, push_subscriptions_deleted 0"
 
     await phone.pull()  # the phone learns of it: the person is gone, the note redacted
@@ -267,10 +288,12 @@ async def test_forget_person_erases_their_personal_data_keeps_the_tallies_and_ph
 
 async def test_export_group_from_the_command_line(world, tmp_path):
     output = tmp_path / "group.zip"
-    result = await asyncio.to_thread(run_cli, "export-group", str(world.group_a), "--output", str(output),
-                                     env=dict(os.environ))
+    result = await asyncio.to_thread(
+        run_cli, "export-group", str(world.group_a), "--output", str(output), env=dict(os.environ)
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(zipfile.ZipFile(output).read("group.json"))["group"][0]["id"] == str(world.group_a)
-    missing = await asyncio.to_thread(run_cli, "export-group", unique("no-such-group"), "--output", str(output),
-                                      env=dict(os.environ))
+    missing = await asyncio.to_thread(
+        run_cli, "export-group", unique("no-such-group"), "--output", str(output), env=dict(os.environ)
+    )
     assert missing.returncode == 2

@@ -64,7 +64,10 @@ async def _quietly(loader, *args) -> str:
 async def demo() -> dict:
     """Load the demo into the run's database once; give its area and group ids by name."""
     printed = await _quietly(load_demo, True)
-    areas = {row["name"]: row["id"] for row in await Area.select(Area.id, Area.name).where(Area.name.is_in([a.name for a in AREAS]))}
+    areas = {
+        row["name"]: row["id"]
+        for row in await Area.select(Area.id, Area.name).where(Area.name.is_in([a.name for a in AREAS]))
+    }
     groups = {
         row["name"]: row["id"]
         for row in await Group.select(Group.id, Group.name).where(Group.area.is_in(list(areas.values())))
@@ -80,7 +83,9 @@ async def test_three_areas_and_twelve_groups(demo):
     assert set(demo["areas"]) == {"東部圏域", "中央圏域", "西部圏域"}
     assert set(demo["groups"]) == {spec.group for spec in GROUPS}
     assert 10 <= len(demo["groups"]) <= 12
-    per_area = Counter(row["area"] for row in await Group.select(Group.area).where(Group.id.is_in(list(demo["groups"].values()))))
+    per_area = Counter(
+        row["area"] for row in await Group.select(Group.area).where(Group.id.is_in(list(demo["groups"].values())))
+    )
     assert set(per_area) == set(demo["areas"].values())
     assert "loaded 武蔵野市民社会福祉協議会" in demo["printed"]
 
@@ -137,14 +142,17 @@ async def test_held_sessions_have_attendance_tallies_roles_and_notes(demo):
     assert {row["role"] for row in roles} == {"調理", "受付", "配膳", "片付け", "見守り", "買い出し"}
     assert all(row["id"] == f"{row['session']}:{row['role']}:{row['member']}" for row in roles)
     organisers = {
-        (row["group"], row["account"]) for row in await GroupMembership.select().where(GroupMembership.group.is_in(group_ids))
+        (row["group"], row["account"])
+        for row in await GroupMembership.select().where(GroupMembership.group.is_in(group_ids))
     }
     group_of = {s["id"]: s["group"] for s in held}
     assert all((group_of[row["session"]], row["member"]) in organisers for row in roles)
 
     notes = await Note.select().where(Note.session.is_in(held_ids))
     assert len(notes) == len(held_ids)
-    assert all(row["id"] == row["session"] and row["went_well"] and row["to_improve"] and row["handover"] for row in notes)
+    assert all(
+        row["id"] == row["session"] and row["went_well"] and row["to_improve"] and row["handover"] for row in notes
+    )
     assert 0 < sum(1 for row in notes if row["concerns"]) < len(notes) / 4
 
 
@@ -154,12 +162,17 @@ async def test_people_organisers_statuses_meetings_and_grants(demo):
     assert all(15 <= people[group_id] <= 30 for group_id in group_ids)
     categories = {row["category"] for row in await Person.select(Person.category).where(Person.group.is_in(group_ids))}
     assert categories == {"child", "adult", "senior", "parent_child"}
-    members = Counter(row["group"] for row in await GroupMembership.select(GroupMembership.group).where(GroupMembership.group.is_in(group_ids)))
+    members = Counter(
+        row["group"]
+        for row in await GroupMembership.select(GroupMembership.group).where(GroupMembership.group.is_in(group_ids))
+    )
     assert all(members[group_id] == 2 for group_id in group_ids)
 
     ibasho = await Ibasho.select().where(Ibasho.group.is_in(group_ids))
     assert len(ibasho) == len(group_ids)
-    assert any(row["kind"] == "salon" and row["registration_required"] and row["audience"] == "seniors" for row in ibasho)
+    assert any(
+        row["kind"] == "salon" and row["registration_required"] and row["audience"] == "seniors" for row in ibasho
+    )
     assert "paused" in {row["status"] for row in ibasho}
     paused = next(row for row in ibasho if row["status"] == "paused")
     assert not await Session.exists().where(Session.ibasho == paused["id"], Session.date >= today())
@@ -174,13 +187,20 @@ async def test_people_organisers_statuses_meetings_and_grants(demo):
     assert checks and {"open", "safe"} >= {row["outcome"] for row in checks}
 
     programmes = {
-        row["name"]: row for row in await GrantProgramme.select().where(
-            GrantProgramme.name.is_in(["身近な地域の居場所づくり助成", "「みんなの居場所」スタートアップ事業", "いきいきサロン"])
+        row["name"]: row
+        for row in await GrantProgramme.select().where(
+            GrantProgramme.name.is_in(
+                ["身近な地域の居場所づくり助成", "「みんなの居場所」スタートアップ事業", "いきいきサロン"]
+            )
         )
     }
     musashino = programmes["身近な地域の居場所づくり助成"]
     assert (musashino["min_sessions_every_months"], musashino["min_session_minutes"]) == (2, 120)
-    assert (musashino["activity_amount_per_session"], musashino["venue_cap_per_session"], musashino["yearly_cap"]) == (2500, 2500, 100000)
+    assert (musashino["activity_amount_per_session"], musashino["venue_cap_per_session"], musashino["yearly_cap"]) == (
+        2500,
+        2500,
+        100000,
+    )
     startup = programmes["「みんなの居場所」スタートアップ事業"]
     assert (startup["fixed_yearly_amount"], startup["eligible_years"]) == (50000, 3)
     ikiiki = programmes["いきいきサロン"]
@@ -192,7 +212,10 @@ async def test_people_organisers_statuses_meetings_and_grants(demo):
 
 async def test_accounts_admin_staff_per_area_organisers(demo):
     logins = demo_logins()
-    accounts = {row["login"]: row for row in await Account.select().where(Account.login.is_in([l.login for l in logins]))}
+    accounts = {
+        row["login"]: row
+        for row in await Account.select().where(Account.login.is_in([login.login for login in logins]))
+    }
     assert len(accounts) == len(logins) == 1 + 3 + 2 * len(GROUPS)
     assert accounts["admin"]["role"] == "admin"
     for area in AREAS:
@@ -220,7 +243,13 @@ async def test_printed_organiser_login_can_log_in(demo, new_client):
 
 
 async def _counts() -> tuple[int, ...]:
-    return (await Area.count(), await Group.count(), await Session.count(), await Account.count(), await Attendance.count())
+    return (
+        await Area.count(),
+        await Group.count(),
+        await Session.count(),
+        await Account.count(),
+        await Attendance.count(),
+    )
 
 
 async def test_the_demo_does_not_load_twice(demo):
@@ -235,7 +264,7 @@ async def test_the_demo_does_not_load_twice(demo):
 
 def test_demo_logins_are_fixed():
     assert demo_logins() == demo_logins()
-    assert [l.login for l in demo_logins()[:4]] == ["admin", "staff-east", "staff-central", "staff-west"]
+    assert [login.login for login in demo_logins()[:4]] == ["admin", "staff-east", "staff-central", "staff-west"]
 
 
 def test_cli_demo_on_a_fresh_database_loads_once(tmp_path):
@@ -245,7 +274,13 @@ def test_cli_demo_on_a_fresh_database_loads_once(tmp_path):
 
     def run() -> str:
         done = subprocess.run(
-            [sys.executable, "-m", "server.cli", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+            [sys.executable, "-m", "server.cli", "demo"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

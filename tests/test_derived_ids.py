@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -58,13 +58,28 @@ async def test_another_groups_scheduled_session_id_cannot_be_squatted(phones, wo
     ibasho_b = await make_ibasho(world.group_b, rrule="FREQ=WEEKLY;BYDAY=SU", start_time=time(10), end_time=time(12))
     ahead = [date.today() + timedelta(days=days) for days in range(7, 7 * 40, 7)]
     for day in ahead:  # with B's ibasho named, without it, and with A's own group
-        phone_a.mutate("session.upsert", id=str(scheduled_session_id(ibasho_b, day)), group_id=str(world.group_a),
-                       date=day.isoformat(), title="squat")
+        phone_a.mutate(
+            "session.upsert",
+            id=str(scheduled_session_id(ibasho_b, day)),
+            group_id=str(world.group_a),
+            date=day.isoformat(),
+            title="squat",
+        )
     ibasho_a = await make_ibasho(world.group_a)
-    phone_a.mutate("session.upsert", id=str(scheduled_session_id(ibasho_b, ahead[0])), group_id=str(world.group_a),
-                   ibasho_id=str(ibasho_a), date=ahead[0].isoformat())
-    phone_a.mutate("session.upsert", id=str(scheduled_session_id(ibasho_b, ahead[1])), group_id=str(world.group_a),
-                   ibasho_id=str(ibasho_b), date=ahead[1].isoformat())
+    phone_a.mutate(
+        "session.upsert",
+        id=str(scheduled_session_id(ibasho_b, ahead[0])),
+        group_id=str(world.group_a),
+        ibasho_id=str(ibasho_a),
+        date=ahead[0].isoformat(),
+    )
+    phone_a.mutate(
+        "session.upsert",
+        id=str(scheduled_session_id(ibasho_b, ahead[1])),
+        group_id=str(world.group_a),
+        ibasho_id=str(ibasho_b),
+        date=ahead[1].isoformat(),
+    )
     assert set(await statuses(phone_a)) == {"rejected"}
     squatted = [scheduled_session_id(ibasho_b, day) for day in ahead]
     assert not await Session.exists().where(Session.id.is_in(squatted))
@@ -81,10 +96,15 @@ async def test_a_group_may_make_its_own_scheduled_session(phones, world):
     ibasho_a = await make_ibasho(world.group_a)
     day = date.today() + timedelta(days=200)  # beyond what the server makes ahead
     own_id = str(scheduled_session_id(ibasho_a, day))
-    phone_a.mutate("session.upsert", id=own_id, group_id=str(world.group_a), ibasho_id=str(ibasho_a),
-                   date=day.isoformat())
-    phone_a.mutate("person.upsert", id=str(uuid.uuid5(uuid.NAMESPACE_URL, "x")), group_id=str(world.group_a),
-                   display_name="派生IDの人")  # no person id is derived: refused
+    phone_a.mutate(
+        "session.upsert", id=own_id, group_id=str(world.group_a), ibasho_id=str(ibasho_a), date=day.isoformat()
+    )
+    phone_a.mutate(
+        "person.upsert",
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, "x")),
+        group_id=str(world.group_a),
+        display_name="派生IDの人",
+    )  # no person id is derived: refused
     assert await statuses(phone_a) == ["applied", "rejected"]
     assert (await Session.select(Session.group).where(Session.id == own_id).first())["group"] == world.group_a
 
@@ -106,8 +126,11 @@ async def test_another_groups_safety_check_cannot_be_opened_in_advance(phones, w
     # B's automatic 安否確認 still opens
     phone_b.mutate("attendance.set", session_id=session_b, person_id=person_b, status="absent_unnotified")
     assert await statuses(phone_b) == ["applied"]
-    check = await SafetyCheck.select(SafetyCheck.outcome, SafetyCheck.session.group.as_alias("group")).where(
-        SafetyCheck.id == target).first()
+    check = (
+        await SafetyCheck.select(SafetyCheck.outcome, SafetyCheck.session.group.as_alias("group"))
+        .where(SafetyCheck.id == target)
+        .first()
+    )
     assert check == {"outcome": "open", "group": world.group_b}
 
 
@@ -137,8 +160,16 @@ async def test_a_derived_record_left_in_another_group_is_never_written(phones, w
     session_b, person_b = await b_session_with_person(phone_b, world.group_b)
     own_session, own_person = await b_session_with_person(phone_a, world.group_a)
     planted = safety_check_id(session_b, person_b)
-    await SafetyCheck.insert(SafetyCheck(id=planted, session=own_session, person=own_person, outcome="safe",
-                                         hlcs={}, opened_at=datetime.now(timezone.utc)))
+    await SafetyCheck.insert(
+        SafetyCheck(
+            id=planted,
+            session=own_session,
+            person=own_person,
+            outcome="safe",
+            hlcs={},
+            opened_at=datetime.now(UTC),
+        )
+    )
     phone_b.mutate("attendance.set", session_id=session_b, person_id=person_b, status="absent_unnotified")
     assert await statuses(phone_b) == ["rejected"]
     row = await SafetyCheck.select(SafetyCheck.outcome, SafetyCheck.session).where(SafetyCheck.id == planted).first()
@@ -153,14 +184,24 @@ async def test_a_refusal_does_not_tell_whether_another_groups_record_exists(phon
     ibasho_b = await make_ibasho(world.group_b)
     day = date.today() + timedelta(days=30)
     session_b, person_b = await b_session_with_person(phone_b, world.group_b)
-    phone_b.mutate("session.upsert", id=str(scheduled_session_id(ibasho_b, day)), group_id=str(world.group_b),
-                   ibasho_id=str(ibasho_b), date=day.isoformat())
+    phone_b.mutate(
+        "session.upsert",
+        id=str(scheduled_session_id(ibasho_b, day)),
+        group_id=str(world.group_b),
+        ibasho_id=str(ibasho_b),
+        date=day.isoformat(),
+    )
     phone_b.mutate("attendance.set", session_id=session_b, person_id=person_b, status="absent_unnotified")
     await phone_b.sync()
 
     def attempts(on_day, session, person):
-        phone_a.mutate("session.upsert", id=str(scheduled_session_id(ibasho_b, on_day)), group_id=str(world.group_a),
-                       date=on_day.isoformat(), title="x")
+        phone_a.mutate(
+            "session.upsert",
+            id=str(scheduled_session_id(ibasho_b, on_day)),
+            group_id=str(world.group_a),
+            date=on_day.isoformat(),
+            title="x",
+        )
         phone_a.mutate("safety.record", id=safety_check_id(session, person), outcome="safe")
 
     attempts(day, session_b, person_b)  # B has both

@@ -19,8 +19,9 @@ FY = 2025
 
 
 def held(day: date, start=time(10, 0), end=time(12, 0), cost: int | None = 1000, status="held", kind="session"):
-    return SessionIn(id=day.isoformat(), date=day, start_time=start, end_time=end, status=status,
-                     venue_cost=cost, kind=kind)
+    return SessionIn(
+        id=day.isoformat(), date=day, start_time=start, end_time=end, status=status, venue_cost=cost, kind=kind
+    )
 
 
 def every_two_months(year: int = FY, cost: int | None = 1000) -> list[SessionIn]:

@@ -37,9 +37,26 @@ FUZZ_ADDRESS = "198.51.100.7"  # the fuzzer's failed logins count against its ow
 
 SCRIPT = '<script>alert("x")</script>'
 HOSTILE_TEXT = [
-    SCRIPT, '"><img src=x onerror=alert(1)>', "'; DROP TABLE account; --", "1' OR '1'='1", "Robert'); --",
-    "../../etc/passwd", "%00", "\x00", "\u202e\u0000", "{{7*7}}", "${jndi:ldap://x}", "=HYPERLINK(\"x\")",
-    "\ud7ff\ufffd", "👩‍👩‍👧‍👦" * 50, "a" * 5000, "", " ", "NaN", "-1", "9" * 40,
+    SCRIPT,
+    '"><img src=x onerror=alert(1)>',
+    "'; DROP TABLE account; --",
+    "1' OR '1'='1",
+    "Robert'); --",
+    "../../etc/passwd",
+    "%00",
+    "\x00",
+    "\u202e\u0000",
+    "{{7*7}}",
+    "${jndi:ldap://x}",
+    '=HYPERLINK("x")',
+    "\ud7ff\ufffd",
+    "👩‍👩‍👧‍👦" * 50,
+    "a" * 5000,
+    "",
+    " ",
+    "NaN",
+    "-1",
+    "9" * 40,
 ]
 STACK_TRACE = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\", line \d+")
 
@@ -48,22 +65,47 @@ STACK_TRACE = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py
 
 # Values that reach deeper than random text for fields of these names.
 FIELD_VALUES = {
-    "endpoint": st.sampled_from([
-        "https://fcm.googleapis.com/fcm/send/fuzz", "https://127.0.0.1/", "http://169.254.169.254/latest/meta-data",
-        "https://localhost/", "https://[::1]/", "https://fcm.googleapis.com@10.0.0.1/", "file:///etc/passwd",
-    ]),
+    "endpoint": st.sampled_from(
+        [
+            "https://fcm.googleapis.com/fcm/send/fuzz",
+            "https://127.0.0.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "https://localhost/",
+            "https://[::1]/",
+            "https://fcm.googleapis.com@10.0.0.1/",
+            "file:///etc/passwd",
+        ]
+    ),
     "name": st.sampled_from(sorted(REGISTRY)),
-    "args": st.fixed_dictionaries({}, optional={
-        key: st.sampled_from(HOSTILE_TEXT) | st.uuids().map(str)
-        for key in ("id", "session_id", "person_id", "group_id", "title", "display_name", "text", "field", "category")
-    }),
+    "args": st.fixed_dictionaries(
+        {},
+        optional={
+            key: st.sampled_from(HOSTILE_TEXT) | st.uuids().map(str)
+            for key in (
+                "id",
+                "session_id",
+                "person_id",
+                "group_id",
+                "title",
+                "display_name",
+                "text",
+                "field",
+                "category",
+            )
+        },
+    ),
 }
 
 
 def wrong_values() -> st.SearchStrategy:
     return st.one_of(
-        st.sampled_from(HOSTILE_TEXT), st.integers(min_value=-(2**70), max_value=2**70), st.floats(),
-        st.booleans(), st.none(), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.none(), max_size=2),
+        st.sampled_from(HOSTILE_TEXT),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=5), st.none(), max_size=2),
     )
 
 
@@ -120,7 +162,8 @@ def operation_requests(path: str, method: str, operation: dict, components: dict
     return st.tuples(
         st.just(method.upper()),
         st.fixed_dictionaries(path_values).map(
-            lambda values: re.sub(r"\{(\w+)\}", lambda m: _path_segment(values[m.group(1)]), path)),
+            lambda values: re.sub(r"\{(\w+)\}", lambda m: _path_segment(values[m.group(1)]), path)
+        ),
         st.fixed_dictionaries({}, optional=query_values),
         from_schema(body, components, known_ids) if body else st.none(),
         st.sampled_from(["anonymous", "organiser", "staff", "admin"]),
@@ -145,16 +188,25 @@ async def test_fuzz_every_api_operation_from_the_openapi_schema(app, app_client,
     known_ids = [str(i) for i in (world.group_a, world.group_b, world.area_a, target.ibasho_id, target.session_id)]
     operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
     assert len(operations) >= 14, "the schema lost operations"
-    accounts = {"anonymous": None, "organiser": world.organiser_a.account_id, "staff": world.staff_a.account_id,
-                "admin": world.admin.account_id}
+    accounts = {
+        "anonymous": None,
+        "organiser": world.organiser_a.account_id,
+        "staff": world.staff_a.account_id,
+        "admin": world.admin.account_id,
+    }
 
     cases: list[tuple] = []
     for path, method, operation in operations:
         strategy = operation_requests(path, method, operation, components, known_ids)
 
         @seed(FUZZ_SEED)
-        @settings(max_examples=FUZZ_EXAMPLES, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=FUZZ_EXAMPLES,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(strategy)
         def collect(case):
             cases.append(case)
@@ -178,8 +230,10 @@ async def test_fuzz_every_api_operation_from_the_openapi_schema(app, app_client,
             assert response.headers["content-type"].startswith("application/json"), where
             assert await fingerprint() == before, f"refused with {response.status_code} but changed data: {where}"
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-    summary = (f"fuzzed {len(cases)} requests over {len(operations)} operations in {time.monotonic() - started:.1f}s "
-               f"(IBASHO_FUZZ_EXAMPLES={FUZZ_EXAMPLES}, IBASHO_FUZZ_SEED={FUZZ_SEED}); statuses {dict(sorted(statuses.items()))}")
+    summary = (
+        f"fuzzed {len(cases)} requests over {len(operations)} operations in {time.monotonic() - started:.1f}s "
+        f"(IBASHO_FUZZ_EXAMPLES={FUZZ_EXAMPLES}, IBASHO_FUZZ_SEED={FUZZ_SEED}); statuses {dict(sorted(statuses.items()))}"
+    )
     request.node.user_properties.append(("fuzzed_requests", len(cases)))
     with capsys.disabled():  # shown in every run's log, not only on failure
         print(f"\n{summary}")
@@ -194,9 +248,24 @@ async def test_nul_characters_are_refused_before_they_reach_the_database(organis
     session_id = await group_session(home_group)
     requests = [
         ("POST", "/api/auth/login", {"json": {"login": "a\x00b", "password": "whatever-1"}}),
-        ("POST", "/api/sync/push", {"json": {"client_id": str(uuid4()), "mutations": [
-            {"id": "a\x00", "seq": 1, "name": "note.set", "hlc": "x",
-             "args": {"session_id": session_id, "field": "went_well", "text": "ok"}}]}}),
+        (
+            "POST",
+            "/api/sync/push",
+            {
+                "json": {
+                    "client_id": str(uuid4()),
+                    "mutations": [
+                        {
+                            "id": "a\x00",
+                            "seq": 1,
+                            "name": "note.set",
+                            "hlc": "x",
+                            "args": {"session_id": session_id, "field": "went_well", "text": "ok"},
+                        }
+                    ],
+                }
+            },
+        ),
         ("POST", "/login", {"data": {"login": "a\x00b", "password": "x"}}),
         ("DELETE", "/api/push/subscriptions", {"params": {"endpoint": "https://fcm.googleapis.com/\x00"}}),
         ("GET", "/api/sync/pull", {"params": {"client_id": str(uuid4()), "cursor": "0\x00"}}),
@@ -207,8 +276,9 @@ async def test_nul_characters_are_refused_before_they_reach_the_database(organis
         assert response.status_code == 400 and "NUL" in response.text, (url, response.status_code, response.text)
         assert await fingerprint() == before
     # "%00" in JSON is three characters someone typed, not a NUL.
-    typed = await organiser.http.post("/api/auth/login", headers=await organiser.csrf(),
-                                      json={"login": "nobody-%00", "password": "50%00 off"})
+    typed = await organiser.http.post(
+        "/api/auth/login", headers=await organiser.csrf(), json={"login": "nobody-%00", "password": "50%00 off"}
+    )
     assert typed.status_code == 401, typed.text
 
 
@@ -217,13 +287,29 @@ async def test_a_nul_in_synced_text_rejects_that_mutation_only(organiser, home_g
     reason, the ones after it apply."""
     session_id, client_id = await group_session(home_group), str(uuid4())
     clock = Clock(client_id)
-    response = await organiser.http.post("/api/sync/push", headers=await organiser.csrf(), json={
-        "client_id": client_id, "mutations": [
-            {"id": "m1", "seq": 1, "name": "note.set", "hlc": clock.tick(),
-             "args": {"session_id": session_id, "field": "went_well", "text": "a\x00b"}},
-            {"id": "m2", "seq": 2, "name": "note.set", "hlc": clock.tick(),
-             "args": {"session_id": session_id, "field": "handover", "text": "米を買う"}},
-        ]})
+    response = await organiser.http.post(
+        "/api/sync/push",
+        headers=await organiser.csrf(),
+        json={
+            "client_id": client_id,
+            "mutations": [
+                {
+                    "id": "m1",
+                    "seq": 1,
+                    "name": "note.set",
+                    "hlc": clock.tick(),
+                    "args": {"session_id": session_id, "field": "went_well", "text": "a\x00b"},
+                },
+                {
+                    "id": "m2",
+                    "seq": 2,
+                    "name": "note.set",
+                    "hlc": clock.tick(),
+                    "args": {"session_id": session_id, "field": "handover", "text": "米を買う"},
+                },
+            ],
+        },
+    )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert results[0]["status"] == "rejected" and "NUL" in results[0]["error"]
@@ -247,8 +333,10 @@ async def organiser(app_client, home_group):
 
 
 async def push(client, mutations: list[dict], client_id: str | None = None):
-    numbered = [{"id": str(uuid4()), "seq": i + 1, "hlc": f"{int(time.time() * 1000):018d}-00000-x", **m}
-                for i, m in enumerate(mutations)]
+    numbered = [
+        {"id": str(uuid4()), "seq": i + 1, "hlc": f"{int(time.time() * 1000):018d}-00000-x", **m}
+        for i, m in enumerate(mutations)
+    ]
     return await client.post("/api/sync/push", json={"client_id": client_id or str(uuid4()), "mutations": numbered})
 
 
@@ -263,7 +351,7 @@ async def test_bodies_over_one_mebibyte_are_413_and_change_nothing(organiser):
 
     async def chunked():  # no Content-Length: the limit must hold while reading, too
         for start in range(0, len(body), 65536):
-            yield body[start:start + 65536]
+            yield body[start : start + 65536]
 
     for path in ("/api/sync/push", "/api/auth/login", "/login", "/api/push/subscriptions"):
         for content in (body, chunked()):
@@ -275,8 +363,9 @@ async def test_bodies_over_one_mebibyte_are_413_and_change_nothing(organiser):
 
 async def test_more_than_500_mutations_is_413(organiser, home_group):
     session_id = await group_session(home_group)
-    response = await push(organiser, [{"name": "tally.add", "args": {"session_id": session_id, "category": "child",
-                                                                       "delta": 1}}] * 501)
+    response = await push(
+        organiser, [{"name": "tally.add", "args": {"session_id": session_id, "category": "child", "delta": 1}}] * 501
+    )
     assert response.status_code == 413 and "500" in response.json()["detail"]
 
 
@@ -289,7 +378,7 @@ async def _nested(organiser, depth: int) -> None:
     nested = "[" * depth + "]" * depth
     bodies = {
         "/api/sync/push": f'{{"client_id": "{uuid4()}", "mutations": [{{"id": "a", "seq": 1, "name": "tally.add", '
-                          f'"hlc": "x", "args": {{"deep": {nested}}}}}]}}',
+        f'"hlc": "x", "args": {{"deep": {nested}}}}}]}}',
         "/api/auth/login": f'{{"login": {nested}, "password": "x"}}',
         "/api/push/subscriptions": f'{{"endpoint": "https://fcm.googleapis.com/x", "keys": {nested}}}',
     }
@@ -306,8 +395,13 @@ async def _nested(organiser, depth: int) -> None:
 
 async def test_wrong_types_are_400_naming_the_field(organiser):
     cases = {
-        "/api/sync/push": ({"client_id": str(uuid4()), "mutations": [{"id": "a", "seq": "1", "name": "tally.add",
-                                                                       "args": {}, "hlc": "x"}]}, "seq"),
+        "/api/sync/push": (
+            {
+                "client_id": str(uuid4()),
+                "mutations": [{"id": "a", "seq": "1", "name": "tally.add", "args": {}, "hlc": "x"}],
+            },
+            "seq",
+        ),
         "/api/auth/login": ({"login": 12, "password": ["x"]}, "login"),
         "/api/push/subscriptions": ({"endpoint": "https://fcm.googleapis.com/x", "keys": "k"}, "keys"),
     }
@@ -359,15 +453,35 @@ async def test_script_and_sql_strings_are_stored_as_text_and_shown_escaped(new_c
     """From the phone (sync) and from staff forms, into every text field; read back
     unchanged through the API, and escaped on every page that shows them."""
     session_id, person_id = await group_session(home_group), str(uuid4())
-    pushed = await push(organiser, [
-        {"name": "person.upsert", "args": {"id": person_id, "group_id": str(home_group), "display_name": NASTY,
-                                           "kana": NASTY, "contact": NASTY}},
-        {"name": "session.upsert", "args": {"id": session_id, "title": NASTY, "venue": NASTY, "agenda": NASTY}},
-        *({"name": "note.set", "args": {"session_id": session_id, "field": field, "text": NASTY}}
-          for field in ("went_well", "to_improve", "handover", "concerns")),
-        {"name": "role.set", "args": {"session_id": session_id, "role": SCRIPT[:40], "member_id":
-                                      str(organiser.person.account_id), "assigned": True}},
-    ])
+    pushed = await push(
+        organiser,
+        [
+            {
+                "name": "person.upsert",
+                "args": {
+                    "id": person_id,
+                    "group_id": str(home_group),
+                    "display_name": NASTY,
+                    "kana": NASTY,
+                    "contact": NASTY,
+                },
+            },
+            {"name": "session.upsert", "args": {"id": session_id, "title": NASTY, "venue": NASTY, "agenda": NASTY}},
+            *(
+                {"name": "note.set", "args": {"session_id": session_id, "field": field, "text": NASTY}}
+                for field in ("went_well", "to_improve", "handover", "concerns")
+            ),
+            {
+                "name": "role.set",
+                "args": {
+                    "session_id": session_id,
+                    "role": SCRIPT[:40],
+                    "member_id": str(organiser.person.account_id),
+                    "assigned": True,
+                },
+            },
+        ],
+    )
     assert {r["status"] for r in pushed.json()["results"]} == {"applied"}, pushed.text
     people = (await organiser.get(f"/api/groups/{home_group}/people")).json()
     assert {p["display_name"] for p in people if p["id"] == person_id} == {NASTY}  # text, byte for byte
@@ -378,28 +492,59 @@ async def test_script_and_sql_strings_are_stored_as_text_and_shown_escaped(new_c
     area_name = f"{SCRIPT}{unique('')}"
     assert (await staff.form("/admin/areas", {"name": area_name, "description": NASTY})).status_code == 303
     area = await Area.select(Area.id).where(Area.name == area_name).first()
-    created = await staff.form("/staff/groups/new", {
-        "area": str(area["id"]), "name": NASTY + unique(""), "name_kana": NASTY, "representative": SCRIPT,
-        "contact": NASTY, "timezone": "Asia/Tokyo", "active": "true"})
+    created = await staff.form(
+        "/staff/groups/new",
+        {
+            "area": str(area["id"]),
+            "name": NASTY + unique(""),
+            "name_kana": NASTY,
+            "representative": SCRIPT,
+            "contact": NASTY,
+            "timezone": "Asia/Tokyo",
+            "active": "true",
+        },
+    )
     assert created.status_code == 303, created.text
     group_id = created.headers["location"].rsplit("/", 1)[1]
-    made = await staff.form(f"/staff/groups/{group_id}/ibasho/new", {
-        "name": NASTY, "venue": NASTY, "description": NASTY, "kind": "salon", "audience": "anyone",
-        "status": "active", "timezone": "Asia/Tokyo", "frequency": ""})
+    made = await staff.form(
+        f"/staff/groups/{group_id}/ibasho/new",
+        {
+            "name": NASTY,
+            "venue": NASTY,
+            "description": NASTY,
+            "kind": "salon",
+            "audience": "anyone",
+            "status": "active",
+            "timezone": "Asia/Tokyo",
+            "frequency": "",
+        },
+    )
     assert made.status_code == 303, made.text
     ibasho = await Ibasho.select(Ibasho.id).where(Ibasho.group == group_id).first()
     invited = await staff.form(f"/staff/groups/{group_id}/invitations", {"note": SCRIPT})
     assert shown_escaped(invited.text)
-    reviewed = await staff.form(f"/review/sessions/{session_id}/review", {"review_state": "ok", "review_comment": NASTY})
+    reviewed = await staff.form(
+        f"/review/sessions/{session_id}/review", {"review_state": "ok", "review_comment": NASTY}
+    )
     assert reviewed.status_code in (303, 422)
-    account = await staff.form("/admin/accounts", {"login": unique("s"), "password": "a long password",
-                                                    "display_name": NASTY, "areas": str(area["id"])})
+    account = await staff.form(
+        "/admin/accounts",
+        {"login": unique("s"), "password": "a long password", "display_name": NASTY, "areas": str(area["id"])},
+    )
     assert account.status_code == 303, account.text
 
     pages = [
-        "/admin/areas", "/admin/accounts", "/staff", f"/staff/groups/{group_id}", f"/staff/groups/{group_id}/edit",
-        f"/staff/ibasho/{ibasho['id']}/edit", f"/review/groups/{home_group}", f"/review/sessions/{session_id}",
-        f"/review/sessions/{session_id}/sheet", f"/review/sessions/{session_id}/paper", "/review",
+        "/admin/areas",
+        "/admin/accounts",
+        "/staff",
+        f"/staff/groups/{group_id}",
+        f"/staff/groups/{group_id}/edit",
+        f"/staff/ibasho/{ibasho['id']}/edit",
+        f"/review/groups/{home_group}",
+        f"/review/sessions/{session_id}",
+        f"/review/sessions/{session_id}/sheet",
+        f"/review/sessions/{session_id}/paper",
+        "/review",
         f"/i/{ibasho['id']}",
     ]
     for page in pages:
@@ -427,28 +572,50 @@ async def test_invalid_utf8_is_refused_cleanly(organiser):
         response = await organiser.post(path, content=bad, headers={"content-type": "application/json"})
         assert response.status_code == 400, (path, response.status_code, response.text[:300])
         assert await fingerprint() == before
-    form = await organiser.post("/login", content=b"login=%ff%fe&password=\xff\xfe",
-                                headers={"content-type": "application/x-www-form-urlencoded"})
+    form = await organiser.post(
+        "/login",
+        content=b"login=%ff%fe&password=\xff\xfe",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert form.status_code in (400, 401), form.text[:300]
-    for url in ("/api/groups/%ff%fe", "/invite/%ff%c0%af", "/static/%ff", "/app/v/%ff/%fe",
-                "/api/sync/pull?client_id=%ff"):
+    for url in (
+        "/api/groups/%ff%fe",
+        "/invite/%ff%c0%af",
+        "/static/%ff",
+        "/app/v/%ff/%fe",
+        "/api/sync/pull?client_id=%ff",
+    ):
         response = await organiser.get(url)
         assert response.status_code in (400, 404), (url, response.status_code)
         assert not STACK_TRACE.search(response.text)
     stopped = await organiser.get("/push/manage/%c0%ae%c0%ae")  # an unknown token: "already stopped"
     assert stopped.status_code == 200 and "すでに止まっています" in stopped.text
-    weird_headers = await organiser.get("/api/me", headers=[(b"accept-language", b"\xff\xfe;q=x"),
-                                                            (b"cookie", b"lang=\xff; ibasho_session=\xfe\x00")])
+    weird_headers = await organiser.get(
+        "/api/me", headers=[(b"accept-language", b"\xff\xfe;q=x"), (b"cookie", b"lang=\xff; ibasho_session=\xfe\x00")]
+    )
     assert weird_headers.status_code in (200, 401)
 
 
 INTERNAL_ENDPOINTS = [
-    "http://127.0.0.1:8080/push", "https://127.0.0.1/push", "https://localhost/push", "https://[::1]/push",
-    "https://169.254.169.254/latest/meta-data", "https://10.0.0.5/push", "https://2130706433/push",
-    "https://0x7f000001/push", "https://fcm.googleapis.com@127.0.0.1/push", "https://fcm.googleapis.com:8443/push",
-    "https://fcm.googleapis.com.evil.example/push", "https://evil.example/#fcm.googleapis.com",
-    "http://fcm.googleapis.com/push", "file:///etc/passwd", "gopher://127.0.0.1:25/", "//fcm.googleapis.com/x",
-    "https://FCM.googleapis.com\\@127.0.0.1/", "https://metadata.google.internal/", "https:///fcm.googleapis.com",
+    "http://127.0.0.1:8080/push",
+    "https://127.0.0.1/push",
+    "https://localhost/push",
+    "https://[::1]/push",
+    "https://169.254.169.254/latest/meta-data",
+    "https://10.0.0.5/push",
+    "https://2130706433/push",
+    "https://0x7f000001/push",
+    "https://fcm.googleapis.com@127.0.0.1/push",
+    "https://fcm.googleapis.com:8443/push",
+    "https://fcm.googleapis.com.evil.example/push",
+    "https://evil.example/#fcm.googleapis.com",
+    "http://fcm.googleapis.com/push",
+    "file:///etc/passwd",
+    "gopher://127.0.0.1:25/",
+    "//fcm.googleapis.com/x",
+    "https://FCM.googleapis.com\\@127.0.0.1/",
+    "https://metadata.google.internal/",
+    "https:///fcm.googleapis.com",
 ]
 
 
@@ -458,18 +625,31 @@ async def test_push_endpoints_on_internal_addresses_are_refused(organiser, home_
     await Ibasho.insert(Ibasho(id=ibasho_id, group=home_group, name="きらくら", created_at=now()))
     for endpoint in INTERNAL_ENDPOINTS:
         for owner in ({"ibasho_id": str(ibasho_id)}, {}):  # a participant's, and the organiser's own
-            response = await organiser.post("/api/push/subscriptions", json={
-                "endpoint": endpoint, "keys": {"p256dh": P256DH, "auth": AUTH}, **owner})
+            response = await organiser.post(
+                "/api/push/subscriptions",
+                json={"endpoint": endpoint, "keys": {"p256dh": P256DH, "auth": AUTH}, **owner},
+            )
             assert response.status_code == 400, (endpoint, response.text)
     assert not await PushSubscription.exists().where(PushSubscription.endpoint.is_in(INTERNAL_ENDPOINTS))
 
 
 TRAVERSALS = [
-    "/static/../app.py", "/static/..%2fapp.py", "/static/%2e%2e/%2e%2e/pyproject.toml", "/static/....//config.py",
-    "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/static/..\\..\\pyproject.toml", "/static/council.css%00.py",
-    "/app/v/x/../../server/app.py", "/app/v/x/..%2f..%2fserver%2fapp.py", "/app/v/x//etc/passwd",
-    "/app/v/x/%2e%2e/%2e%2e/pyproject.toml", "/app/v/x/index.html/../../pyproject.toml", "/app/v/x/sw.js/..",
-    "/app/v/../../../etc/passwd/x", "/app/v/x/js/../../server/config.py",
+    "/static/../app.py",
+    "/static/..%2fapp.py",
+    "/static/%2e%2e/%2e%2e/pyproject.toml",
+    "/static/....//config.py",
+    "/static//etc/passwd",
+    "/static/%2fetc%2fpasswd",
+    "/static/..\\..\\pyproject.toml",
+    "/static/council.css%00.py",
+    "/app/v/x/../../server/app.py",
+    "/app/v/x/..%2f..%2fserver%2fapp.py",
+    "/app/v/x//etc/passwd",
+    "/app/v/x/%2e%2e/%2e%2e/pyproject.toml",
+    "/app/v/x/index.html/../../pyproject.toml",
+    "/app/v/x/sw.js/..",
+    "/app/v/../../../etc/passwd/x",
+    "/app/v/x/js/../../server/config.py",
 ]
 
 

@@ -45,8 +45,13 @@ async def test_spellings_of_one_name_share_one_count(app, address):
         return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in login)
 
     person, other = await make_account("organiser"), await make_account("organiser")
-    spellings = [f" {person.login}", f"{person.login} ", person.login.upper(), full_width(person.login),
-                 f"\t{person.login}\u3000"]
+    spellings = [
+        f" {person.login}",
+        f"{person.login} ",
+        person.login.upper(),
+        full_width(person.login),
+        f"\t{person.login}\u3000",
+    ]
     async with browser(app, address) as http:
         assert await log_in(http, full_width(other.login), PASSWORD) == 200  # the same name
         for spelling in spellings[:LIMIT]:
@@ -126,8 +131,12 @@ async def test_a_device_cookie_of_one_account_buys_no_guesses_at_another(app, ad
     async with browser(app, address) as own:
         assert await log_in(own, attacker.login, PASSWORD) == 200
         device, _, signature = own.cookies[DEVICE_COOKIE].partition(".")
-    forged = [own.cookies[DEVICE_COOKIE], f"{device}:a.{signature}", f"{device}.{signature}x",
-              f"{device[:-1]}.{signature}"]
+    forged = [
+        own.cookies[DEVICE_COOKIE],
+        f"{device}:a.{signature}",
+        f"{device}.{signature}x",
+        f"{device[:-1]}.{signature}",
+    ]
     async with browser(app, address) as http:
         for attempt in range(LIMIT + len(forged)):
             http.cookies.set(DEVICE_COOKIE, forged[attempt % len(forged)], domain="testserver.local")

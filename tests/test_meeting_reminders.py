@@ -13,7 +13,8 @@ from tests.test_reminders import allow_fake, push, subscribe  # noqa: F401 (fixt
 
 async def pending_kinds(session_id: str) -> list[str]:
     rows = await ReminderDelivery.select(ReminderDelivery.occurrence).where(
-        (ReminderDelivery.session == UUID(session_id)) & (ReminderDelivery.state == "pending"))
+        (ReminderDelivery.session == UUID(session_id)) & (ReminderDelivery.state == "pending")
+    )
     return sorted(row["occurrence"].rsplit(":", 1)[1] for row in rows)
 
 
@@ -26,8 +27,16 @@ async def test_a_meetings_reminder_rule_travels_by_sync_and_decides_its_reminder
     meeting = str(uuid4())
     day = date.today() + timedelta(days=4)
 
-    phone.mutate("session.upsert", id=meeting, group_id=str(group), kind="meeting", title="反省会",
-                 date=day.isoformat(), start_time="19:00", reminder_rule={"day_before_at": None})
+    phone.mutate(
+        "session.upsert",
+        id=meeting,
+        group_id=str(group),
+        kind="meeting",
+        title="反省会",
+        date=day.isoformat(),
+        start_time="19:00",
+        reminder_rule={"day_before_at": None},
+    )
     assert (await phone.push()).status_code == 200
     assert await pending_kinds(meeting) == ["2h"]  # the day-before one is off for this meeting
     stored = await Session.select(Session.reminder_rule).where(Session.id == UUID(meeting)).first()
@@ -48,8 +57,14 @@ async def test_a_bad_reminder_rule_is_refused_with_its_reason_and_changes_nothin
     await app_client.login(organiser)
     phone = Phone(app_client)
     meeting = str(uuid4())
-    phone.mutate("session.upsert", id=meeting, group_id=str(group), kind="meeting", date="2030-06-09",
-                 reminder_rule={"hours_before": 12})
+    phone.mutate(
+        "session.upsert",
+        id=meeting,
+        group_id=str(group),
+        kind="meeting",
+        date="2030-06-09",
+        reminder_rule={"hours_before": 12},
+    )
     response = await phone.push()
     assert response.status_code == 200
     result = response.json()["results"][0]

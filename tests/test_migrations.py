@@ -39,8 +39,10 @@ def sqlite_tables(path, kind: str = "table") -> set[str]:
 async def postgres_tables(url: str, kind: str = "table") -> set[str]:
     import asyncpg
 
-    query = {"table": "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
-             "index": "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public'"}[kind]
+    query = {
+        "table": "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+        "index": "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public'",
+    }[kind]
     connection = await asyncpg.connect(url)
     try:
         rows = await connection.fetch(query)

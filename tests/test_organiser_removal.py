@@ -54,9 +54,15 @@ async def test_an_organiser_removed_from_their_only_group_is_logged_out_at_once(
     page = (await staff.get(f"/staff/groups/{world.group_a}")).text
     assert action_url(world.group_a, world.organiser_a.account_id, "remove") in page
 
-    await PushSubscription.insert(PushSubscription(id=uuid.uuid4(), endpoint="https://fcm.googleapis.com/fcm/send/x" +
-                                                   uuid.uuid4().hex, p256dh="B" * 87, auth="A" * 22,
-                                                   account=world.organiser_a.account_id))
+    await PushSubscription.insert(
+        PushSubscription(
+            id=uuid.uuid4(),
+            endpoint="https://fcm.googleapis.com/fcm/send/x" + uuid.uuid4().hex,
+            p256dh="B" * 87,
+            auth="A" * 22,
+            account=world.organiser_a.account_id,
+        )
+    )
     response = await staff.form(action_url(world.group_a, world.organiser_a.account_id, "remove"), {})
     assert response.status_code == 303
     assert not await PushSubscription.exists().where(PushSubscription.account == world.organiser_a.account_id)
@@ -67,7 +73,8 @@ async def test_an_organiser_removed_from_their_only_group_is_logged_out_at_once(
     refused = await phone.push()
     assert refused.status_code == 401 and refused.json()["code"] == "session_ended"
     assert not await GroupMembership.exists().where(
-        (GroupMembership.account == world.organiser_a.account_id) & (GroupMembership.group == world.group_a))
+        (GroupMembership.account == world.organiser_a.account_id) & (GroupMembership.group == world.group_a)
+    )
     assert await audited(world.organiser_a.account_id, "organiser.remove")
     # the group's other phones drop the member
     changes = await other_phone.pull()
@@ -100,9 +107,15 @@ async def test_removal_from_one_of_two_groups_drops_only_that_group(world, new_c
 async def test_deactivation_and_logging_out_end_every_login(world, new_client):
     phone = await phone_of(new_client, world.organiser_a)
     staff = await signed_in(new_client, world.staff_a)
-    await PushSubscription.insert(PushSubscription(id=uuid.uuid4(), endpoint="https://fcm.googleapis.com/fcm/send/y" +
-                                                   uuid.uuid4().hex, p256dh="B" * 87, auth="A" * 22,
-                                                   account=world.organiser_a.account_id))
+    await PushSubscription.insert(
+        PushSubscription(
+            id=uuid.uuid4(),
+            endpoint="https://fcm.googleapis.com/fcm/send/y" + uuid.uuid4().hex,
+            p256dh="B" * 87,
+            auth="A" * 22,
+            account=world.organiser_a.account_id,
+        )
+    )
     assert (await staff.form(action_url(world.group_a, world.organiser_a.account_id, "logout"), {})).status_code == 303
     assert (await pull_status(phone))[1]["code"] == "session_ended"
     # a lost phone gets no reminder either (a meeting's name and place)
@@ -111,14 +124,21 @@ async def test_deactivation_and_logging_out_end_every_login(world, new_client):
 
     phone = await phone_of(new_client, world.organiser_a)  # a new login works: the account is active
     assert (await pull_status(phone))[0] == 200
-    assert (await staff.form(action_url(world.group_a, world.organiser_a.account_id, "deactivate"), {})).status_code == 303
+    assert (
+        await staff.form(action_url(world.group_a, world.organiser_a.account_id, "deactivate"), {})
+    ).status_code == 303
     assert (await pull_status(phone))[1]["code"] == "session_ended"
-    assert not (await Account.select(Account.active).where(Account.id == world.organiser_a.account_id).first())["active"]
-    login = await (await new_client()).post("/api/auth/login", json={"login": world.organiser_a.login,
-                                                                     "password": world.organiser_a.password})
+    assert not (await Account.select(Account.active).where(Account.id == world.organiser_a.account_id).first())[
+        "active"
+    ]
+    login = await (await new_client()).post(
+        "/api/auth/login", json={"login": world.organiser_a.login, "password": world.organiser_a.password}
+    )
     assert login.status_code == 401
     assert await audited(world.organiser_a.account_id, "organiser.deactivate")
-    assert (await staff.form(action_url(world.group_a, world.organiser_a.account_id, "reactivate"), {})).status_code == 303
+    assert (
+        await staff.form(action_url(world.group_a, world.organiser_a.account_id, "reactivate"), {})
+    ).status_code == 303
     await phone_of(new_client, world.organiser_a)
 
 
@@ -138,7 +158,7 @@ async def test_who_may_remove_or_deactivate(world, new_client):
     assert (await Account.select(Account.active).where(Account.id == shared.account_id).first())["active"]
     admin = await signed_in(new_client, world.admin)
     assert (await admin.form(action_url(world.group_a, shared.account_id, "deactivate"), {})).status_code == 303
-    assert not await AuditLog.exists().where((AuditLog.target == f"account:{target}"))
+    assert not await AuditLog.exists().where(AuditLog.target == f"account:{target}")
 
 
 @pytest.mark.parametrize("role", ["admin_without_area", "staff_of_other_area"])
@@ -174,12 +194,27 @@ async def test_a_removed_organisers_pending_reminders_of_that_group_go_at_once(w
     second = await make_group(world.area_a)
     both = await make_account("organiser", groups=[world.group_a, second])
     sub = uuid.uuid4()
-    await PushSubscription.insert(PushSubscription(id=sub, endpoint="https://fcm.googleapis.com/fcm/send/z" +
-                                                   uuid.uuid4().hex, p256dh="B" * 87, auth="A" * 22,
-                                                   account=both.account_id))
+    await PushSubscription.insert(
+        PushSubscription(
+            id=sub,
+            endpoint="https://fcm.googleapis.com/fcm/send/z" + uuid.uuid4().hex,
+            p256dh="B" * 87,
+            auth="A" * 22,
+            account=both.account_id,
+        )
+    )
     meeting = uuid.uuid4()
-    await Session.insert(Session(id=meeting, group=second, kind="meeting", title="運営会議",
-                                 date=date.today() + timedelta(days=3), start_time=time(10), hlcs={}))
+    await Session.insert(
+        Session(
+            id=meeting,
+            group=second,
+            kind="meeting",
+            title="運営会議",
+            date=date.today() + timedelta(days=3),
+            start_time=time(10),
+            hlcs={},
+        )
+    )
     await refresh_deliveries(meeting)
     pending = ReminderDelivery.select(ReminderDelivery.state).where(ReminderDelivery.subscription == sub)
     assert {row["state"] for row in await pending} == {"pending"}
@@ -215,7 +250,9 @@ async def test_an_unused_invitation_can_be_revoked(world, new_client, app_client
     from server.tables import Invitation
 
     token = await create_invitation(world.group_a, world.staff_a.account_id, "渡し間違えた")
-    invitation = await Invitation.select(Invitation.id).where(Invitation.token_hash == invitation_token_hash(token)).first()
+    invitation = (
+        await Invitation.select(Invitation.id).where(Invitation.token_hash == invitation_token_hash(token)).first()
+    )
     url = f"/staff/groups/{world.group_a}/invitations/{invitation['id']}/revoke"
     assert (await (await signed_in(new_client, world.staff_b)).form(url, {})).status_code == 404
     staff = await signed_in(new_client, world.staff_a)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic, sleep
 from uuid import uuid4
 
@@ -28,10 +28,24 @@ SECURITY_HEADERS = {"content-security-policy", "x-content-type-options", "x-fram
 
 
 async def add_session(group, ibasho_id, day, start=time(10), end=time(12), kind="session", title="", venue=""):
-    session_id, now = uuid4(), datetime.now(timezone.utc)
-    await Session.insert(Session(id=session_id, group=group, ibasho=ibasho_id, kind=kind, title=title, date=day,
-                                 start_time=start, end_time=end, venue=venue, status=SessionStatus.scheduled.value,
-                                 hlcs={}, created_at=now, updated_at=now))
+    session_id, now = uuid4(), datetime.now(UTC)
+    await Session.insert(
+        Session(
+            id=session_id,
+            group=group,
+            ibasho=ibasho_id,
+            kind=kind,
+            title=title,
+            date=day,
+            start_time=start,
+            end_time=end,
+            venue=venue,
+            status=SessionStatus.scheduled.value,
+            hlcs={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
     return session_id
 
 
@@ -48,10 +62,19 @@ async def test_a_meeting_linked_to_an_ibasho_is_on_none_of_its_public_pages(app_
     day = date.today() + timedelta(days=3)
     group, ibasho_id, session_id = await make_session(day=day)
     meeting_day, meeting_room = day + timedelta(days=1), unique("第二会議室")
-    meeting = await add_session(group, ibasho_id, meeting_day, start=time(19), end=time(20), kind="meeting",
-                                title=unique("推進委員会"), venue=meeting_room)
-    event = await add_session(group, ibasho_id, day + timedelta(days=2), kind="event", title="交流会",
-                              venue=unique("多目的室"))
+    meeting = await add_session(
+        group,
+        ibasho_id,
+        meeting_day,
+        start=time(19),
+        end=time(20),
+        kind="meeting",
+        title=unique("推進委員会"),
+        venue=meeting_room,
+    )
+    event = await add_session(
+        group, ibasho_id, day + timedelta(days=2), kind="event", title="交流会", venue=unique("多目的室")
+    )
 
     for url in (f"/i/{ibasho_id}", f"/i/{ibasho_id}/poster"):
         page = await app_client.get(url)
@@ -68,14 +91,17 @@ async def test_a_meetings_reminders_go_to_the_groups_organisers_only(push):
     organiser = await make_account("organiser", groups=[group])
     _, participant = await subscribe(push, ibasho_id)
     _, organiser_phone = await subscribe(push, account=organiser.account_id)
-    meeting = await add_session(group, ibasho_id, day, start=time(19), end=time(20), kind="meeting",
-                                title="推進委員会")
-    before = datetime(2031, 1, 20, tzinfo=timezone.utc)
+    meeting = await add_session(group, ibasho_id, day, start=time(19), end=time(20), kind="meeting", title="推進委員会")
+    before = datetime(2031, 1, 20, tzinfo=UTC)
 
     async def pending_for(session) -> set:
         await d.refresh_deliveries(session, now=before)
-        return {row["subscription"] for row in await ReminderDelivery.select(ReminderDelivery.subscription).where(
-            (ReminderDelivery.session == session) & (ReminderDelivery.state == "pending"))}
+        return {
+            row["subscription"]
+            for row in await ReminderDelivery.select(ReminderDelivery.subscription).where(
+                (ReminderDelivery.session == session) & (ReminderDelivery.state == "pending")
+            )
+        }
 
     try:
         assert await pending_for(meeting) == {organiser_phone}
@@ -132,8 +158,7 @@ async def broken(*args) -> None:
     raise RuntimeError("the database went away")
 
 
-async def test_an_unexpected_error_on_a_secret_url_logs_the_path_without_its_token(app_client, monkeypatch,
-                                                                                   caplog):
+async def test_an_unexpected_error_on_a_secret_url_logs_the_path_without_its_token(app_client, monkeypatch, caplog):
     monkeypatch.setattr(public, "_managed", broken)
     token = f"SeCrEt{secrets.token_hex(8)}"
     with caplog.at_level(logging.ERROR, logger="ibasho"):
@@ -158,8 +183,11 @@ async def test_the_calendar_feed_escapes_folds_and_round_trips_any_text(app_clie
     lines = response.content.split(b"\r\n")
     assert lines[-1] == b"" and all(len(line) <= 75 for line in lines), max(len(line) for line in lines)
     assert not any(b"\r" in line or b"\n" in line for line in lines)  # no bare CR or LF breaks a line
-    [event] = [e for e in icalendar.Calendar.from_ical(response.content).walk("VEVENT")
-               if str(e["UID"]) == f"{session_id}@ibasho"]
+    [event] = [
+        e
+        for e in icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+        if str(e["UID"]) == f"{session_id}@ibasho"
+    ]
 
     def line_breaks(text: str) -> str:  # iCalendar text has one line break (\n) and no CR
         return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -176,8 +204,15 @@ async def test_a_session_at_the_end_of_time_breaks_neither_the_feed_nor_the_page
     morning = await add_session(group, tokyo, last_day)
     await add_session(group, tokyo, last_day, start=time(23), end=time(1))  # ends in year 10000
     los_angeles = uuid4()  # daylight saving: the feed gives UTC times
-    await Ibasho.insert(Ibasho(id=los_angeles, group=group, name=unique("きらくら"), timezone="America/Los_Angeles",
-                               created_at=datetime.now(timezone.utc)))
+    await Ibasho.insert(
+        Ibasho(
+            id=los_angeles,
+            group=group,
+            name=unique("きらくら"),
+            timezone="America/Los_Angeles",
+            created_at=datetime.now(UTC),
+        )
+    )
     await add_session(group, los_angeles, last_day, start=time(20), end=time(22))  # 10000-01-01 in UTC
     evening = await add_session(group, los_angeles, last_day - timedelta(days=1), start=time(20), end=time(1))
 
@@ -217,8 +252,16 @@ async def test_router_errors_and_unexpected_errors_carry_the_security_headers(ap
 async def test_head_answers_like_get_without_a_body(app_client):
     _, ibasho_id, _ = await make_session(day=date.today() + timedelta(days=3))
     await app_client.get("/healthz")  # the CSRF cookie, so both requests carry the same one
-    for url in ("/healthz", "/login", f"/i/{ibasho_id}", f"/i/{ibasho_id}/poster", f"/i/{ibasho_id}/calendar.ics",
-                "/static/council.css", "/app/", f"/no-such-page-{uuid4().hex}"):
+    for url in (
+        "/healthz",
+        "/login",
+        f"/i/{ibasho_id}",
+        f"/i/{ibasho_id}/poster",
+        f"/i/{ibasho_id}/calendar.ics",
+        "/static/council.css",
+        "/app/",
+        f"/no-such-page-{uuid4().hex}",
+    ):
         get, head = await app_client.get(url), await app_client.http.head(url)
         assert head.status_code == get.status_code and head.content == b"", url
         assert get.content, url
@@ -227,8 +270,9 @@ async def test_head_answers_like_get_without_a_body(app_client):
         assert_secured(head)
 
 
-@pytest.mark.parametrize("path, status", [("/healthz", 200), ("/static/council.css", 200), ("/login", 200),
-                                          ("/no-such-page", 404)])
+@pytest.mark.parametrize(
+    "path, status", [("/healthz", 200), ("/static/council.css", 200), ("/login", 200), ("/no-such-page", 404)]
+)
 def test_a_real_server_answers_head_with_headers_only(live_server, path, status):
     with httpx.Client(base_url=live_server.url) as http:
         get, head = http.get(path), http.head(path)

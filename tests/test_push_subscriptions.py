@@ -28,15 +28,27 @@ async def leaves_no_subscribers(push):
     await PushSubscription.delete().where(PushSubscription.endpoint.like(f"{push.origin}/%"))
 
 
-@pytest.mark.parametrize("endpoint", [
-    "https://fcm.goo\tgleapis.com/fcm/send/x", "https://fcm.googleapis.com\n/fcm/send/x",
-    "https://fcm googleapis.com/fcm/send/x", "https://fcm.googleapis.com\\@evil.example/x",
-    "https://fcm%2egoogleapis.com/fcm/send/x", "https://fcm.googleapis.com/fcm/send/a b",
-    "https://FCM.googleapis.com/fcm/send/x", "https://fcm.googleapis.com/x#fragment",
-    "https://web.push.apple.com%00/x", "https://-bad.push.apple.com/x", "https://fcm.googleapis.com./x",
-    "https://fcm.googleapis.com:443@evil.example/x", "https:fcm.googleapis.com/x", "https:///x",
-    "https://xn--fcm-googleapis-com/x", "https://xn--80ak6aa92e.push.apple.com/x",
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.goo\tgleapis.com/fcm/send/x",
+        "https://fcm.googleapis.com\n/fcm/send/x",
+        "https://fcm googleapis.com/fcm/send/x",
+        "https://fcm.googleapis.com\\@evil.example/x",
+        "https://fcm%2egoogleapis.com/fcm/send/x",
+        "https://fcm.googleapis.com/fcm/send/a b",
+        "https://FCM.googleapis.com/fcm/send/x",
+        "https://fcm.googleapis.com/x#fragment",
+        "https://web.push.apple.com%00/x",
+        "https://-bad.push.apple.com/x",
+        "https://fcm.googleapis.com./x",
+        "https://fcm.googleapis.com:443@evil.example/x",
+        "https:fcm.googleapis.com/x",
+        "https:///x",
+        "https://xn--fcm-googleapis-com/x",
+        "https://xn--80ak6aa92e.push.apple.com/x",
+    ],
+)
 def test_endpoints_two_parsers_could_read_differently_are_refused(endpoint):
     assert not endpoint_allowed(endpoint, HOSTS)
 
@@ -48,8 +60,11 @@ def test_real_push_endpoints_still_pass():
 
 async def participant(app_client, push, ibasho_id, sub=None):
     sub = sub or push.subscriber()
-    body = {"endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
-            "ibasho_id": str(ibasho_id)}
+    body = {
+        "endpoint": push.endpoint(sub),
+        "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+        "ibasho_id": str(ibasho_id),
+    }
     return sub, await app_client.post("/api/push/subscriptions", json=body)
 
 
@@ -61,8 +76,11 @@ async def test_a_known_endpoint_is_never_taken_over(app_client, new_client, push
     # someone who knows the endpoint but not the browser's keys
     attacker = await new_client()
     thief = push.subscriber()
-    body = {"endpoint": push.endpoint(sub), "keys": {"p256dh": thief.p256dh, "auth": thief.auth},
-            "ibasho_id": str(other_ibasho)}
+    body = {
+        "endpoint": push.endpoint(sub),
+        "keys": {"p256dh": thief.p256dh, "auth": thief.auth},
+        "ibasho_id": str(other_ibasho),
+    }
     assert (await attacker.post("/api/push/subscriptions", json=body)).status_code == 409
     organiser = await make_account("organiser")
     await attacker.login(organiser)
@@ -84,8 +102,9 @@ async def test_an_organisers_subscription_stays_theirs(app_client, new_client, p
     assert (await phone.post("/api/push/subscriptions", json=own)).status_code == 201
     # from a public page, with the very keys (a copy of them): still not turned anonymous
     stranger = await new_client()
-    assert (await stranger.post("/api/push/subscriptions",
-                                json={**own, "ibasho_id": str(ibasho_id)})).status_code == 409
+    assert (
+        await stranger.post("/api/push/subscriptions", json={**own, "ibasho_id": str(ibasho_id)})
+    ).status_code == 409
     other = await new_client()
     await other.login(await make_account("organiser"))
     assert (await other.post("/api/push/subscriptions", json=own)).status_code == 409
@@ -105,9 +124,15 @@ async def test_anonymous_sign_ups_are_bounded_per_address(app, push, allow_fake,
         statuses = []
         for _ in range(5):
             sub = push.subscriber()
-            response = await http.post("/api/push/subscriptions", headers=headers, json={
-                "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
-                "ibasho_id": str(ibasho_id)})
+            response = await http.post(
+                "/api/push/subscriptions",
+                headers=headers,
+                json={
+                    "endpoint": push.endpoint(sub),
+                    "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+                    "ibasho_id": str(ibasho_id),
+                },
+            )
             statuses.append(response.status_code)
     assert statuses == [201, 201, 201, 429, 429]
     assert int(response.headers["retry-after"]) > 0
@@ -120,7 +145,8 @@ async def test_a_row_that_breaks_the_sender_never_blocks_the_queue(push, sender,
     good, _ = await subscribe(push, ibasho_id)
     broken, broken_id = await subscribe(push, ibasho_id)
     await PushSubscription.update({PushSubscription.endpoint: "https://fcm.goo\tgleapis.com/x"}).where(
-        PushSubscription.id == broken_id)
+        PushSubscription.id == broken_id
+    )
     crashing, crashing_id = await subscribe(push, ibasho_id)
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     encrypt = d.Sender.encrypt
@@ -135,8 +161,11 @@ async def test_a_row_that_breaks_the_sender_never_blocks_the_queue(push, sender,
     assert states.count(DeliveryState.sent.value) == 1
     assert push.for_path(good)
     assert not await PushSubscription.exists().where(PushSubscription.id == broken_id)  # unusable: removed
-    tried = await ReminderDelivery.select().where((ReminderDelivery.subscription == crashing_id)
-                                                  & (ReminderDelivery.attempts == 1)).first()
+    tried = (
+        await ReminderDelivery.select()
+        .where((ReminderDelivery.subscription == crashing_id) & (ReminderDelivery.attempts == 1))
+        .first()
+    )
     assert tried["state"] == DeliveryState.pending.value and tried["due_at"] > DAY_BEFORE  # retried with backoff
     assert "a bug in one row" in tried["last_error"]
     # and given up after the retries, not claimed for ever
@@ -156,6 +185,12 @@ async def test_an_organisers_new_subscriptions_are_bounded_too(new_client, push,
     statuses = []
     for _ in range(3):
         sub = push.subscriber()
-        statuses.append((await phone.post("/api/push/subscriptions", json={
-            "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})).status_code)
+        statuses.append(
+            (
+                await phone.post(
+                    "/api/push/subscriptions",
+                    json={"endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
+                )
+            ).status_code
+        )
     assert statuses == [201, 201, 429]

@@ -43,15 +43,35 @@ async def venue():
     first = await make_account("organiser", groups=[group])
     second = await make_account("organiser", groups=[group])
     people = [
-        Person(id=uuid.uuid4(), group=group, display_name=f"参加者 {i:02d}", kana=f"さんかしゃ {i:02d}",
-               category="senior", registered=True, hlcs={}, updated_at=now())
+        Person(
+            id=uuid.uuid4(),
+            group=group,
+            display_name=f"参加者 {i:02d}",
+            kana=f"さんかしゃ {i:02d}",
+            category="senior",
+            registered=True,
+            hlcs={},
+            updated_at=now(),
+        )
         for i in range(30)
     ]
     await Person.insert(*people)
     session_id = uuid.uuid4()
-    await Session.insert(Session(id=session_id, group=group, kind="session", title="きらくら", date=date.today(),
-                                 start_time=time(10), end_time=time(13), venue="西部コミセン", hlcs={},
-                                 created_at=now(), updated_at=now()))
+    await Session.insert(
+        Session(
+            id=session_id,
+            group=group,
+            kind="session",
+            title="きらくら",
+            date=date.today(),
+            start_time=time(10),
+            end_time=time(13),
+            venue="西部コミセン",
+            hlcs={},
+            created_at=now(),
+            updated_at=now(),
+        )
+    )
     await backfill_change_log()
     return {"group": group, "session": str(session_id), "organisers": (first, second), "people": people}
 
@@ -135,8 +155,12 @@ async def test_a_day_offline_at_the_venue_then_sync(chromium, server, venue):
 
 async def test_a_group_with_two_registration_based_ibasho_picks_one_for_the_personal_qr(chromium, server, venue):
     places = {name: uuid.uuid4() for name in ("あおぞら食堂", "ひだまりサロン")}
-    await Ibasho.insert(*(Ibasho(id=ibasho_id, group=venue["group"], name=name, registration_required=True,
-                                 created_at=now()) for name, ibasho_id in places.items()))
+    await Ibasho.insert(
+        *(
+            Ibasho(id=ibasho_id, group=venue["group"], name=name, registration_required=True, created_at=now())
+            for name, ibasho_id in places.items()
+        )
+    )
     await backfill_change_log()
     context, page = await open_phone(chromium, server, venue["organisers"][0])
     await page.goto(f"{server.url}/app/#/roster/{venue['group']}")
@@ -161,7 +185,9 @@ async def test_an_organiser_makes_a_meeting_with_only_the_shortly_before_reminde
     await page.click("button[type=submit]")
     await page.wait_for_url("**/app/#/session/*")
     for _ in range(150):  # the phone is online: it pushes the new meeting at once
-        meeting = await Session.select(Session.kind, Session.reminder_rule).where(Session.title == "12月の反省会").first()
+        meeting = (
+            await Session.select(Session.kind, Session.reminder_rule).where(Session.title == "12月の反省会").first()
+        )
         if meeting:
             break
         await asyncio.sleep(0.1)
@@ -200,7 +226,7 @@ async def test_a_no_show_is_followed_up_on_the_phone_offline_and_stays_one_check
 async def test_two_phones_count_arrivals_offline_and_see_the_sum(chromium, server, venue):
     session = venue["session"]
     phones = [await open_phone(chromium, server, person) for person in venue["organisers"]]
-    for (context, page), taps in zip(phones, (3, 4)):
+    for (context, page), taps in zip(phones, (3, 4), strict=True):
         await context.set_offline(True)
         await page.goto(f"{server.url}/app/#/session/{session}/tallies")
         for _ in range(taps):
@@ -219,7 +245,7 @@ async def test_two_phones_write_the_same_note_field_and_neither_text_is_lost(chr
     session = venue["session"]
     texts = ("受付が混雑した", "配膳の順番を決めたい")
     phones = [await open_phone(chromium, server, person) for person in venue["organisers"]]
-    for (context, page), text in zip(phones, texts):
+    for (context, page), text in zip(phones, texts, strict=True):
         await context.set_offline(True)
         await page.goto(f"{server.url}/app/#/session/{session}/notes")
         await page.fill("textarea[name=to_improve]", text)
@@ -309,14 +335,34 @@ async def test_the_home_screen_links_each_active_ibasho_to_its_one_page_poster(c
     places = {"こども食堂 ひだまりキッチン・西部コミュニティセンター分室": uuid.uuid4(), "休止中のサロン": uuid.uuid4()}
     active, paused = places.values()
     await Ibasho.insert(
-        Ibasho(id=active, group=venue["group"], name=list(places)[0], venue="武蔵野市 西部コミュニティセンター 2階 和室",
-               created_at=now()),
-        Ibasho(id=paused, group=venue["group"], name=list(places)[1], status="paused", created_at=now()))
-    await Session.insert(*(
-        Session(id=uuid.uuid4(), group=venue["group"], ibasho=active, kind="session", title="ひだまりキッチン",
-                date=date.today() + timedelta(days=7 * week + 1), start_time=time(16, 30), end_time=time(19),
-                venue="武蔵野市民会館 調理室" if week == 2 else "", hlcs={}, created_at=now(), updated_at=now())
-        for week in range(6)))
+        Ibasho(
+            id=active,
+            group=venue["group"],
+            name=list(places)[0],
+            venue="武蔵野市 西部コミュニティセンター 2階 和室",
+            created_at=now(),
+        ),
+        Ibasho(id=paused, group=venue["group"], name=list(places)[1], status="paused", created_at=now()),
+    )
+    await Session.insert(
+        *(
+            Session(
+                id=uuid.uuid4(),
+                group=venue["group"],
+                ibasho=active,
+                kind="session",
+                title="ひだまりキッチン",
+                date=date.today() + timedelta(days=7 * week + 1),
+                start_time=time(16, 30),
+                end_time=time(19),
+                venue="武蔵野市民会館 調理室" if week == 2 else "",
+                hlcs={},
+                created_at=now(),
+                updated_at=now(),
+            )
+            for week in range(6)
+        )
+    )
     await backfill_change_log()
     context, page = await open_phone(chromium, server, venue["organisers"][0])
     links = page.locator("[data-testid=poster-link]")
@@ -324,7 +370,10 @@ async def test_the_home_screen_links_each_active_ibasho_to_its_one_page_poster(c
     assert await links.count() == 1  # the paused one has no public page, so no poster
     assert await links.inner_text() == f"お知らせ用ポスター（{list(places)[0]}）"
     assert [await links.get_attribute(name) for name in ("href", "target", "rel")] == [
-        f"/i/{active}/poster", "_blank", "noopener"]
+        f"/i/{active}/poster",
+        "_blank",
+        "noopener",
+    ]
     assert await page.locator(f".group-actions a[href='/i/{active}/poster']").count() == 1  # inside the group's card
 
     async with context.expect_page() as opened:

@@ -31,19 +31,40 @@ COUNT_RECORDS = """async () => {
 
 async def group_with_session(area, title: str) -> uuid.UUID:
     group = await make_group(area)
-    await Session.insert(Session(id=uuid.uuid4(), group=group, kind="session", title=title, date=date.today(),
-                                 start_time=time(10), end_time=time(12), hlcs={}, created_at=now(), updated_at=now()))
-    await Person.insert(Person(id=uuid.uuid4(), group=group, display_name="新井 花子", contact="090-0000-0000",
-                               hlcs={}, updated_at=now()))
+    await Session.insert(
+        Session(
+            id=uuid.uuid4(),
+            group=group,
+            kind="session",
+            title=title,
+            date=date.today(),
+            start_time=time(10),
+            end_time=time(12),
+            hlcs={},
+            created_at=now(),
+            updated_at=now(),
+        )
+    )
+    await Person.insert(
+        Person(
+            id=uuid.uuid4(), group=group, display_name="新井 花子", contact="090-0000-0000", hlcs={}, updated_at=now()
+        )
+    )
     return group
 
 
 async def staff_action(server, staff, group, account, action: str) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
-        assert (await http.post("/api/auth/login", json={"login": staff.login, "password": staff.password},
-                                headers={"x-csrftoken": await csrf(http)})).status_code == 200
-        response = await http.post(f"/staff/groups/{group}/organisers/{account}/{action}",
-                                   data={"_csrf_token": http.cookies["csrftoken"]})
+        assert (
+            await http.post(
+                "/api/auth/login",
+                json={"login": staff.login, "password": staff.password},
+                headers={"x-csrftoken": await csrf(http)},
+            )
+        ).status_code == 200
+        response = await http.post(
+            f"/staff/groups/{group}/organisers/{account}/{action}", data={"_csrf_token": http.cookies["csrftoken"]}
+        )
         assert response.status_code == 303, response.text
 
 

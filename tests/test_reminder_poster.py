@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 import segno
@@ -21,16 +21,40 @@ TOKYO = "Asia/Tokyo"
 
 async def make_ibasho(group, status=IbashoStatus.active.value, **values):
     ibasho_id = uuid4()
-    await Ibasho.insert(Ibasho(id=ibasho_id, group=group, name=unique("すみれの家"), status=status, timezone=TOKYO,
-                               created_at=datetime.now(timezone.utc), **values))
+    await Ibasho.insert(
+        Ibasho(
+            id=ibasho_id,
+            group=group,
+            name=unique("すみれの家"),
+            status=status,
+            timezone=TOKYO,
+            created_at=datetime.now(UTC),
+            **values,
+        )
+    )
     return ibasho_id
 
 
-async def add_session(group, ibasho_id, day, start=time(10), end=time(13), status=SessionStatus.scheduled.value,
-                      venue=""):
-    now = datetime.now(timezone.utc)
-    await Session.insert(Session(id=uuid4(), group=group, ibasho=ibasho_id, title="", date=day, start_time=start,
-                                 end_time=end, venue=venue, status=status, hlcs={}, created_at=now, updated_at=now))
+async def add_session(
+    group, ibasho_id, day, start=time(10), end=time(13), status=SessionStatus.scheduled.value, venue=""
+):
+    now = datetime.now(UTC)
+    await Session.insert(
+        Session(
+            id=uuid4(),
+            group=group,
+            ibasho=ibasho_id,
+            title="",
+            date=day,
+            start_time=start,
+            end_time=end,
+            venue=venue,
+            status=status,
+            hlcs={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 def qr_modules(svg: str) -> set[tuple[int, int]]:
@@ -58,8 +82,11 @@ def expected_modules(url: str, border: int = 4) -> set[tuple[int, int]]:
 
 async def test_the_poster_of_an_active_ibasho_has_its_dates_rule_and_a_qr_code_to_its_page(app_client):
     group = await make_group(await make_area())
-    ibasho_id = await make_ibasho(group, venue="西部コミュニティセンター",
-                                  reminder_rule=json.dumps({"day_before_at": "17:30", "hours_before": None}))
+    ibasho_id = await make_ibasho(
+        group,
+        venue="西部コミュニティセンター",
+        reminder_rule=json.dumps({"day_before_at": "17:30", "hours_before": None}),
+    )
     soon = date.today() + timedelta(days=3)
     await add_session(group, ibasho_id, soon)
     await add_session(group, ibasho_id, soon + timedelta(days=1), status=SessionStatus.cancelled.value)
@@ -111,7 +138,7 @@ def test_a_session_is_on_the_poster_until_it_ends_in_the_ibashos_zone():
     session = {"date": day, "start_time": time(10), "end_time": time(13)}
 
     def at(hour, minute=0):  # wall-clock time in Tokyo on the session's day, as the server sees it (UTC)
-        return datetime(2030, 6, 9, tzinfo=timezone.utc) + timedelta(hours=hour - 9, minutes=minute)
+        return datetime(2030, 6, 9, tzinfo=UTC) + timedelta(hours=hour - 9, minutes=minute)
 
     assert still_ahead(session, TOKYO, at(12, 59)) and not still_ahead(session, TOKYO, at(13))
     # at 08:00 in Tokyo it is still 8 June in UTC: the session is ahead all the same

@@ -9,7 +9,7 @@ import asyncio
 import dataclasses
 import os
 import sqlite3
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -18,19 +18,34 @@ import pytest
 from server.council.forms import IbashoForm
 from server.reminders import delivery as d
 from server.reminders.rules import (
-    DAY_BEFORE, DEFAULT_RULE, HOURS_BEFORE, Rule, chosen_kinds, defer_quiet, due_times, layered,
+    DAY_BEFORE,
+    DEFAULT_RULE,
+    HOURS_BEFORE,
+    Rule,
+    chosen_kinds,
+    defer_quiet,
+    due_times,
+    layered,
 )
 from server.sessions_ahead import ensure_sessions_ahead
-from sync.ids import scheduled_session_id
 from server.tables import Group, Ibasho, PushSubscription, ReminderDelivery, Session, SessionStatus
+from sync.ids import scheduled_session_id
 from tests.conftest import make_account, unique
 from tests.pg import PostgresUnavailable, create_database, drop_database, postgres_admin_url, require_postgres
 from tests.test_migrations import ibasho as run_ibasho
 from tests.test_reminders import DAY_BEFORE as DAY_BEFORE_18
-from tests.test_reminders import SESSION_DAY, TWO_HOURS, deliveries, make_session, subscribe
-from tests.test_reminders import allow_fake, no_other_deliveries, push  # noqa: F401  (fixtures)
+from tests.test_reminders import (  # noqa: F401  (fixtures)
+    SESSION_DAY,
+    TWO_HOURS,
+    allow_fake,
+    deliveries,
+    make_session,
+    no_other_deliveries,
+    push,
+    subscribe,
+)
 
-UTC = timezone.utc
+UTC = UTC
 TOKYO = "Asia/Tokyo"
 BEFORE = DAY_BEFORE_18 - timedelta(days=1)  # when the tests refresh: long before either reminder
 
@@ -63,9 +78,11 @@ def test_custom_hours_before():
 def test_either_kind_can_be_off():
     day = date(2026, 12, 6)
     assert kinds_and_times(due_times(day, time(14, 0), TOKYO, Rule(day_before_at=None))) == [
-        (HOURS_BEFORE, datetime(2026, 12, 6, 12, 0))]
+        (HOURS_BEFORE, datetime(2026, 12, 6, 12, 0))
+    ]
     assert kinds_and_times(due_times(day, time(14, 0), TOKYO, Rule(hours_before=None))) == [
-        (DAY_BEFORE, datetime(2026, 12, 5, 18, 0))]
+        (DAY_BEFORE, datetime(2026, 12, 5, 18, 0))
+    ]
     assert due_times(day, time(14, 0), TOKYO, Rule(day_before_at=None, hours_before=None)) == []
     assert Rule(day_before_at=None).kinds == (HOURS_BEFORE,) and DEFAULT_RULE.kinds == (DAY_BEFORE, HOURS_BEFORE)
 
@@ -76,9 +93,14 @@ def test_custom_quiet_hours_defer_to_their_end_never_drop():
     dues = due_times(date(2026, 12, 6), time(10, 0), TOKYO, rule)
     assert kinds_and_times(dues) == [(DAY_BEFORE, december(6, 9)), (HOURS_BEFORE, december(6, 9))]
     # with the default quiet hours 20:30 and 07:00 would be 20:30 and 08:00
-    assert kinds_and_times(due_times(date(2026, 12, 6), time(10, 0), TOKYO, dataclasses.replace(
-        rule, quiet_start=time(21, 0), quiet_end=time(8, 0)))) == [
-        (DAY_BEFORE, datetime(2026, 12, 5, 20, 30)), (HOURS_BEFORE, datetime(2026, 12, 6, 8, 0))]
+    assert kinds_and_times(
+        due_times(
+            date(2026, 12, 6),
+            time(10, 0),
+            TOKYO,
+            dataclasses.replace(rule, quiet_start=time(21, 0), quiet_end=time(8, 0)),
+        )
+    ) == [(DAY_BEFORE, datetime(2026, 12, 5, 20, 30)), (HOURS_BEFORE, datetime(2026, 12, 6, 8, 0))]
     # quiet hours inside one day (a lunch break), and none at all
     lunch = Rule(quiet_start=time(12, 0), quiet_end=time(13, 30))
     tz = ZoneInfo(TOKYO)
@@ -145,8 +167,11 @@ async def set_rule(ibasho_id: UUID, rule: Rule | None) -> None:
 async def pending_of(session_id: UUID, subscription: UUID | None = None) -> dict[str, datetime]:
     """kind → due time of the session's pending deliveries (of one subscription)."""
     rows = await deliveries(session=session_id, state="pending")
-    return {r["occurrence"].rsplit(":", 1)[1]: r["due_at"] for r in rows
-            if subscription is None or r["subscription"] == subscription}
+    return {
+        r["occurrence"].rsplit(":", 1)[1]: r["due_at"]
+        for r in rows
+        if subscription is None or r["subscription"] == subscription
+    }
 
 
 def jst(day: int, hour: int, minute: int = 0) -> datetime:
@@ -161,10 +186,15 @@ async def test_the_ibashos_rule_sets_the_times_and_a_change_moves_or_withdraws_o
     assert await pending_of(session_id) == {DAY_BEFORE: jst(8, 19, 30), HOURS_BEFORE: jst(9, 9)}
 
     # the day-before one goes out; a retry of the other waits for its backoff
-    day_before = (await deliveries(session=session_id, occurrence=d.occurrence_key(
-        await Session.select().where(Session.id == session_id).first(), DAY_BEFORE)))[0]
+    day_before = (
+        await deliveries(
+            session=session_id,
+            occurrence=d.occurrence_key(await Session.select().where(Session.id == session_id).first(), DAY_BEFORE),
+        )
+    )[0]
     await ReminderDelivery.update({ReminderDelivery.state: "sent", ReminderDelivery.sent_at: jst(8, 19, 30)}).where(
-        ReminderDelivery.id == day_before["id"])
+        ReminderDelivery.id == day_before["id"]
+    )
     await set_rule(ibasho_id, Rule(day_before_at=time(17, 0), hours_before=3))
     assert await d.refresh_deliveries(session_id, now=BEFORE) == 0
     assert await pending_of(session_id) == {HOURS_BEFORE: jst(9, 8)}  # 07:00 is quiet: 08:00
@@ -173,7 +203,8 @@ async def test_the_ibashos_rule_sets_the_times_and_a_change_moves_or_withdraws_o
 
     retry_at = jst(9, 8, 30)
     await ReminderDelivery.update({ReminderDelivery.attempts: 1, ReminderDelivery.due_at: retry_at}).where(
-        (ReminderDelivery.session == session_id) & (ReminderDelivery.state == "pending"))
+        (ReminderDelivery.session == session_id) & (ReminderDelivery.state == "pending")
+    )
     await set_rule(ibasho_id, Rule(hours_before=2))
     await d.refresh_deliveries(session_id, now=BEFORE)
     assert await pending_of(session_id) == {HOURS_BEFORE: retry_at}  # a retry keeps its backoff
@@ -214,9 +245,21 @@ async def test_a_meeting_without_an_ibasho_takes_the_built_in_rule_or_its_own(pu
     _, sub_id = await subscribe(push, account=organiser.account_id)
     meeting = uuid4()
     now = datetime.now(UTC)
-    await Session.insert(Session(id=meeting, group=group, ibasho=None, kind="meeting", title="推進委員会",
-                                 date=SESSION_DAY, start_time=time(14, 0), status=SessionStatus.scheduled.value,
-                                 hlcs={}, created_at=now, updated_at=now))
+    await Session.insert(
+        Session(
+            id=meeting,
+            group=group,
+            ibasho=None,
+            kind="meeting",
+            title="推進委員会",
+            date=SESSION_DAY,
+            start_time=time(14, 0),
+            status=SessionStatus.scheduled.value,
+            hlcs={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
     await d.refresh_deliveries(meeting, now=BEFORE)
     assert await pending_of(meeting, sub_id) == {DAY_BEFORE: jst(8, 18), HOURS_BEFORE: jst(9, 12)}
     own = {"day_before_at": None, "hours_before": 3}
@@ -267,12 +310,14 @@ async def test_staff_save_a_reminder_rule_on_the_ibasho_form(app_client, world):
     assert all(text in new_page.text for text in ("お知らせ通知", "前日にお知らせする", "送らない時間帯（から）"))
     assert 'name="remind_day_before" value="1" checked' in new_page.text and 'value="18:00"' in new_page.text
     name = unique("きらくら")
-    form = posted(IbashoForm.new(), name=name, remind_day_before=False, hours_before="3", quiet_start="22:00",
-                  quiet_end="07:00")
+    form = posted(
+        IbashoForm.new(), name=name, remind_day_before=False, hours_before="3", quiet_start="22:00", quiet_end="07:00"
+    )
     assert (await app_client.form(f"/staff/groups/{world.group_a}/ibasho/new", form)).status_code == 303
     row = await Ibasho.select().where(Ibasho.name == name).first()
-    assert layered(row["reminder_rule"]) == Rule(day_before_at=None, hours_before=3, quiet_start=time(22, 0),
-                                                 quiet_end=time(7, 0))
+    assert layered(row["reminder_rule"]) == Rule(
+        day_before_at=None, hours_before=3, quiet_start=time(22, 0), quiet_end=time(7, 0)
+    )
 
     edit = await app_client.get(f"/staff/ibasho/{row['id']}/edit")
     assert 'name="remind_day_before" value="1">' in edit.text  # unticked, the default time ready to turn on
@@ -282,25 +327,37 @@ async def test_staff_save_a_reminder_rule_on_the_ibasho_form(app_client, world):
     assert (again.remind_day_before, again.day_before_at, again.hours_before) == (False, "18:00", "3")
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"hours_before": "9"}, "開始の何時間前は1〜6で入力してください。"),
-    ({"hours_before": "0"}, "開始の何時間前は1〜6で入力してください。"),
-    ({"hours_before": "two"}, "開始の何時間前が正しくありません。"),
-    ({"hours_before": ""}, "開始の何時間前を入力してください。"),
-    ({"day_before_at": ""}, "前日のお知らせの時刻を入力してください。"),
-    ({"day_before_at": "25:00"}, "前日のお知らせの時刻が正しくありません。"),
-    ({"quiet_start": "08:00", "quiet_end": "08:00"}, "送らない時間帯の始まりと終わりは別の時刻にしてください。"),
-    ({"quiet_end": ""}, "送らない時間帯の始まりと終わりを両方入力してください。"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"hours_before": "9"}, "開始の何時間前は1〜6で入力してください。"),
+        ({"hours_before": "0"}, "開始の何時間前は1〜6で入力してください。"),
+        ({"hours_before": "two"}, "開始の何時間前が正しくありません。"),
+        ({"hours_before": ""}, "開始の何時間前を入力してください。"),
+        ({"day_before_at": ""}, "前日のお知らせの時刻を入力してください。"),
+        ({"day_before_at": "25:00"}, "前日のお知らせの時刻が正しくありません。"),
+        ({"quiet_start": "08:00", "quiet_end": "08:00"}, "送らない時間帯の始まりと終わりは別の時刻にしてください。"),
+        ({"quiet_end": ""}, "送らない時間帯の始まりと終わりを両方入力してください。"),
+    ],
+)
 async def test_a_bad_reminder_rule_is_refused_with_a_message_and_changes_nothing(app_client, world, changes, message):
     ibasho_id = uuid4()
     stored = Rule(hours_before=4).stored()
-    await Ibasho.insert(Ibasho(id=ibasho_id, group=world.group_a, name="すみれの家", rrule="FREQ=MONTHLY;BYDAY=1SU",
-                               reminder_rule=stored, created_at=datetime.now(UTC)))
+    await Ibasho.insert(
+        Ibasho(
+            id=ibasho_id,
+            group=world.group_a,
+            name="すみれの家",
+            rrule="FREQ=MONTHLY;BYDAY=1SU",
+            reminder_rule=stored,
+            created_at=datetime.now(UTC),
+        )
+    )
     row = await Ibasho.select().where(Ibasho.id == ibasho_id).first()
     await app_client.login(world.staff_a)
-    refused = await app_client.form(f"/staff/ibasho/{ibasho_id}/edit",
-                                    posted(IbashoForm.from_row(row), name="改名", **changes))
+    refused = await app_client.form(
+        f"/staff/ibasho/{ibasho_id}/edit", posted(IbashoForm.from_row(row), name="改名", **changes)
+    )
     assert refused.status_code == 422 and message in refused.text, refused.text
     after = await Ibasho.select().where(Ibasho.id == ibasho_id).first()
     assert after["name"] == "すみれの家" and layered(after["reminder_rule"]) == Rule(hours_before=4)
@@ -308,8 +365,15 @@ async def test_a_bad_reminder_rule_is_refused_with_a_message_and_changes_nothing
 
 async def test_a_kind_that_is_off_is_not_checked(app_client, world):
     ibasho_id = uuid4()
-    await Ibasho.insert(Ibasho(id=ibasho_id, group=world.group_a, name="すみれの家", rrule="FREQ=MONTHLY;BYDAY=1SU",
-                               created_at=datetime.now(UTC)))
+    await Ibasho.insert(
+        Ibasho(
+            id=ibasho_id,
+            group=world.group_a,
+            name="すみれの家",
+            rrule="FREQ=MONTHLY;BYDAY=1SU",
+            created_at=datetime.now(UTC),
+        )
+    )
     row = await Ibasho.select().where(Ibasho.id == ibasho_id).first()
     await app_client.login(world.staff_a)
     form = posted(IbashoForm.from_row(row), remind_hours_before=False, hours_before="99")
@@ -328,8 +392,9 @@ async def test_saving_the_ibasho_refreshes_its_upcoming_reminders_at_once(app_cl
 
     await app_client.login(await staff_for(group))
     row = await Ibasho.select().where(Ibasho.id == ibasho_id).first()
-    saved = await app_client.form(f"/staff/ibasho/{ibasho_id}/edit",
-                                  posted(IbashoForm.from_row(row), remind_day_before=False, hours_before="1"))
+    saved = await app_client.form(
+        f"/staff/ibasho/{ibasho_id}/edit", posted(IbashoForm.from_row(row), remind_day_before=False, hours_before="1")
+    )
     assert saved.status_code == 303
     # no reconcile ran: the save itself withdrew the day-before reminder and moved the other
     starts = datetime.combine(day, time(10, 0), tzinfo=ZoneInfo(TOKYO))
@@ -338,8 +403,9 @@ async def test_saving_the_ibasho_refreshes_its_upcoming_reminders_at_once(app_cl
 
     # a time zone change moves them too, and when they expire (the start)
     row = await Ibasho.select().where(Ibasho.id == ibasho_id).first()
-    saved = await app_client.form(f"/staff/ibasho/{ibasho_id}/edit",
-                                  posted(IbashoForm.from_row(row), timezone="Asia/Bangkok"))
+    saved = await app_client.form(
+        f"/staff/ibasho/{ibasho_id}/edit", posted(IbashoForm.from_row(row), timezone="Asia/Bangkok")
+    )
     assert saved.status_code == 303
     [moved] = await deliveries(session=session_id, state="pending")
     bangkok = ZoneInfo("Asia/Bangkok")
@@ -362,8 +428,14 @@ async def test_sessions_made_ahead_from_the_schedule_get_their_reminders_at_once
 async def test_a_participant_chooses_their_reminders_on_the_management_page(app_client, push, allow_fake):
     _, ibasho_id, session_id = await make_session(day=datetime.now(ZoneInfo(TOKYO)).date() + timedelta(days=3))
     sub = push.subscriber()
-    saved = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}, "ibasho_id": str(ibasho_id)})
+    saved = await app_client.post(
+        "/api/push/subscriptions",
+        json={
+            "endpoint": push.endpoint(sub),
+            "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+            "ibasho_id": str(ibasho_id),
+        },
+    )
     manage_url = saved.json()["manage_url"]
     sub_id = UUID(saved.json()["id"])
     await d.refresh_deliveries(session_id)
@@ -410,8 +482,14 @@ async def test_the_management_page_offers_only_what_the_ibasho_sends(app_client,
     _, ibasho_id, _ = await make_session()
     await set_rule(ibasho_id, Rule(day_before_at=None, hours_before=3, quiet_start=time(22, 0), quiet_end=time(7, 0)))
     sub = push.subscriber()
-    saved = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}, "ibasho_id": str(ibasho_id)})
+    saved = await app_client.post(
+        "/api/push/subscriptions",
+        json={
+            "endpoint": push.endpoint(sub),
+            "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+            "ibasho_id": str(ibasho_id),
+        },
+    )
     page = await app_client.get(saved.json()["manage_url"])
     assert "開始の3時間前" in page.text and 'name="day_before"' not in page.text and "22:00〜07:00" in page.text
     await set_rule(ibasho_id, Rule(day_before_at=None, hours_before=None))
@@ -462,8 +540,9 @@ def test_the_reminder_rule_migration_runs_forwards_and_backwards_on_postgres(tmp
 
         connection = await asyncpg.connect(url)
         try:
-            rows = await connection.fetch("SELECT table_name, column_name FROM information_schema.columns "
-                                          "WHERE column_name = 'reminder_rule'")
+            rows = await connection.fetch(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE column_name = 'reminder_rule'"
+            )
         finally:
             await connection.close()
         return {(row["table_name"], row["column_name"]) for row in rows}

@@ -11,7 +11,8 @@ import dataclasses
 import os
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -36,8 +37,8 @@ from tests.sync_phone import Phone
 
 SESSION_DAY = date(2030, 6, 9)
 START = time(10, 0)
-DAY_BEFORE = datetime(2030, 6, 8, 9, 0, tzinfo=timezone.utc)  # 18:00 JST
-TWO_HOURS = datetime(2030, 6, 8, 23, 0, tzinfo=timezone.utc)  # 08:00 JST
+DAY_BEFORE = datetime(2030, 6, 8, 9, 0, tzinfo=UTC)  # 18:00 JST
+TWO_HOURS = datetime(2030, 6, 8, 23, 0, tzinfo=UTC)  # 08:00 JST
 
 
 @pytest.fixture
@@ -50,8 +51,9 @@ def push():
 @pytest.fixture
 def allow_fake(push, monkeypatch):
     settings = config.get_settings()
-    monkeypatch.setattr(config, "_settings", dataclasses.replace(
-        settings, push_hosts=(*settings.push_hosts, f"127.0.0.1:{push.port}")))
+    monkeypatch.setattr(
+        config, "_settings", dataclasses.replace(settings, push_hosts=(*settings.push_hosts, f"127.0.0.1:{push.port}"))
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -68,20 +70,43 @@ async def sender(push):
 async def make_session(tz="Asia/Tokyo", day=SESSION_DAY, start=START):
     group = await make_group(await make_area())
     ibasho_id, session_id = uuid4(), uuid4()
-    await Ibasho.insert(Ibasho(id=ibasho_id, group=group, name=unique("きらくら"), timezone=tz,
-                               created_at=datetime.now(timezone.utc)))
-    await Session.insert(Session(id=session_id, group=group, ibasho=ibasho_id, title="きらくら", date=day,
-                                 start_time=start, venue="コミセン", status=SessionStatus.scheduled.value, hlcs={},
-                                 created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc)))
+    await Ibasho.insert(
+        Ibasho(id=ibasho_id, group=group, name=unique("きらくら"), timezone=tz, created_at=datetime.now(UTC))
+    )
+    await Session.insert(
+        Session(
+            id=session_id,
+            group=group,
+            ibasho=ibasho_id,
+            title="きらくら",
+            date=day,
+            start_time=start,
+            venue="コミセン",
+            status=SessionStatus.scheduled.value,
+            hlcs={},
+            created_at=datetime.now(UTC),
+            updated_at=datetime.now(UTC),
+        )
+    )
     return group, ibasho_id, session_id
 
 
 async def subscribe(push, ibasho_id=None, account=None):
     sub = push.subscriber()
     sub_id = uuid4()
-    await PushSubscription.insert(PushSubscription(
-        id=sub_id, endpoint=push.endpoint(sub), p256dh=sub.p256dh, auth=sub.auth, ibasho=ibasho_id, account=account,
-        offsets=[], created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc)))
+    await PushSubscription.insert(
+        PushSubscription(
+            id=sub_id,
+            endpoint=push.endpoint(sub),
+            p256dh=sub.p256dh,
+            auth=sub.auth,
+            ibasho=ibasho_id,
+            account=account,
+            offsets=[],
+            created_at=datetime.now(UTC),
+            updated_at=datetime.now(UTC),
+        )
+    )
     return sub, sub_id
 
 
@@ -117,23 +142,26 @@ def test_vapid_header_is_cached_per_origin_with_the_port():
     assert vapid.authorization("http://127.0.0.1:9999/push/a", now=1_000_000 + 12 * 3600) != first
 
 
-@pytest.mark.parametrize("endpoint, ok", [
-    ("https://fcm.googleapis.com/fcm/send/abc", True),
-    ("https://updates.push.services.mozilla.com/wpush/v2/x", True),
-    ("https://web.push.apple.com/QX", True),
-    ("https://wns2-par02p.notify.windows.com/w/?token=x", True),
-    ("http://fcm.googleapis.com/fcm/send/abc", False),
-    ("https://fcm.googleapis.com:8443/fcm/send/abc", False),
-    ("https://user@fcm.googleapis.com/x", False),
-    ("https://push.apple.com.evil.example/x", False),
-    ("https://evilpush.apple.com/x", False),
-    ("https://127.0.0.1/x", False),
-    ("https://10.0.0.1/x", False),
-    ("https://[::1]/x", False),
-    ("http://169.254.169.254/latest/meta-data", False),
-    ("http://127.0.0.1:5555/x", False),
-    ("file:///etc/passwd", False),
-])
+@pytest.mark.parametrize(
+    "endpoint, ok",
+    [
+        ("https://fcm.googleapis.com/fcm/send/abc", True),
+        ("https://updates.push.services.mozilla.com/wpush/v2/x", True),
+        ("https://web.push.apple.com/QX", True),
+        ("https://wns2-par02p.notify.windows.com/w/?token=x", True),
+        ("http://fcm.googleapis.com/fcm/send/abc", False),
+        ("https://fcm.googleapis.com:8443/fcm/send/abc", False),
+        ("https://user@fcm.googleapis.com/x", False),
+        ("https://push.apple.com.evil.example/x", False),
+        ("https://evilpush.apple.com/x", False),
+        ("https://127.0.0.1/x", False),
+        ("https://10.0.0.1/x", False),
+        ("https://[::1]/x", False),
+        ("http://169.254.169.254/latest/meta-data", False),
+        ("http://127.0.0.1:5555/x", False),
+        ("file:///etc/passwd", False),
+    ],
+)
 def test_only_known_push_services_are_accepted(endpoint, ok):
     hosts = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com", "*.notify.windows.com")
     assert endpoint_allowed(endpoint, hosts) is ok
@@ -155,8 +183,11 @@ async def test_public_key_is_served(app_client):
 async def test_a_participant_subscribes_for_an_ibasho_and_manages_it_by_link(app_client, push, allow_fake):
     _, ibasho_id, _ = await make_session()
     sub = push.subscriber()
-    body = {"endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
-            "ibasho_id": str(ibasho_id)}
+    body = {
+        "endpoint": push.endpoint(sub),
+        "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+        "ibasho_id": str(ibasho_id),
+    }
     response = await app_client.post("/api/push/subscriptions", json=body)
     assert response.status_code == 201, response.text
     token = response.json()["manage_url"].rsplit("/", 1)[1]
@@ -168,8 +199,9 @@ async def test_a_participant_subscribes_for_an_ibasho_and_manages_it_by_link(app
     again = await app_client.post("/api/push/subscriptions", json=body)
     assert again.status_code == 201 and again.json()["id"] == str(row["id"])
     new_token = again.json()["manage_url"].rsplit("/", 1)[1]
-    assert (await app_client.http.delete(f"/api/push/subscriptions/{token}",
-                                         headers=await app_client.csrf())).status_code == 404
+    assert (
+        await app_client.http.delete(f"/api/push/subscriptions/{token}", headers=await app_client.csrf())
+    ).status_code == 404
     gone = await app_client.http.delete(f"/api/push/subscriptions/{new_token}", headers=await app_client.csrf())
     assert gone.status_code == 204
     assert not await PushSubscription.exists().where(PushSubscription.id == row["id"])
@@ -179,16 +211,21 @@ async def test_refused_subscriptions(app_client, push, allow_fake):
     _, ibasho_id, _ = await make_session()
     sub = push.subscriber()
     keys = {"p256dh": sub.p256dh, "auth": sub.auth}
-    internal = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": "http://169.254.169.254/latest", "keys": keys, "ibasho_id": str(ibasho_id)})
+    internal = await app_client.post(
+        "/api/push/subscriptions",
+        json={"endpoint": "http://169.254.169.254/latest", "keys": keys, "ibasho_id": str(ibasho_id)},
+    )
     assert internal.status_code == 400
     anonymous = await app_client.post("/api/push/subscriptions", json={"endpoint": push.endpoint(sub), "keys": keys})
     assert anonymous.status_code == 401
-    unknown = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": keys, "ibasho_id": str(uuid4())})
+    unknown = await app_client.post(
+        "/api/push/subscriptions", json={"endpoint": push.endpoint(sub), "keys": keys, "ibasho_id": str(uuid4())}
+    )
     assert unknown.status_code == 404
-    bad_keys = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": {"p256dh": "x", "auth": "y"}, "ibasho_id": str(ibasho_id)})
+    bad_keys = await app_client.post(
+        "/api/push/subscriptions",
+        json={"endpoint": push.endpoint(sub), "keys": {"p256dh": "x", "auth": "y"}, "ibasho_id": str(ibasho_id)},
+    )
     assert bad_keys.status_code == 400
 
 
@@ -198,14 +235,17 @@ async def test_an_organiser_subscribes_as_their_account_and_gets_their_groups_re
     await GroupMembership.insert(GroupMembership(id=uuid4(), account=organiser.account_id, group=group))
     await app_client.login(organiser)
     sub = push.subscriber()
-    response = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})
+    response = await app_client.post(
+        "/api/push/subscriptions",
+        json={"endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
+    )
     assert response.status_code == 201 and response.json()["manage_url"] is None
     row = await PushSubscription.select().where(PushSubscription.id == response.json()["id"]).first()
     assert row["account"] == organiser.account_id
     assert await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1)) == 2
-    deleted = await app_client.http.delete("/api/push/subscriptions", params={"endpoint": push.endpoint(sub)},
-                                           headers=await app_client.csrf())
+    deleted = await app_client.http.delete(
+        "/api/push/subscriptions", params={"endpoint": push.endpoint(sub)}, headers=await app_client.csrf()
+    )
     assert deleted.status_code == 204
 
 
@@ -288,7 +328,7 @@ async def test_5xx_is_retried_with_backoff_at_most_five_times(push, sender):
         delays.append((rows[0]["due_at"] - now).total_seconds())
         now = rows[0]["due_at"]
     assert states == ["pending"] * 5 + ["failed"]
-    assert all(later > earlier for earlier, later in zip(delays, delays[1:]))  # exponential
+    assert all(later > earlier for earlier, later in pairwise(delays))  # exponential
     assert delays[0] >= d.BACKOFF_BASE
     assert len(push.for_path(sub)) == 6  # the first send and five retries
 
@@ -365,11 +405,11 @@ async def test_cancelling_or_moving_a_session_withdraws_or_updates_its_reminders
     assert await d.refresh_deliveries(session_id, now=before) == 2  # new occurrences for the new time
     assert len(await deliveries(state="withdrawn")) == 2
     rows = await deliveries(state="pending")
-    assert sorted(r["due_at"] for r in rows) == [DAY_BEFORE, datetime(2030, 6, 9, 3, 0, tzinfo=timezone.utc)]
+    assert sorted(r["due_at"] for r in rows) == [DAY_BEFORE, datetime(2030, 6, 9, 3, 0, tzinfo=UTC)]
     await Session.update({Session.status: SessionStatus.cancelled.value}).where(Session.id == session_id)
     await d.reconcile(now=before)
     assert await deliveries(state="pending", session=session_id) == []
-    await d.send_due(sender, now=datetime(2030, 6, 9, 5, tzinfo=timezone.utc))
+    await d.send_due(sender, now=datetime(2030, 6, 9, 5, tzinfo=UTC))
     assert push.for_path(sub) == []
 
 
@@ -417,11 +457,13 @@ async def test_two_schedulers_never_send_a_delivery_twice(push):
 async def test_reminders_follow_the_ibashos_time_zone(push, sender):
     _, ibasho_id, session_id = await make_session(tz="Europe/Berlin", day=date(2030, 3, 31), start=time(9, 0))
     await subscribe(push, ibasho_id)
-    await d.refresh_deliveries(session_id, now=datetime(2030, 3, 1, tzinfo=timezone.utc))
+    await d.refresh_deliveries(session_id, now=datetime(2030, 3, 1, tzinfo=UTC))
     rows = await deliveries()
     # 30 March 2030 18:00 CET (before the switch) and 31 March 08:00 CEST (07:00 is quiet)
-    assert [r["due_at"] for r in rows] == [datetime(2030, 3, 30, 17, 0, tzinfo=timezone.utc),
-                                           datetime(2030, 3, 31, 6, 0, tzinfo=timezone.utc)]
+    assert [r["due_at"] for r in rows] == [
+        datetime(2030, 3, 30, 17, 0, tzinfo=UTC),
+        datetime(2030, 3, 31, 6, 0, tzinfo=UTC),
+    ]
 
 
 _SCHEDULER = """
@@ -446,9 +488,15 @@ async def test_three_scheduler_processes_on_one_database_send_each_delivery_once
     subs = [await subscribe(push, ibasho_id) for _ in range(24)]
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     processes = [
-        await asyncio.create_subprocess_exec(sys.executable, "-c", _SCHEDULER, TWO_HOURS.isoformat(), cwd=REPO,
-                                             env={**os.environ, "SSL_CERT_FILE": str(push.ca_file)},
-                                             stdout=asyncio.subprocess.PIPE)
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _SCHEDULER,
+            TWO_HOURS.isoformat(),
+            cwd=REPO,
+            env={**os.environ, "SSL_CERT_FILE": str(push.ca_file)},
+            stdout=asyncio.subprocess.PIPE,
+        )
         for _ in range(3)
     ]
     counts = [int((await process.communicate())[0]) for process in processes]
@@ -463,10 +511,12 @@ async def test_three_scheduler_processes_on_one_database_send_each_delivery_once
 def test_ibasho_vapid_makes_the_key_once_where_configured(tmp_path):
     key = tmp_path / "secret" / "vapid.pem"
     env = {**os.environ, "IBASHO_VAPID_KEY": str(key), "IBASHO_DATA_DIR": str(tmp_path / "data")}
-    first = subprocess.run([sys.executable, "-m", "server.cli", "vapid"], cwd=REPO, env=env, capture_output=True,
-                           text=True, check=True)
-    second = subprocess.run([sys.executable, "-m", "server.cli", "vapid"], cwd=REPO, env=env, capture_output=True,
-                            text=True, check=True)
+    first = subprocess.run(
+        [sys.executable, "-m", "server.cli", "vapid"], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    second = subprocess.run(
+        [sys.executable, "-m", "server.cli", "vapid"], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
     assert "created" in first.stdout and "already exists" in second.stdout
     assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1]  # the same public key
     assert key.exists() and not (tmp_path / "data" / "vapid_private.pem").exists()
@@ -484,8 +534,14 @@ async def test_the_public_page_calendar_and_management_link(app_client, push, al
     assert (await app_client.get(f"/i/{uuid4()}")).status_code == 404
 
     sub = push.subscriber()
-    saved = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}, "ibasho_id": str(ibasho_id)})
+    saved = await app_client.post(
+        "/api/push/subscriptions",
+        json={
+            "endpoint": push.endpoint(sub),
+            "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+            "ibasho_id": str(ibasho_id),
+        },
+    )
     manage = await app_client.get(saved.json()["manage_url"])
     assert manage.status_code == 200 and "通知を止める" in manage.text
     assert "すでに止まっています" in (await app_client.get("/push/manage/not-a-token")).text
@@ -493,6 +549,7 @@ async def test_the_public_page_calendar_and_management_link(app_client, push, al
 
 async def test_the_calendar_feed_parses_with_icalendar_and_holds_the_sessions_times(app_client):
     import icalendar  # a test requirement (pyproject test extras): icalendar>=6.1
+
     _, ibasho_id, first = await make_session(day=date.today() + timedelta(days=3), start=time(10, 0))
     evening, overnight, cancelled = uuid4(), uuid4(), uuid4()
     group = (await Session.select(Session.group).where(Session.id == first).first())["group"]
@@ -501,9 +558,22 @@ async def test_the_calendar_feed_parses_with_icalendar_and_holds_the_sessions_ti
         (overnight, date.today() + timedelta(days=17), time(22, 0), time(1, 0), SessionStatus.scheduled),
         (cancelled, date.today() + timedelta(days=24), time(9, 0), time(11, 0), SessionStatus.cancelled),
     ):
-        await Session.insert(Session(id=session_id, group=group, ibasho=ibasho_id, title="夜カフェ", date=day,
-                                     start_time=start, end_time=end, venue="", status=status.value, hlcs={},
-                                     created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc)))
+        await Session.insert(
+            Session(
+                id=session_id,
+                group=group,
+                ibasho=ibasho_id,
+                title="夜カフェ",
+                date=day,
+                start_time=start,
+                end_time=end,
+                venue="",
+                status=status.value,
+                hlcs={},
+                created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
+            )
+        )
     await Session.update({Session.end_time: time(13, 0)}).where(Session.id == first)
 
     response = await app_client.get(f"/i/{ibasho_id}/calendar.ics")
@@ -531,8 +601,10 @@ async def test_the_calendar_feed_parses_with_icalendar_and_holds_the_sessions_ti
 
 async def test_a_calendar_feed_in_a_zone_with_daylight_saving_gives_exact_utc_times(app_client):
     import icalendar
-    _, ibasho_id, session_id = await make_session(tz="Europe/Berlin", day=date.today() + timedelta(days=3),
-                                                  start=time(9, 0))
+
+    _, ibasho_id, session_id = await make_session(
+        tz="Europe/Berlin", day=date.today() + timedelta(days=3), start=time(9, 0)
+    )
     feed = icalendar.Calendar.from_ical((await app_client.get(f"/i/{ibasho_id}/calendar.ics")).content)
     assert feed.walk("VTIMEZONE") == []
     [event] = feed.walk("VEVENT")
@@ -553,8 +625,15 @@ async def test_sessions_changed_through_sync_get_their_reminders_at_once(app_cli
     def pending():
         return deliveries(session=UUID(session_id), state="pending")
 
-    phone.mutate("session.upsert", id=session_id, group_id=str(group), ibasho_id=str(ibasho_id), title="きらくら",
-                 date=day.isoformat(), start_time="10:00")
+    phone.mutate(
+        "session.upsert",
+        id=session_id,
+        group_id=str(group),
+        ibasho_id=str(ibasho_id),
+        title="きらくら",
+        date=day.isoformat(),
+        start_time="10:00",
+    )
     assert (await phone.push()).status_code == 200
     created = await pending()
     assert len(created) == 2 and {r["subscription"] for r in created} == {sub_id}
@@ -576,17 +655,29 @@ async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_n
     cook, idle = await make_account("organiser", groups=[group]), await make_account("organiser", groups=[group])
     cook_sub, _ = await subscribe(push, account=cook.account_id)
     idle_sub, _ = await subscribe(push, account=idle.account_id)
-    now = datetime.now(timezone.utc)
-    for role, member, assigned in (("調理", cook, True), ("受付", cook, True), ("片付け", cook, False),
-                                   ("配膳", idle, False)):
-        await RoleAssignment.insert(RoleAssignment(id=f"{session_id}:{role}:{member.account_id}", session=session_id,
-                                                   role=role, member=member.account_id, assigned=assigned, hlcs={},
-                                                   updated_at=now))
+    now = datetime.now(UTC)
+    for role, member, assigned in (
+        ("調理", cook, True),
+        ("受付", cook, True),
+        ("片付け", cook, False),
+        ("配膳", idle, False),
+    ):
+        await RoleAssignment.insert(
+            RoleAssignment(
+                id=f"{session_id}:{role}:{member.account_id}",
+                session=session_id,
+                role=role,
+                member=member.account_id,
+                assigned=assigned,
+                hlcs={},
+                updated_at=now,
+            )
+        )
     # a day-before rule that would fall in quiet hours (21:30) is deferred to 08:00, not dropped
     await Session.update({Session.reminder_rule: {"day_before_at": "21:30"}}).where(Session.id == session_id)
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
-    deferred = datetime(2030, 6, 8, 23, 0, tzinfo=timezone.utc)  # 08:00 JST on the day
-    assert await d.send_due(sender, now=datetime(2030, 6, 8, 12, 30, tzinfo=timezone.utc)) == []  # 21:30 JST
+    deferred = datetime(2030, 6, 8, 23, 0, tzinfo=UTC)  # 08:00 JST on the day
+    assert await d.send_due(sender, now=datetime(2030, 6, 8, 12, 30, tzinfo=UTC)) == []  # 21:30 JST
     assert await d.send_due(sender, now=deferred - timedelta(minutes=1)) == []
     assert sorted(await d.send_due(sender, now=deferred)) == ["sent"] * 4  # day-before and 2 h, both at 08:00
     assert push.errors == []
@@ -602,9 +693,17 @@ async def test_the_duty_reminder_reads_tomorrow_at_18_and_follows_the_roster(pus
     cook_sub, _ = await subscribe(push, account=cook.account_id)
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     # assigned after the deliveries were made: the roster at send time counts
-    await RoleAssignment.insert(RoleAssignment(id=f"{session_id}:調理:{cook.account_id}", session=session_id,
-                                               role="調理", member=cook.account_id, assigned=True, hlcs={},
-                                               updated_at=datetime.now(timezone.utc)))
+    await RoleAssignment.insert(
+        RoleAssignment(
+            id=f"{session_id}:調理:{cook.account_id}",
+            session=session_id,
+            role="調理",
+            member=cook.account_id,
+            assigned=True,
+            hlcs={},
+            updated_at=datetime.now(UTC),
+        )
+    )
     assert await d.send_due(sender, now=DAY_BEFORE) == ["sent"]
     [message] = [r.payload for r in push.for_path(cook_sub)]
     assert message["title"] == "明日はあなたが調理担当です"

@@ -7,7 +7,7 @@ absence URL the tests use is the one the participant's phone would have received
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from uuid import uuid4
 
 from server.reminders import delivery as d
@@ -25,7 +25,6 @@ from server.tables import (
 )
 from tests.conftest import make_account, make_area, make_group, unique
 from tests.sync_phone import Phone
-from tests.test_reminders import allow_fake, no_other_deliveries, push, sender
 
 
 async def venue(registration_required: bool = True):
@@ -34,16 +33,43 @@ async def venue(registration_required: bool = True):
     area = await make_area()
     group = await make_group(area)
     ibasho_id, person_id, session_id = uuid4(), uuid4(), uuid4()
-    now = datetime.now(timezone.utc)
-    await Ibasho.insert(Ibasho(id=ibasho_id, group=group, name=unique("すみれの家"), registration_required=registration_required,
-                               created_at=now))
-    await Person.insert(Person(id=person_id, group=group, display_name="山田 花子", registered=True, hlcs={}, updated_at=now))
-    await Session.insert(Session(id=session_id, group=group, ibasho=ibasho_id, title="すみれの家", date=date.today() + timedelta(days=3),
-                                 start_time=time(10, 0), venue="西部コミセン", status=SessionStatus.scheduled.value, hlcs={},
-                                 created_at=now, updated_at=now))
+    now = datetime.now(UTC)
+    await Ibasho.insert(
+        Ibasho(
+            id=ibasho_id,
+            group=group,
+            name=unique("すみれの家"),
+            registration_required=registration_required,
+            created_at=now,
+        )
+    )
+    await Person.insert(
+        Person(id=person_id, group=group, display_name="山田 花子", registered=True, hlcs={}, updated_at=now)
+    )
+    await Session.insert(
+        Session(
+            id=session_id,
+            group=group,
+            ibasho=ibasho_id,
+            title="すみれの家",
+            date=date.today() + timedelta(days=3),
+            start_time=time(10, 0),
+            venue="西部コミセン",
+            status=SessionStatus.scheduled.value,
+            hlcs={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
     organiser = await make_account("organiser", groups=[group])
-    return {"area": area, "group": group, "ibasho": ibasho_id, "person": person_id, "session": session_id,
-            "organiser": organiser}
+    return {
+        "area": area,
+        "group": group,
+        "ibasho": ibasho_id,
+        "person": person_id,
+        "session": session_id,
+        "organiser": organiser,
+    }
 
 
 async def linked_subscription(app_client, push, place) -> tuple:
@@ -54,9 +80,15 @@ async def linked_subscription(app_client, push, place) -> tuple:
     token = link.json()["url"].split("?person=", 1)[1]
     await app_client.post("/api/auth/logout")
     sub = push.subscriber()
-    saved = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
-        "ibasho_id": str(place["ibasho"]), "person_token": token})
+    saved = await app_client.post(
+        "/api/push/subscriptions",
+        json={
+            "endpoint": push.endpoint(sub),
+            "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+            "ibasho_id": str(place["ibasho"]),
+            "person_token": token,
+        },
+    )
     assert saved.status_code == 201, saved.text
     return sub, saved.json()["id"]
 
@@ -64,8 +96,12 @@ async def linked_subscription(app_client, push, place) -> tuple:
 async def delivered(push, sender, place, sub) -> dict:
     """Make the day-before reminder due, send it, and return what the phone decrypted."""
     await d.refresh_deliveries(place["session"])
-    due = (await ReminderDelivery.select(ReminderDelivery.due_at).where(
-        ReminderDelivery.session == place["session"]).order_by(ReminderDelivery.due_at).first())["due_at"]
+    due = (
+        await ReminderDelivery.select(ReminderDelivery.due_at)
+        .where(ReminderDelivery.session == place["session"])
+        .order_by(ReminderDelivery.due_at)
+        .first()
+    )["due_at"]
     states = await d.send_due(sender, now=due)
     assert states and set(states) == {"sent"}
     assert push.errors == []
@@ -81,7 +117,7 @@ async def test_only_the_groups_organisers_get_a_personal_qr_code(app_client, new
     assert body["url"].startswith(f"http://testserver.local/i/{place['ibasho']}?person=")
     assert body["qr_svg"].startswith("<svg")
     expires = datetime.fromisoformat(body["expires_at"])
-    assert timedelta(minutes=14) < expires - datetime.now(timezone.utc) <= timedelta(minutes=15)
+    assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
 
     others = {
         "anonymous": (None, 401),
@@ -108,7 +144,9 @@ async def test_a_personal_qr_code_needs_a_registered_participant_and_a_registrat
     place = await venue()
     await app_client.login(place["organiser"])
     await Person.update({Person.registered: False}).where(Person.id == place["person"])
-    assert (await app_client.post("/api/push/person-links", json={"person_id": str(place["person"])})).status_code == 409
+    assert (
+        await app_client.post("/api/push/person-links", json={"person_id": str(place["person"])})
+    ).status_code == 409
 
 
 async def test_subscribing_through_the_personal_link_ties_the_subscription_to_the_person(app_client, push, allow_fake):
@@ -129,30 +167,48 @@ async def test_subscribing_through_the_personal_link_ties_the_subscription_to_th
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     for bad in (expired, elsewhere, forged):
         other = push.subscriber()
-        refused = await app_client.post("/api/push/subscriptions", json={
-            "endpoint": push.endpoint(other), "keys": {"p256dh": other.p256dh, "auth": other.auth},
-            "ibasho_id": str(place["ibasho"]), "person_token": bad})
+        refused = await app_client.post(
+            "/api/push/subscriptions",
+            json={
+                "endpoint": push.endpoint(other),
+                "keys": {"p256dh": other.p256dh, "auth": other.auth},
+                "ibasho_id": str(place["ibasho"]),
+                "person_token": bad,
+            },
+        )
         assert refused.status_code == 404 and "expired" in refused.json()["detail"], bad
         page = await app_client.get(f"/i/{place['ibasho']}", params={"person": bad})
         assert "期限切れ" in page.text and "data-person" not in page.text
 
     # the same phone subscribing again from the plain poster keeps its link to the person
-    again = await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
-        "ibasho_id": str(place["ibasho"])})
+    again = await app_client.post(
+        "/api/push/subscriptions",
+        json={
+            "endpoint": push.endpoint(sub),
+            "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+            "ibasho_id": str(place["ibasho"]),
+        },
+    )
     assert again.status_code == 201
-    assert (await PushSubscription.select(PushSubscription.person).where(
-        PushSubscription.id == sub_id).first())["person"] == place["person"]
+    assert (await PushSubscription.select(PushSubscription.person).where(PushSubscription.id == sub_id).first())[
+        "person"
+    ] == place["person"]
 
 
 async def test_an_absence_reply_records_absent_notified_once_and_organisers_pull_it(
-        app_client, new_client, push, allow_fake, sender):
+    app_client, new_client, push, allow_fake, sender
+):
     place = await venue()
     sub, _ = await linked_subscription(app_client, push, place)
     plain = push.subscriber()  # a neighbour subscribed from the poster: no reply possible
-    await app_client.post("/api/push/subscriptions", json={
-        "endpoint": push.endpoint(plain), "keys": {"p256dh": plain.p256dh, "auth": plain.auth},
-        "ibasho_id": str(place["ibasho"])})
+    await app_client.post(
+        "/api/push/subscriptions",
+        json={
+            "endpoint": push.endpoint(plain),
+            "keys": {"p256dh": plain.p256dh, "auth": plain.auth},
+            "ibasho_id": str(place["ibasho"]),
+        },
+    )
     message = await delivered(push, sender, place, sub)
     assert message["actions"] == [{"action": "absent", "title": "欠席します"}]
     assert message["absent_url"].startswith("/api/push/absences/")
@@ -173,19 +229,22 @@ async def test_an_absence_reply_records_absent_notified_once_and_organisers_pull
     assert reply.status_code == 200, reply.text
     assert reply.json() == {"status": "absent_notified", "session_id": str(place["session"])}
     attendance_id = f"{place['session']}:{place['person']}"
-    assert (await Attendance.select(Attendance.status).where(Attendance.id == attendance_id).first())["status"] \
-        == "absent_notified"
+    assert (await Attendance.select(Attendance.status).where(Attendance.id == attendance_id).first())[
+        "status"
+    ] == "absent_notified"
     assert not await SafetyCheck.exists().where(SafetyCheck.session == place["session"])
     changes = await phone.pull()
     assert [(c["entity"], c["data"]["status"]) for c in changes] == [("attendance", "absent_notified")]
     assert phone.get("attendance", attendance_id)["person_id"] == str(place["person"])
 
-    change_no = (await ChangeLog.select(ChangeLog.change_no).where(
-        ChangeLog.key == f"attendance:{attendance_id}").first())["change_no"]
+    change_no = (
+        await ChangeLog.select(ChangeLog.change_no).where(ChangeLog.key == f"attendance:{attendance_id}").first()
+    )["change_no"]
     again = await app_client.http.post(message["absent_url"])
     assert again.status_code == 200  # idempotent: nothing new for the phones
-    assert (await ChangeLog.select(ChangeLog.change_no).where(
-        ChangeLog.key == f"attendance:{attendance_id}").first())["change_no"] == change_no
+    assert (await ChangeLog.select(ChangeLog.change_no).where(ChangeLog.key == f"attendance:{attendance_id}").first())[
+        "change_no"
+    ] == change_no
     assert await phone.pull() == []
     assert "運営の方にお伝えしました" in (await app_client.get(message["url"])).text
 
@@ -196,8 +255,12 @@ async def test_wrong_or_dead_absence_tokens_are_404(app_client, push, allow_fake
     message = await delivered(push, sender, place, sub)
     token = message["absent_url"].rsplit("/", 1)[1]
     delivery_id = tokens.read_absence(token)
-    for bad in ("nope", token[:-2] + ("xx" if not token.endswith("xx") else "yy"), tokens.absence(uuid4()),
-                tokens.sign("person-link", delivery_id.hex)):  # a MAC of another purpose
+    for bad in (
+        "nope",
+        token[:-2] + ("xx" if not token.endswith("xx") else "yy"),
+        tokens.absence(uuid4()),
+        tokens.sign("person-link", delivery_id.hex),
+    ):  # a MAC of another purpose
         assert (await app_client.http.post(f"/api/push/absences/{bad}")).status_code == 404, bad
         assert (await app_client.get(f"/push/reply/{bad}")).status_code == 404
     # the participant stopped reminders: their old notification can answer nothing any more
@@ -211,16 +274,18 @@ async def test_no_absence_reply_once_the_session_has_started_or_was_cancelled(ap
     place = await venue()
     sub, _ = await linked_subscription(app_client, push, place)
     message = await delivered(push, sender, place, sub)
-    started = datetime.now(timezone.utc) - timedelta(minutes=5)
+    started = datetime.now(UTC) - timedelta(minutes=5)
     tokyo = started.astimezone(timezone(timedelta(hours=9)))
     await Session.update({Session.date: tokyo.date(), Session.start_time: tokyo.time().replace(microsecond=0)}).where(
-        Session.id == place["session"])
+        Session.id == place["session"]
+    )
     late = await app_client.http.post(message["absent_url"])
     assert late.status_code == 409 and "started" in late.json()["detail"]
     assert "開始時刻を過ぎました" in (await app_client.get(message["url"])).text
 
-    await Session.update({Session.date: date.today() + timedelta(days=3),
-                          Session.status: SessionStatus.cancelled.value}).where(Session.id == place["session"])
+    await Session.update(
+        {Session.date: date.today() + timedelta(days=3), Session.status: SessionStatus.cancelled.value}
+    ).where(Session.id == place["session"])
     assert (await app_client.http.post(message["absent_url"])).status_code == 409
     assert not await Attendance.exists().where(Attendance.session == place["session"])
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 import pytest
@@ -22,7 +22,16 @@ from server.reminders import delivery as d
 from server.reminders import tokens
 from server.reminders.delivery import payload_for
 from server.reminders.vapid import load_vapid
-from server.tables import Attendance, Ibasho, Person, PushSubscription, ReminderDelivery, SafetyCheck, Session, SessionStatus
+from server.tables import (
+    Attendance,
+    Ibasho,
+    Person,
+    PushSubscription,
+    ReminderDelivery,
+    SafetyCheck,
+    Session,
+    SessionStatus,
+)
 from tests.conftest import make_account, make_area, make_group, start_server, unique
 from tests.push_service import FakePushService, Subscriber
 from tests.sync_phone import Phone
@@ -64,14 +73,29 @@ async def test_a_push_shows_a_japanese_notification_tagged_with_its_occurrence(c
     registration_id = await app_registration_id(page, cdp)
 
     session_id = uuid4()
-    row = {"occurrence": f"{session_id}:2030-06-09T1000:day_before", "start_time": time(10), "title": "きらくら",
-           "venue": "西部コミセン", "session": session_id, "date": date(2030, 6, 9)}
-    payload = json.loads(payload_for(row, now=datetime(2030, 6, 8, 9, 0, tzinfo=timezone.utc)))  # 18:00 JST the day before
-    await cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": live_server.url, "registrationId": registration_id, "data": json.dumps(payload, ensure_ascii=False)})
+    row = {
+        "occurrence": f"{session_id}:2030-06-09T1000:day_before",
+        "start_time": time(10),
+        "title": "きらくら",
+        "venue": "西部コミセン",
+        "session": session_id,
+        "date": date(2030, 6, 9),
+    }
+    payload = json.loads(payload_for(row, now=datetime(2030, 6, 8, 9, 0, tzinfo=UTC)))  # 18:00 JST the day before
+    await cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": live_server.url, "registrationId": registration_id, "data": json.dumps(payload, ensure_ascii=False)},
+    )
     shown = await shown_notifications(page)
-    assert shown == [{"title": "きらくらのお知らせ", "body": "明日 10:00 から（西部コミセン）", "tag": row["occurrence"],
-                      "data": {"url": f"/app/#/session/{session_id}"}, "actions": []}]
+    assert shown == [
+        {
+            "title": "きらくらのお知らせ",
+            "body": "明日 10:00 から（西部コミセン）",
+            "tag": row["occurrence"],
+            "data": {"url": f"/app/#/session/{session_id}"},
+            "actions": [],
+        }
+    ]
     await context.close()
 
 
@@ -122,8 +146,9 @@ async def subscribe_on_public_page(chromium, server, push: FakePushService, path
     sub = push.subscriber()
     context = await chromium.new_context(locale="ja-JP")
     await context.grant_permissions(["notifications"], origin=server.url)
-    await context.add_init_script(STUB_SUBSCRIBE % json.dumps(
-        {"endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}))
+    await context.add_init_script(
+        STUB_SUBSCRIBE % json.dumps({"endpoint": push.endpoint(sub), "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})
+    )
     page = await context.new_page()
     await page.goto(f"{server.url}{path}")
     await page.get_by_role("button", name="通知を受け取る").click()
@@ -137,8 +162,12 @@ async def send_first_reminder(push: FakePushService, sub: Subscriber, session_id
     """Make the session's first reminder due and send it as the scheduler does; returns
     what the fake push service decrypted."""
     await d.refresh_deliveries(session_id)
-    due = (await ReminderDelivery.select(ReminderDelivery.due_at).where(ReminderDelivery.session == session_id)
-           .order_by(ReminderDelivery.due_at).first())["due_at"]
+    due = (
+        await ReminderDelivery.select(ReminderDelivery.due_at)
+        .where(ReminderDelivery.session == session_id)
+        .order_by(ReminderDelivery.due_at)
+        .first()
+    )["due_at"]
     async with d.push_client(push.ssl_context()) as client:
         while await d.send_due(d.Sender(client, load_vapid()), now=due):
             pass
@@ -152,9 +181,14 @@ async def deliver(phone: Phone_, server, payload: dict) -> list[dict]:
     """Hand the push to the worker. A push that reaches a worker still starting up can be
     dropped; sending it again is harmless (same tag: the notification is replaced)."""
     for _ in range(3):
-        await phone.cdp.send("ServiceWorker.deliverPushMessage", {
-            "origin": server.url, "registrationId": phone.registration_id,
-            "data": json.dumps(payload, ensure_ascii=False)})
+        await phone.cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": server.url,
+                "registrationId": phone.registration_id,
+                "data": json.dumps(payload, ensure_ascii=False),
+            },
+        )
         if shown := await shown_notifications(phone.page, tries=50):
             return shown
     return []
@@ -163,13 +197,32 @@ async def deliver(phone: Phone_, server, payload: dict) -> list[dict]:
 async def ibasho_with_session(registration_required: bool = False, days_ahead: int = 3):
     group = await make_group(await make_area())
     ibasho_id, session_id = uuid4(), uuid4()
-    now = datetime.now(timezone.utc)
-    await Ibasho.insert(Ibasho(id=ibasho_id, group=group, name=unique("きらくら"), venue="西部コミセン",
-                               registration_required=registration_required, created_at=now))
-    await Session.insert(Session(id=session_id, group=group, ibasho=ibasho_id, title="きらくら食堂",
-                                 date=date.today() + timedelta(days=days_ahead), start_time=time(10, 0),
-                                 venue="西部コミセン", status=SessionStatus.scheduled.value, hlcs={},
-                                 created_at=now, updated_at=now))
+    now = datetime.now(UTC)
+    await Ibasho.insert(
+        Ibasho(
+            id=ibasho_id,
+            group=group,
+            name=unique("きらくら"),
+            venue="西部コミセン",
+            registration_required=registration_required,
+            created_at=now,
+        )
+    )
+    await Session.insert(
+        Session(
+            id=session_id,
+            group=group,
+            ibasho=ibasho_id,
+            title="きらくら食堂",
+            date=date.today() + timedelta(days=days_ahead),
+            start_time=time(10, 0),
+            venue="西部コミセン",
+            status=SessionStatus.scheduled.value,
+            hlcs={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
     return group, ibasho_id, session_id
 
 
@@ -179,23 +232,36 @@ async def only_these_deliveries():
 
 
 async def test_a_participant_subscribes_on_the_public_page_and_sees_the_reminder(
-        chromium, push_server, push_service, only_these_deliveries):
+    chromium, push_server, push_service, only_these_deliveries
+):
     _, ibasho_id, session_id = await ibasho_with_session()
     phone = await subscribe_on_public_page(chromium, push_server, push_service, f"/i/{ibasho_id}")
-    saved = await PushSubscription.select().where(
-        PushSubscription.endpoint == push_service.endpoint(phone.subscriber)).first()
+    saved = (
+        await PushSubscription.select()
+        .where(PushSubscription.endpoint == push_service.endpoint(phone.subscriber))
+        .first()
+    )
     assert saved["ibasho"] == ibasho_id and saved["person"] is None and saved["p256dh"] == phone.subscriber.p256dh
 
     payload = await send_first_reminder(push_service, phone.subscriber, session_id)
     shown = await deliver(phone, push_server, payload)
-    assert shown == [{"title": "きらくら食堂のお知らせ", "body": "明日 10:00 から（西部コミセン）",
-                      "tag": payload["tag"], "data": {"url": f"/i/{ibasho_id}"}, "actions": []}]
+    assert shown == [
+        {
+            "title": "きらくら食堂のお知らせ",
+            "body": "明日 10:00 から（西部コミセン）",
+            "tag": payload["tag"],
+            "data": {"url": f"/i/{ibasho_id}"},
+            "actions": [],
+        }
+    ]
     assert payload["tag"].startswith(f"{session_id}:") and payload["tag"].endswith(":day_before")
     await phone.context.close()
 
 
-IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                 "Version/18.1 Mobile/15E148 Safari/604.1")
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Mobile/15E148 Safari/604.1"
+)
 
 
 async def test_on_an_iphone_the_page_first_shows_how_to_add_it_to_the_home_screen(chromium, push_server):
@@ -220,11 +286,20 @@ async def test_on_an_iphone_the_page_first_shows_how_to_add_it_to_the_home_scree
 
 
 async def test_choosing_absent_on_a_notification_records_absent_notified(
-        chromium, push_server, push_service, only_these_deliveries, app_client):
+    chromium, push_server, push_service, only_these_deliveries, app_client
+):
     group, ibasho_id, session_id = await ibasho_with_session(registration_required=True)
     person_id = uuid4()
-    await Person.insert(Person(id=person_id, group=group, display_name="山田 花子", registered=True, hlcs={},
-                               updated_at=datetime.now(timezone.utc)))
+    await Person.insert(
+        Person(
+            id=person_id,
+            group=group,
+            display_name="山田 花子",
+            registered=True,
+            hlcs={},
+            updated_at=datetime.now(UTC),
+        )
+    )
     organiser = await make_account("organiser", groups=[group])
     await app_client.login(organiser)
     organiser_phone = Phone(app_client)
@@ -232,8 +307,11 @@ async def test_choosing_absent_on_a_notification_records_absent_notified(
 
     link, _ = tokens.person_link(person_id, ibasho_id)  # what the roster's 通知用QR encodes
     phone = await subscribe_on_public_page(chromium, push_server, push_service, f"/i/{ibasho_id}?person={link}")
-    assert (await PushSubscription.select(PushSubscription.person).where(
-        PushSubscription.endpoint == push_service.endpoint(phone.subscriber)).first())["person"] == person_id
+    assert (
+        await PushSubscription.select(PushSubscription.person)
+        .where(PushSubscription.endpoint == push_service.endpoint(phone.subscriber))
+        .first()
+    )["person"] == person_id
 
     payload = await send_first_reminder(push_service, phone.subscriber, session_id)
     [shown] = await deliver(phone, push_server, payload)
@@ -253,15 +331,18 @@ async def test_choosing_absent_on_a_notification_records_absent_notified(
     attendance_id = f"{session_id}:{person_id}"
     changes = await organiser_phone.pull()
     assert [(c["entity"], c["id"], c["data"]["status"]) for c in changes] == [
-        ("attendance", attendance_id, "absent_notified")]
-    assert (await Attendance.select(Attendance.status).where(Attendance.id == attendance_id).first())["status"] \
-        == "absent_notified"
+        ("attendance", attendance_id, "absent_notified")
+    ]
+    assert (await Attendance.select(Attendance.status).where(Attendance.id == attendance_id).first())[
+        "status"
+    ] == "absent_notified"
     assert not await SafetyCheck.exists().where(SafetyCheck.session == session_id)
     await phone.context.close()
 
 
 async def test_an_organiser_turns_on_reminders_in_the_app_and_gets_them(
-        chromium, push_server, push_service, only_these_deliveries):
+    chromium, push_server, push_service, only_these_deliveries
+):
     """Subscribing from the PWA (a tap, then permission), re-sent on every start, and a
     reminder of their group's session shown by the app's worker."""
     group, _, session_id = await ibasho_with_session()
@@ -271,12 +352,15 @@ async def test_an_organiser_turns_on_reminders_in_the_app_and_gets_them(
     context = await chromium.new_context(locale="ja-JP")
     await context.grant_permissions(["notifications"], origin=push_server.url)
     # As a browser keeps a subscription: getSubscription() answers it once subscribe() made it.
-    remembered = (STUB_SUBSCRIBE
-                  .replace("{ return subscription; }", "{ sessionStorage.setItem('subscribed', '1'); return subscription; }")
-                  .replace("async function () { return null; }",
-                           "async function () { return sessionStorage.getItem('subscribed') ? subscription : null; }"))
-    await context.add_init_script(remembered % json.dumps(
-        {"endpoint": endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}))
+    remembered = STUB_SUBSCRIBE.replace(
+        "{ return subscription; }", "{ sessionStorage.setItem('subscribed', '1'); return subscription; }"
+    ).replace(
+        "async function () { return null; }",
+        "async function () { return sessionStorage.getItem('subscribed') ? subscription : null; }",
+    )
+    await context.add_init_script(
+        remembered % json.dumps({"endpoint": endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})
+    )
     page = await context.new_page()
     await page.goto(f"{push_server.url}/app/")
     await page.wait_for_load_state("networkidle")  # the login form's script is running
@@ -295,8 +379,9 @@ async def test_an_organiser_turns_on_reminders_in_the_app_and_gets_them(
         if await PushSubscription.exists().where(PushSubscription.endpoint == endpoint):
             break
         await page.wait_for_timeout(100)
-    assert (await PushSubscription.select(PushSubscription.account).where(
-        PushSubscription.endpoint == endpoint).first()) == {"account": organiser.account_id}
+    assert (
+        await PushSubscription.select(PushSubscription.account).where(PushSubscription.endpoint == endpoint).first()
+    ) == {"account": organiser.account_id}
 
     payload = await send_first_reminder(push_service, sub, session_id)
     cdp = await context.new_cdp_session(page)

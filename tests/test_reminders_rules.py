@@ -1,6 +1,6 @@
 """Due times of a session's reminders: the defaults, quiet hours, and time zones with DST."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from server.reminders.rules import defer_quiet, due_times
@@ -18,7 +18,7 @@ def test_defaults_are_the_day_before_at_18_and_two_hours_before():
         ("day_before", datetime(2026, 12, 5, 18, 0)),
         ("2h", datetime(2026, 12, 6, 8, 0)),
     ]
-    assert all(d.due_at.tzinfo is timezone.utc and local(d.expires_at) == datetime(2026, 12, 6, 10) for d in dues)
+    assert all(d.due_at.tzinfo is UTC and local(d.expires_at) == datetime(2026, 12, 6, 10) for d in dues)
 
 
 def test_a_reminder_at_23_00_is_deferred_to_08_00_the_next_day():
@@ -42,16 +42,16 @@ def test_a_reminder_that_could_only_come_after_the_start_is_left_out():
 def test_dst_spring_forward_in_berlin():
     # 29 March 2026: clocks go from 02:00 CET to 03:00 CEST.
     dues = {d.kind: d for d in due_times(date(2026, 3, 29), time(12, 0), "Europe/Berlin")}
-    assert dues["day_before"].due_at == datetime(2026, 3, 28, 17, 0, tzinfo=timezone.utc)  # 18:00 CET
-    assert dues["2h"].due_at == datetime(2026, 3, 29, 8, 0, tzinfo=timezone.utc)  # 10:00 CEST
+    assert dues["day_before"].due_at == datetime(2026, 3, 28, 17, 0, tzinfo=UTC)  # 18:00 CET
+    assert dues["2h"].due_at == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)  # 10:00 CEST
     assert dues["2h"].expires_at - dues["day_before"].due_at == timedelta(hours=17)  # one hour lost overnight
 
 
 def test_dst_fall_back_in_new_york():
     # 1 November 2026: clocks go from 02:00 EDT back to 01:00 EST.
     dues = {d.kind: d for d in due_times(date(2026, 11, 1), time(10, 0), "America/New_York")}
-    assert dues["day_before"].due_at == datetime(2026, 10, 31, 22, 0, tzinfo=timezone.utc)  # 18:00 EDT
-    assert dues["2h"].due_at == datetime(2026, 11, 1, 13, 0, tzinfo=timezone.utc)  # 08:00 EST
+    assert dues["day_before"].due_at == datetime(2026, 10, 31, 22, 0, tzinfo=UTC)  # 18:00 EDT
+    assert dues["2h"].due_at == datetime(2026, 11, 1, 13, 0, tzinfo=UTC)  # 08:00 EST
     assert local(dues["2h"].due_at, "America/New_York") == datetime(2026, 11, 1, 8, 0)
     # quiet hours are wall-clock: 23:30 EST → 08:00 EST
     late = datetime(2026, 11, 1, 23, 30, tzinfo=ZoneInfo("America/New_York"))

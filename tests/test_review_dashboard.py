@@ -46,13 +46,13 @@ async def test_staff_see_their_areas_groups_with_numbers_and_flags(world, app_cl
     html = response.text
     assert "あおぞら会" in html and "しずかの会" in html
     assert (await Group.select(Group.name).where(Group.id == world.group_b).first())["name"] not in html
-    row = html[html.index("あおぞら会"):]
+    row = html[html.index("あおぞら会") :]
     row = row[: row.index("</tr>")]
     assert recent.isoformat() in row
     assert re.search(r'class="num">7<', row)  # volunteers apart
     assert "flag-review" in row and "flag-safety" in row and "flag-quiet" not in row
     assert "<svg" in row
-    quiet_row = html[html.index("しずかの会"):]
+    quiet_row = html[html.index("しずかの会") :]
     assert "flag-quiet" in quiet_row[: quiet_row.index("</tr>")]
 
     filtered = (await app_client.get("/review?filter=safety")).text

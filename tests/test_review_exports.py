@@ -21,9 +21,16 @@ VENUE = 15
 async def seed(world):
     """Three held sessions (one with a venue cost over the cap), one cancelled, one of the year before."""
     programme = uuid4()
-    await GrantProgramme.insert(GrantProgramme(
-        id=programme, name=unique("grant"), min_session_minutes=120, activity_amount_per_session=2500,
-        venue_cap_per_session=2500, yearly_cap=100000))
+    await GrantProgramme.insert(
+        GrantProgramme(
+            id=programme,
+            name=unique("grant"),
+            min_session_minutes=120,
+            activity_amount_per_session=2500,
+            venue_cap_per_session=2500,
+            yearly_cap=100000,
+        )
+    )
     await GroupGrant.insert(GroupGrant(id=uuid4(), group=world.group_a, programme=programme, first_fiscal_year=2025))
     await make_session(world.group_a, date(2025, 4, 1), venue_cost=3000, tallies={"child": 4, "volunteer": 2})
     await make_session(world.group_a, date(2025, 5, 1), venue_cost=1000, tallies={"senior": 6, "adult": 1})
@@ -34,8 +41,11 @@ async def seed(world):
 
 async def db_totals(group_id):
     sessions = await Session.select(Session.id, Session.venue_cost).where(
-        (Session.group == group_id) & (Session.date >= date(2025, 4, 1)) & (Session.date <= date(2026, 3, 31))
-        & (Session.status == "held"))
+        (Session.group == group_id)
+        & (Session.date >= date(2025, 4, 1))
+        & (Session.date <= date(2026, 3, 31))
+        & (Session.status == "held")
+    )
     ids = [s["id"] for s in sessions]
     tallies = await Tally.select(Tally.category, Tally.delta_sum).where(Tally.session.is_in(ids))
     participants = sum(max(0, t["delta_sum"]) for t in tallies if t["category"] != "volunteer")
@@ -65,16 +75,26 @@ async def test_csv_starts_with_a_bom_and_matches_the_database(world, app_client)
 async def test_xlsx_holds_the_same_numbers_as_the_csv(world, app_client):
     await seed(world)
     await app_client.login(world.staff_a)
-    csv_rows = list(csv.reader(io.StringIO(
-        (await app_client.get(f"/review/groups/{world.group_a}/export.csv?year={YEAR}")).content.decode("utf-8-sig"))))
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                (await app_client.get(f"/review/groups/{world.group_a}/export.csv?year={YEAR}")).content.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
     response = await app_client.get(f"/review/groups/{world.group_a}/export.xlsx?year={YEAR}")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert sheet.freeze_panes == "A2"  # the header stays in view
     dated = [cell for cell in sheet["C"][1:] if hasattr(cell.value, "date")]
     assert dated and all(cell.number_format == "yyyy-mm-dd" for cell in dated)
-    xlsx_rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v)) for v in row]
-                 for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row)]
+    xlsx_rows = [
+        ["" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v)) for v in row]
+        for row in sheet.iter_rows(values_only=True)
+        if any(v is not None for v in row)
+    ]
     assert xlsx_rows == [r for r in csv_rows if r]
     held, participants, venue = await db_totals(world.group_a)
     assert int(xlsx_rows[-1][PARTICIPANTS]) == participants
@@ -89,8 +109,9 @@ async def test_area_export_has_every_group_and_a_grand_total(world, app_client):
     assert response.status_code == 200 and response.content.startswith(b"\xef\xbb\xbf")
     rows = [r for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) if r]
     assert int(rows[-1][PARTICIPANTS]) == 14 + 10
-    book = openpyxl.load_workbook(io.BytesIO(
-        (await app_client.get(f"/review/areas/{world.area_a}/export.xlsx?year={YEAR}")).content))
+    book = openpyxl.load_workbook(
+        io.BytesIO((await app_client.get(f"/review/areas/{world.area_a}/export.xlsx?year={YEAR}")).content)
+    )
     assert book.active.max_row >= len(rows)
 
 
@@ -114,7 +135,9 @@ async def test_text_that_looks_like_a_formula_stays_text_in_both_files(world, ap
     await Group.update({Group.name: name}).where(Group.id == world.group_a)
     await make_session(world.group_a, date(2025, 9, 1))
     await app_client.login(world.staff_a)
-    csv_text = (await app_client.get(f"/review/groups/{world.group_a}/export.csv?year={YEAR}")).content.decode("utf-8-sig")
+    csv_text = (await app_client.get(f"/review/groups/{world.group_a}/export.csv?year={YEAR}")).content.decode(
+        "utf-8-sig"
+    )
     first = next(csv.reader(io.StringIO(csv_text.split("\r\n", 1)[1])))
     assert first[0] == "'" + name
     response = await app_client.get(f"/review/groups/{world.group_a}/export.xlsx?year={YEAR}")

@@ -28,17 +28,46 @@ YEAR = 2025
 CONCERN = "Aさん、最近元気がない"
 
 
-async def make_session(group_id: UUID, day: date = date(2025, 5, 10), *, status="held", start=time(10), end=time(12),
-                       venue_cost: int | None = 1500, tallies: dict | None = None, note: bool = True,
-                       ibasho: UUID | None = None) -> UUID:
+async def make_session(
+    group_id: UUID,
+    day: date = date(2025, 5, 10),
+    *,
+    status="held",
+    start=time(10),
+    end=time(12),
+    venue_cost: int | None = 1500,
+    tallies: dict | None = None,
+    note: bool = True,
+    ibasho: UUID | None = None,
+) -> UUID:
     session_id = uuid4()
-    await Session.insert(Session(id=session_id, group=group_id, ibasho=ibasho, date=day, start_time=start, end_time=end,
-                                 status=status, venue_cost=venue_cost, created_at=now(), updated_at=now()))
+    await Session.insert(
+        Session(
+            id=session_id,
+            group=group_id,
+            ibasho=ibasho,
+            date=day,
+            start_time=start,
+            end_time=end,
+            status=status,
+            venue_cost=venue_cost,
+            created_at=now(),
+            updated_at=now(),
+        )
+    )
     for category, n in (tallies if tallies is not None else {"child": 5, "senior": 3, "volunteer": 4}).items():
         await Tally.insert(Tally(id=f"{session_id}:{category}", session=session_id, category=category, delta_sum=n))
     if note:
-        await Note.insert(Note(id=session_id, session=session_id, went_well="楽しかった", to_improve="配膳を早く",
-                               handover="米を買う", concerns=CONCERN))
+        await Note.insert(
+            Note(
+                id=session_id,
+                session=session_id,
+                went_well="楽しかった",
+                to_improve="配膳を早く",
+                handover="米を買う",
+                concerns=CONCERN,
+            )
+        )
     return session_id
 
 
@@ -62,9 +91,7 @@ async def synced_phone(new_client, person) -> Phone:
 
 
 async def audit_rows(account_id: UUID, session_id: UUID) -> int:
-    return await AuditLog.count().where(
-        (AuditLog.account == account_id) & (AuditLog.target == f"session:{session_id}")
-    )
+    return await AuditLog.count().where((AuditLog.account == account_id) & (AuditLog.target == f"session:{session_id}"))
 
 
 # --- scope --------------------------------------------------------------------------------------
@@ -91,7 +118,9 @@ async def test_staff_of_another_area_get_404_and_organisers_403(world, new_clien
     assert response.status_code == 404
     response = await organiser.form(f"/review/sessions/{session_b}/review", {"review_state": "reviewed"})
     assert response.status_code == 403
-    assert (await Session.select(Session.review_state).where(Session.id == session_b).first())["review_state"] == "unreviewed"
+    assert (await Session.select(Session.review_state).where(Session.id == session_b).first())[
+        "review_state"
+    ] == "unreviewed"
     assert (await organiser.get("/review/audit")).status_code == 403
     assert (await staff_a.get("/review/audit")).status_code == 403
     assert await AuditLog.count().where(AuditLog.target == f"session:{session_b}") == 0
@@ -113,11 +142,19 @@ async def test_group_review_shows_sessions_by_month_with_attendance_roles_notes_
     await make_session(world.group_a, date(2025, 6, 14), tallies={"adult": 7}, ibasho=ibasho_id)
     await make_session(world.group_a, date(2025, 3, 31), tallies={"adult": 99})  # the year before
     member = await make_account("organiser", groups=[world.group_a])
-    await RoleAssignment.insert(RoleAssignment(id=f"{first}:調理:{member.account_id}", session=first, role="調理",
-                                               member=member.account_id))
+    await RoleAssignment.insert(
+        RoleAssignment(id=f"{first}:調理:{member.account_id}", session=first, role="調理", member=member.account_id)
+    )
     programme = uuid4()
-    await GrantProgramme.insert(GrantProgramme(id=programme, name=unique("grant"), activity_amount_per_session=2500,
-                                               venue_cap_per_session=1000, yearly_cap=100000))
+    await GrantProgramme.insert(
+        GrantProgramme(
+            id=programme,
+            name=unique("grant"),
+            activity_amount_per_session=2500,
+            venue_cap_per_session=1000,
+            yearly_cap=100000,
+        )
+    )
     await GroupGrant.insert(GroupGrant(id=uuid4(), group=world.group_a, programme=programme, first_fiscal_year=2025))
 
     await app_client.login(world.staff_a)
@@ -176,8 +213,9 @@ async def test_review_state_and_comment_reach_the_organisers_phone(world, new_cl
     session_a = await make_session(world.group_a)
     phone = await synced_phone(new_client, world.organiser_a)
     staff = await login_client(new_client, world.staff_a)
-    response = await staff.form(f"/review/sessions/{session_a}/review",
-                                {"review_state": "follow_up", "review_comment": "次回訪問します"})
+    response = await staff.form(
+        f"/review/sessions/{session_a}/review", {"review_state": "follow_up", "review_comment": "次回訪問します"}
+    )
     assert response.status_code == 303
     row = await Session.select(Session.review_state, Session.review_comment).where(Session.id == session_a).first()
     assert row == {"review_state": "follow_up", "review_comment": "次回訪問します"}
@@ -192,14 +230,17 @@ async def test_a_bad_review_state_is_refused(world, app_client):
     await app_client.login(world.staff_a)
     response = await app_client.form(f"/review/sessions/{session_a}/review", {"review_state": "nonsense"})
     assert response.status_code == 422
-    assert (await Session.select(Session.review_state).where(Session.id == session_a).first())["review_state"] == "unreviewed"
+    assert (await Session.select(Session.review_state).where(Session.id == session_a).first())[
+        "review_state"
+    ] == "unreviewed"
 
 
 async def test_session_page_lists_named_attendance_and_safety_checks(world, app_client):
     session_a = await make_session(world.group_a)
     person = await make_person(world.group_a)
-    await Attendance.insert(Attendance(id=f"{session_a}:{person}", session=session_a, person=person,
-                                       status="absent_unnotified"))
+    await Attendance.insert(
+        Attendance(id=f"{session_a}:{person}", session=session_a, person=person, status="absent_unnotified")
+    )
     await SafetyCheck.insert(SafetyCheck(id=uuid4(), session=session_a, person=person, opened_at=now()))
     await app_client.login(world.staff_a)
     html = (await app_client.get(f"/review/sessions/{session_a}")).text

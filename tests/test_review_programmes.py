@@ -15,16 +15,23 @@ async def test_admin_adds_presets_once_and_edits_a_programme(world, app_client):
     musashino = await GrantProgramme.select().where(GrantProgramme.name == MUSASHINO.name)
     assert len(musashino) == 1
     row = musashino[0]
-    assert (row["min_sessions_every_months"], row["min_session_minutes"], row["activity_amount_per_session"],
-            row["venue_cap_per_session"], row["yearly_cap"]) == (2, 120, 2500, 2500, 100000)
+    assert (
+        row["min_sessions_every_months"],
+        row["min_session_minutes"],
+        row["activity_amount_per_session"],
+        row["venue_cap_per_session"],
+        row["yearly_cap"],
+    ) == (2, 120, 2500, 2500, 100000)
     aomori = await GrantProgramme.select().where(GrantProgramme.name == AOMORI_STARTUP.name).first()
     assert (aomori["fixed_yearly_amount"], aomori["eligible_years"]) == (50000, 3)
     page = await app_client.get("/review/grants")
     assert page.status_code == 200 and MUSASHINO.name in page.text
 
     name = unique("programme")
-    response = await app_client.form("/review/grants/new", {"name": name, "activity_amount_per_session": "3,000",
-                                                            "yearly_cap": "", "requires_registration": "on"})
+    response = await app_client.form(
+        "/review/grants/new",
+        {"name": name, "activity_amount_per_session": "3,000", "yearly_cap": "", "requires_registration": "on"},
+    )
     assert response.status_code == 303
     created = await GrantProgramme.select().where(GrantProgramme.name == name).first()
     assert created["activity_amount_per_session"] == 3000 and created["yearly_cap"] is None

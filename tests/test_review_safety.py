@@ -16,7 +16,7 @@ from tests.test_review_pages import make_person, make_session, synced_phone
 
 def row_of(html: str, check_id) -> str:
     start = html.index(f'id="check-{check_id}"')
-    return html[html.rindex("<tr", 0, start): html.index("</tr>", start)]
+    return html[html.rindex("<tr", 0, start) : html.index("</tr>", start)]
 
 
 async def test_open_checks_oldest_first_and_overdue_flagged(world, app_client):
@@ -26,8 +26,14 @@ async def test_open_checks_oldest_first_and_overdue_flagged(world, app_client):
     await SafetyCheck.insert(
         SafetyCheck(id=new, session=session, person=person, opened_at=now() - timedelta(days=1)),
         SafetyCheck(id=old, session=session, person=person, opened_at=now() - timedelta(days=4)),
-        SafetyCheck(id=closed, session=session, person=person, outcome="safe", opened_at=now() - timedelta(days=9),
-                    closed_at=now()),
+        SafetyCheck(
+            id=closed,
+            session=session,
+            person=person,
+            outcome="safe",
+            opened_at=now() - timedelta(days=9),
+            closed_at=now(),
+        ),
     )
     await app_client.login(world.staff_a)
     html = (await app_client.get("/review/safety")).text
@@ -61,8 +67,15 @@ async def test_a_check_recorded_offline_on_a_phone_shows_closed_after_sync(world
     check = safety_check_id(str(session), str(person))
     # Offline: opened at the session, then the phone call the next morning.
     phone.mutate("safety.record", id=check, session_id=str(session), person_id=str(person), outcome="open")
-    phone.mutate("safety.record", id=check, outcome="safe", contacted_by="田中", method="phone",
-                 contacted_at=now().isoformat(), notes="風邪で休んでいた")
+    phone.mutate(
+        "safety.record",
+        id=check,
+        outcome="safe",
+        contacted_by="田中",
+        method="phone",
+        contacted_at=now().isoformat(),
+        notes="風邪で休んでいた",
+    )
     staff = await new_client()
     await staff.login(world.staff_a)
     assert f"check-{check}" not in (await staff.get("/review/safety?show=all")).text
@@ -79,12 +92,15 @@ async def test_a_check_recorded_offline_on_a_phone_shows_closed_after_sync(world
 
 async def test_absences_without_notice_with_no_follow_up_are_listed(world, app_client):
     ibasho = uuid4()
-    await Ibasho.insert(Ibasho(id=ibasho, group=world.group_a, name="サロン", registration_required=True, created_at=now()))
+    await Ibasho.insert(
+        Ibasho(id=ibasho, group=world.group_a, name="サロン", registration_required=True, created_at=now())
+    )
     session = await make_session(world.group_a, now().date() - timedelta(days=2), ibasho=ibasho)
     waiting, followed = await make_person(world.group_a, "待ち"), await make_person(world.group_a, "済み")
     for person in (waiting, followed):
-        await Attendance.insert(Attendance(id=f"{session}:{person}", session=session, person=person,
-                                           status="absent_unnotified"))
+        await Attendance.insert(
+            Attendance(id=f"{session}:{person}", session=session, person=person, status="absent_unnotified")
+        )
     await SafetyCheck.insert(SafetyCheck(id=uuid4(), session=session, person=followed, opened_at=now()))
     await app_client.login(world.staff_a)
     html = (await app_client.get("/review/safety")).text
@@ -93,8 +109,9 @@ async def test_absences_without_notice_with_no_follow_up_are_listed(world, app_c
 
 async def registration_session(group, *, registration_required=True):
     ibasho = uuid4()
-    await Ibasho.insert(Ibasho(id=ibasho, group=group, name="サロン", registration_required=registration_required,
-                               created_at=now()))
+    await Ibasho.insert(
+        Ibasho(id=ibasho, group=group, name="サロン", registration_required=registration_required, created_at=now())
+    )
     return str(await make_session(group, now().date(), ibasho=ibasho))
 
 
@@ -129,8 +146,16 @@ async def test_a_follow_up_recorded_offline_before_the_mark_reached_the_server_s
     phone = await synced_phone(new_client, world.organiser_a)
     check_id = safety_check_id(session, person)
     phone.mutate("attendance.set", session_id=session, person_id=person, status="absent_unnotified")
-    phone.mutate("safety.record", id=check_id, session_id=session, person_id=person, outcome="safe",
-                 contacted_by="田中", method="phone", contacted_at=now().isoformat())
+    phone.mutate(
+        "safety.record",
+        id=check_id,
+        session_id=session,
+        person_id=person,
+        outcome="safe",
+        contacted_by="田中",
+        method="phone",
+        contacted_at=now().isoformat(),
+    )
     await phone.sync()
     assert [c["outcome"] for c in await checks_of(session)] == ["safe"]
 

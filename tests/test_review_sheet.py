@@ -28,13 +28,21 @@ async def test_typed_paper_numbers_go_through_sync_and_reach_phones(world, new_c
     staff = await login_client(new_client, world.staff_a)
     form = (await staff.get(f"/review/sessions/{session}/paper")).text
     assert 'value="5"' in form and "伊藤ミツ" in form
-    response = await staff.form(f"/review/sessions/{session}/paper", {
-        "count_child": "2", "count_senior": "3", "count_adult": "250", "count_volunteer": "",
-        f"person_{person}": "absent_unnotified",
-    })
+    response = await staff.form(
+        f"/review/sessions/{session}/paper",
+        {
+            "count_child": "2",
+            "count_senior": "3",
+            "count_adult": "250",
+            "count_volunteer": "",
+            f"person_{person}": "absent_unnotified",
+        },
+    )
     assert response.status_code == 303, response.text
     counts = {r["category"]: r["delta_sum"] for r in await Tally.select().where(Tally.session == session)}
-    assert counts["child"] == 2 and counts["senior"] == 3 and counts["adult"] == 250 and "volunteer" not in counts  # blank: left alone
+    assert (
+        counts["child"] == 2 and counts["senior"] == 3 and counts["adult"] == 250 and "volunteer" not in counts
+    )  # blank: left alone
     status = await Attendance.select(Attendance.status).where(Attendance.session == session).first()
     assert status["status"] == "absent_unnotified"
     assert await MutationLog.count().where(MutationLog.name == "tally.add") >= 4  # 250 = 100 + 100 + 50

@@ -43,7 +43,9 @@ def test_bounds_are_inclusive_and_clipped_by_dtstart_and_active_until():
     assert occurrences(rule, date(2025, 1, 1), date(2025, 4, 6), date(2025, 4, 6)) == [date(2025, 4, 6)]
     assert occurrences(rule, date(2025, 6, 1), *YEAR)[0] == date(2025, 6, 1)
     assert occurrences(rule, date(2017, 5, 7), *YEAR, active_until=date(2025, 6, 30)) == [
-        date(2025, 4, 6), date(2025, 5, 4), date(2025, 6, 1),
+        date(2025, 4, 6),
+        date(2025, 5, 4),
+        date(2025, 6, 1),
     ]
     assert occurrences(rule, date(2017, 5, 7), date(2025, 5, 1), date(2025, 4, 1)) == []
 

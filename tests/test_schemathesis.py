@@ -16,7 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from uuid import uuid4
 
 import httpx
@@ -56,14 +56,26 @@ async def signed_in_organiser(url: str) -> tuple[str, str]:
     group = await make_group(await make_area())
     organiser = await make_account("organiser", groups=[group])
     # No schedule, so no sessions and no reminders: the run only reads the ibasho.
-    await Ibasho.insert(Ibasho(id=uuid4(), group=group, name=unique("きらくら"), registration_required=True,
-                               start_time=time(10), end_time=time(13, 30), created_at=datetime.now(timezone.utc)))
+    await Ibasho.insert(
+        Ibasho(
+            id=uuid4(),
+            group=group,
+            name=unique("きらくら"),
+            registration_required=True,
+            start_time=time(10),
+            end_time=time(13, 30),
+            created_at=datetime.now(UTC),
+        )
+    )
     await Person.insert(Person(id=uuid4(), group=group, display_name="山田 花子", kana="やまだ はなこ"))
     async with httpx.AsyncClient(base_url=url) as http:
         await http.get("/healthz")
         csrf = http.cookies["csrftoken"]
-        login = await http.post("/api/auth/login", headers={"x-csrftoken": csrf},
-                                json={"login": organiser.login, "password": organiser.password})
+        login = await http.post(
+            "/api/auth/login",
+            headers={"x-csrftoken": csrf},
+            json={"login": organiser.login, "password": organiser.password},
+        )
         assert login.status_code == 200, login.text
         return "; ".join(f"{name}={value}" for name, value in http.cookies.items()), csrf
 
@@ -71,19 +83,33 @@ async def signed_in_organiser(url: str) -> tuple[str, str]:
 async def test_the_openapi_document_holds_under_schemathesis(fuzzed_server, tmp_path):
     cookie, csrf = await signed_in_organiser(fuzzed_server.url)
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{fuzzed_server.url}/schema/openapi.json",
-        "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED),
-        "-H", f"Cookie: {cookie}", "-H", f"x-csrftoken: {csrf}",
-        "--exclude-path", "/api/auth/logout",  # it would end the session the run is signed in with
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{fuzzed_server.url}/schema/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        str(SEED),
+        "-H",
+        f"Cookie: {cookie}",
+        "-H",
+        f"x-csrftoken: {csrf}",
+        "--exclude-path",
+        "/api/auth/logout",  # it would end the session the run is signed in with
     ]
     hooks = {"PYTHONPATH": str(REPO), "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks"}
     # In a temporary directory: schemathesis keeps its cache of past failures (replayed on
     # the next run) under the working directory.
-    run = subprocess.run(command, cwd=tmp_path, env={**os.environ, **hooks}, capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        command, cwd=tmp_path, env={**os.environ, **hooks}, capture_output=True, text=True, timeout=300
+    )
     shown = " ".join(f"{name}={value}" for name, value in hooks.items())
     assert run.returncode == 0, f"$ {shown} {shlex.join(command)}\n{run.stdout}\n{run.stderr}"
-    print(run.stdout[run.stdout.rfind("SUMMARY"):])  # shown with -rP
+    print(run.stdout[run.stdout.rfind("SUMMARY") :])  # shown with -rP
 
 
 HOSTS = ("fcm.googleapis.com", "*.push.apple.com", "*.notify.windows.com", "127.0.0.1:8443", "127.0.0.1:443")
@@ -95,11 +121,14 @@ def test_every_endpoint_the_document_admits_is_accepted(endpoint):
     assert endpoint_allowed(endpoint, HOSTS)
 
 
-@pytest.mark.parametrize("endpoint", [
-    "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH-x_y",
-    "https://web.push.apple.com/QGuQyavXutnMSg7PUcvbZNvNEnqaC",
-    "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAD%2bA",
-    "http://127.0.0.1:8443/push/1",
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH-x_y",
+        "https://web.push.apple.com/QGuQyavXutnMSg7PUcvbZNvNEnqaC",
+        "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAD%2bA",
+        "http://127.0.0.1:8443/push/1",
+    ],
+)
 def test_real_push_services_endpoints_match_the_document(endpoint):
     assert re.fullmatch(endpoint_pattern(HOSTS), endpoint) and endpoint_allowed(endpoint, HOSTS)

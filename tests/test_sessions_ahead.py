@@ -7,17 +7,28 @@ from uuid import uuid4
 
 from server.auth.sessions import now
 from server.sessions_ahead import ensure_sessions_ahead
-from sync.ids import scheduled_session_id
 from server.tables import Ibasho, Session
+from sync.ids import scheduled_session_id
 from tests.sync_phone import Phone
 
 
 async def make_ibasho(group_id, rrule="FREQ=MONTHLY;BYDAY=1SU", status="active"):
     ibasho_id = uuid4()
-    await Ibasho.insert(Ibasho(
-        id=ibasho_id, group=group_id, name="きらくら", venue="西部コミセン", rrule=rrule, status=status,
-        start_time=time(10), end_time=time(13), timezone="Asia/Tokyo", active_from=date(2017, 5, 7), created_at=now(),
-    ))
+    await Ibasho.insert(
+        Ibasho(
+            id=ibasho_id,
+            group=group_id,
+            name="きらくら",
+            venue="西部コミセン",
+            rrule=rrule,
+            status=status,
+            start_time=time(10),
+            end_time=time(13),
+            timezone="Asia/Tokyo",
+            active_from=date(2017, 5, 7),
+            created_at=now(),
+        )
+    )
     return ibasho_id
 
 

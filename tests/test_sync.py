@@ -26,8 +26,15 @@ async def shared_session(new_client, world):
     """A session of group A created by a phone of organiser A; returns (phone, session id)."""
     phone = await phone_for(new_client, world.organiser_a)
     session_id = str(uuid.uuid4())
-    phone.mutate("session.upsert", id=session_id, group_id=str(world.group_a), date="2026-11-01",
-                 start_time="10:00", end_time="13:00", title="きらくら")
+    phone.mutate(
+        "session.upsert",
+        id=session_id,
+        group_id=str(world.group_a),
+        date="2026-11-01",
+        start_time="10:00",
+        end_time="13:00",
+        title="きらくら",
+    )
     await phone.sync()
     return phone, session_id
 
@@ -211,7 +218,9 @@ async def test_person_delete_wins_and_leaves_a_tombstone(shared_session, world):
 async def test_role_assignment_needs_a_member_of_the_group(shared_session, world):
     phone, session_id = shared_session
     outsider = await make_account("organiser", groups=[world.group_b])
-    phone.mutate("role.set", session_id=session_id, role="調理", member_id=str(world.organiser_a.account_id), assigned=True)
+    phone.mutate(
+        "role.set", session_id=session_id, role="調理", member_id=str(world.organiser_a.account_id), assigned=True
+    )
     phone.mutate("role.set", session_id=session_id, role="受付", member_id=str(outsider.account_id), assigned=True)
     results = (await phone.push()).json()["results"]
     assert [r["status"] for r in results] == ["applied", "rejected"]
@@ -241,7 +250,13 @@ async def test_a_body_over_1_mib_is_413(shared_session):
     [
         ({"mutations": []}, "client_id"),
         ({"client_id": "not-a-uuid", "mutations": []}, "client_id"),
-        ({"client_id": str(uuid.uuid4()), "mutations": [{"id": "x", "seq": "1", "name": "a", "args": {}, "hlc": "h"}]}, "seq"),
+        (
+            {
+                "client_id": str(uuid.uuid4()),
+                "mutations": [{"id": "x", "seq": "1", "name": "a", "args": {}, "hlc": "h"}],
+            },
+            "seq",
+        ),
     ],
 )
 async def test_a_malformed_envelope_is_400_naming_the_field(app_client, world, body, field):

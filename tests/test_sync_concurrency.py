@@ -66,7 +66,9 @@ async def seed() -> tuple[Scope, uuid.UUID, str]:
     scope = Scope(organiser.account_id, frozenset({group_id}))
     session_id = str(uuid.uuid4())
     writer = Writer(scope)
-    response = await writer.push([writer.mutation("session.upsert", id=session_id, group_id=str(group_id), date="2026-06-01")])
+    response = await writer.push(
+        [writer.mutation("session.upsert", id=session_id, group_id=str(group_id), date="2026-06-01")]
+    )
     assert [r.status for r in response.results] == ["applied"]
     return scope, group_id, session_id
 
@@ -228,13 +230,17 @@ async def test_a_push_still_open_holds_back_later_ones_and_nothing_is_passed_ove
 
     held = PausingStore(pause)
     first_task = asyncio.create_task(
-        first.push([first.mutation("person.upsert", id=first_person, group_id=str(group_id), display_name="first")], held)
+        first.push(
+            [first.mutation("person.upsert", id=first_person, group_id=str(group_id), display_name="first")], held
+        )
     )
     second_task = None
     try:
         await _started(first_task, held)
         second_task = asyncio.create_task(
-            second.push([second.mutation("person.upsert", id=second_person, group_id=str(group_id), display_name="second")])
+            second.push(
+                [second.mutation("person.upsert", id=second_person, group_id=str(group_id), display_name="second")]
+            )
         )
         done, _ = await asyncio.wait({second_task}, timeout=0.5)
         assert not done, "a later push went ahead of an open one"

@@ -189,7 +189,9 @@ class SimPhone:
                 continue
             self.state[key] = change["data"]
             if change["entity"] == "note":
-                pending = {(m["args"]["session_id"], m["args"]["field"]) for m in self.outbox if m["name"] == "note.set"}
+                pending = {
+                    (m["args"]["session_id"], m["args"]["field"]) for m in self.outbox if m["name"] == "note.set"
+                }
                 for name, stamp in change["data"]["hlcs"].items():
                     self.clock.observe(stamp)
                     if (change["id"], name) not in pending:  # a pending own edit stays on top
@@ -243,7 +245,11 @@ class Model:
             outcome = winning("safety_check", check_id, "outcome")
             if status == "absent_unnotified":
                 if winning("person", person_id, "registered") and outcome in (None, "withdrawn"):
-                    base[("safety_check", check_id)] = {"id": check_id, "session_id": session_id, "person_id": person_id}
+                    base[("safety_check", check_id)] = {
+                        "id": check_id,
+                        "session_id": session_id,
+                        "person_id": person_id,
+                    }
                     lww[("safety_check", check_id, "outcome")] = (hlc, "open")
             elif outcome == "open":
                 lww[("safety_check", check_id, "outcome")] = (hlc, "withdrawn")
@@ -259,7 +265,9 @@ class Model:
             elif m["name"] == "attendance.set":
                 entity_id = f"{args['session_id']}:{args['person_id']}"
                 base[("attendance", entity_id)] = {
-                    "id": entity_id, "session_id": args["session_id"], "person_id": args["person_id"],
+                    "id": entity_id,
+                    "session_id": args["session_id"],
+                    "person_id": args["person_id"],
                 }
                 before = winning("attendance", entity_id, "status")
                 write("attendance", entity_id, "status", args["status"], hlc)
@@ -268,13 +276,19 @@ class Model:
             elif m["name"] == "role.set":
                 entity_id = f"{args['session_id']}:{args['role']}:{args['member_id']}"
                 base[("role_assignment", entity_id)] = {
-                    "id": entity_id, "session_id": args["session_id"], "role": args["role"],
+                    "id": entity_id,
+                    "session_id": args["session_id"],
+                    "role": args["role"],
                     "member_id": args["member_id"],
                 }
                 write("role_assignment", entity_id, "assigned", args["assigned"], hlc)
             elif m["name"] == "tally.add":
                 entity_id = f"{args['session_id']}:{args['category']}"
-                base[("tally", entity_id)] = {"id": entity_id, "session_id": args["session_id"], "category": args["category"]}
+                base[("tally", entity_id)] = {
+                    "id": entity_id,
+                    "session_id": args["session_id"],
+                    "category": args["category"],
+                }
                 tallies[entity_id] = tallies.get(entity_id, 0) + args["delta"]
             elif m["name"] == "note.set":
                 session_id, name, text = args["session_id"], args["field"], args["text"]
@@ -303,7 +317,8 @@ class Model:
         note_conflicts = {}
         for session_id, fields in notes.items():
             expected[("note", session_id)] = {
-                "id": session_id, "session_id": session_id,
+                "id": session_id,
+                "session_id": session_id,
                 **{name: (value[0] if value else "") for name, value in fields.items()},
                 "hlcs": {name: value[1] for name, value in fields.items() if value},
             }
@@ -318,8 +333,13 @@ edits = st.one_of(
     st.tuples(st.just("tally"), index3, st.sampled_from(CATEGORIES), st.one_of(st.integers(-3, 5), st.just(-100))),
     st.tuples(st.just("attendance"), index3, index3, st.sampled_from(STATUSES)),
     st.tuples(st.just("role"), index3, st.sampled_from(ROLES), index3, st.booleans()),
-    st.tuples(st.just("note"), index3, st.sampled_from(NOTE_FIELDS), st.sampled_from(["text", "text", "text", ""]),
-              st.booleans()),
+    st.tuples(
+        st.just("note"),
+        index3,
+        st.sampled_from(NOTE_FIELDS),
+        st.sampled_from(["text", "text", "text", ""]),
+        st.booleans(),
+    ),
     st.tuples(st.just("person"), index3, st.sampled_from(["display_name", "kana", "category", "registered"])),
     st.tuples(st.just("session"), index3, st.sampled_from(["title", "status", "venue"])),
 )
@@ -353,15 +373,33 @@ class PhonesOnAFaultyNetwork(RuleBasedStateMachine):
         # The sessions and persons exist before the phones start (an organiser made them).
         creator = SimPhone(-1, self.h.clients[0], -MAX_SKEW_MS, 1000, self.sim)
         for number, session_id in enumerate(self.sessions):
-            self.record(creator.mutate("session.upsert", {
-                "id": session_id, "group_id": str(self.group_id), "date": (date(2026, 5, 1) + timedelta(days=7 * number)).isoformat(),
-                "title": f"会 {number}", "status": "scheduled", "venue": "公民館",
-            }))
+            self.record(
+                creator.mutate(
+                    "session.upsert",
+                    {
+                        "id": session_id,
+                        "group_id": str(self.group_id),
+                        "date": (date(2026, 5, 1) + timedelta(days=7 * number)).isoformat(),
+                        "title": f"会 {number}",
+                        "status": "scheduled",
+                        "venue": "公民館",
+                    },
+                )
+            )
         for number, person_id in enumerate(self.persons):
-            self.record(creator.mutate("person.upsert", {
-                "id": person_id, "group_id": str(self.group_id), "display_name": f"人 {number}", "kana": "ひと",
-                "category": "adult", "registered": True,
-            }))
+            self.record(
+                creator.mutate(
+                    "person.upsert",
+                    {
+                        "id": person_id,
+                        "group_id": str(self.group_id),
+                        "display_name": f"人 {number}",
+                        "kana": "ひと",
+                        "category": "adult",
+                        "registered": True,
+                    },
+                )
+            )
         self.creator_id = creator.client_id
         # Straight into the engine: one HTTP round trip less per example.
         request = msgspec.convert({"client_id": creator.client_id, "mutations": creator.outbox}, PushRequest)
@@ -455,8 +493,12 @@ class PhonesOnAFaultyNetwork(RuleBasedStateMachine):
         elif kind == "person":
             person_id, which_field = self.persons[edit[1]], edit[2]
             n = next(self.names)
-            value = {"display_name": f"名前 {n}", "kana": f"かな {n}", "category": PERSON_CATEGORIES[n % 3],
-                     "registered": n % 2 == 0}[which_field]
+            value = {
+                "display_name": f"名前 {n}",
+                "kana": f"かな {n}",
+                "category": PERSON_CATEGORIES[n % 3],
+                "registered": n % 2 == 0,
+            }[which_field]
             args, name = {"id": person_id, which_field: value}, "person.upsert"
         else:
             n = next(self.names)
@@ -464,8 +506,12 @@ class PhonesOnAFaultyNetwork(RuleBasedStateMachine):
             args, name = {"id": s, edit[2]: value}, "session.upsert"
         self.record(phone.mutate(name, args))
 
-    @rule(which=st.integers(0, MAX_PHONES - 1), batch=st.sampled_from([1, 2, 3, 500]), pipelined=st.booleans(),
-          fate=st.sampled_from(FATES))
+    @rule(
+        which=st.integers(0, MAX_PHONES - 1),
+        batch=st.sampled_from([1, 2, 3, 500]),
+        pipelined=st.booleans(),
+        fate=st.sampled_from(FATES),
+    )
     def push(self, which: int, batch: int, pipelined: bool, fate: str) -> None:
         self.send(self.phones[which % len(self.phones)], batch, pipelined, fate)
 
@@ -508,9 +554,11 @@ class PhonesOnAFaultyNetwork(RuleBasedStateMachine):
         self.phones[which % len(self.phones)].offline = offline
 
     def pull_page(self, phone: SimPhone, cursor: int, limit: int, client_id: str | None = None) -> dict:
-        response = self.h.run(phone.http.get(
-            "/api/sync/pull", params={"client_id": client_id or phone.client_id, "cursor": cursor, "limit": limit}
-        ))
+        response = self.h.run(
+            phone.http.get(
+                "/api/sync/pull", params={"client_id": client_id or phone.client_id, "cursor": cursor, "limit": limit}
+            )
+        )
         assert response.status_code == 200, response.text
         page = response.json()
         keys = [(c["entity"], c["id"]) for c in page["changes"]]
@@ -561,7 +609,7 @@ class PhonesOnAFaultyNetwork(RuleBasedStateMachine):
 
         expected, conflicts = self.model.state()
         synced = {key: data for key, data in server.items() if key[0] not in ("group", "member", "ibasho")}
-        assert set(synced) == set(expected), (set(synced) ^ set(expected))
+        assert set(synced) == set(expected), set(synced) ^ set(expected)
         for key, want in expected.items():
             got = synced[key]
             if key[0] == "note":
@@ -572,12 +620,16 @@ class PhonesOnAFaultyNetwork(RuleBasedStateMachine):
             assert {name: got.get(name) for name in want} == want, (key, got, want)
         assert {m["member_id"] for k, m in server.items() if k[0] == "member"} == set(self.members)
 
-        logged = self.h.run(MutationLog.select(MutationLog.mutation_id, MutationLog.status).where(
-            MutationLog.client.is_in([uuid.UUID(p.client_id) for p in self.phones] + [uuid.UUID(self.creator_id)])
-        ))
+        logged = self.h.run(
+            MutationLog.select(MutationLog.mutation_id, MutationLog.status).where(
+                MutationLog.client.is_in([uuid.UUID(p.client_id) for p in self.phones] + [uuid.UUID(self.creator_id)])
+            )
+        )
         times = Counter(row["mutation_id"] for row in logged)
         assert all(row["status"] == "applied" for row in logged), [r for r in logged if r["status"] != "applied"]
-        assert set(times) == {m["id"] for m in self.generated} and set(times.values()) <= {1}, "every mutation logged exactly once"
+        assert set(times) == {m["id"] for m in self.generated} and set(times.values()) <= {1}, (
+            "every mutation logged exactly once"
+        )
 
 
 def test_phones_on_a_faulty_network_converge_on_the_model(harness):
@@ -587,8 +639,13 @@ def test_phones_on_a_faulty_network_converge_on_the_model(harness):
 def test_the_model_counts_each_mutation_once():
     """The reference model itself: a retried push is counted once, a gap is a 409."""
     model = Model()
-    first = {"id": "a", "seq": 1, "name": "tally.add", "args": {"session_id": "s", "category": "child", "delta": 2},
-             "hlc": str(HLC(1, 0, "c"))}
+    first = {
+        "id": "a",
+        "seq": 1,
+        "name": "tally.add",
+        "args": {"session_id": "s", "category": "child", "delta": 2},
+        "hlc": str(HLC(1, 0, "c")),
+    }
     second = {**first, "id": "b", "seq": 2, "args": {**first["args"], "delta": -5}}
     assert model.expect("c", [second])[0] == 409
     assert model.expect("c", [first])[1]["statuses"] == ["applied"]

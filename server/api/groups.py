@@ -52,10 +52,20 @@ class PersonOut(msgspec.Struct):
 
 def ibasho_out(row: dict) -> IbashoOut:
     return IbashoOut(
-        id=row["id"], group_id=row["group"], name=row["name"], venue=row["venue"], kind=row["kind"],
-        audience=row["audience"], registration_required=row["registration_required"], status=row["status"],
-        rrule=row["rrule"], start_time=wire_value(row["start_time"]), end_time=wire_value(row["end_time"]),
-        timezone=row["timezone"], active_from=row["active_from"], active_until=row["active_until"],
+        id=row["id"],
+        group_id=row["group"],
+        name=row["name"],
+        venue=row["venue"],
+        kind=row["kind"],
+        audience=row["audience"],
+        registration_required=row["registration_required"],
+        status=row["status"],
+        rrule=row["rrule"],
+        start_time=wire_value(row["start_time"]),
+        end_time=wire_value(row["end_time"]),
+        timezone=row["timezone"],
+        active_from=row["active_from"],
+        active_until=row["active_until"],
     )
 
 
@@ -85,16 +95,28 @@ async def list_group_ibasho(request: Request, group_id: FromPath[UUID]) -> list[
     return [ibasho_out(row) for row in rows]
 
 
-@get("/groups/{group_id:uuid}/people", guards=[signed_in], summary="A group's registered participants",
-     responses=IN_SCOPE)
+@get(
+    "/groups/{group_id:uuid}/people",
+    guards=[signed_in],
+    summary="A group's registered participants",
+    responses=IN_SCOPE,
+)
 async def list_group_people(request: Request, group_id: FromPath[UUID]) -> list[PersonOut]:
     await group_in_scope(principal_of(request), group_id)
-    rows = await Person.select().where((Person.group == group_id) & (Person.deleted == False)).order_by(  # noqa: E712
-        Person.kana, Person.display_name
+    rows = (
+        await Person.select()
+        .where((Person.group == group_id) & (Person.deleted == False))
+        .order_by(Person.kana, Person.display_name)
     )
     return [
-        PersonOut(id=r["id"], group_id=r["group"], display_name=r["display_name"], kana=r["kana"],
-                  category=r["category"], registered=r["registered"])
+        PersonOut(
+            id=r["id"],
+            group_id=r["group"],
+            display_name=r["display_name"],
+            kana=r["kana"],
+            category=r["category"],
+            registered=r["registered"],
+        )
         for r in rows
     ]
 

@@ -25,11 +25,12 @@ from server.auth.passwords import hash_password, login_key, normalise_login, pas
 from server.auth.principal import Principal
 from server.auth.sessions import SESSION_COOKIE, now, resolve_session, revoke_session, start_session
 from server.config import get_settings
-from server.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext as _
+from server.db import write_transaction
+from server.i18n import LANGUAGE_COOKIE, LANGUAGES
+from server.i18n import gettext as _
+from server.openapi import error_responses, text
 from server.sync_store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Invitation, Role
-from server.db import write_transaction
-from server.openapi import error_responses, text
 
 # --- shared login logic ------------------------------------------------------------
 
@@ -45,9 +46,9 @@ def client_address(request: Request) -> str:
 async def authenticate(login: str, password: str, request: Request) -> tuple[str, list[Cookie]]:
     """Check a login; return a new session token and the cookies to set. Raises 401 or 429."""
     key = login_key(login)
-    account = await Account.select(Account.id, Account.password_hash, Account.active).where(
-        Account.login_key == key
-    ).first()
+    account = (
+        await Account.select(Account.id, Account.password_hash, Account.active).where(Account.login_key == key).first()
+    )
     device = throttle.trusted_device(request.cookies.get(throttle.DEVICE_COOKIE), account["id"]) if account else None
     attempt = await throttle.attempt(key, client_address(request), device)
     if not attempt.allowed:
@@ -79,15 +80,25 @@ def session_cookie(token: str) -> Cookie:
 def device_cookie(account_id: UUID, device_id: str | None) -> Cookie:
     """Marks this browser as one that has logged in to the account (server/auth/throttle.py)."""
     return Cookie(
-        key=throttle.DEVICE_COOKIE, value=throttle.device_cookie_value(account_id, device_id),
-        max_age=400 * 86400, httponly=True, secure=get_settings().secure_cookies, samesite="lax", path="/",
+        key=throttle.DEVICE_COOKIE,
+        value=throttle.device_cookie_value(account_id, device_id),
+        max_age=400 * 86400,
+        httponly=True,
+        secure=get_settings().secure_cookies,
+        samesite="lax",
+        path="/",
     )
 
 
 def cleared_session_cookie() -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE, value="", max_age=0, httponly=True, secure=get_settings().secure_cookies,
-        samesite="lax", path="/",
+        key=SESSION_COOKIE,
+        value="",
+        max_age=0,
+        httponly=True,
+        secure=get_settings().secure_cookies,
+        samesite="lax",
+        path="/",
     )
 
 
@@ -138,9 +149,11 @@ async def describe(principal: Principal) -> Me:
         groups: list = []
     else:
         areas = await Area.select(Area.id, Area.name).where(Area.id.is_in(list(principal.area_ids) or [uuid4()]))
-        groups = await Group.select(Group.id, Group.name, Group.area).where(
-            Group.id.is_in(list(principal.group_ids) or [uuid4()])
-        ).order_by(Group.name)
+        groups = (
+            await Group.select(Group.id, Group.name, Group.area)
+            .where(Group.id.is_in(list(principal.group_ids) or [uuid4()]))
+            .order_by(Group.name)
+        )
     return Me(
         id=principal.account_id,
         login=principal.login,
@@ -152,10 +165,23 @@ async def describe(principal: Principal) -> Me:
     )
 
 
-@post("/api/auth/login", tags=["auth"], summary="Log in; sets the session cookie", status_code=200,
-      responses=error_responses(400, 401, 403, 413, 429, why={
-          401: "Wrong login or password",
-          429: "Too many failed logins for this name or from this address; `Retry-After` says when to try again"}))
+@post(
+    "/api/auth/login",
+    tags=["auth"],
+    summary="Log in; sets the session cookie",
+    status_code=200,
+    responses=error_responses(
+        400,
+        401,
+        403,
+        413,
+        429,
+        why={
+            401: "Wrong login or password",
+            429: "Too many failed logins for this name or from this address; `Retry-After` says when to try again",
+        },
+    ),
+)
 async def api_login(data: JSONBody[LoginRequest], request: Request) -> Response[Me]:
     token, cookies = await authenticate(data.login, data.password, request)
     principal = await resolve_session(token)
@@ -169,8 +195,13 @@ async def api_logout(request: Request) -> Response[dict]:
     return Response({"status": "logged out"}, cookies=[cleared_session_cookie()])
 
 
-@get("/api/me", tags=["auth"], guards=[signed_in], summary="Who I am, my role, my groups and areas",
-     responses=error_responses(401))
+@get(
+    "/api/me",
+    tags=["auth"],
+    guards=[signed_in],
+    summary="Who I am, my role, my groups and areas",
+    responses=error_responses(401),
+)
 async def api_me(request: Request) -> Me:
     return await describe(principal_of(request))
 
@@ -191,9 +222,7 @@ async def login_page(request: Request, next: FromQuery[str] = "") -> Template:
 
 
 @post("/login", include_in_schema=False)
-async def login_submit(
-    request: Request, data: URLEncodedBody[LoginForm]
-) -> Response:
+async def login_submit(request: Request, data: URLEncodedBody[LoginForm]) -> Response:
     try:
         token, cookies = await authenticate(data.login, data.password, request)
     except LoginThrottled:
@@ -285,7 +314,9 @@ async def usable_invitation(token: str) -> dict:
     if invitation["used_at"] is not None:
         raise HTTPException(status_code=410, detail=_("This invitation has already been used."))
     if invitation["expires_at"] <= now():
-        raise HTTPException(status_code=410, detail=_("This invitation has expired. Ask your council staff for a new one."))
+        raise HTTPException(
+            status_code=410, detail=_("This invitation has expired. Ask your council staff for a new one.")
+        )
     return invitation
 
 
@@ -306,9 +337,7 @@ async def invitation_page(token: FromPath[str]) -> Template:
 
 
 @post("/invite/{token:str}", include_in_schema=False)
-async def invitation_accept(
-    token: FromPath[str], request: Request, data: URLEncodedBody[AcceptForm]
-) -> Response:
+async def invitation_accept(token: FromPath[str], request: Request, data: URLEncodedBody[AcceptForm]) -> Response:
     invitation = await usable_invitation(token)
     errors = []
     login = normalise_login(data.login)

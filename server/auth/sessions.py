@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from server.auth.principal import ACCOUNT_COLUMNS, Principal, load_principal
@@ -25,7 +25,7 @@ def token_hash(token: str) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def start_session(account_id: UUID, user_agent: str = "") -> str:
@@ -63,7 +63,10 @@ async def lookup_session(token: str | None) -> tuple[Principal | None, str | Non
     session_id = token_hash(token)
     row = (
         await LoginSession.select(
-            LoginSession.id, LoginSession.expires_at, LoginSession.revoked_at, LoginSession.last_seen_at,
+            LoginSession.id,
+            LoginSession.expires_at,
+            LoginSession.revoked_at,
+            LoginSession.last_seen_at,
             *(getattr(LoginSession.account._, column._meta.name) for column in ACCOUNT_COLUMNS),
         )
         .where(LoginSession.id == session_id)

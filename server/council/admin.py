@@ -17,9 +17,9 @@ from server.auth.guards import admin_only, principal_of
 from server.auth.sessions import now, revoke_all_sessions
 from server.council.forms import AccountForm, AreaForm, StaffAccountForm
 from server.council.render import page, see_other
+from server.db import write_transaction
 from server.i18n import gettext as _
 from server.tables import Account, Area, Group, LoginSession, Role, StaffArea
-from server.db import write_transaction
 
 COUNCIL_ROLES = [Role.staff.value, Role.admin.value]
 
@@ -89,18 +89,27 @@ async def all_areas() -> list[dict]:
 
 
 async def accounts_page(form: StaffAccountForm, errors: Sequence[str] = ()) -> Template:
-    accounts = await Account.select(
-        Account.id, Account.login, Account.display_name, Account.role, Account.active
-    ).where(Account.role.is_in(COUNCIL_ROLES)).order_by(Account.login)
+    accounts = (
+        await Account.select(Account.id, Account.login, Account.display_name, Account.role, Account.active)
+        .where(Account.role.is_in(COUNCIL_ROLES))
+        .order_by(Account.login)
+    )
     area_names = defaultdict(list)
-    staff_areas = StaffArea.select(StaffArea.account, StaffArea.area.name.as_alias("name")).order_by(StaffArea.area.name)
+    staff_areas = StaffArea.select(StaffArea.account, StaffArea.area.name.as_alias("name")).order_by(
+        StaffArea.area.name
+    )
     for row in await staff_areas:
         area_names[row["account"]].append(row["name"])
     live = LoginSession.revoked_at.is_null() & (LoginSession.expires_at > now())
     session_counts = Counter(row["account"] for row in await LoginSession.select(LoginSession.account).where(live))
     return page(
-        "accounts.html", errors, accounts=accounts, area_names=area_names, session_counts=session_counts,
-        areas=await all_areas(), form=form,
+        "accounts.html",
+        errors,
+        accounts=accounts,
+        area_names=area_names,
+        session_counts=session_counts,
+        areas=await all_areas(),
+        form=form,
     )
 
 
@@ -116,8 +125,11 @@ async def account_create(request: Request, data: URLEncodedBody[StaffAccountForm
         names = {row["id"]: row["name"] for row in await all_areas()}
         try:
             account_id = await create_user(
-                login=values["login"], password=values["password"], role=Role.staff.value,
-                display_name=values["display_name"], areas=[names[area_id] for area_id in values["area_ids"]],
+                login=values["login"],
+                password=values["password"],
+                role=Role.staff.value,
+                display_name=values["display_name"],
+                areas=[names[area_id] for area_id in values["area_ids"]],
             )
         except CreateUserError as error:  # e.g. the login was taken a moment ago
             errors = [str(error)]

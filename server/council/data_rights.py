@@ -22,9 +22,12 @@ async def data_page(group_id: UUID, errors=(), erased: str = "") -> Template:
     group = await Group.select(Group.id, Group.name).where(Group.id == group_id).first()
     if group is None:
         raise NotFoundException(f"no group {group_id}")
-    people = await Person.select(Person.id, Person.display_name, Person.kana, Person.registered).where(
-        (Person.group == group_id) & (Person.deleted == False)  # noqa: E712
-    ).order_by(Person.kana).order_by(Person.display_name)
+    people = (
+        await Person.select(Person.id, Person.display_name, Person.kana, Person.registered)
+        .where((Person.group == group_id) & (Person.deleted == False))
+        .order_by(Person.kana)
+        .order_by(Person.display_name)
+    )
     return page("data_rights.html", errors, group=group, people=people, erased=erased)
 
 
@@ -42,9 +45,14 @@ async def group_export(request: Request, group_id: FromPath[UUID]) -> Response:
     # 気になる参加者 only for an admin who is also staff of the group's area, as everywhere
     reveal = principal.may_see_concerns(group_id, group["area"])
     data = await data_rights.export_group(group_id, actor=principal.account_id, reveal_sensitive=reveal)
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="ibasho-group-{group_id}.zip"', "Cache-Control": "no-store",
-    })
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="ibasho-group-{group_id}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @dataclass
@@ -65,6 +73,8 @@ async def person_forget(request: Request, person_id: FromPath[UUID], data: URLEn
 
 
 data_rights_router = Router(
-    path="/admin", guards=[admin_only], include_in_schema=False,
+    path="/admin",
+    guards=[admin_only],
+    include_in_schema=False,
     route_handlers=[group_data, group_export, person_forget],
 )

@@ -19,7 +19,14 @@ from server.council.schedule_text import Builder, builder_for, interval_of, norm
 from server.i18n import gettext as _
 from server.labels import AUDIENCES, KINDS, STATUSES
 from server.reminders.rules import (
-    DAY_BEFORE_AT, DEFAULT_RULE, HOURS_BEFORE_CHOICES, HOURS_BEFORE_DEFAULT, QUIET_END, QUIET_START, Rule, layered,
+    DAY_BEFORE_AT,
+    DEFAULT_RULE,
+    HOURS_BEFORE_CHOICES,
+    HOURS_BEFORE_DEFAULT,
+    QUIET_END,
+    QUIET_START,
+    Rule,
+    layered,
 )
 from server.schedule import parse_rule, zone
 from server.tables import Account, Area, Group, Ibasho, Invitation
@@ -59,8 +66,10 @@ class Checker:
     def date(self, value: str, label: str) -> date | None:
         day = self.parse(value, date.fromisoformat, label)
         if day is not None and not limits.EARLIEST <= day <= limits.LATEST:
-            self.fail(_("%(field)s must be between %(first)s and %(last)s.") % {
-                "field": label, "first": limits.EARLIEST.year, "last": limits.LATEST.year})
+            self.fail(
+                _("%(field)s must be between %(first)s and %(last)s.")
+                % {"field": label, "first": limits.EARLIEST.year, "last": limits.LATEST.year}
+            )
             return None
         return day
 
@@ -71,8 +80,10 @@ class Checker:
         """A whole number from ``choices`` (e.g. 1 to 6), or None with a message saying the range."""
         number = self.parse(value, int, label)
         if number is not None and number not in choices:
-            self.fail(_("%(field)s must be from %(min)s to %(max)s.") % {
-                "field": label, "min": choices[0], "max": choices[-1]})
+            self.fail(
+                _("%(field)s must be from %(min)s to %(max)s.")
+                % {"field": label, "min": choices[0], "max": choices[-1]}
+            )
             return None
         if number is None and not value.strip():
             self.fail(_("Please enter %(field)s.") % {"field": label})
@@ -164,7 +175,9 @@ class AccountForm:
         check = Checker()
         known = {row["id"] for row in await Area.select(Area.id)}
         values: Values = {
-            "display_name": check.text(self.display_name, _("Display name"), Account.display_name.length, required=True),
+            "display_name": check.text(
+                self.display_name, _("Display name"), Account.display_name.length, required=True
+            ),
             "area_ids": check.area_ids(self.areas, known),
         }
         return values, check.errors
@@ -244,7 +257,8 @@ class ReminderRuleFields:
             "day_before_at": as_posted(rule.day_before_at or DAY_BEFORE_AT),
             "remind_hours_before": rule.hours_before is not None,
             "hours_before": str(rule.hours_before or HOURS_BEFORE_DEFAULT),
-            "quiet_start": as_posted(rule.quiet_start), "quiet_end": as_posted(rule.quiet_end),
+            "quiet_start": as_posted(rule.quiet_start),
+            "quiet_end": as_posted(rule.quiet_end),
         }
 
     def reminder_rule(self, check: Checker) -> dict[str, object]:
@@ -252,8 +266,11 @@ class ReminderRuleFields:
         day_before_at = check.time(self.day_before_at, _("Time on the day before")) if self.remind_day_before else None
         if self.remind_day_before and day_before_at is None and not self.day_before_at.strip():
             check.fail(_("Please enter %(field)s.") % {"field": _("Time on the day before")})
-        hours = (check.number_between(self.hours_before, _("Hours before the start"), HOURS_BEFORE_CHOICES)
-                 if self.remind_hours_before else None)
+        hours = (
+            check.number_between(self.hours_before, _("Hours before the start"), HOURS_BEFORE_CHOICES)
+            if self.remind_hours_before
+            else None
+        )
         quiet_start = check.time(self.quiet_start, _("Quiet hours from"))
         quiet_end = check.time(self.quiet_end, _("Quiet hours until"))
         if quiet_start is None or quiet_end is None:
@@ -287,8 +304,12 @@ class IbashoForm(ReminderRuleFields, EditsRow):
     @classmethod
     def new(cls) -> IbashoForm:
         return cls(
-            kind="other", audience="anyone", status="active", frequency="monthly",
-            timezone=get_settings().default_timezone, **ReminderRuleFields.shown(DEFAULT_RULE),
+            kind="other",
+            audience="anyone",
+            status="active",
+            frequency="monthly",
+            timezone=get_settings().default_timezone,
+            **ReminderRuleFields.shown(DEFAULT_RULE),
         )
 
     @classmethod
@@ -327,7 +348,9 @@ class IbashoForm(ReminderRuleFields, EditsRow):
         # "Every 2 weeks" counts its weeks from DTSTART, which is the first day of the activity period.
         if values["rrule"] and interval_of(values["rrule"]) > 1 and not values["active_from"]:
             check.fail(
-                _("A schedule that skips weeks or months needs the first day of the activity period: it counts from there.")
+                _(
+                    "A schedule that skips weeks or months needs the first day of the activity period: it counts from there."
+                )
             )
         return values, check.errors
 

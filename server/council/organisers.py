@@ -10,7 +10,7 @@ the code ``session_ended``) and wipes the data it holds of that group.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from litestar import Request, Response, post
@@ -29,10 +29,15 @@ from server.tables import Account, GroupMembership, PushSubscription, Role, Sess
 
 
 async def _membership(group_id: UUID, account_id: UUID) -> dict:
-    membership = await GroupMembership.select(GroupMembership.id).where(
-        (GroupMembership.group == group_id) & (GroupMembership.account == account_id)
-        & (GroupMembership.account.role == Role.organiser.value)
-    ).first()
+    membership = (
+        await GroupMembership.select(GroupMembership.id)
+        .where(
+            (GroupMembership.group == group_id)
+            & (GroupMembership.account == account_id)
+            & (GroupMembership.account.role == Role.organiser.value)
+        )
+        .first()
+    )
     if membership is None:
         raise NotFoundException(f"no organiser {account_id} in this group")
     return membership
@@ -41,7 +46,8 @@ async def _membership(group_id: UUID, account_id: UUID) -> dict:
 async def _may_change_account(principal: Principal, account_id: UUID) -> None:
     """The account's every group must be one the principal looks after."""
     groups = await GroupMembership.select(GroupMembership.group, GroupMembership.group.area.as_alias("area")).where(
-        GroupMembership.account == account_id)
+        GroupMembership.account == account_id
+    )
     if not all(principal.may_see_group(row["group"], row["area"]) for row in groups):
         raise PermissionDeniedException("this organiser also belongs to groups outside your areas: ask an admin")
 
@@ -53,9 +59,13 @@ async def remove(group_id: UUID, account_id: UUID, membership_id: UUID) -> str:
         await GroupMembership.delete().where(GroupMembership.id == membership_id)
         await publish_server_change("member", membership_id, group_id)  # the other phones drop the member
     # their pending reminders of this group's meetings and duties go now, not at the next reconcile
-    today = datetime.now(timezone.utc).date()
-    await refresh_sessions(row["id"] for row in await Session.select(Session.id).where(
-        (Session.group == group_id) & (Session.date >= today - timedelta(days=1))))
+    today = datetime.now(UTC).date()
+    await refresh_sessions(
+        row["id"]
+        for row in await Session.select(Session.id).where(
+            (Session.group == group_id) & (Session.date >= today - timedelta(days=1))
+        )
+    )
     if not await GroupMembership.exists().where(GroupMembership.account == account_id):
         await _cut_off(account_id)
         return "no groups left: logged out everywhere"
@@ -90,8 +100,9 @@ ACCOUNT_WIDE = {"deactivate": deactivate, "reactivate": reactivate, "logout": lo
 
 
 @post("/groups/{group_id:uuid}/organisers/{account_id:uuid}/{action:str}")
-async def organiser_action(request: Request, group_id: FromPath[UUID], account_id: FromPath[UUID],
-                           action: FromPath[str]) -> Response:
+async def organiser_action(
+    request: Request, group_id: FromPath[UUID], account_id: FromPath[UUID], action: FromPath[str]
+) -> Response:
     principal = principal_of(request)
     group = await group_in_scope(principal, group_id)
     if action != "remove" and action not in ACCOUNT_WIDE:
@@ -102,8 +113,12 @@ async def organiser_action(request: Request, group_id: FromPath[UUID], account_i
     else:
         await _may_change_account(principal, account_id)
         detail = await ACCOUNT_WIDE[action](account_id)
-    await audit(principal.account_id, f"organiser.{action}", f"account:{account_id}",
-                f"{group['name']} ({group_id})" + (f": {detail}" if detail else ""))
+    await audit(
+        principal.account_id,
+        f"organiser.{action}",
+        f"account:{account_id}",
+        f"{group['name']} ({group_id})" + (f": {detail}" if detail else ""),
+    )
     return see_other(f"/staff/groups/{group_id}#organisers")
 
 

@@ -21,8 +21,8 @@ from server.auth.guards import group_in_scope, principal_of, staff_only
 from server.auth.principal import Principal
 from server.auth.routes import create_invitation
 from server.auth.sessions import now
-from server.council.organisers import HANDLERS as ORGANISER_HANDLERS
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
+from server.council.organisers import HANDLERS as ORGANISER_HANDLERS
 from server.council.render import page, see_other
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
 from server.reminders.delivery import refresh_ibasho
@@ -126,17 +126,29 @@ async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationFo
     """The group, its ibasho, organisers and invitations; ``errors`` are the invitation form's."""
     area = await Area.select(Area.name).where(Area.id == group["area"]).first()
     programmes = await Ibasho.select().where(Ibasho.group == group["id"]).order_by(Ibasho.name)
-    organisers = await GroupMembership.select(
-        GroupMembership.account.as_alias("account_id"),
-        GroupMembership.account.display_name.as_alias("display_name"),
-        GroupMembership.account.login.as_alias("login"),
-        GroupMembership.account.active.as_alias("active"),
-        GroupMembership.joined_at,
-    ).where(GroupMembership.group == group["id"]).order_by(GroupMembership.joined_at)
-    invitations = await Invitation.select(
-        Invitation.id, Invitation.note, Invitation.created_at, Invitation.expires_at, Invitation.used_at,
-        Invitation.used_by.display_name.as_alias("used_by_name"),
-    ).where(Invitation.group == group["id"]).order_by(Invitation.created_at, ascending=False)
+    organisers = (
+        await GroupMembership.select(
+            GroupMembership.account.as_alias("account_id"),
+            GroupMembership.account.display_name.as_alias("display_name"),
+            GroupMembership.account.login.as_alias("login"),
+            GroupMembership.account.active.as_alias("active"),
+            GroupMembership.joined_at,
+        )
+        .where(GroupMembership.group == group["id"])
+        .order_by(GroupMembership.joined_at)
+    )
+    invitations = (
+        await Invitation.select(
+            Invitation.id,
+            Invitation.note,
+            Invitation.created_at,
+            Invitation.expires_at,
+            Invitation.used_at,
+            Invitation.used_by.display_name.as_alias("used_by_name"),
+        )
+        .where(Invitation.group == group["id"])
+        .order_by(Invitation.created_at, ascending=False)
+    )
     tz = group["timezone"]
     return page(
         "group.html",
@@ -153,8 +165,13 @@ async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationFo
         ],
         organisers=[{**row, "joined": local_moment(row["joined_at"], tz)} for row in organisers],
         invitations=[
-            {**row, "state": invitation_state(row), "created": local_moment(row["created_at"], tz),
-             "expires": local_moment(row["expires_at"], tz), "used": local_moment(row["used_at"], tz)}
+            {
+                **row,
+                "state": invitation_state(row),
+                "created": local_moment(row["created_at"], tz),
+                "expires": local_moment(row["expires_at"], tz),
+                "used": local_moment(row["used_at"], tz),
+            }
             for row in invitations
         ],
         registered_on=format_day(group["registered_on"]) if group["registered_on"] else "",
@@ -181,8 +198,15 @@ async def ibasho_in_scope(request: Request, ibasho_id: UUID) -> tuple[dict, dict
 def ibasho_form_page(group: dict, form: IbashoForm, errors: Sequence[str] = (), ibasho: dict | None = None) -> Template:
     nths = {str(nth): ORDINALS[nth] for nth in BUILDER_NTHS}
     return page(
-        "ibasho_form.html", errors, group=group, ibasho=ibasho, form=form,
-        frequencies=FREQUENCIES, weekdays=WEEKDAYS, nths=nths, hours_before_choices=HOURS_BEFORE_CHOICES,
+        "ibasho_form.html",
+        errors,
+        group=group,
+        ibasho=ibasho,
+        form=form,
+        frequencies=FREQUENCIES,
+        weekdays=WEEKDAYS,
+        nths=nths,
+        hours_before_choices=HOURS_BEFORE_CHOICES,
     )
 
 
@@ -252,9 +276,16 @@ async def invitation_revoke(request: Request, group_id: FromPath[UUID], invitati
     shows as expired. A used one has done its work; remove the organiser instead."""
     principal = principal_of(request)
     await group_in_scope(principal, group_id)
-    revoked = await Invitation.update({Invitation.expires_at: now()}).where(
-        (Invitation.id == invitation_id) & (Invitation.group == group_id) & Invitation.used_at.is_null()
-        & (Invitation.expires_at > now())).returning(Invitation.id)
+    revoked = (
+        await Invitation.update({Invitation.expires_at: now()})
+        .where(
+            (Invitation.id == invitation_id)
+            & (Invitation.group == group_id)
+            & Invitation.used_at.is_null()
+            & (Invitation.expires_at > now())
+        )
+        .returning(Invitation.id)
+    )
     if not revoked:
         raise NotFoundException(f"no unused invitation {invitation_id} of this group")
     await audit(principal.account_id, "invitation.revoke", f"invitation:{invitation_id}", f"group {group_id}")

@@ -13,10 +13,10 @@ from itertools import product
 
 from babel.dates import format_date
 
-from server.labels import N_
 from server.dates import format_date_ja
-from server.i18n import current_language, gettext as _
-
+from server.i18n import current_language
+from server.i18n import gettext as _
+from server.labels import N_
 
 WEEKDAYS = {
     "MO": N_("Monday"),
@@ -135,8 +135,10 @@ def describe_rule(rule: str) -> str:
             if n <= 2:
                 return (_("Every week on %(days)s") if n == 1 else _("Every 2 weeks on %(days)s")) % {"days": days}
             return _("Every %(n)s weeks on %(days)s") % {"n": n, "days": days}
-        if freq == "MONTHLY" and bool(byday) != bool(monthdays) and (
-            days := _monthly_days(byday) if byday else _month_days(monthdays)
+        if (
+            freq == "MONTHLY"
+            and bool(byday) != bool(monthdays)
+            and (days := _monthly_days(byday) if byday else _month_days(monthdays))
         ):
             if n == 1:
                 return _("Every month on %(days)s") % {"days": days}

@@ -17,10 +17,10 @@ import logging
 import random
 import ssl
 from base64 import urlsafe_b64encode
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,13 @@ from server.reminders.rules import Due, Rule, chosen_kinds, due_times, layered
 from server.reminders.vapid import Vapid, load_vapid
 from server.sync_store import decoded_json
 from server.tables import (
-    DeliveryState, GroupMembership, Ibasho, PushSubscription, ReminderDelivery, RoleAssignment, Session,
+    DeliveryState,
+    GroupMembership,
+    Ibasho,
+    PushSubscription,
+    ReminderDelivery,
+    RoleAssignment,
+    Session,
     SessionStatus,
 )
 
@@ -72,12 +78,11 @@ def topic_of(occurrence: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _db():
     return ReminderDelivery._meta.db
-
 
 
 # --- which deliveries a session should have ------------------------------------------
@@ -91,8 +96,10 @@ async def _subscriptions_for(session: dict) -> list[dict]:
     if session["ibasho"] is not None and is_public(session):
         for row in await PushSubscription.select(*columns).where(PushSubscription.ibasho == session["ibasho"]):
             subs[row["id"]] = row
-    members = [r["account"] for r in await GroupMembership.select(GroupMembership.account).where(
-        GroupMembership.group == session["group"])]
+    members = [
+        r["account"]
+        for r in await GroupMembership.select(GroupMembership.account).where(GroupMembership.group == session["group"])
+    ]
     if members:
         for row in await PushSubscription.select(*columns).where(
             PushSubscription.account.is_in(members) & PushSubscription.ibasho.is_null()
@@ -106,8 +113,10 @@ async def rule_for(session: dict) -> tuple[str, Rule]:
     and its own over that (a meeting without an ibasho: the built-in rule and its own)."""
     tz, ibasho_rule = get_settings().default_timezone, None
     if session["ibasho"] is not None:
-        ibasho = await Ibasho.select(Ibasho.timezone, Ibasho.reminder_rule).where(
-            Ibasho.id == session["ibasho"]).first() or {}
+        ibasho = (
+            await Ibasho.select(Ibasho.timezone, Ibasho.reminder_rule).where(Ibasho.id == session["ibasho"]).first()
+            or {}
+        )
         tz, ibasho_rule = ibasho.get("timezone") or tz, ibasho.get("reminder_rule")
     return tz, layered(ibasho_rule, session.get("reminder_rule"))
 
@@ -122,11 +131,16 @@ async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> i
     now = now or utcnow()
     session = await Session.select().where(Session.id == session_id).first()
     wanted: dict[UUID, tuple[str, UUID, Due]] = {}  # delivery id → (occurrence, subscription, due)
-    if session is not None and not session["deleted"] and session["status"] == SessionStatus.scheduled.value \
-            and session["start_time"] is not None:
+    if (
+        session is not None
+        and not session["deleted"]
+        and session["status"] == SessionStatus.scheduled.value
+        and session["start_time"] is not None
+    ):
         tz, rule = await rule_for(session)
-        dues = {due.kind: due for due in due_times(session["date"], session["start_time"], tz, rule)
-                if due.expires_at > now}
+        dues = {
+            due.kind: due for due in due_times(session["date"], session["start_time"], tz, rule) if due.expires_at > now
+        }
         for sub in await _subscriptions_for(session):
             for kind in chosen_kinds(decoded_json(sub["offsets"]), dues):
                 occurrence = occurrence_key(session, kind)
@@ -134,36 +148,67 @@ async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> i
     async with write_transaction():
         # every delivery of the session, in one read: pending ones to withdraw or move,
         # withdrawn ones to revive, any to leave be (wanted ids all belong to this session)
-        known = {row["id"]: row for row in await ReminderDelivery.select(
-            ReminderDelivery.id, ReminderDelivery.state, ReminderDelivery.due_at, ReminderDelivery.expires_at,
-            ReminderDelivery.attempts).where(ReminderDelivery.session == session_id)}
+        known = {
+            row["id"]: row
+            for row in await ReminderDelivery.select(
+                ReminderDelivery.id,
+                ReminderDelivery.state,
+                ReminderDelivery.due_at,
+                ReminderDelivery.expires_at,
+                ReminderDelivery.attempts,
+            ).where(ReminderDelivery.session == session_id)
+        }
         pending = [row for row in known.values() if row["state"] == DeliveryState.pending.value]
         stale = [row["id"] for row in pending if row["id"] not in wanted]
         if stale:
-            await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.withdrawn.value,
-                                           ReminderDelivery.last_error: "session or reminder rule changed"}).where(
-                ReminderDelivery.id.is_in(stale) & (ReminderDelivery.state == DeliveryState.pending.value))
+            await ReminderDelivery.update(
+                {
+                    ReminderDelivery.state: DeliveryState.withdrawn.value,
+                    ReminderDelivery.last_error: "session or reminder rule changed",
+                }
+            ).where(ReminderDelivery.id.is_in(stale) & (ReminderDelivery.state == DeliveryState.pending.value))
         # a changed rule or zone: the same occurrence at a new time (a retry keeps its backoff)
-        moved = _by_times((row["id"], wanted[row["id"]][2]) for row in pending if row["id"] in wanted
-                          and row["attempts"] == 0
-                          and (row["due_at"], row["expires_at"]) != _times(wanted[row["id"]][2]))
+        moved = _by_times(
+            (row["id"], wanted[row["id"]][2])
+            for row in pending
+            if row["id"] in wanted
+            and row["attempts"] == 0
+            and (row["due_at"], row["expires_at"]) != _times(wanted[row["id"]][2])
+        )
         for (due_at, expires_at), ids in moved.items():
-            await ReminderDelivery.update({
-                ReminderDelivery.due_at: due_at, ReminderDelivery.expires_at: expires_at,
-            }).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.pending.value))
+            await ReminderDelivery.update(
+                {
+                    ReminderDelivery.due_at: due_at,
+                    ReminderDelivery.expires_at: expires_at,
+                }
+            ).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.pending.value))
         # withdrawn, then wanted again (a kind chosen again, a session moved back): never sent, so it goes
-        revived = _by_times((i, wanted[i][2]) for i, row in known.items()
-                            if i in wanted and row["state"] == DeliveryState.withdrawn.value)
+        revived = _by_times(
+            (i, wanted[i][2])
+            for i, row in known.items()
+            if i in wanted and row["state"] == DeliveryState.withdrawn.value
+        )
         for (due_at, expires_at), ids in revived.items():
-            await ReminderDelivery.update({
-                ReminderDelivery.state: DeliveryState.pending.value, ReminderDelivery.due_at: due_at,
-                ReminderDelivery.expires_at: expires_at, ReminderDelivery.attempts: 0,
-                ReminderDelivery.last_error: "",
-            }).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.withdrawn.value))
+            await ReminderDelivery.update(
+                {
+                    ReminderDelivery.state: DeliveryState.pending.value,
+                    ReminderDelivery.due_at: due_at,
+                    ReminderDelivery.expires_at: expires_at,
+                    ReminderDelivery.attempts: 0,
+                    ReminderDelivery.last_error: "",
+                }
+            ).where(ReminderDelivery.id.is_in(ids) & (ReminderDelivery.state == DeliveryState.withdrawn.value))
         new = [
             ReminderDelivery(
-                id=i, occurrence=occurrence, subscription=sub_id, session=session_id, due_at=due.due_at,
-                expires_at=due.expires_at, state=DeliveryState.pending.value, attempts=0, last_error="",
+                id=i,
+                occurrence=occurrence,
+                subscription=sub_id,
+                session=session_id,
+                due_at=due.due_at,
+                expires_at=due.expires_at,
+                state=DeliveryState.pending.value,
+                attempts=0,
+                last_error="",
             )
             for i, (occurrence, sub_id, due) in wanted.items()
             if i not in known
@@ -189,8 +234,12 @@ async def refresh_ibasho(ibasho_id: UUID, now: datetime | None = None) -> None:
     """Refresh the reminders of an ibasho's upcoming sessions after its rule, zone or
     schedule changed, or one of its subscribers changed their choice."""
     now = now or utcnow()
-    ids = [row["id"] for row in await Session.select(Session.id).where(
-        (Session.ibasho == ibasho_id) & (Session.date >= now.date() - timedelta(days=1)))]
+    ids = [
+        row["id"]
+        for row in await Session.select(Session.id).where(
+            (Session.ibasho == ibasho_id) & (Session.date >= now.date() - timedelta(days=1))
+        )
+    ]
     await refresh_sessions(ids, now)
 
 
@@ -209,11 +258,20 @@ async def refresh_sessions(session_ids: Iterable[object], now: datetime | None =
     if not ids:
         return
     today = now.date()
-    due = {row["id"] for row in await Session.select(Session.id).where(
-        Session.id.is_in(list(ids)) & (Session.date >= today - timedelta(days=1))
-        & (Session.date <= today + timedelta(days=RECONCILE_DAYS_AHEAD)))}
-    due |= {row["session"] for row in await ReminderDelivery.select(ReminderDelivery.session).where(
-        ReminderDelivery.session.is_in(list(ids)) & (ReminderDelivery.state == DeliveryState.pending.value))}
+    due = {
+        row["id"]
+        for row in await Session.select(Session.id).where(
+            Session.id.is_in(list(ids))
+            & (Session.date >= today - timedelta(days=1))
+            & (Session.date <= today + timedelta(days=RECONCILE_DAYS_AHEAD))
+        )
+    }
+    due |= {
+        row["session"]
+        for row in await ReminderDelivery.select(ReminderDelivery.session).where(
+            ReminderDelivery.session.is_in(list(ids)) & (ReminderDelivery.state == DeliveryState.pending.value)
+        )
+    }
     for session_id in due:
         try:
             await refresh_deliveries(session_id, now)
@@ -225,10 +283,18 @@ async def reconcile(now: datetime | None = None) -> int:
     """(Re)create the deliveries of upcoming sessions; withdraw those of changed ones."""
     now = now or utcnow()
     today = now.date()
-    ids = {row["id"] for row in await Session.select(Session.id).where(
-        (Session.date >= today - timedelta(days=1)) & (Session.date <= today + timedelta(days=RECONCILE_DAYS_AHEAD)))}
-    ids |= {row["session"] for row in await ReminderDelivery.select(ReminderDelivery.session).where(
-        (ReminderDelivery.state == DeliveryState.pending.value) & ReminderDelivery.session.is_not_null())}
+    ids = {
+        row["id"]
+        for row in await Session.select(Session.id).where(
+            (Session.date >= today - timedelta(days=1)) & (Session.date <= today + timedelta(days=RECONCILE_DAYS_AHEAD))
+        )
+    }
+    ids |= {
+        row["session"]
+        for row in await ReminderDelivery.select(ReminderDelivery.session).where(
+            (ReminderDelivery.state == DeliveryState.pending.value) & ReminderDelivery.session.is_not_null()
+        )
+    }
     created = 0
     for session_id in ids:
         created += await refresh_deliveries(session_id, now)
@@ -241,26 +307,34 @@ async def reconcile(now: datetime | None = None) -> int:
 async def claim(limit: int = 100, now: datetime | None = None, lease: timedelta = LEASE) -> list[dict]:
     """Take up to ``limit`` due deliveries (or ones whose lease ran out) and commit the claim."""
     now = now or utcnow()
-    due = (((ReminderDelivery.state == DeliveryState.pending.value) & (ReminderDelivery.due_at <= now)) | (
-        (ReminderDelivery.state == DeliveryState.claimed.value) & (ReminderDelivery.lease_until < now))
+    due = (
+        ((ReminderDelivery.state == DeliveryState.pending.value) & (ReminderDelivery.due_at <= now))
+        | ((ReminderDelivery.state == DeliveryState.claimed.value) & (ReminderDelivery.lease_until < now))
     ) & (ReminderDelivery.expires_at > now)
     async with write_transaction():
-        await ReminderDelivery.update({  # too late to be of use: never sent past the start
-            ReminderDelivery.state: DeliveryState.failed.value, ReminderDelivery.lease_until: None,
-            ReminderDelivery.last_error: "expired before sending",
-        }).where(ReminderDelivery.state.is_in([DeliveryState.pending.value, DeliveryState.claimed.value])
-                 & (ReminderDelivery.expires_at <= now))
+        await ReminderDelivery.update(
+            {  # too late to be of use: never sent past the start
+                ReminderDelivery.state: DeliveryState.failed.value,
+                ReminderDelivery.lease_until: None,
+                ReminderDelivery.last_error: "expired before sending",
+            }
+        ).where(
+            ReminderDelivery.state.is_in([DeliveryState.pending.value, DeliveryState.claimed.value])
+            & (ReminderDelivery.expires_at <= now)
+        )
         query = ReminderDelivery.select(ReminderDelivery.id).where(due).order_by(ReminderDelivery.due_at).limit(limit)
         if isinstance(_db(), PostgresEngine):
             query = query.lock_rows("UPDATE", skip_locked=True)
         ids = [row["id"] for row in await query]
         if not ids:
             return []
-        await ReminderDelivery.update({
-            ReminderDelivery.state: DeliveryState.claimed.value,
-            ReminderDelivery.lease_until: now + lease,
-            ReminderDelivery.attempts: ReminderDelivery.attempts + 1,
-        }).where(ReminderDelivery.id.is_in(ids))
+        await ReminderDelivery.update(
+            {
+                ReminderDelivery.state: DeliveryState.claimed.value,
+                ReminderDelivery.lease_until: now + lease,
+                ReminderDelivery.attempts: ReminderDelivery.attempts + 1,
+            }
+        ).where(ReminderDelivery.id.is_in(ids))
     rows = await ReminderDelivery.select(
         ReminderDelivery.all_columns(),
         ReminderDelivery.subscription.endpoint.as_alias("endpoint"),
@@ -289,7 +363,7 @@ async def _add_duties(rows: list[dict]) -> None:
     for duty in await RoleAssignment.select(RoleAssignment.session, RoleAssignment.member, RoleAssignment.role).where(
         RoleAssignment.session.is_in(list({row["session"] for row in wanted}))
         & RoleAssignment.member.is_in(list({row["account_id"] for row in wanted}))
-        & (RoleAssignment.assigned == True)  # noqa: E712
+        & (RoleAssignment.assigned == True)
     ):
         duties.setdefault((duty["session"], duty["member"]), []).append(duty["role"])
     for row in wanted:
@@ -330,8 +404,11 @@ def payload_for(row: dict, now: datetime | None = None) -> bytes:
         message["url"] = f"/app/#/session/{row['session']}"
     elif row.get("person_id"):
         token = tokens.absence(row["id"])
-        message |= {"url": f"/push/reply/{token}", "actions": [ABSENT_ACTION],
-                    "absent_url": f"/api/push/absences/{token}"}
+        message |= {
+            "url": f"/push/reply/{token}",
+            "actions": [ABSENT_ACTION],
+            "absent_url": f"/api/push/absences/{token}",
+        }
     else:
         message["url"] = f"/i/{row['ibasho_id']}" if row.get("ibasho_id") else "/"
     data = json.dumps(message, ensure_ascii=False).encode()
@@ -364,8 +441,13 @@ def push_client(verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     """The one client the scheduler shares. HTTP/2 where the push service offers it (they
     all do): one connection per service carries every request in flight, where HTTP/1.1
     needs a connection each, and httpx's pool costs CPU per connection on every request."""
-    return httpx.AsyncClient(http2=True, verify=verify, timeout=httpx.Timeout(10.0), follow_redirects=False,
-                             limits=httpx.Limits(max_connections=CONCURRENCY))
+    return httpx.AsyncClient(
+        http2=True,
+        verify=verify,
+        timeout=httpx.Timeout(10.0),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=CONCURRENCY),
+    )
 
 
 # The connection broke before an answer came: a push service closing a busy connection
@@ -382,13 +464,15 @@ class Sender:
     def __init__(self, client: httpx.AsyncClient, vapid: Vapid | None = None, concurrency: int = CONCURRENCY) -> None:
         self.client = client
         self.vapid = vapid or load_vapid()
-        self._webpush = WebPush(private_key=self.vapid.private_pem, public_key=self.vapid.public_pem,
-                                subscriber="admin@ibasho.invalid")
+        self._webpush = WebPush(
+            private_key=self.vapid.private_pem, public_key=self.vapid.public_pem, subscriber="admin@ibasho.invalid"
+        )
         self.limit = asyncio.Semaphore(concurrency)
 
     def encrypt(self, data: bytes, row: dict) -> bytes:
-        subscription = WebPushSubscription(endpoint=row["endpoint"],
-                                           keys=WebPushKeys(p256dh=row["p256dh"], auth=row["auth"]))
+        subscription = WebPushSubscription(
+            endpoint=row["endpoint"], keys=WebPushKeys(p256dh=row["p256dh"], auth=row["auth"])
+        )
         return self._webpush._encrypt(data, subscription)  # encryption only: our own VAPID header and TTL
 
     async def send(self, row: dict, now: datetime) -> Outcome:
@@ -417,9 +501,11 @@ class Sender:
                 return Outcome(status=None, error=f"{type(error).__name__}: {error}", unusable=True)
             except httpx.HTTPError as error:
                 return Outcome(status=None, error=f"{type(error).__name__}: {error}")
-        return Outcome(status=response.status_code,
-                       retry_after=retry_after_seconds(response.headers.get("retry-after"), now),
-                       error=response.text[:500] if response.status_code >= 300 else "")
+        return Outcome(
+            status=response.status_code,
+            retry_after=retry_after_seconds(response.headers.get("retry-after"), now),
+            error=response.text[:500] if response.status_code >= 300 else "",
+        )
 
 
 def backoff(attempt: int, retry_after: float | None) -> float:
@@ -446,10 +532,14 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
         if retries_done < MAX_RETRIES:
             next_at = now + timedelta(seconds=backoff(row["attempts"], outcome.retry_after))
             if next_at < row["expires_at"]:
-                await ReminderDelivery.update({
-                    ReminderDelivery.state: DeliveryState.pending.value, ReminderDelivery.due_at: next_at,
-                    ReminderDelivery.lease_until: None, ReminderDelivery.last_error: f"{status}: {outcome.error}"[:1000],
-                }).where(mine)
+                await ReminderDelivery.update(
+                    {
+                        ReminderDelivery.state: DeliveryState.pending.value,
+                        ReminderDelivery.due_at: next_at,
+                        ReminderDelivery.lease_until: None,
+                        ReminderDelivery.last_error: f"{status}: {outcome.error}"[:1000],
+                    }
+                ).where(mine)
                 return DeliveryState.pending.value
         reason = f"gave up after {row['attempts']} attempts: {status}: {outcome.error}"
     elif status == 413:
@@ -459,16 +549,26 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
         reason = f"{status}: {outcome.error}"
         if status in (400, 401, 403):
             log.warning("push service refused delivery %s: %s", row["id"], reason)
-            failures = (await PushSubscription.select(PushSubscription.consecutive_failures).where(
-                PushSubscription.id == sub).first() or {}).get("consecutive_failures", 0) + 1
+            failures = (
+                await PushSubscription.select(PushSubscription.consecutive_failures)
+                .where(PushSubscription.id == sub)
+                .first()
+                or {}
+            ).get("consecutive_failures", 0) + 1
             if failures >= MAX_AUTH_FAILURES:
                 log.warning("push subscription %s removed after %d refusals", sub, failures)
                 await PushSubscription.delete().where(PushSubscription.id == sub)
                 return "removed"
             await PushSubscription.update({PushSubscription.consecutive_failures: failures}).where(
-                PushSubscription.id == sub)
-    await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.failed.value, ReminderDelivery.lease_until: None,
-                                   ReminderDelivery.last_error: reason[:1000]}).where(mine)
+                PushSubscription.id == sub
+            )
+    await ReminderDelivery.update(
+        {
+            ReminderDelivery.state: DeliveryState.failed.value,
+            ReminderDelivery.lease_until: None,
+            ReminderDelivery.last_error: reason[:1000],
+        }
+    ).where(mine)
     return DeliveryState.failed.value
 
 
@@ -477,13 +577,21 @@ async def record_sent(rows: list[dict], now: datetime) -> None:
     if not rows:
         return
     async with write_transaction():
-        await ReminderDelivery.update({ReminderDelivery.state: DeliveryState.sent.value, ReminderDelivery.sent_at: now,
-                                       ReminderDelivery.lease_until: None, ReminderDelivery.last_error: ""}).where(
+        await ReminderDelivery.update(
+            {
+                ReminderDelivery.state: DeliveryState.sent.value,
+                ReminderDelivery.sent_at: now,
+                ReminderDelivery.lease_until: None,
+                ReminderDelivery.last_error: "",
+            }
+        ).where(
             ReminderDelivery.id.is_in([row["id"] for row in rows])
-            & (ReminderDelivery.state == DeliveryState.claimed.value))
+            & (ReminderDelivery.state == DeliveryState.claimed.value)
+        )
         await PushSubscription.update({PushSubscription.consecutive_failures: 0}).where(
             PushSubscription.id.is_in(list({row["subscription"] for row in rows}))
-            & (PushSubscription.consecutive_failures != 0))
+            & (PushSubscription.consecutive_failures != 0)
+        )
 
 
 async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = None) -> list[str]:
@@ -501,10 +609,10 @@ async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = No
             return Outcome(status=None, error=f"{type(error).__name__}: {error}"[:500])
 
     outcomes = await asyncio.gather(*(send(row) for row in rows))
-    accepted = [row for row, outcome in zip(rows, outcomes) if outcome.status in (201, 202)]
+    accepted = [row for row, outcome in zip(rows, outcomes, strict=True) if outcome.status in (201, 202)]
     await record_sent(accepted, when)
     states = []
-    for row, outcome in zip(rows, outcomes):
+    for row, outcome in zip(rows, outcomes, strict=True):
         if outcome.status in (201, 202):
             states.append(DeliveryState.sent.value)
         else:
@@ -516,8 +624,9 @@ async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = No
     return states
 
 
-async def send_all_due(sender: Sender, limit: int = BATCH, now: datetime | None = None,
-                        lanes: int = LANES) -> list[str]:
+async def send_all_due(
+    sender: Sender, limit: int = BATCH, now: datetime | None = None, lanes: int = LANES
+) -> list[str]:
     """Send everything that is due, a batch at a time in each of ``lanes``; returns the states.
     A lane's database work (claim, record) overlaps the other lanes' sending, so the
     push service always has requests in flight. Lanes never share a delivery: each claims
@@ -534,8 +643,11 @@ async def send_all_due(sender: Sender, limit: int = BATCH, now: datetime | None 
     return states
 
 
-async def run_reminders(tick: timedelta = timedelta(seconds=15), reconcile_every: timedelta = timedelta(minutes=10),
-                        client: httpx.AsyncClient | None = None) -> None:
+async def run_reminders(
+    tick: timedelta = timedelta(seconds=15),
+    reconcile_every: timedelta = timedelta(minutes=10),
+    client: httpx.AsyncClient | None = None,
+) -> None:
     """Runs in the server's lifespan: reconcile now and then, send what is due every tick."""
     own = client is None
     client = client or push_client()

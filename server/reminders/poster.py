@@ -9,7 +9,7 @@ to; it shows nothing that page does not (name, venue, dates and times, never peo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import segno
@@ -31,8 +31,9 @@ def still_ahead(session: dict, tz_name: str, now: datetime) -> bool:
     if session["start_time"] is None:
         return session["date"] >= now.astimezone(zone(tz_name)).date()
     try:
-        _, ends = session_times(session["date"], session["start_time"], session["end_time"] or session["start_time"],
-                                tz_name)
+        _, ends = session_times(
+            session["date"], session["start_time"], session["end_time"] or session["start_time"], tz_name
+        )
     except OverflowError:  # it ends after 9999-12-31, which no datetime holds: far ahead of now
         return True
     return ends > now
@@ -41,14 +42,21 @@ def still_ahead(session: dict, tz_name: str, now: datetime) -> bool:
 @get("/i/{ibasho_id:uuid}/poster", include_in_schema=False)
 async def ibasho_poster(ibasho_id: FromPath[UUID], request: Request) -> Template:
     ibasho = await active_ibasho(ibasho_id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     sessions = await sessions_since(ibasho, now.date() - timedelta(days=1))  # a day back: zones ahead of UTC
-    upcoming = [s for s in sessions if s["status"] == SessionStatus.scheduled.value
-                and still_ahead(s, ibasho["timezone"], now)][:POSTER_DATES]
+    upcoming = [
+        s for s in sessions if s["status"] == SessionStatus.scheduled.value and still_ahead(s, ibasho["timezone"], now)
+    ][:POSTER_DATES]
     page_url = f"{str(request.base_url).rstrip('/')}/i/{ibasho_id}"
-    return Template(template_name="reminders/poster.html", context={
-        "ibasho": ibasho, "sessions": upcoming, "rule": layered(ibasho["reminder_rule"]),
-        "page_url": page_url, "calendar_url": f"{page_url}/calendar.ics",
-        # no width/height, a viewBox instead: the stylesheet sizes it (10 cm on paper)
-        "qr_svg": segno.make(page_url, error="m").svg_inline(scale=10, omitsize=True),
-    })
+    return Template(
+        template_name="reminders/poster.html",
+        context={
+            "ibasho": ibasho,
+            "sessions": upcoming,
+            "rule": layered(ibasho["reminder_rule"]),
+            "page_url": page_url,
+            "calendar_url": f"{page_url}/calendar.ics",
+            # no width/height, a viewBox instead: the stylesheet sizes it (10 cm on paper)
+            "qr_svg": segno.make(page_url, error="m").svg_inline(scale=10, omitsize=True),
+        },
+    )

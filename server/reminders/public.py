@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import icalendar
@@ -42,25 +42,40 @@ async def active_ibasho(ibasho_id: UUID) -> dict:
 
 async def sessions_since(ibasho: dict, since) -> list[dict]:
     """The ibasho's sessions the public may see (page, poster, feed), from ``since`` on."""
-    return await Session.select(
-        Session.id, Session.title, Session.date, Session.start_time, Session.end_time, Session.venue, Session.status,
-        Session.updated_at,
-    ).where((Session.ibasho == ibasho["id"]) & (Session.deleted == False) & (Session.date >= since)  # noqa: E712
-            & public_only()).order_by(Session.date)
+    return (
+        await Session.select(
+            Session.id,
+            Session.title,
+            Session.date,
+            Session.start_time,
+            Session.end_time,
+            Session.venue,
+            Session.status,
+            Session.updated_at,
+        )
+        .where((Session.ibasho == ibasho["id"]) & (Session.deleted == False) & (Session.date >= since) & public_only())
+        .order_by(Session.date)
+    )
 
 
 @get("/i/{ibasho_id:uuid}", include_in_schema=False)
 async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
     """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
     ibasho = await active_ibasho(ibasho_id)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     upcoming = [s for s in await sessions_since(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
     person_token = _person_token(person, ibasho_id)
-    return Template(template_name="reminders/ibasho.html", context={
-        "ibasho": ibasho, "sessions": upcoming, "rule": layered(ibasho["reminder_rule"]),
-        "person_token": person_token, "person_link_expired": bool(person) and person_token is None,
-        "app_icon": asset_url("icons/icon-192.png"),
-    })
+    return Template(
+        template_name="reminders/ibasho.html",
+        context={
+            "ibasho": ibasho,
+            "sessions": upcoming,
+            "rule": layered(ibasho["reminder_rule"]),
+            "person_token": person_token,
+            "person_link_expired": bool(person) and person_token is None,
+            "app_icon": asset_url("icons/icon-192.png"),
+        },
+    )
 
 
 def _person_token(person: str | None, ibasho_id: UUID) -> str | None:
@@ -77,9 +92,17 @@ async def ibasho_manifest(ibasho_id: FromPath[UUID], person: FromQuery[str | Non
     ibasho = await active_ibasho(ibasho_id)
     person_token = _person_token(person, ibasho_id)
     start = f"/i/{ibasho_id}" + (f"?person={person_token}" if person_token else "")
-    return manifest_response({**app_manifest(), "id": f"/i/{ibasho_id}", "name": ibasho["name"],
-                              "short_name": ibasho["name"][:12], "start_url": start, "scope": f"/i/{ibasho_id}",
-                              "description": f"「{ibasho['name']}」のお知らせ"})
+    return manifest_response(
+        {
+            **app_manifest(),
+            "id": f"/i/{ibasho_id}",
+            "name": ibasho["name"],
+            "short_name": ibasho["name"][:12],
+            "start_url": start,
+            "scope": f"/i/{ibasho_id}",
+            "description": f"「{ibasho['name']}」のお知らせ",
+        }
+    )
 
 
 # RFC 5545 text has one line break (\n) and no other control character: a CR, alone or
@@ -118,12 +141,13 @@ def _event_times(session: dict, tz_name: str, wall_clock: bool) -> tuple[datetim
     """Start and end in the ibasho's zone (``wall_clock``) or in UTC; None for a session
     too close to the year 9999 for a datetime, and so for any calendar, to hold."""
     try:
-        starts, ends = session_times(session["date"], session["start_time"],
-                                     session["end_time"] or session["start_time"], tz_name)
+        starts, ends = session_times(
+            session["date"], session["start_time"], session["end_time"] or session["start_time"], tz_name
+        )
         if ends <= starts:
             ends = starts + timedelta(hours=2)
         if not wall_clock:
-            starts, ends = starts.astimezone(timezone.utc), ends.astimezone(timezone.utc)
+            starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)
     except OverflowError:
         return None
     return starts, ends
@@ -151,13 +175,17 @@ def calendar(ibasho: dict, sessions: list[dict]) -> bytes:
             continue
         event = icalendar.Event()
         event.add("uid", f"{session['id']}@ibasho")
-        event.add("dtstamp", session["updated_at"].astimezone(timezone.utc))
+        event.add("dtstamp", session["updated_at"].astimezone(UTC))
         event.add("dtstart", times[0])  # an aware time in the zone: TZID=<its key>; in UTC: …Z
         event.add("dtend", times[1])
         event.add("summary", _ics_text(session["title"] or ibasho["name"]))
         event.add("location", _ics_text(session["venue"] or ibasho["venue"]))
-        event.add("status", "CANCELLED" if session["status"] in (SessionStatus.cancelled.value,
-                                                                  SessionStatus.postponed.value) else "CONFIRMED")
+        event.add(
+            "status",
+            "CANCELLED"
+            if session["status"] in (SessionStatus.cancelled.value, SessionStatus.postponed.value)
+            else "CONFIRMED",
+        )
         feed.add_component(event)
     return feed.to_ical()
 
@@ -165,10 +193,13 @@ def calendar(ibasho: dict, sessions: list[dict]) -> bytes:
 @get("/i/{ibasho_id:uuid}/calendar.ics", include_in_schema=False)
 async def ibasho_calendar(ibasho_id: FromPath[UUID]) -> Response:
     ibasho = await active_ibasho(ibasho_id)
-    since = datetime.now(timezone.utc).date() - timedelta(days=FEED_DAYS_BACK)
+    since = datetime.now(UTC).date() - timedelta(days=FEED_DAYS_BACK)
     # Litestar adds "; charset=utf-8" to every text/ type
-    return Response(calendar(ibasho, await sessions_since(ibasho, since)), media_type="text/calendar",
-                    headers={"Cache-Control": "public, max-age=900"})
+    return Response(
+        calendar(ibasho, await sessions_since(ibasho, since)),
+        media_type="text/calendar",
+        headers={"Cache-Control": "public, max-age=900"},
+    )
 
 
 # --- a participant's management link ------------------------------------------------------
@@ -191,19 +222,36 @@ async def _managed(token: str) -> dict | None:
     """The participant's subscription its management token names, with its ibasho's name and rule."""
     from server.reminders.routes import manage_token_hash
 
-    return await PushSubscription.select(
-        PushSubscription.id, PushSubscription.ibasho, PushSubscription.offsets,
-        PushSubscription.ibasho.name.as_alias("name"), PushSubscription.ibasho.reminder_rule.as_alias("rule"),
-    ).where(PushSubscription.manage_token_hash == manage_token_hash(token)).first()
+    return (
+        await PushSubscription.select(
+            PushSubscription.id,
+            PushSubscription.ibasho,
+            PushSubscription.offsets,
+            PushSubscription.ibasho.name.as_alias("name"),
+            PushSubscription.ibasho.reminder_rule.as_alias("rule"),
+        )
+        .where(PushSubscription.manage_token_hash == manage_token_hash(token))
+        .first()
+    )
 
 
-def _manage_template(token: str, sub: dict | None, chosen: Iterable[str] = (), errors: Sequence[str] = (),
-                     saved: bool = False) -> Template:
+def _manage_template(
+    token: str, sub: dict | None, chosen: Iterable[str] = (), errors: Sequence[str] = (), saved: bool = False
+) -> Template:
     rule = layered(sub["rule"]) if sub else None
     ticked = {box for box, kind in TimingForm.FIELDS.items() if kind in set(chosen)}
-    return Template(template_name="reminders/manage.html", status_code=422 if errors else 200, context={
-        "subscription": sub, "token": token, "rule": rule, "ticked": ticked, "errors": list(errors), "saved": saved,
-    })
+    return Template(
+        template_name="reminders/manage.html",
+        status_code=422 if errors else 200,
+        context={
+            "subscription": sub,
+            "token": token,
+            "rule": rule,
+            "ticked": ticked,
+            "errors": list(errors),
+            "saved": saved,
+        },
+    )
 
 
 @get("/push/manage/{token:str}", include_in_schema=False)
@@ -228,9 +276,9 @@ async def manage_timing(token: FromPath[str], data: URLEncodedBody[TimingForm]) 
         return _manage_template(token, sub, data.kinds(), [error])
     # every kind the ibasho sends is stored as "all" (empty), so one it turns on later comes too
     offsets = [] if len(chosen) == len(offered) else chosen
-    await PushSubscription.update({PushSubscription.offsets: offsets,
-                                   PushSubscription.updated_at: datetime.now(timezone.utc)}).where(
-        PushSubscription.id == sub["id"])
+    await PushSubscription.update(
+        {PushSubscription.offsets: offsets, PushSubscription.updated_at: datetime.now(UTC)}
+    ).where(PushSubscription.id == sub["id"])
     if sub["ibasho"] is not None:  # always, for a participant's subscription: only those have a token
         await refresh_ibasho(sub["ibasho"])
     return Redirect(path=f"/push/manage/{token}", query_params={"saved": "1"}, status_code=303)

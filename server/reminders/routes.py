@@ -13,7 +13,7 @@ import hmac
 import ipaddress
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -21,8 +21,8 @@ import httpx
 import msgspec
 from litestar import HttpMethod, Request, Response, Router, delete, get, post, route
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException
-from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_409_CONFLICT, HTTP_429_TOO_MANY_REQUESTS
 from litestar.params import JSONBody, QueryParameter
+from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_409_CONFLICT, HTTP_429_TOO_MANY_REQUESTS
 
 from server import ratelimit
 from server.auth.principal import Principal
@@ -105,8 +105,11 @@ def endpoint_allowed(endpoint: str, hosts: tuple[str, ...] | None = None) -> boo
         return True  # a loopback fake, configured on purpose (tests)
     if url.scheme != "https" or port not in (None, 443) or not _HOST_NAME.fullmatch(host):
         return False  # (an IP literal has no letters to match a push service's name below)
-    return any(host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
-               for pattern in hosts if not _is_loopback(pattern.split(":")[0]))
+    return any(
+        host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+        for pattern in hosts
+        if not _is_loopback(pattern.split(":")[0])
+    )
 
 
 # Labels without "--", so never an IDNA "xn--" label the URL parser would decode.
@@ -126,8 +129,11 @@ def endpoint_pattern(hosts: tuple[str, ...] | None = None) -> str:
     for entry in hosts:
         host, _, port = entry.partition(":")
         if _is_loopback(host):
-            origins += [rf"{scheme}://{re.escape(entry)}" for scheme, default in (("https", "443"), ("http", "80"))
-                        if port != default]  # a default port would not read back
+            origins += [
+                rf"{scheme}://{re.escape(entry)}"
+                for scheme, default in (("https", "443"), ("http", "80"))
+                if port != default
+            ]  # a default port would not read back
         elif _HOST_NAME.fullmatch(entry.removeprefix("*.")):
             name = re.escape(entry.removeprefix("*."))
             origins.append(rf"https://(?:{_LABEL}\.){{1,3}}{name}" if entry.startswith("*.") else rf"https://{name}")
@@ -150,13 +156,25 @@ class SubscriptionTaken(HTTPException):
     status_code = HTTP_409_CONFLICT
 
 
-@post("/subscriptions", responses=error_responses(
-    400, 401, 403, 404, 409, 413, 429,
-    why={400: "Not JSON, a field missing or of the wrong type, or an endpoint not on a known push service",
-         401: "Not logged in, and no ibasho chosen",
-         404: "No such active ibasho, or the personal QR code's link has expired (or was never issued)",
-         409: "The endpoint belongs to another owner, or was subscribed a moment ago from elsewhere",
-         429: "Too many new subscriptions from this address; `Retry-After` says when to try again"}))
+@post(
+    "/subscriptions",
+    responses=error_responses(
+        400,
+        401,
+        403,
+        404,
+        409,
+        413,
+        429,
+        why={
+            400: "Not JSON, a field missing or of the wrong type, or an endpoint not on a known push service",
+            401: "Not logged in, and no ibasho chosen",
+            404: "No such active ibasho, or the personal QR code's link has expired (or was never issued)",
+            409: "The endpoint belongs to another owner, or was subscribed a moment ago from elsewhere",
+            429: "Too many new subscriptions from this address; `Retry-After` says when to try again",
+        },
+    ),
+)
 async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) -> SubscriptionOut:
     """Save or refresh a subscription (keyed by endpoint). A known endpoint changes hands
     only for its own browser, which proves itself with the same keys, and an organiser's
@@ -164,13 +182,21 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
     if not endpoint_allowed(data.endpoint):
         raise ClientException("endpoint is not on a known push service")
     account = _account_of(request)
-    existing = await PushSubscription.select(
-        PushSubscription.id, PushSubscription.account, PushSubscription.ibasho, PushSubscription.p256dh,
-        PushSubscription.auth,
-    ).where(PushSubscription.endpoint == data.endpoint).first()
+    existing = (
+        await PushSubscription.select(
+            PushSubscription.id,
+            PushSubscription.account,
+            PushSubscription.ibasho,
+            PushSubscription.p256dh,
+            PushSubscription.auth,
+        )
+        .where(PushSubscription.endpoint == data.endpoint)
+        .first()
+    )
     if existing is not None:
-        same_browser = hmac.compare_digest(f"{existing['p256dh']}.{existing['auth']}",
-                                           f"{data.keys.p256dh}.{data.keys.auth}")
+        same_browser = hmac.compare_digest(
+            f"{existing['p256dh']}.{existing['auth']}", f"{data.keys.p256dh}.{data.keys.auth}"
+        )
         own_account = account is not None and existing["account"] == account.account_id
         if existing["account"] is not None and not (own_account and data.ibasho_id is None):
             raise SubscriptionTaken(detail="this browser already gets an organiser's reminders")
@@ -178,18 +204,28 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
             raise SubscriptionTaken(detail="this endpoint is subscribed with other keys")
     else:
         await _within_sign_up_limit(request, account)
-    now = datetime.now(timezone.utc)
-    values = {PushSubscription.p256dh: data.keys.p256dh, PushSubscription.auth: data.keys.auth,
-              PushSubscription.updated_at: now, PushSubscription.consecutive_failures: 0}
+    now = datetime.now(UTC)
+    values = {
+        PushSubscription.p256dh: data.keys.p256dh,
+        PushSubscription.auth: data.keys.auth,
+        PushSubscription.updated_at: now,
+        PushSubscription.consecutive_failures: 0,
+    }
     token: str | None = None
     if data.ibasho_id is not None:
-        ibasho = await Ibasho.select(Ibasho.id).where(
-            (Ibasho.id == data.ibasho_id) & (Ibasho.status == IbashoStatus.active.value)).first()
+        ibasho = (
+            await Ibasho.select(Ibasho.id)
+            .where((Ibasho.id == data.ibasho_id) & (Ibasho.status == IbashoStatus.active.value))
+            .first()
+        )
         if ibasho is None:
             raise NotFoundException("no such active ibasho")
         token = secrets.token_urlsafe(32)
-        values |= {PushSubscription.ibasho: data.ibasho_id, PushSubscription.account: None,
-                   PushSubscription.manage_token_hash: manage_token_hash(token)}
+        values |= {
+            PushSubscription.ibasho: data.ibasho_id,
+            PushSubscription.account: None,
+            PushSubscription.manage_token_hash: manage_token_hash(token),
+        }
         if existing is None or existing["ibasho"] != data.ibasho_id:
             values[PushSubscription.person] = None  # a person belongs to one group's ibasho
         if data.person_token is not None:
@@ -198,8 +234,12 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
                 raise NotFoundException("this personal QR code has expired: ask the organisers to show it again")
             values[PushSubscription.person] = link[0]
     elif account is not None:
-        values |= {PushSubscription.account: account.account_id, PushSubscription.ibasho: None,
-                   PushSubscription.manage_token_hash: "", PushSubscription.person: None}
+        values |= {
+            PushSubscription.account: account.account_id,
+            PushSubscription.ibasho: None,
+            PushSubscription.manage_token_hash: "",
+            PushSubscription.person: None,
+        }
     else:
         raise NotAuthorizedException("log in, or choose an ibasho")
     if existing is not None:
@@ -207,10 +247,14 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
         await PushSubscription.update(values).where(PushSubscription.id == sub_id)
     else:
         sub_id = uuid4()
-        row = PushSubscription(id=sub_id, endpoint=data.endpoint, offsets=[], created_at=now,
-                               **{column._meta.name: value for column, value in values.items()})
-        inserted = await PushSubscription.insert(row).on_conflict(action="DO NOTHING").returning(
-            PushSubscription.id)
+        row = PushSubscription(
+            id=sub_id,
+            endpoint=data.endpoint,
+            offsets=[],
+            created_at=now,
+            **{column._meta.name: value for column, value in values.items()},
+        )
+        inserted = await PushSubscription.insert(row).on_conflict(action="DO NOTHING").returning(PushSubscription.id)
         if not inserted:  # the same endpoint a moment ago, from elsewhere: never merged
             raise SubscriptionTaken(detail="this endpoint was just subscribed")
     return SubscriptionOut(id=sub_id, manage_url=f"/push/manage/{token}" if token else None, token=token)
@@ -225,8 +269,9 @@ async def _within_sign_up_limit(request: Request, account: Principal | None) -> 
     else:
         key = f"subscribe:{ratelimit.client_network(request.client.host if request.client else None)}"
     if await ratelimit.hit(key, 3600) > get_settings().subscriptions_per_address_per_hour:
-        raise TooManySignUps(detail="too many new subscriptions from this address; try again later",
-                             headers={"Retry-After": "3600"})
+        raise TooManySignUps(
+            detail="too many new subscriptions from this address; try again later", headers={"Retry-After": "3600"}
+        )
 
 
 class TooManySignUps(HTTPException):
@@ -236,8 +281,11 @@ class TooManySignUps(HTTPException):
 @delete("/subscriptions/{token:str}", responses=error_responses(403, 404, why={404: "No such subscription"}))
 async def delete_by_token(token: PathText) -> None:
     """A participant stops reminders with their management link's token."""
-    deleted = await PushSubscription.delete().where(
-        PushSubscription.manage_token_hash == manage_token_hash(token)).returning(PushSubscription.id)
+    deleted = (
+        await PushSubscription.delete()
+        .where(PushSubscription.manage_token_hash == manage_token_hash(token))
+        .returning(PushSubscription.id)
+    )
     if not deleted:
         raise NotFoundException("no such subscription")
 
@@ -245,16 +293,20 @@ async def delete_by_token(token: PathText) -> None:
 Endpoint = Annotated[str, QueryParameter(pattern=NO_NUL, max_length=2000, description="the subscription's endpoint")]
 
 
-@delete("/subscriptions", responses=error_responses(400, 401, 403, 404, why={
-    401: "Not logged in", 404: "No such subscription of yours"}))
+@delete(
+    "/subscriptions",
+    responses=error_responses(400, 401, 403, 404, why={401: "Not logged in", 404: "No such subscription of yours"}),
+)
 async def delete_own(endpoint: Endpoint, request: Request) -> None:
     """A signed-in account stops reminders on one browser."""
     account = _account_of(request)
     if account is None:
         raise NotAuthorizedException("log in first")
-    deleted = await PushSubscription.delete().where(
-        (PushSubscription.endpoint == endpoint) & (PushSubscription.account == account.account_id)
-    ).returning(PushSubscription.id)
+    deleted = (
+        await PushSubscription.delete()
+        .where((PushSubscription.endpoint == endpoint) & (PushSubscription.account == account.account_id))
+        .returning(PushSubscription.id)
+    )
     if not deleted:
         raise NotFoundException("no such subscription")
 
@@ -282,8 +334,20 @@ def _absence_handlers() -> list:
     return [create_person_link, reply_absent]
 
 
-push_router = Router(path="/", route_handlers=[
-    Router(path="/api/push", route_handlers=[public_key, subscriptions_options, save_subscription, delete_by_token,
-                                             delete_own, *_absence_handlers()]),
-    *_public_handlers(),
-])
+push_router = Router(
+    path="/",
+    route_handlers=[
+        Router(
+            path="/api/push",
+            route_handlers=[
+                public_key,
+                subscriptions_options,
+                save_subscription,
+                delete_by_token,
+                delete_own,
+                *_absence_handlers(),
+            ],
+        ),
+        *_public_handlers(),
+    ],
+)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 log = logging.getLogger("ibasho.reminders")
@@ -44,14 +45,17 @@ class Rule:
     @property
     def kinds(self) -> tuple[str, ...]:
         """The kinds this rule sends."""
-        return tuple(kind for kind, on in ((DAY_BEFORE, self.day_before_at), (HOURS_BEFORE, self.hours_before))
-                     if on is not None)
+        return tuple(
+            kind for kind, on in ((DAY_BEFORE, self.day_before_at), (HOURS_BEFORE, self.hours_before)) if on is not None
+        )
 
     def stored(self) -> dict[str, Any]:
         """The JSON a column holds."""
         return {
-            "day_before_at": _hhmm(self.day_before_at), "hours_before": self.hours_before,
-            "quiet_start": _hhmm(self.quiet_start), "quiet_end": _hhmm(self.quiet_end),
+            "day_before_at": _hhmm(self.day_before_at),
+            "hours_before": self.hours_before,
+            "quiet_start": _hhmm(self.quiet_start),
+            "quiet_end": _hhmm(self.quiet_end),
         }
 
     def over(self, stored: Any) -> Rule:
@@ -124,7 +128,7 @@ class Due:
 
 def _wall(day: date, at: time, tz: ZoneInfo) -> datetime:
     """``day`` ``at`` in ``tz`` as an aware UTC instant (a time in a DST gap moves forward)."""
-    return datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
 def defer_quiet(moment: datetime, tz: ZoneInfo, rule: Rule = DEFAULT_RULE) -> datetime:
@@ -140,7 +144,7 @@ def defer_quiet(moment: datetime, tz: ZoneInfo, rule: Rule = DEFAULT_RULE) -> da
             return _wall(local.date(), end, tz)
     elif start <= at < end:
         return _wall(local.date(), end, tz)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def due_times(day: date, start_time: time, tz_name: str, rule: Rule = DEFAULT_RULE) -> list[Due]:

@@ -35,8 +35,7 @@ def ensure_key(path: Path | None = None) -> tuple[Path, bool]:
         return path, False
     path.parent.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(pem)
     tmp.chmod(0o600)
@@ -55,9 +54,11 @@ class Vapid:
         assert isinstance(self.private_key, ec.EllipticCurvePrivateKey)
         self.private_pem = pem
         self.public_pem = self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         raw = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         self.application_server_key = urlsafe_b64encode(raw).rstrip(b"=").decode()
         self.subject = subject
         self._cache: dict[str, tuple[str, float]] = {}

@@ -98,10 +98,17 @@ async def dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -
         return []
     group_ids = list(lines)
 
-    last_query = Session.select(Session.group, Max(Session.date, alias="last")).where(
-        (Session.status == SessionStatus.held.value) & (Session.kind == "session") & (Session.deleted == False)  # noqa: E712
-        & (Session.date <= as_of) & Session.group.is_in(group_ids)
-    ).group_by(Session.group)
+    last_query = (
+        Session.select(Session.group, Max(Session.date, alias="last"))
+        .where(
+            (Session.status == SessionStatus.held.value)
+            & (Session.kind == "session")
+            & (Session.deleted == False)
+            & (Session.date <= as_of)
+            & Session.group.is_in(group_ids)
+        )
+        .group_by(Session.group)
+    )
     for row in await last_query:
         last = row["last"]  # SQLite answers an aggregate of dates as text
         lines[row["group"]].last_session = date.fromisoformat(last) if isinstance(last, str) else last
@@ -118,9 +125,11 @@ async def dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -
             if s.review_state == "unreviewed":
                 line.awaiting_review += 1
 
-    checks = await SafetyCheck.select(SafetyCheck.session.group.as_alias("group"), Count(alias="n")).where(
-        (SafetyCheck.outcome == SafetyCheckOutcome.open.value) & SafetyCheck.session.group.is_in(group_ids)
-    ).group_by(SafetyCheck.session.group)
+    checks = (
+        await SafetyCheck.select(SafetyCheck.session.group.as_alias("group"), Count(alias="n"))
+        .where((SafetyCheck.outcome == SafetyCheckOutcome.open.value) & SafetyCheck.session.group.is_in(group_ids))
+        .group_by(SafetyCheck.session.group)
+    )
     for row in checks:
         lines[row["group"]].open_checks = row["n"]
 
@@ -137,18 +146,22 @@ def keep(line: GroupLine, flt: str, q: str) -> bool:
     if q and q not in line.name and q not in line.kana and q not in line.area_name:
         return False
     return {
-        "": True, "flagged": line.flags > 0, "quiet": line.quiet, "review": line.awaiting_review > 0,
-        "safety": line.open_checks > 0, "grant": line.grant_at_risk,
+        "": True,
+        "flagged": line.flags > 0,
+        "quiet": line.quiet,
+        "review": line.awaiting_review > 0,
+        "safety": line.open_checks > 0,
+        "grant": line.grant_at_risk,
     }.get(flt, True)
 
 
 def ordered(lines: list[GroupLine], sort: str, descending: bool) -> list[GroupLine]:
     keys = {
-        "name": lambda l: (l.kana or l.name, l.name),
-        "last": lambda l: l.last_session or date.min,
-        "held": lambda l: l.held,
-        "attendance": lambda l: l.cumulative,
-        "flags": lambda l: (l.flags, l.open_checks, l.awaiting_review),
+        "name": lambda line: (line.kana or line.name, line.name),
+        "last": lambda line: line.last_session or date.min,
+        "held": lambda line: line.held,
+        "attendance": lambda line: line.cumulative,
+        "flags": lambda line: (line.flags, line.open_checks, line.awaiting_review),
     }
     return sorted(lines, key=keys.get(sort, keys["name"]), reverse=descending)
 
@@ -173,8 +186,17 @@ async def dashboard(
     descending = (order == "desc") if order in ("asc", "desc") else sort != "name"
     shown = ordered([line for line in lines if keep(line, filter, q.strip())], sort, descending)
     return review_page(
-        "dashboard.html", lines=shown, count=len(lines), year=year, sort=sort, descending=descending,
-        filter=filter if filter in FILTERS else "", area=area, areas=areas, q=q, trend=trend_svg,
+        "dashboard.html",
+        lines=shown,
+        count=len(lines),
+        year=year,
+        sort=sort,
+        descending=descending,
+        filter=filter if filter in FILTERS else "",
+        area=area,
+        areas=areas,
+        q=q,
+        trend=trend_svg,
         today=today(),
     )
 

@@ -94,7 +94,9 @@ class SessionRow:
         return self.status == SessionStatus.held.value
 
     def grant_input(self) -> SessionIn:
-        return SessionIn(str(self.id), self.date, self.start_time, self.end_time, self.status, self.venue_cost, self.kind)
+        return SessionIn(
+            str(self.id), self.date, self.start_time, self.end_time, self.status, self.venue_cost, self.kind
+        )
 
 
 async def load_sessions(
@@ -108,21 +110,37 @@ async def load_sessions(
     if not group_ids:
         return []
     first, last = fiscal_year_bounds(year)
-    in_scope = Session.group.is_in(group_ids) & (Session.date >= first) & (Session.date <= last) & (Session.deleted == False)  # noqa: E712
-    rows = await Session.select(
-        Session.id, Session.group, Session.ibasho, Session.ibasho.name.as_alias("ibasho_name"), Session.kind,
-        Session.title, Session.date, Session.start_time, Session.end_time, Session.venue, Session.status,
-        Session.venue_cost, Session.review_state, Session.review_comment,
-    ).where(in_scope).order_by(Session.date).order_by(Session.start_time)
+    in_scope = (
+        Session.group.is_in(group_ids) & (Session.date >= first) & (Session.date <= last) & (Session.deleted == False)
+    )
+    rows = (
+        await Session.select(
+            Session.id,
+            Session.group,
+            Session.ibasho,
+            Session.ibasho.name.as_alias("ibasho_name"),
+            Session.kind,
+            Session.title,
+            Session.date,
+            Session.start_time,
+            Session.end_time,
+            Session.venue,
+            Session.status,
+            Session.venue_cost,
+            Session.review_state,
+            Session.review_comment,
+        )
+        .where(in_scope)
+        .order_by(Session.date)
+        .order_by(Session.start_time)
+    )
     sessions = {row["id"]: SessionRow(**{**row, "ibasho_name": row["ibasho_name"] or ""}) for row in rows}
     if not sessions:
         return []
 
     def joined(table):
         s = table.session
-        return (
-            s.group.is_in(group_ids) & (s.date >= first) & (s.date <= last) & (s.deleted == False)  # noqa: E712
-        )
+        return s.group.is_in(group_ids) & (s.date >= first) & (s.date <= last) & (s.deleted == False)
 
     if categories:
         for row in await Tally.select(Tally.session, Tally.category, Tally.delta_sum).where(joined(Tally)):
@@ -132,30 +150,36 @@ async def load_sessions(
         for session in sessions.values():
             session.walk_in_total = 0
         # Only positive sums: a tally counts as max(0, its sum), as in SessionRow.walk_ins.
-        walk_ins = Tally.select(Tally.session, Sum(Tally.delta_sum, alias="n")).where(
-            joined(Tally) & (Tally.category != "volunteer") & (Tally.delta_sum > 0)
-        ).group_by(Tally.session)
+        walk_ins = (
+            Tally.select(Tally.session, Sum(Tally.delta_sum, alias="n"))
+            .where(joined(Tally) & (Tally.category != "volunteer") & (Tally.delta_sum > 0))
+            .group_by(Tally.session)
+        )
         for row in await walk_ins:
             if row["session"] in sessions:
                 sessions[row["session"]].walk_in_total = int(row["n"])
-    counts = await Attendance.select(Attendance.session, Attendance.status, Count(alias="n")).where(
-        joined(Attendance)
-    ).group_by(Attendance.session, Attendance.status)
+    counts = (
+        await Attendance.select(Attendance.session, Attendance.status, Count(alias="n"))
+        .where(joined(Attendance))
+        .group_by(Attendance.session, Attendance.status)
+    )
     for row in counts:
         if row["session"] in sessions:
             sessions[row["session"]].named[row["status"]] = row["n"]
-    roles = [] if not with_roles else await RoleAssignment.select(
-        RoleAssignment.session, RoleAssignment.role, Count(alias="n")
-    ).where(joined(RoleAssignment) & (RoleAssignment.assigned == True)).group_by(  # noqa: E712
-        RoleAssignment.session, RoleAssignment.role
+    roles = (
+        []
+        if not with_roles
+        else await RoleAssignment.select(RoleAssignment.session, RoleAssignment.role, Count(alias="n"))
+        .where(joined(RoleAssignment) & (RoleAssignment.assigned == True))
+        .group_by(RoleAssignment.session, RoleAssignment.role)
     )
     for row in roles:
         if row["session"] in sessions:
             sessions[row["session"]].roles[row["role"]] = row["n"]
     if with_notes:  # never the concerns: those are read one session at a time, with an audit row
-        notes = await Note.select(
-            Note.session, Note.went_well, Note.to_improve, Note.handover, Note.concerns
-        ).where(joined(Note))
+        notes = await Note.select(Note.session, Note.went_well, Note.to_improve, Note.handover, Note.concerns).where(
+            joined(Note)
+        )
         for row in notes:
             if row["session"] in sessions:
                 concerns = row.pop("concerns")
@@ -172,13 +196,21 @@ class Enrolment:
     result: GrantResult
 
 
-async def load_grants(group_ids: list[UUID], year: int, sessions: list[SessionRow], as_of: date | None = None) -> dict[UUID, list[Enrolment]]:
+async def load_grants(
+    group_ids: list[UUID], year: int, sessions: list[SessionRow], as_of: date | None = None
+) -> dict[UUID, list[Enrolment]]:
     """Each group's grant programmes, evaluated for ``year`` on ``sessions``."""
     if not group_ids:
         return {}
-    enrolments = await GroupGrant.select(
-        GroupGrant.group, GroupGrant.first_fiscal_year, *GroupGrant.programme.all_columns(),
-    ).where(GroupGrant.group.is_in(group_ids)).output(nested=True)
+    enrolments = (
+        await GroupGrant.select(
+            GroupGrant.group,
+            GroupGrant.first_fiscal_year,
+            *GroupGrant.programme.all_columns(),
+        )
+        .where(GroupGrant.group.is_in(group_ids))
+        .output(nested=True)
+    )
     registration = defaultdict(bool)
     for row in await Ibasho.select(Ibasho.group, Ibasho.registration_required).where(Ibasho.group.is_in(group_ids)):
         registration[row["group"]] |= row["registration_required"]
@@ -191,8 +223,12 @@ async def load_grants(group_ids: list[UUID], year: int, sessions: list[SessionRo
     for row in enrolments:
         programme_row = row["programme"]
         result = evaluate(
-            Programme.from_row(programme_row), by_group[row["group"]], year, row["first_fiscal_year"],
-            registration_required=registration[row["group"]], as_of=as_of,
+            Programme.from_row(programme_row),
+            by_group[row["group"]],
+            year,
+            row["first_fiscal_year"],
+            registration_required=registration[row["group"]],
+            as_of=as_of,
         )
         out[row["group"]].append(
             Enrolment(row["group"], programme_row["id"], programme_row["name"], row["first_fiscal_year"], result)

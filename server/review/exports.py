@@ -17,16 +17,16 @@ from datetime import date
 from urllib.parse import quote
 from uuid import UUID
 
+import xlsxwriter
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-import xlsxwriter
 
 from server.auth.guards import group_in_scope, principal_of
 from server.dates import wareki_fiscal_year
 from server.i18n import gettext as _
-from server.review.data import SessionRow, is_session, load_grants, load_sessions
 from server.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
+from server.review.data import SessionRow, is_session, load_grants, load_sessions
 from server.review.pages import pick_year
 from server.tables import Area, Group
 
@@ -43,9 +43,19 @@ class Table:
 
 def header() -> list[str]:
     return [
-        _("Group"), _("Ibasho"), _("Date"), _("Start"), _("End"), _("Minutes"), _("Status"),
+        _("Group"),
+        _("Ibasho"),
+        _("Date"),
+        _("Start"),
+        _("End"),
+        _("Minutes"),
+        _("Status"),
         *[_(label) for label in CATEGORIES.values()],
-        _("Registered present"), _("Participants"), _("Venue cost"), _("Counts for the grant"), _("Grant amount"),
+        _("Registered present"),
+        _("Participants"),
+        _("Venue cost"),
+        _("Counts for the grant"),
+        _("Grant amount"),
         _("Review"),
     ]
 
@@ -72,25 +82,44 @@ async def build(groups: list[dict], year: int, title: str) -> Table:
         for s in group_sessions:
             result = results.get(str(s.id))
             minutes = s.grant_input().minutes
-            rows.append([
-                group["name"], s.ibasho_name or s.title, s.date, _time(s.start_time), _time(s.end_time),
-                minutes if minutes is not None else "", _(SESSION_STATUSES.get(s.status, s.status)),
-                *[s.tallies.get(code, 0) for code in CATEGORIES],
-                s.registered_present, s.attendance, s.venue_cost if s.venue_cost is not None else "",
-                ("○" if result.counts else "×") if result else "", result.amount if result else "",
-                _(REVIEW_STATES.get(s.review_state, s.review_state)),
-            ])
+            rows.append(
+                [
+                    group["name"],
+                    s.ibasho_name or s.title,
+                    s.date,
+                    _time(s.start_time),
+                    _time(s.end_time),
+                    minutes if minutes is not None else "",
+                    _(SESSION_STATUSES.get(s.status, s.status)),
+                    *[s.tallies.get(code, 0) for code in CATEGORIES],
+                    s.registered_present,
+                    s.attendance,
+                    s.venue_cost if s.venue_cost is not None else "",
+                    ("○" if result.counts else "×") if result else "",
+                    result.amount if result else "",
+                    _(REVIEW_STATES.get(s.review_state, s.review_state)),
+                ]
+            )
         held = [s for s in group_sessions if s.held]
         total = [
-            group["name"], _("Total"), "", "", "", "", _("Held %(n)s times") % {"n": len(held)},
+            group["name"],
+            _("Total"),
+            "",
+            "",
+            "",
+            "",
+            _("Held %(n)s times") % {"n": len(held)},
             *[sum(s.tallies.get(code, 0) for s in held) for code in CATEGORIES],
-            sum(s.registered_present for s in held), sum(s.attendance for s in held),
+            sum(s.registered_present for s in held),
+            sum(s.attendance for s in held),
             sum(s.venue_cost or 0 for s in held),
-            len(enrolment.result.counting) if enrolment else "", enrolment.result.amount_due if enrolment else "", "",
+            len(enrolment.result.counting) if enrolment else "",
+            enrolment.result.amount_due if enrolment else "",
+            "",
         ]
         totals.append(total)
         numbers = [total[i] if isinstance(total[i], int) else 0 for i in range(7, len(total))]
-        grand = numbers if grand is None else [a + b for a, b in zip(grand, numbers)]
+        grand = numbers if grand is None else [a + b for a, b in zip(grand, numbers, strict=True)]
     if len(groups) > 1 and grand is not None:
         totals.append(["", _("Grand total"), "", "", "", "", "", *grand[:-1], ""])
     return Table(title, header(), rows + ([[]] if rows and totals else []) + totals)
@@ -119,12 +148,17 @@ def csv_bytes(table: Table) -> bytes:
 
 def xlsx_bytes(table: Table) -> bytes:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {
-        "in_memory": True,
-        "default_date_format": "yyyy-mm-dd",
-        # Text stays text: never a formula, a number or a link, whatever someone typed.
-        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-    })
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "default_date_format": "yyyy-mm-dd",
+            # Text stays text: never a formula, a number or a link, whatever someone typed.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
     sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "", table.title)[:31] or "sheet")
     sheet.freeze_panes(1, 0)
     sheet.write_row(0, 0, table.header)
@@ -138,9 +172,12 @@ def download(table: Table, name: str, kind: str) -> Response:
     body, media = (csv_bytes(table), CSV_TYPE) if kind == "csv" else (xlsx_bytes(table), XLSX_TYPE)
     filename = f"{name}.{kind}"
     return Response(
-        content=body, media_type=media,
-        headers={"Content-Disposition": f"attachment; filename=\"export.{kind}\"; filename*=UTF-8''{quote(filename)}",
-                 "Cache-Control": "no-store"},
+        content=body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"export.{kind}\"; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -156,7 +193,12 @@ async def area_export(request: Request, area_id: UUID, year: int | None, kind: s
     if area is None or not principal_of(request).may_see_area(area_id):
         raise NotFoundException(f"no area {area_id} that you may see")
     year = pick_year(year)
-    groups = await Group.select(Group.id, Group.name).where(Group.area == area_id).order_by(Group.name_kana).order_by(Group.name)
+    groups = (
+        await Group.select(Group.id, Group.name)
+        .where(Group.area == area_id)
+        .order_by(Group.name_kana)
+        .order_by(Group.name)
+    )
     table = await build(groups, year, wareki_fiscal_year(year))
     return download(table, f"{area['name']}_{wareki_fiscal_year(year)}", kind)
 

@@ -169,9 +169,11 @@ def session_result(programme: Programme, session: SessionIn) -> SessionResult:
             return SessionResult(session, False, reasons=(Reason(N_("Start or end time missing")),))
         if minutes < needed:
             return SessionResult(
-                session, False,
-                reasons=(Reason(N_("%(minutes)s minutes, shorter than %(needed)s"),
-                                {"minutes": minutes, "needed": needed}),),
+                session,
+                False,
+                reasons=(
+                    Reason(N_("%(minutes)s minutes, shorter than %(needed)s"), {"minutes": minutes, "needed": needed}),
+                ),
             )
     reasons: list[Reason] = []
     venue = 0
@@ -182,8 +184,9 @@ def session_result(programme: Programme, session: SessionIn) -> SessionResult:
             reasons.append(Reason(N_("No venue cost entered")))
         elif cost > cap:
             venue = cap
-            reasons.append(Reason(N_("Venue cost %(cost)s yen, paid up to %(cap)s yen"),
-                                  {"cost": _yen(cost), "cap": _yen(cap)}))
+            reasons.append(
+                Reason(N_("Venue cost %(cost)s yen, paid up to %(cap)s yen"), {"cost": _yen(cost), "cap": _yen(cap)})
+            )
         else:
             venue = max(cost, 0)
     return SessionResult(session, True, programme.activity_amount_per_session, venue, tuple(reasons))
@@ -196,33 +199,58 @@ def frequency_rule(months: int, dates: list[date], year: int, as_of: date | None
     for day in sorted(d for d in dates if start <= d <= until):
         deadline = add_months(previous, months)
         if day > deadline:
-            return RuleResult("frequency", False, Reason(
-                N_("No session between %(previous)s and %(next)s: more than %(months)s months"),
-                {"previous": previous.isoformat(), "next": day.isoformat(), "months": months}))
+            return RuleResult(
+                "frequency",
+                False,
+                Reason(
+                    N_("No session between %(previous)s and %(next)s: more than %(months)s months"),
+                    {"previous": previous.isoformat(), "next": day.isoformat(), "months": months},
+                ),
+            )
         previous = day
     deadline = add_months(previous, months)
     if until > deadline:
-        return RuleResult("frequency", False, Reason(
-            N_("No session for more than %(months)s months after %(previous)s"),
-            {"previous": previous.isoformat(), "months": months}))
+        return RuleResult(
+            "frequency",
+            False,
+            Reason(
+                N_("No session for more than %(months)s months after %(previous)s"),
+                {"previous": previous.isoformat(), "months": months},
+            ),
+        )
     at_risk = until < end and deadline < end and (deadline - until) <= timedelta(days=AT_RISK_DAYS)
-    return RuleResult("frequency", True, Reason(
-        N_("A session at least every %(months)s months; next one due by %(deadline)s"),
-        {"months": months, "deadline": deadline.isoformat()}), at_risk=at_risk)
+    return RuleResult(
+        "frequency",
+        True,
+        Reason(
+            N_("A session at least every %(months)s months; next one due by %(deadline)s"),
+            {"months": months, "deadline": deadline.isoformat()},
+        ),
+        at_risk=at_risk,
+    )
 
 
 def eligibility_rule(programme: Programme, year: int, first_fiscal_year: int) -> RuleResult:
     if year < first_fiscal_year:
-        return RuleResult("eligibility", False, Reason(
-            N_("Enrolled from fiscal year %(first)s only"), {"first": first_fiscal_year}))
+        return RuleResult(
+            "eligibility", False, Reason(N_("Enrolled from fiscal year %(first)s only"), {"first": first_fiscal_year})
+        )
     nth = year - first_fiscal_year + 1
     if programme.eligible_years and nth > programme.eligible_years:
-        return RuleResult("eligibility", False, Reason(
-            N_("Year %(nth)s of the grant; eligible for %(years)s years only"),
-            {"nth": nth, "years": programme.eligible_years}))
+        return RuleResult(
+            "eligibility",
+            False,
+            Reason(
+                N_("Year %(nth)s of the grant; eligible for %(years)s years only"),
+                {"nth": nth, "years": programme.eligible_years},
+            ),
+        )
     if programme.eligible_years:
-        return RuleResult("eligibility", True, Reason(
-            N_("Year %(nth)s of %(years)s"), {"nth": nth, "years": programme.eligible_years}))
+        return RuleResult(
+            "eligibility",
+            True,
+            Reason(N_("Year %(nth)s of %(years)s"), {"nth": nth, "years": programme.eligible_years}),
+        )
     return RuleResult("eligibility", True, Reason(N_("Year %(nth)s of the grant"), {"nth": nth}))
 
 
@@ -245,15 +273,33 @@ def evaluate(
 
     rules = [eligibility_rule(programme, year, first_fiscal_year)]
     if programme.min_sessions_every_months:
-        rules.append(frequency_rule(programme.min_sessions_every_months, [r.session.date for r in counting], year, as_of))
+        rules.append(
+            frequency_rule(programme.min_sessions_every_months, [r.session.date for r in counting], year, as_of)
+        )
     if programme.min_session_minutes:
         short = sum(1 for r in results if not r.counts and r.session.status == "held")
-        rules.append(RuleResult("length", True, Reason(
-            N_("Sessions of %(needed)s minutes or more count; %(short)s held sessions do not"),
-            {"needed": programme.min_session_minutes, "short": short})))
+        rules.append(
+            RuleResult(
+                "length",
+                True,
+                Reason(
+                    N_("Sessions of %(needed)s minutes or more count; %(short)s held sessions do not"),
+                    {"needed": programme.min_session_minutes, "short": short},
+                ),
+            )
+        )
     if programme.requires_registration and registration_required is not None:
-        rules.append(RuleResult("registration", registration_required, Reason(
-            N_("Participants register") if registration_required else N_("Requires registration of participants"))))
+        rules.append(
+            RuleResult(
+                "registration",
+                registration_required,
+                Reason(
+                    N_("Participants register")
+                    if registration_required
+                    else N_("Requires registration of participants")
+                ),
+            )
+        )
 
     gaps: list[Gap] = []
     for r in results:
@@ -270,8 +316,12 @@ def evaluate(
     computed = sum(r.amount for r in counting) + programme.fixed_yearly_amount
     amount = computed
     if programme.yearly_cap is not None and amount > programme.yearly_cap:
-        gaps.append(Gap(amount - programme.yearly_cap, Reason(
-            N_("Yearly cap of %(cap)s yen"), {"cap": _yen(programme.yearly_cap)})))
+        gaps.append(
+            Gap(
+                amount - programme.yearly_cap,
+                Reason(N_("Yearly cap of %(cap)s yen"), {"cap": _yen(programme.yearly_cap)}),
+            )
+        )
         amount = programme.yearly_cap
     failed = [rule for rule in rules if not rule.ok]
     if failed and amount:
@@ -282,8 +332,12 @@ def evaluate(
 
 
 MUSASHINO = Programme(
-    name="身近な地域の居場所づくり助成", min_sessions_every_months=2, min_session_minutes=120,
-    activity_amount_per_session=2500, venue_cap_per_session=2500, yearly_cap=100000,
+    name="身近な地域の居場所づくり助成",
+    min_sessions_every_months=2,
+    min_session_minutes=120,
+    activity_amount_per_session=2500,
+    venue_cap_per_session=2500,
+    yearly_cap=100000,
 )
 AOMORI_STARTUP = Programme(name="「みんなの居場所」スタートアップ事業", fixed_yearly_amount=50000, eligible_years=3)
 PRESETS = {

@@ -22,8 +22,8 @@ from server.auth.principal import Principal
 from server.auth.sessions import now
 from server.council.render import see_other
 from server.i18n import gettext as _
-from server.review.data import load_grants, load_sessions, this_fiscal_year
 from server.labels import REVIEW_STATES
+from server.review.data import load_grants, load_sessions, this_fiscal_year
 from server.review.render import review_page
 from server.sync_store import publish_server_change
 from server.tables import (
@@ -57,16 +57,24 @@ async def group_review(request: Request, group_id: FromPath[UUID], year: FromQue
         months[(session.date.year, session.date.month)].append(session)
     held = [s for s in sessions if s.held and s.kind == "session"]
     return review_page(
-        "group.html", group=group, area_name=area["name"] if area else "", year=year, months=list(months.items()),
-        grants=grants, held=len(held), total=sum(s.attendance for s in held),
+        "group.html",
+        group=group,
+        area_name=area["name"] if area else "",
+        year=year,
+        months=list(months.items()),
+        grants=grants,
+        held=len(held),
+        total=sum(s.attendance for s in held),
         awaiting=sum(1 for s in sessions if s.held and s.review_state == "unreviewed"),
     )
 
 
 async def session_in_scope(principal: Principal, session_id: UUID) -> tuple[dict, dict]:
-    session = await Session.select(
-        *Session.all_columns(), Session.ibasho.name.as_alias("ibasho_name")
-    ).where((Session.id == session_id) & (Session.deleted == False)).first()  # noqa: E712
+    session = (
+        await Session.select(*Session.all_columns(), Session.ibasho.name.as_alias("ibasho_name"))
+        .where((Session.id == session_id) & (Session.deleted == False))
+        .first()
+    )
     if session is None:
         raise NotFoundException(f"no session {session_id} that you may see")
     return session, await group_in_scope(principal, session["group"])
@@ -78,34 +86,53 @@ class ReviewForm:
     review_comment: str = ""
 
 
-async def session_page(principal: Principal, session: dict, group: dict, errors=(), form: ReviewForm | None = None) -> Template:
+async def session_page(
+    principal: Principal, session: dict, group: dict, errors=(), form: ReviewForm | None = None
+) -> Template:
     session_id = session["id"]
     tallies = {
         row["category"]: max(0, row["delta_sum"])
         for row in await Tally.select(Tally.category, Tally.delta_sum).where(Tally.session == session_id)
     }
-    named = await Attendance.select(
-        Attendance.person.display_name.as_alias("name"), Attendance.status
-    ).where(Attendance.session == session_id).order_by(Attendance.person.kana)
-    roles = await RoleAssignment.select(
-        RoleAssignment.role, RoleAssignment.member.display_name.as_alias("name")
-    ).where((RoleAssignment.session == session_id) & (RoleAssignment.assigned == True)).order_by(  # noqa: E712
-        RoleAssignment.role
+    named = (
+        await Attendance.select(Attendance.person.display_name.as_alias("name"), Attendance.status)
+        .where(Attendance.session == session_id)
+        .order_by(Attendance.person.kana)
+    )
+    roles = (
+        await RoleAssignment.select(RoleAssignment.role, RoleAssignment.member.display_name.as_alias("name"))
+        .where((RoleAssignment.session == session_id) & (RoleAssignment.assigned == True))
+        .order_by(RoleAssignment.role)
     )
     note = await Note.select().where(Note.session == session_id).first()
     checks = await SafetyCheck.select(
-        SafetyCheck.id, SafetyCheck.person.display_name.as_alias("name"), SafetyCheck.outcome,
-        SafetyCheck.contacted_by, SafetyCheck.contacted_at, SafetyCheck.method, SafetyCheck.notes,
+        SafetyCheck.id,
+        SafetyCheck.person.display_name.as_alias("name"),
+        SafetyCheck.outcome,
+        SafetyCheck.contacted_by,
+        SafetyCheck.contacted_at,
+        SafetyCheck.method,
+        SafetyCheck.notes,
     ).where(SafetyCheck.session == session_id)
     concerns = None
     if note and note["concerns"].strip():
         if principal.may_see_concerns(group["id"], group["area"]):
             concerns = note["concerns"]
-            await audit(principal.account_id, VIEW_CONCERNS, f"session:{session_id}", f"{group['name']} {session['date']}")
+            await audit(
+                principal.account_id, VIEW_CONCERNS, f"session:{session_id}", f"{group['name']} {session['date']}"
+            )
         note = {**note, "concerns": None, "concerns_hidden": concerns is None}
     return review_page(
-        "session.html", errors, session=session, group=group, tallies=tallies, named=named, roles=roles,
-        note=note, concerns=concerns, checks=checks,
+        "session.html",
+        errors,
+        session=session,
+        group=group,
+        tallies=tallies,
+        named=named,
+        roles=roles,
+        note=note,
+        concerns=concerns,
+        checks=checks,
         form=form or ReviewForm(session["review_state"], session["review_comment"]),
     )
 
@@ -142,10 +169,18 @@ async def session_review_save(
 
 @get("/audit", guards=[admin_only])
 async def audit_log(action: FromQuery[str] = "") -> Template:
-    query = AuditLog.select(
-        AuditLog.at, AuditLog.action, AuditLog.target, AuditLog.detail,
-        AuditLog.account.display_name.as_alias("who"), AuditLog.account.login.as_alias("login"),
-    ).order_by(AuditLog.at, ascending=False).limit(AUDIT_PAGE)
+    query = (
+        AuditLog.select(
+            AuditLog.at,
+            AuditLog.action,
+            AuditLog.target,
+            AuditLog.detail,
+            AuditLog.account.display_name.as_alias("who"),
+            AuditLog.account.login.as_alias("login"),
+        )
+        .order_by(AuditLog.at, ascending=False)
+        .limit(AUDIT_PAGE)
+    )
     if action:
         query = query.where(AuditLog.action == action)
     return review_page("audit.html", rows=await query, action=action, limit=AUDIT_PAGE)

@@ -12,8 +12,11 @@ def review_page(template: str, errors=(), **context) -> Template:
     return Template(
         template_name=f"review/{template}",
         context={
-            "errors": list(errors), "labels": labels,
-            "wareki": wareki_fiscal_year, "day": format_date_ja, **context,
+            "errors": list(errors),
+            "labels": labels,
+            "wareki": wareki_fiscal_year,
+            "day": format_date_ja,
+            **context,
         },
         status_code=422 if errors else 200,
     )

@@ -5,4 +5,16 @@ from litestar import Router
 from server.auth.guards import staff_only
 from server.review import dashboard, exports, pages, programmes, safety, sheet
 
-review_router = Router(path="/review", guards=[staff_only], include_in_schema=False, route_handlers=[*dashboard.HANDLERS, *pages.HANDLERS, *exports.HANDLERS, *safety.HANDLERS, *programmes.HANDLERS, *sheet.HANDLERS])
+review_router = Router(
+    path="/review",
+    guards=[staff_only],
+    include_in_schema=False,
+    route_handlers=[
+        *dashboard.HANDLERS,
+        *pages.HANDLERS,
+        *exports.HANDLERS,
+        *safety.HANDLERS,
+        *programmes.HANDLERS,
+        *sheet.HANDLERS,
+    ],
+)

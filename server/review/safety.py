@@ -28,13 +28,16 @@ async def unopened(principal) -> list[dict]:
     follow-up recorded yet: the checks someone still has to open (two queries)."""
     since = now().date() - timedelta(days=UNOPENED_DAYS)
     query = Attendance.select(
-        Attendance.session.as_alias("session_id"), Attendance.person.as_alias("person_id"),
-        Attendance.person.display_name.as_alias("person_name"), Attendance.session.date.as_alias("session_date"),
-        Attendance.session.group.id.as_alias("group_id"), Attendance.session.group.name.as_alias("group_name"),
+        Attendance.session.as_alias("session_id"),
+        Attendance.person.as_alias("person_id"),
+        Attendance.person.display_name.as_alias("person_name"),
+        Attendance.session.date.as_alias("session_date"),
+        Attendance.session.group.id.as_alias("group_id"),
+        Attendance.session.group.name.as_alias("group_name"),
     ).where(
         (Attendance.status == AttendanceStatus.absent_unnotified.value)
-        & (Attendance.session.ibasho.registration_required == True)  # noqa: E712
-        & (Attendance.session.deleted == False)  # noqa: E712
+        & (Attendance.session.ibasho.registration_required == True)
+        & (Attendance.session.deleted == False)
         & (Attendance.session.date >= since)
     )
     if not principal.is_admin:
@@ -55,11 +58,19 @@ async def unopened(principal) -> list[dict]:
 async def safety_list(request: Request, show: FromQuery[str] = "open") -> Template:
     principal = principal_of(request)
     query = SafetyCheck.select(
-        SafetyCheck.id, SafetyCheck.outcome, SafetyCheck.contacted_by, SafetyCheck.contacted_at, SafetyCheck.method,
-        SafetyCheck.notes, SafetyCheck.opened_at, SafetyCheck.closed_at,
+        SafetyCheck.id,
+        SafetyCheck.outcome,
+        SafetyCheck.contacted_by,
+        SafetyCheck.contacted_at,
+        SafetyCheck.method,
+        SafetyCheck.notes,
+        SafetyCheck.opened_at,
+        SafetyCheck.closed_at,
         SafetyCheck.person.display_name.as_alias("person_name"),
-        SafetyCheck.session.id.as_alias("session_id"), SafetyCheck.session.date.as_alias("session_date"),
-        SafetyCheck.session.group.id.as_alias("group_id"), SafetyCheck.session.group.name.as_alias("group_name"),
+        SafetyCheck.session.id.as_alias("session_id"),
+        SafetyCheck.session.date.as_alias("session_date"),
+        SafetyCheck.session.group.id.as_alias("group_id"),
+        SafetyCheck.session.group.name.as_alias("group_name"),
         SafetyCheck.session.group.area.name.as_alias("area_name"),
     )
     if not principal.is_admin:
@@ -70,9 +81,12 @@ async def safety_list(request: Request, show: FromQuery[str] = "open") -> Templa
     rows = await query.order_by(SafetyCheck.opened_at).limit(LIMIT)
     moment = now()
     checks = [
-        {**row, "is_open": row["outcome"] == SafetyCheckOutcome.open.value,
-         "overdue": row["outcome"] == SafetyCheckOutcome.open.value and moment - row["opened_at"] > OVERDUE,
-         "days_open": (moment - row["opened_at"]).days}
+        {
+            **row,
+            "is_open": row["outcome"] == SafetyCheckOutcome.open.value,
+            "overdue": row["outcome"] == SafetyCheckOutcome.open.value and moment - row["opened_at"] > OVERDUE,
+            "days_open": (moment - row["opened_at"]).days,
+        }
         for row in rows
     ]
     checks.sort(key=lambda c: (not c["is_open"], c["opened_at"]))

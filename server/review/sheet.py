@@ -23,12 +23,12 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from server.auth.guards import principal_of
+from server.auth.principal import sync_scope
 from server.council.render import see_other
 from server.i18n import gettext as _
 from server.labels import ATTENDANCE, CATEGORIES
 from server.review.pages import session_in_scope
 from server.review.render import review_page
-from server.auth.principal import sync_scope
 from server.sync_store import PiccoloStore
 from server.tables import Attendance, Person, RoleAssignment, Tally
 from sync import engine
@@ -41,13 +41,20 @@ ROLE_ROWS = 6
 
 
 async def sheet_data(session_id: UUID, group_id: UUID) -> tuple[list[dict], dict[str, int], dict[UUID, str]]:
-    people = await Person.select(Person.id, Person.display_name, Person.kana, Person.category).where(
-        (Person.group == group_id) & (Person.deleted == False) & (Person.registered == True)  # noqa: E712
-    ).order_by(Person.kana).order_by(Person.display_name)
-    tallies = {row["category"]: row["delta_sum"] for row in await Tally.select(Tally.category, Tally.delta_sum).where(
-        Tally.session == session_id)}
-    marks = {row["person"]: row["status"] for row in await Attendance.select(Attendance.person, Attendance.status).where(
-        Attendance.session == session_id)}
+    people = (
+        await Person.select(Person.id, Person.display_name, Person.kana, Person.category)
+        .where((Person.group == group_id) & (Person.deleted == False) & (Person.registered == True))
+        .order_by(Person.kana)
+        .order_by(Person.display_name)
+    )
+    tallies = {
+        row["category"]: row["delta_sum"]
+        for row in await Tally.select(Tally.category, Tally.delta_sum).where(Tally.session == session_id)
+    }
+    marks = {
+        row["person"]: row["status"]
+        for row in await Attendance.select(Attendance.person, Attendance.status).where(Attendance.session == session_id)
+    }
     return people, tallies, marks
 
 
@@ -55,12 +62,18 @@ async def sheet_data(session_id: UUID, group_id: UUID) -> tuple[list[dict], dict
 async def attendance_sheet(request: Request, session_id: FromPath[UUID]) -> Template:
     session, group = await session_in_scope(principal_of(request), session_id)
     people, tallies, marks = await sheet_data(session_id, group["id"])
-    roles = await RoleAssignment.select(
-        RoleAssignment.role, RoleAssignment.member.display_name.as_alias("name")
-    ).where((RoleAssignment.session == session_id) & (RoleAssignment.assigned == True))  # noqa: E712
+    roles = await RoleAssignment.select(RoleAssignment.role, RoleAssignment.member.display_name.as_alias("name")).where(
+        (RoleAssignment.session == session_id) & (RoleAssignment.assigned == True)
+    )
     response = review_page(
-        "sheet.html", session=session, group=group, people=people, marks=marks,
-        tallies={k: max(0, v) for k, v in tallies.items()}, roles=roles, blank_roles=max(0, ROLE_ROWS - len(roles)),
+        "sheet.html",
+        session=session,
+        group=group,
+        people=people,
+        marks=marks,
+        tallies={k: max(0, v) for k, v in tallies.items()},
+        roles=roles,
+        blank_roles=max(0, ROLE_ROWS - len(roles)),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -76,8 +89,9 @@ async def paper_page(session: dict, group: dict, typed: dict[str, str], errors=(
     people, tallies, marks = await sheet_data(session["id"], group["id"])
     values = {f"count_{c}": typed.get(f"count_{c}", str(max(0, tallies.get(c, 0)))) for c in CATEGORIES}
     values |= {f"person_{p['id']}": typed.get(f"person_{p['id']}", marks.get(p["id"], "")) for p in people}
-    return review_page("paper.html", errors, session=session, group=group, people=people, values=values,
-                       statuses=ATTENDANCE)
+    return review_page(
+        "paper.html", errors, session=session, group=group, people=people, values=values, statuses=ATTENDANCE
+    )
 
 
 @dataclass
@@ -107,24 +121,33 @@ def read_form(form: dict[str, str], people: list[dict]) -> tuple[Typed, list[str
     return Typed(counts, marks), errors
 
 
-def mutations_for(session_id: UUID, typed: Typed, tallies: dict[str, int], marks: dict[UUID, str], clock: Clock) -> list[dict]:
+def mutations_for(
+    session_id: UUID, typed: Typed, tallies: dict[str, int], marks: dict[UUID, str], clock: Clock
+) -> list[dict]:
     out: list[dict] = []
     for category, count in typed.counts.items():
         delta = count - tallies.get(category, 0)
         while delta:
             step = max(-MAX_STEP, min(MAX_STEP, delta))
-            out.append({"name": "tally.add", "args": {"session_id": str(session_id), "category": category, "delta": step}})
+            out.append(
+                {"name": "tally.add", "args": {"session_id": str(session_id), "category": category, "delta": step}}
+            )
             delta -= step
     for person_id, status in typed.marks.items():
         if marks.get(person_id) != status:
-            out.append({"name": "attendance.set",
-                        "args": {"session_id": str(session_id), "person_id": str(person_id), "status": status}})
+            out.append(
+                {
+                    "name": "attendance.set",
+                    "args": {"session_id": str(session_id), "person_id": str(person_id), "status": status},
+                }
+            )
     return [{**m, "id": str(uuid4()), "seq": index + 1, "hlc": clock.tick()} for index, m in enumerate(out)]
 
 
 @post("/sessions/{session_id:uuid}/paper")
 async def paper_save(
-    request: Request, session_id: FromPath[UUID],
+    request: Request,
+    session_id: FromPath[UUID],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response:
     principal = principal_of(request)

@@ -97,7 +97,12 @@ def seed(db: Database, groups: int, accounts_per_group: int) -> list[dict]:
     [{"group_id", "accounts": [{"login", "account_id"}]}]."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.bench.bench_crash", "_seed", str(groups), str(accounts_per_group)],
-        cwd=REPO, env=db.env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO,
+        env=db.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"seeding failed: {result.stderr}")
@@ -133,7 +138,8 @@ async def login(url: str, login_name: str) -> httpx.AsyncClient:
     http = httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=50))
     await http.get("/healthz")
     response = await http.post(
-        "/api/auth/login", json={"login": login_name, "password": PASSWORD},
+        "/api/auth/login",
+        json={"login": login_name, "password": PASSWORD},
         headers={"x-csrftoken": http.cookies["csrftoken"]},
     )
     response.raise_for_status()
@@ -198,13 +204,15 @@ class Phone:
     async def push(self) -> None:
         while self.outbox:
             batch = self.outbox[:500]
-            response = await self._request("push", "POST", "/api/sync/push",
-                                           json={"client_id": self.client_id, "mutations": batch})
+            response = await self._request(
+                "push", "POST", "/api/sync/push", json={"client_id": self.client_id, "mutations": batch}
+            )
             if response.status_code == 409:
                 expected = response.json()["expected_seq"]
                 if expected <= batch[0]["seq"]:
-                    raise LostMutations(f"{self.client_id}: server expects seq {expected}, outbox starts at "
-                                        f"{batch[0]['seq']}")
+                    raise LostMutations(
+                        f"{self.client_id}: server expects seq {expected}, outbox starts at {batch[0]['seq']}"
+                    )
                 self.outbox = [m for m in self.outbox if m["seq"] >= expected]  # an answer we never got
                 continue
             if response.status_code != 200:
@@ -310,13 +318,19 @@ class Activity:
             tally = f"{self.session}:{category}"
             self.expected.tallies[tally] = self.expected.tallies.get(tally, 0) + delta
         elif roll < 0.93:
-            self.phone.mutate("role.set", session_id=self.session, role="受付", member_id=self.phone.account_id,
-                              assigned=self.rng.random() < 0.5)
+            self.phone.mutate(
+                "role.set",
+                session_id=self.session,
+                role="受付",
+                member_id=self.phone.account_id,
+                assigned=self.rng.random() < 0.5,
+            )
         else:
             self.notes_written += 1
             text = f"{self.phone.client_id[:8]} の記録 {self.notes_written}"
-            mutation = self.phone.mutate("note.set", session_id=self.session, field=self.field, text=text,
-                                         base_hlc=self.note_hlc)
+            mutation = self.phone.mutate(
+                "note.set", session_id=self.session, field=self.field, text=text, base_hlc=self.note_hlc
+            )
             self.note_hlc = mutation["hlc"]  # chained: the phone's own earlier text is no conflict
             self.expected.notes[(self.session, self.field)] = text
 
@@ -366,8 +380,15 @@ async def fetch(db: Database, sql: str) -> list[tuple]:
 
 
 # Synced tables and the entity name their change-log rows carry.
-SYNCED_TABLES = {"gathering": "session", "person": "person", "attendance": "attendance", "tally": "tally",
-                 "role_assignment": "role_assignment", "note": "note", "safety_check": "safety_check"}
+SYNCED_TABLES = {
+    "gathering": "session",
+    "person": "person",
+    "attendance": "attendance",
+    "tally": "tally",
+    "role_assignment": "role_assignment",
+    "note": "note",
+    "safety_check": "safety_check",
+}
 
 
 async def integrity_problems(db: Database, phones: list[Phone]) -> list[str]:
@@ -382,32 +403,53 @@ async def integrity_problems(db: Database, phones: list[Phone]) -> list[str]:
     else:
         try:
             await fetch(db, "CREATE EXTENSION IF NOT EXISTS amcheck")
-            indexes = await fetch(db, "SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                                      "JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                      "WHERE a.amname = 'btree' AND n.nspname = 'public'")
+            indexes = await fetch(
+                db,
+                "SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE a.amname = 'btree' AND n.nspname = 'public'",
+            )
             for (index,) in indexes:  # raises on a corrupt B-tree
                 await fetch(db, f"SELECT bt_index_parent_check('{index}'::regclass, true)")
         except Exception as error:  # noqa: BLE001 - amcheck missing is not corruption
             if "amcheck" not in str(error) or "corrupt" in str(error):
                 problems.append(f"amcheck: {error}")
-    duplicates = await fetch(db, "SELECT client, seq, count(*) FROM mutation_log GROUP BY client, seq HAVING count(*) > 1")
+    duplicates = await fetch(
+        db, "SELECT client, seq, count(*) FROM mutation_log GROUP BY client, seq HAVING count(*) > 1"
+    )
     if duplicates:
         problems.append(f"mutations logged twice: {duplicates[:5]}")
     for table, entity in SYNCED_TABLES.items():
-        orphans = await fetch(db, f"SELECT count(*) FROM change_log c WHERE c.entity = '{entity}' AND NOT EXISTS "
-                                  f"(SELECT 1 FROM {table} t WHERE CAST(t.id AS TEXT) = c.entity_id)")
-        unlogged = await fetch(db, f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM change_log c "
-                                   f"WHERE c.key = '{entity}:' || CAST(t.id AS TEXT))")
+        orphans = await fetch(
+            db,
+            f"SELECT count(*) FROM change_log c WHERE c.entity = '{entity}' AND NOT EXISTS "
+            f"(SELECT 1 FROM {table} t WHERE CAST(t.id AS TEXT) = c.entity_id)",
+        )
+        unlogged = await fetch(
+            db,
+            f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM change_log c "
+            f"WHERE c.key = '{entity}:' || CAST(t.id AS TEXT))",
+        )
         if orphans[0][0] or unlogged[0][0]:
-            problems.append(f"{table}: {orphans[0][0]} change-log rows without a row, {unlogged[0][0]} rows never published")
-    clients = {str(row[0]): (row[1], row[2], row[3]) for row in await fetch(db, (
-        "SELECT s.id, s.last_seq, count(m.id), sum(CASE WHEN m.status = 'applied' THEN 1 ELSE 0 END) "
-        "FROM sync_client s LEFT JOIN mutation_log m ON m.client = s.id GROUP BY s.id, s.last_seq"))}
+            problems.append(
+                f"{table}: {orphans[0][0]} change-log rows without a row, {unlogged[0][0]} rows never published"
+            )
+    clients = {
+        str(row[0]): (row[1], row[2], row[3])
+        for row in await fetch(
+            db,
+            (
+                "SELECT s.id, s.last_seq, count(m.id), sum(CASE WHEN m.status = 'applied' THEN 1 ELSE 0 END) "
+                "FROM sync_client s LEFT JOIN mutation_log m ON m.client = s.id GROUP BY s.id, s.last_seq"
+            ),
+        )
+    }
     for phone in phones:
         last_seq, logged, applied = clients.get(phone.client_id, (0, 0, 0))
         if not last_seq == logged == applied == phone.made:
-            problems.append(f"client {phone.client_id}: made {phone.made}, last_seq {last_seq}, "
-                            f"logged {logged}, applied {applied}")
+            problems.append(
+                f"client {phone.client_id}: made {phone.made}, last_seq {last_seq}, logged {logged}, applied {applied}"
+            )
     return problems
 
 
@@ -430,8 +472,14 @@ async def verify(db: Database, phones: list[Phone], expected: dict[str, Expected
 # --- the crash run --------------------------------------------------------------------------------
 
 
-async def crash_run(engine: str, clients: int = 3, kills: int = 20, uptime: tuple[float, float] = (0.3, 1.5),
-                    seed_value: int | None = None, log=print) -> dict[str, Any]:
+async def crash_run(
+    engine: str,
+    clients: int = 3,
+    kills: int = 20,
+    uptime: tuple[float, float] = (0.3, 1.5),
+    seed_value: int | None = None,
+    log=print,
+) -> dict[str, Any]:
     """Phones sync continuously while the server is SIGKILLed ``kills`` times; verify afterwards."""
     rng = random.Random(seed_value)
     db = await asyncio.to_thread(fresh_database, engine)  # tests.pg runs its own event loop
@@ -485,7 +533,10 @@ async def crash_run(engine: str, clients: int = 3, kills: int = 20, uptime: tupl
             problems = await integrity_problems(db, phones)
             assert not problems, problems
         figures.update(
-            engine=engine, clients=clients, kills=kills, requests_failed=sum(p.failures for p in phones),
+            engine=engine,
+            clients=clients,
+            kills=kills,
+            requests_failed=sum(p.failures for p in phones),
             requests_cut_off=sum(p.cut_off for p in phones),
             restart_s_median=sorted(restart_seconds)[len(restart_seconds) // 2] if restart_seconds else 0.0,
         )
@@ -511,17 +562,20 @@ def main() -> int:
     for engine in args.engines.split(","):
         began = time.monotonic()
         try:
-            figures = asyncio.run(crash_run(engine, args.clients, args.kills, (args.min_uptime, args.max_uptime),
-                                            args.seed))
+            figures = asyncio.run(
+                crash_run(engine, args.clients, args.kills, (args.min_uptime, args.max_uptime), args.seed)
+            )
         except PostgresUnavailable as error:
             print(f"{engine}: skipped ({error})")
             continue
-        print(f"{engine:8} {figures['kills']} SIGKILLs survived, {figures['clients']} phones, "
-              f"{figures['mutations']} mutations applied exactly once, {figures['values_checked']} values checked "
-              f"in pulls from 0, {figures['requests_cut_off']} requests cut off mid-way and "
-              f"{figures['requests_failed']} failed in all (retried), "
-              f"restart {figures['restart_s_median']:.2f} s (median), {time.monotonic() - began:.0f} s in all",
-              flush=True)
+        print(
+            f"{engine:8} {figures['kills']} SIGKILLs survived, {figures['clients']} phones, "
+            f"{figures['mutations']} mutations applied exactly once, {figures['values_checked']} values checked "
+            f"in pulls from 0, {figures['requests_cut_off']} requests cut off mid-way and "
+            f"{figures['requests_failed']} failed in all (retried), "
+            f"restart {figures['restart_s_median']:.2f} s (median), {time.monotonic() - began:.0f} s in all",
+            flush=True,
+        )
     return 0
 
 

@@ -38,7 +38,7 @@ import shutil
 import ssl
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 # One data dir (database, VAPID key) for this run and the sender processes it spawns.
@@ -49,7 +49,7 @@ os.environ.pop("DATABASE_URL", None)
 os.environ.setdefault("IBASHO_SECRET", "bench-fanout-secret")
 
 SESSION_DAY = date(2030, 6, 9)
-DUE = datetime(2030, 6, 8, 9, 0, tzinfo=timezone.utc)  # the day before, 18:00 JST
+DUE = datetime(2030, 6, 8, 9, 0, tzinfo=UTC)  # the day before, 18:00 JST
 
 
 def push_service_process(count: int, key: tuple[int, bytes], latency: float, ready, stop, report) -> None:
@@ -65,8 +65,16 @@ def push_service_process(count: int, key: tuple[int, bytes], latency: float, rea
     ready.send((service.port, service.ca_file.read_text()))
     cpu = time.process_time()
     stop.recv()  # blocks until the parent is done
-    report.send((len(service.received), sum(r.status == 201 for r in service.received), service.errors[:5],
-                 len(service.errors), sorted({r.http_version for r in service.received}), time.process_time() - cpu))
+    report.send(
+        (
+            len(service.received),
+            sum(r.status == 201 for r in service.received),
+            service.errors[:5],
+            len(service.errors),
+            sorted({r.http_version for r in service.received}),
+            time.process_time() - cpu,
+        )
+    )
     service.close()
 
 
@@ -78,7 +86,9 @@ class RemoteService:
         ready_r, ready_w = ctx.Pipe(False)
         self.stop_r, self.stop_w = ctx.Pipe(False)
         self.report_r, report_w = ctx.Pipe(False)
-        self.process = ctx.Process(target=push_service_process, args=(count, key, latency, ready_w, self.stop_r, report_w))
+        self.process = ctx.Process(
+            target=push_service_process, args=(count, key, latency, ready_w, self.stop_r, report_w)
+        )
         self.process.start()
         self.port, self.ca = ready_r.recv()
         self.ssl_context = ssl.create_default_context(cadata=self.ca)  # trusts the child's certificate
@@ -103,21 +113,46 @@ async def prepare(count: int, port: int, key) -> tuple:
     from tests.push_service import b64
 
     await db.migrate_forwards()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     area, group, ibasho, session = uuid4(), uuid4(), uuid4(), uuid4()
     await Area.insert(Area(id=area, name=f"bench {area}", created_at=now))
     await Group.insert(Group(id=group, area=area, name=f"bench {group}", created_at=now))
     await Ibasho.insert(Ibasho(id=ibasho, group=group, name="きらくら", created_at=now))
-    await Session.insert(Session(id=session, group=group, ibasho=ibasho, title="きらくら", date=SESSION_DAY,
-                                 start_time=datetime(2030, 1, 1, 10).time(), venue="西部コミセン",
-                                 status=SessionStatus.scheduled.value, hlcs={}, created_at=now, updated_at=now))
-    public = ec.derive_private_key(key[0], ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    rows = [PushSubscription(id=uuid4(), endpoint=f"https://127.0.0.1:{port}/push/{n}", p256dh=b64(public),
-                             auth=b64(key[1]), ibasho=ibasho, offsets=[], created_at=now, updated_at=now)
-            for n in range(count)]
+    await Session.insert(
+        Session(
+            id=session,
+            group=group,
+            ibasho=ibasho,
+            title="きらくら",
+            date=SESSION_DAY,
+            start_time=datetime(2030, 1, 1, 10).time(),
+            venue="西部コミセン",
+            status=SessionStatus.scheduled.value,
+            hlcs={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    public = (
+        ec.derive_private_key(key[0], ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    rows = [
+        PushSubscription(
+            id=uuid4(),
+            endpoint=f"https://127.0.0.1:{port}/push/{n}",
+            p256dh=b64(public),
+            auth=b64(key[1]),
+            ibasho=ibasho,
+            offsets=[],
+            created_at=now,
+            updated_at=now,
+        )
+        for n in range(count)
+    ]
     for start in range(0, count, 500):
-        await PushSubscription.insert(*rows[start:start + 500])
+        await PushSubscription.insert(*rows[start : start + 500])
     started = time.perf_counter()
     created = await d.refresh_deliveries(session, now=DUE - timedelta(days=1))
     return session, created, time.perf_counter() - started
@@ -174,14 +209,32 @@ async def baseline(session_id, count: int, service: RemoteService) -> tuple[floa
     from server.reminders.vapid import load_vapid
     from server.tables import PushSubscription
 
-    subs = await PushSubscription.select(PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh,
-                                         PushSubscription.auth).where(
-        PushSubscription.endpoint.like(f"https://127.0.0.1:{service.port}/%")).limit(count)
+    subs = (
+        await PushSubscription.select(
+            PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh, PushSubscription.auth
+        )
+        .where(PushSubscription.endpoint.like(f"https://127.0.0.1:{service.port}/%"))
+        .limit(count)
+    )
     occurrence = f"{session_id}:2030-06-09T1000:day_before"
-    rows = [{"id": sub["id"], "occurrence": occurrence, "endpoint": sub["endpoint"], "p256dh": sub["p256dh"],
-             "auth": sub["auth"], "session": session_id, "title": "きらくら", "venue": "西部コミセン",
-             "date": SESSION_DAY, "start_time": datetime(2030, 1, 1, 10).time(), "ibasho_id": None,
-             "account_id": None, "expires_at": DUE + timedelta(hours=16)} for sub in subs]
+    rows = [
+        {
+            "id": sub["id"],
+            "occurrence": occurrence,
+            "endpoint": sub["endpoint"],
+            "p256dh": sub["p256dh"],
+            "auth": sub["auth"],
+            "session": session_id,
+            "title": "きらくら",
+            "venue": "西部コミセン",
+            "date": SESSION_DAY,
+            "start_time": datetime(2030, 1, 1, 10).time(),
+            "ibasho_id": None,
+            "account_id": None,
+            "expires_at": DUE + timedelta(hours=16),
+        }
+        for sub in subs
+    ]
     vapid = load_vapid()
     ok = 0
     async with httpx.AsyncClient(timeout=10, verify=service.ssl_context) as client:
@@ -206,8 +259,10 @@ async def main(args) -> None:
 
     private = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
     key = (private, secrets.token_bytes(16))
-    print(f"fan-out of {args.count:,} reminders (SQLite, {os.cpu_count()} cores; the fake push service in its own "
-          f"process; sender batch {args.limit}, concurrency {args.concurrency}; baseline {args.baseline:,} messages)")
+    print(
+        f"fan-out of {args.count:,} reminders (SQLite, {os.cpu_count()} cores; the fake push service in its own "
+        f"process; sender batch {args.limit}, concurrency {args.concurrency}; baseline {args.baseline:,} messages)"
+    )
     try:
         for latency_ms in args.latency_ms:
             await scenario(args, key, latency_ms)
@@ -222,8 +277,10 @@ async def scenario(args, key, latency_ms: float) -> None:
     service = RemoteService(args.count, key, latency_ms / 1000)
     try:
         session_id, created, made = await prepare(args.count, service.port, key)
-        print(f"\nservice answers after {latency_ms:g} ms — made {created:,} deliveries (two per subscription) "
-              f"in {made:.2f} s, sending the first {args.count:,}")
+        print(
+            f"\nservice answers after {latency_ms:g} ms — made {created:,} deliveries (two per subscription) "
+            f"in {made:.2f} s, sending the first {args.count:,}"
+        )
         base_wall, base_cpu, base_ok = await baseline(session_id, args.baseline, service)
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
@@ -234,22 +291,28 @@ async def scenario(args, key, latency_ms: float) -> None:
         print(line("baseline", args.baseline, base_wall, base_cpu) + f"  ({base_ok:,} accepted)")
         print(line("real", len(states), real_wall, real_cpu) + f"  ({states.count('sent'):,} sent)")
         speedup = (len(states) / real_wall) / (args.baseline / base_wall)
-        print(f"  real/baseline: {speedup:.1f}×  (goal ≥ 10×);  real {len(states) / real_wall:,.0f} msg/s "
-              f"(goal ≥ 1,000)")
+        print(
+            f"  real/baseline: {speedup:.1f}×  (goal ≥ 10×);  real {len(states) / real_wall:,.0f} msg/s (goal ≥ 1,000)"
+        )
         if args.processes > 1:  # the second half of the deliveries: the sessions' 2-hours-before reminders
             await ReminderDelivery.update({ReminderDelivery.due_at: DUE}).where(
-                ReminderDelivery.state == DeliveryState.pending.value)
+                ReminderDelivery.state == DeliveryState.pending.value
+            )
             wall, cpu, sent = real_processes(args.processes, args.limit, args.concurrency, service)
-            print(line(f"real ×{args.processes}", sent, wall, cpu) + f"  ({args.processes} scheduler processes, "
-                  f"CPU summed)  {sent / wall / (args.baseline / base_wall):.1f}× the baseline")
+            print(
+                line(f"real ×{args.processes}", sent, wall, cpu) + f"  ({args.processes} scheduler processes, "
+                f"CPU summed)  {sent / wall / (args.baseline / base_wall):.1f}× the baseline"
+            )
         if profiler:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(25)
             print(out.getvalue())
     finally:
         received, accepted, errors, error_count, versions, cpu = service.finish()
-        print(f"  push service: {received:,} received over HTTP/{' and '.join(versions)}, {accepted:,} accepted "
-              f"(201), {error_count} errors {errors}; {cpu / max(received, 1) * 1000:.3f} ms CPU/msg of its own")
+        print(
+            f"  push service: {received:,} received over HTTP/{' and '.join(versions)}, {accepted:,} accepted "
+            f"(201), {error_count} errors {errors}; {cpu / max(received, 1) * 1000:.3f} ms CPU/msg of its own"
+        )
 
 
 if __name__ == "__main__":
@@ -258,10 +321,19 @@ if __name__ == "__main__":
     parser.add_argument("--baseline", type=int, default=1000, help="messages the baseline sends")
     parser.add_argument("--limit", type=int, default=500, help="deliveries claimed per batch")
     parser.add_argument("--concurrency", type=int, default=0, help="requests in flight (default: the sender's)")
-    parser.add_argument("--latency-ms", type=float, nargs="+", default=[0.0, 20.0],
-                        help="scenarios: the fake push service answers after this long (a remote service's round trip)")
-    parser.add_argument("--processes", type=int, default=2,
-                        help="also drain the rest with this many scheduler processes at once (1: skip)")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        nargs="+",
+        default=[0.0, 20.0],
+        help="scenarios: the fake push service answers after this long (a remote service's round trip)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="also drain the rest with this many scheduler processes at once (1: skip)",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="profile order: cumulative or tottime")
     arguments = parser.parse_args()

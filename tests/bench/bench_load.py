@@ -78,8 +78,14 @@ async def drive(phone: Phone, activity: Activity, changes: int, seconds: float, 
     await asyncio.gather(user(), syncer())
 
 
-async def load_run(engine: str, phones: int = 200, seconds: float = 60, workers: int = 1, changes: int = 26,
-                   seed_value: int | None = None) -> dict[str, Any]:
+async def load_run(
+    engine: str,
+    phones: int = 200,
+    seconds: float = 60,
+    workers: int = 1,
+    changes: int = 26,
+    seed_value: int | None = None,
+) -> dict[str, Any]:
     rng = random.Random(seed_value)
     db = await asyncio.to_thread(fresh_database, engine, "ibasho_load")
     server = ServerProcess(db.env, workers=workers, log_level="critical", quiet=True)
@@ -104,20 +110,30 @@ async def load_run(engine: str, phones: int = 200, seconds: float = 60, workers:
         began = time.monotonic()
         # Bounded: the phones stop on their own; the timeout is a backstop for a stuck server.
         await asyncio.wait_for(
-            asyncio.gather(*(drive(p, a, changes, seconds, errors) for p, a in zip(all_phones, activities))),
+            asyncio.gather(
+                *(drive(p, a, changes, seconds, errors) for p, a in zip(all_phones, activities, strict=True))
+            ),
             timeout=seconds + 300,
         )
         elapsed = time.monotonic() - began
         requests = {kind: len(values) for kind, values in latencies.items()}
         figures: dict[str, Any] = {
-            "engine": engine, "workers": workers, "phones": len(all_phones), "elapsed_s": elapsed,
-            "errors": len(errors) + sum(p.failures for p in all_phones), "error_examples": errors[:3],
-            "requests": sum(requests.values()), "requests_per_s": sum(requests.values()) / elapsed,
+            "engine": engine,
+            "workers": workers,
+            "phones": len(all_phones),
+            "elapsed_s": elapsed,
+            "errors": len(errors) + sum(p.failures for p in all_phones),
+            "error_examples": errors[:3],
+            "requests": sum(requests.values()),
+            "requests_per_s": sum(requests.values()) / elapsed,
             "mutations_per_s": sum(p.made for p in all_phones) / elapsed,
         }
         everything = [v for values in latencies.values() for v in values]
-        for kind, values in [("push", latencies.get("push", [])), ("pull", latencies.get("pull", [])),
-                             ("all", everything)]:
+        for kind, values in [
+            ("push", latencies.get("push", [])),
+            ("pull", latencies.get("pull", [])),
+            ("all", everything),
+        ]:
             figures[f"{kind}_p50_ms"] = percentile(values, 0.50) * 1000
             figures[f"{kind}_p99_ms"] = percentile(values, 0.99) * 1000
         if not errors:
@@ -170,8 +186,10 @@ def main() -> int:
     args = parser.parse_args()
     runs = []
     for workers in [int(w) for w in args.workers.split(",")]:
-        print(f"running {args.phones} phones for {args.seconds:.0f} s against {workers} worker(s) on {args.engine}…",
-              flush=True)
+        print(
+            f"running {args.phones} phones for {args.seconds:.0f} s against {workers} worker(s) on {args.engine}…",
+            flush=True,
+        )
         runs.append(asyncio.run(load_run(args.engine, args.phones, args.seconds, workers, args.changes, args.seed)))
         for example in runs[-1]["error_examples"]:
             print("  error:", example)

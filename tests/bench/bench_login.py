@@ -43,8 +43,11 @@ async def one_login(url: str, login: str) -> tuple[int, float]:
     async with httpx.AsyncClient(base_url=url, timeout=120) as http:
         await http.get("/healthz")
         began = time.perf_counter()
-        response = await http.post("/api/auth/login", json={"login": login, "password": PASSWORD},
-                                   headers={"x-csrftoken": http.cookies["csrftoken"]})
+        response = await http.post(
+            "/api/auth/login",
+            json={"login": login, "password": PASSWORD},
+            headers={"x-csrftoken": http.cookies["csrftoken"]},
+        )
         return response.status_code, time.perf_counter() - began
 
 
@@ -62,8 +65,13 @@ async def measure(url: str, logins: list[str]) -> dict:
     elapsed = time.perf_counter() - began
     stop.set()
     during_samples = await during
-    return {"idle": [latency for _, latency in idle_latencies], "during": [latency for _, latency in during_samples],
-            "slowest": during_samples, "logins": results, "elapsed": elapsed}
+    return {
+        "idle": [latency for _, latency in idle_latencies],
+        "during": [latency for _, latency in during_samples],
+        "slowest": during_samples,
+        "logins": results,
+        "elapsed": elapsed,
+    }
 
 
 def ms(value: float) -> str:
@@ -98,11 +106,15 @@ def main() -> None:
     for label, q in (("/healthz p50", 0.5), ("/healthz p99", 0.99), ("/healthz max", 1.0)):
         a, b = percentile(idle, q) if q < 1 else max(idle), percentile(during, q) if q < 1 else max(during)
         print(f"{label:28}{ms(a):>12}{ms(b):>16}{b / a:>7.1f}×")
-    print("slowest probes during the burst (seconds into it → latency):",
-          ", ".join(f"{at:.1f} s → {ms(seconds)}" for at, seconds in sorted(figures["slowest"], key=lambda x: -x[1])[:3]))
-    print(f"logins: {statuses.count(200)} × 200, others {sorted(set(statuses) - {200}) or 'none'}; "
-          f"p50 {ms(percentile(login_latencies, 0.5))}, p99 {ms(percentile(login_latencies, 0.99))}, "
-          f"{len(logins) / figures['elapsed']:.1f} logins/s")
+    print(
+        "slowest probes during the burst (seconds into it → latency):",
+        ", ".join(f"{at:.1f} s → {ms(seconds)}" for at, seconds in sorted(figures["slowest"], key=lambda x: -x[1])[:3]),
+    )
+    print(
+        f"logins: {statuses.count(200)} × 200, others {sorted(set(statuses) - {200}) or 'none'}; "
+        f"p50 {ms(percentile(login_latencies, 0.5))}, p99 {ms(percentile(login_latencies, 0.99))}, "
+        f"{len(logins) / figures['elapsed']:.1f} logins/s"
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,13 @@ from tests.server_process import ServerProcess
 CHROMIUM = "/usr/bin/chromium"
 # As tests/conftest.py CHROMIUM_ARGS (not imported: conftest sets up a test database on import).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "locale": "ja-JP", "has_touch": True}
 ORGANISER = ("kirakura1", "ibasho-demo")
@@ -154,8 +159,9 @@ def measure_shell(browser, url: str) -> dict:
     missing = [p for p in ("/app/", "/sw.js", "/manifest.webmanifest") if p not in requested]
     for path in missing:  # not requested on this visit (Chromium may fetch the manifest lazily)
         body = httpx.get(f"{url}{path}").content
-        files.append((path + "  (not requested; fetched for the sum)", 200, len(body),
-                      len(gzip.compress(body, compresslevel=6))))
+        files.append(
+            (path + "  (not requested; fetched for the sum)", 200, len(body), len(gzip.compress(body, compresslevel=6)))
+        )
     files.sort(key=lambda f: -f[3])
     return {
         "files": files,
@@ -299,29 +305,53 @@ def main() -> None:
     cold_wall = [c[1] for c in offline["cold"]]
     warm_page = [c[0] for c in offline["warm"]]
     warm_wall = [c[1] for c in offline["warm"]]
-    print(f"\n(b) offline cold start to the attendance list (session {offline['session']}, "
-          f"{offline['people']} people), {len(cold_page)} runs each")
-    print(f"    service worker stopped first: in page median {median(cold_page):.0f} ms, p90 {p90(cold_page):.0f} ms; "
-          f"wall median {median(cold_wall):.0f} ms, p90 {p90(cold_wall):.0f} ms")
-    print(f"    service worker still running: in page median {median(warm_page):.0f} ms, p90 {p90(warm_page):.0f} ms; "
-          f"wall median {median(warm_wall):.0f} ms, p90 {p90(warm_wall):.0f} ms")
+    print(
+        f"\n(b) offline cold start to the attendance list (session {offline['session']}, "
+        f"{offline['people']} people), {len(cold_page)} runs each"
+    )
+    print(
+        f"    service worker stopped first: in page median {median(cold_page):.0f} ms, p90 {p90(cold_page):.0f} ms; "
+        f"wall median {median(cold_wall):.0f} ms, p90 {p90(cold_wall):.0f} ms"
+    )
+    print(
+        f"    service worker still running: in page median {median(warm_page):.0f} ms, p90 {p90(warm_page):.0f} ms; "
+        f"wall median {median(warm_wall):.0f} ms, p90 {p90(warm_wall):.0f} ms"
+    )
     print(f"    runs, in page (worker stopped): {' '.join(f'{v:.0f}' for v in cold_page)}")
 
     dom, frame = offline["taps_dom"], offline["taps_frame"]
     print(f"\n(c) one attendance tap offline, {len(dom)} taps (outbox afterwards: {offline['pending_after_taps']})")
-    print(f"    tap → IndexedDB committed → data-status changed: median {median(dom):.1f} ms, p90 {p90(dom):.1f} ms, "
-          f"max {max(dom):.1f} ms")
+    print(
+        f"    tap → IndexedDB committed → data-status changed: median {median(dom):.1f} ms, p90 {p90(dom):.1f} ms, "
+        f"max {max(dom):.1f} ms"
+    )
     print(f"    … to the next frame: median {median(frame):.1f} ms, p90 {p90(frame):.1f} ms")
 
     rows = [
-        ("(a) shell, gzipped", f"{shell['gzip'] / 1024:.1f} KB", f"≤ {BUDGET_SHELL_GZIP_KB:.0f} KB",
-         shell["gzip"] / 1024 <= BUDGET_SHELL_GZIP_KB),
-        ("(b) offline cold start, median", f"{median(cold_page):.0f} ms", f"≤ {BUDGET_COLD_START_MS:.0f} ms",
-         median(cold_page) <= BUDGET_COLD_START_MS),
-        ("(b) offline cold start, p90", f"{p90(cold_page):.0f} ms", f"≤ {BUDGET_COLD_START_MS:.0f} ms",
-         p90(cold_page) <= BUDGET_COLD_START_MS),
-        ("(c) attendance tap, median", f"{median(dom):.1f} ms", f"≤ {BUDGET_TAP_MEDIAN_MS:.0f} ms",
-         median(dom) <= BUDGET_TAP_MEDIAN_MS),
+        (
+            "(a) shell, gzipped",
+            f"{shell['gzip'] / 1024:.1f} KB",
+            f"≤ {BUDGET_SHELL_GZIP_KB:.0f} KB",
+            shell["gzip"] / 1024 <= BUDGET_SHELL_GZIP_KB,
+        ),
+        (
+            "(b) offline cold start, median",
+            f"{median(cold_page):.0f} ms",
+            f"≤ {BUDGET_COLD_START_MS:.0f} ms",
+            median(cold_page) <= BUDGET_COLD_START_MS,
+        ),
+        (
+            "(b) offline cold start, p90",
+            f"{p90(cold_page):.0f} ms",
+            f"≤ {BUDGET_COLD_START_MS:.0f} ms",
+            p90(cold_page) <= BUDGET_COLD_START_MS,
+        ),
+        (
+            "(c) attendance tap, median",
+            f"{median(dom):.1f} ms",
+            f"≤ {BUDGET_TAP_MEDIAN_MS:.0f} ms",
+            median(dom) <= BUDGET_TAP_MEDIAN_MS,
+        ),
         ("(c) attendance tap, p90 (no budget)", f"{p90(dom):.1f} ms", "—", None),
     ]
     print(f"\n{'figure':<38} {'measured':>10} {'budget':>10}  within budget")

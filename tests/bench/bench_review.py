@@ -53,7 +53,8 @@ def run_child(engine: str, groups: int) -> dict | None:
     print(f"running {engine} …", file=sys.stderr)
     done = subprocess.run(
         [sys.executable, "-m", "tests.bench.bench_review", "--child", "--engine", engine, "--groups", str(groups)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         print(done.stderr[-3000:], file=sys.stderr)
@@ -63,8 +64,10 @@ def run_child(engine: str, groups: int) -> dict | None:
 
 def report(results: dict, groups: int) -> None:
     engines = list(results)
-    print(f"\n{groups} groups × {YEARS} fiscal years of monthly sessions ({groups * 12 * YEARS:,} sessions), "
-          f"timing fiscal year {LAST_YEAR}; median of 5 (max)")
+    print(
+        f"\n{groups} groups × {YEARS} fiscal years of monthly sessions ({groups * 12 * YEARS:,} sessions), "
+        f"timing fiscal year {LAST_YEAR}; median of 5 (max)"
+    )
     print(f"{'':<28}" + "".join(f"{engine:>24}" for engine in engines) + "     goal")
     for label, goal in GOALS.items():
         cells = []
@@ -77,8 +80,10 @@ def report(results: dict, groups: int) -> None:
         )
         print(f"{label:<28}" + "".join(f"{cell:>24}" for cell in cells) + f"     < {goal} ms ({verdicts})")
         counts = [(results[engine] or {}).get("queries", {}).get(label) for engine in engines]
-        print(f"{'  queries, ' + str(groups) + ' / ' + str(SMALL_AREA) + ' groups':<28}"
-              + "".join(f"{(f'{c[0]} / {c[1]}' if c else '-'):>24}" for c in counts))
+        print(
+            f"{'  queries, ' + str(groups) + ' / ' + str(SMALL_AREA) + ' groups':<28}"
+            + "".join(f"{(f'{c[0]} / {c[1]}' if c else '-'):>24}" for c in counts)
+        )
     if len(engines) == 2 and all(results.values()):
         ratio = results["postgres"]["dashboard"]["median"] / results["sqlite"]["dashboard"]["median"]
         print(f"dashboard PostgreSQL/SQLite: {ratio:.2f}×")
@@ -116,15 +121,31 @@ async def seed_area(groups: int) -> object:
             for month in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3):
                 session_id = uuid4()
                 day = date(year + (month < 4), month, 10)
-                session_rows.append(Session(
-                    id=session_id, group=group_id, date=day, start_time=time(10), end_time=time(12), status="held",
-                    venue_cost=1500, created_at=now(), updated_at=now()))
+                session_rows.append(
+                    Session(
+                        id=session_id,
+                        group=group_id,
+                        date=day,
+                        start_time=time(10),
+                        end_time=time(12),
+                        status="held",
+                        venue_cost=1500,
+                        created_at=now(),
+                        updated_at=now(),
+                    )
+                )
                 for category, share in CATEGORY_SHARES.items():  # about 30 people, varying a little
-                    tally_rows.append(Tally(id=f"{session_id}:{category}", session=session_id, category=category,
-                                            delta_sum=share + (index + month) % 3 - 1))
+                    tally_rows.append(
+                        Tally(
+                            id=f"{session_id}:{category}",
+                            session=session_id,
+                            category=category,
+                            delta_sum=share + (index + month) % 3 - 1,
+                        )
+                    )
     for table, rows in ((Group, group_rows), (Session, session_rows), (Tally, tally_rows)):
         for start in range(0, len(rows), 500):
-            await table.insert(*rows[start:start + 500])
+            await table.insert(*rows[start : start + 500])
     return area_id
 
 
@@ -185,10 +206,12 @@ async def measure(groups: int) -> dict:
                 rows = await Group.select(Group.id, Group.name).where(Group.area == area).order_by(Group.name)
                 table = await exports.build(rows, LAST_YEAR, "bench")
                 return exports.csv_bytes(table) if kind == "csv" else exports.xlsx_bytes(table)
+
             return work
 
         works = {
-            "dashboard": dashboard, "export, CSV": lambda area: export(area, "csv"),
+            "dashboard": dashboard,
+            "export, CSV": lambda area: export(area, "csv"),
             "export, XLSX": lambda area: export(area, "xlsx"),
         }
         result: dict = {"queries": {}}

@@ -52,13 +52,64 @@ REPO = Path(__file__).resolve().parents[2]
 GOAL_PUSH_P95_MS = 250.0
 GOAL_PULL_S = 1.0
 
-SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田",
-            "佐々木", "山口", "松本", "井上", "木村", "林", "斎藤", "清水"]
-SURNAME_KANA = ["さとう", "すずき", "たかはし", "たなか", "いとう", "わたなべ", "やまもと", "なかむら", "こばやし",
-                "かとう", "よしだ", "やまだ", "ささき", "やまぐち", "まつもと", "いのうえ", "きむら", "はやし",
-                "さいとう", "しみず"]
-GIVEN = [("陽翔", "はると"), ("結菜", "ゆいな"), ("蓮", "れん"), ("葵", "あおい"), ("湊", "みなと"), ("陽葵", "ひまり"),
-         ("一郎", "いちろう"), ("花子", "はなこ"), ("和子", "かずこ"), ("茂", "しげる"), ("幸子", "さちこ"), ("健太", "けんた")]
+SURNAMES = [
+    "佐藤",
+    "鈴木",
+    "高橋",
+    "田中",
+    "伊藤",
+    "渡辺",
+    "山本",
+    "中村",
+    "小林",
+    "加藤",
+    "吉田",
+    "山田",
+    "佐々木",
+    "山口",
+    "松本",
+    "井上",
+    "木村",
+    "林",
+    "斎藤",
+    "清水",
+]
+SURNAME_KANA = [
+    "さとう",
+    "すずき",
+    "たかはし",
+    "たなか",
+    "いとう",
+    "わたなべ",
+    "やまもと",
+    "なかむら",
+    "こばやし",
+    "かとう",
+    "よしだ",
+    "やまだ",
+    "ささき",
+    "やまぐち",
+    "まつもと",
+    "いのうえ",
+    "きむら",
+    "はやし",
+    "さいとう",
+    "しみず",
+]
+GIVEN = [
+    ("陽翔", "はると"),
+    ("結菜", "ゆいな"),
+    ("蓮", "れん"),
+    ("葵", "あおい"),
+    ("湊", "みなと"),
+    ("陽葵", "ひまり"),
+    ("一郎", "いちろう"),
+    ("花子", "はなこ"),
+    ("和子", "かずこ"),
+    ("茂", "しげる"),
+    ("幸子", "さちこ"),
+    ("健太", "けんた"),
+]
 CATEGORIES = ["child", "adult", "senior", "parent_child", "first_time", "volunteer"]
 PERSON_CATEGORIES = ["child", "adult", "senior", "parent_child"]
 ROLES = ["受付", "調理", "配膳", "片付け", "見守り"]
@@ -85,15 +136,28 @@ def percentile(values: list[float], p: float) -> float:
 def person_args(rng: random.Random, group_id: str) -> dict:
     s = rng.randrange(len(SURNAMES))
     given, given_kana = rng.choice(GIVEN)
-    return {"id": str(uuid.uuid4()), "group_id": group_id, "display_name": f"{SURNAMES[s]} {given}",
-            "kana": f"{SURNAME_KANA[s]} {given_kana}", "category": rng.choice(PERSON_CATEGORIES),
-            "registered": rng.random() < 0.8}
+    return {
+        "id": str(uuid.uuid4()),
+        "group_id": group_id,
+        "display_name": f"{SURNAMES[s]} {given}",
+        "kana": f"{SURNAME_KANA[s]} {given_kana}",
+        "category": rng.choice(PERSON_CATEGORIES),
+        "registered": rng.random() < 0.8,
+    }
 
 
 def session_args(rng: random.Random, group_id: str, day: int) -> dict:
-    return {"id": str(uuid.uuid4()), "group_id": group_id, "kind": "session", "title": rng.choice(TITLES),
-            "date": f"2026-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}", "start_time": "10:00", "end_time": "13:00",
-            "venue": rng.choice(VENUES), "status": "held"}
+    return {
+        "id": str(uuid.uuid4()),
+        "group_id": group_id,
+        "kind": "session",
+        "title": rng.choice(TITLES),
+        "date": f"2026-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}",
+        "start_time": "10:00",
+        "end_time": "13:00",
+        "venue": rng.choice(VENUES),
+        "status": "held",
+    }
 
 
 def offline_fortnight(rng: random.Random, group_id: str, member_ids: list[str]) -> list[tuple[str, dict]]:
@@ -104,7 +168,7 @@ def offline_fortnight(rng: random.Random, group_id: str, member_ids: list[str]) 
     """
     people = [person_args(rng, group_id) for _ in range(40)]
     out: list[tuple[str, dict]] = [("person.upsert", p) for p in people]
-    for day in range(10):
+    for _ in range(10):
         session = session_args(rng, group_id, rng.randrange(365))
         sid = session["id"]
         out.append(("session.upsert", session))
@@ -114,10 +178,13 @@ def offline_fortnight(rng: random.Random, group_id: str, member_ids: list[str]) 
         for category in CATEGORIES:
             out.append(("tally.add", {"session_id": sid, "category": category, "delta": rng.randint(1, 12)}))
         for role in rng.sample(ROLES, 2):
-            out.append(("role.set", {"session_id": sid, "role": role, "member_id": rng.choice(member_ids),
-                                     "assigned": True}))
+            out.append(
+                ("role.set", {"session_id": sid, "role": role, "member_id": rng.choice(member_ids), "assigned": True})
+            )
         for note_field in ("went_well", "handover"):
-            out.append(("note.set", {"session_id": sid, "field": note_field, "text": rng.choice(NOTE_TEXTS[note_field])}))
+            out.append(
+                ("note.set", {"session_id": sid, "field": note_field, "text": rng.choice(NOTE_TEXTS[note_field])})
+            )
     return out
 
 
@@ -211,8 +278,9 @@ async def make_organisers(area_id, group_id, count: int, prefix: str) -> list[tu
     out = []
     for n in range(count):
         login = f"{prefix}-{n}-{secrets.token_hex(3)}"
-        account_id = await create_user(login=login, password=PASSWORD, role="organiser", display_name=f"世話人{n + 1}",
-                                       groups=[name])
+        account_id = await create_user(
+            login=login, password=PASSWORD, role="organiser", display_name=f"世話人{n + 1}", groups=[name]
+        )
         out.append((login, account_id))
     return out
 
@@ -310,8 +378,10 @@ async def bench_push(timed: TimedApp, group_id, organisers, reps: int, warmup: i
                 http_server.append(server)
                 http_client.append(client)
                 direct.append(elapsed)
-    log(f"push over HTTP: p50 {statistics.median(http_server) * 1000:.0f} ms; "
-        f"via engine.push: p50 {statistics.median(direct) * 1000:.0f} ms")
+    log(
+        f"push over HTTP: p50 {statistics.median(http_server) * 1000:.0f} ms; "
+        f"via engine.push: p50 {statistics.median(direct) * 1000:.0f} ms"
+    )
     return {
         "push_http_p50_ms": statistics.median(http_server) * 1000,
         "push_http_p95_ms": percentile(http_server, 95) * 1000,
@@ -420,8 +490,16 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
             kind = rng.choices(["attendance", "tally", "person", "note", "role"], [30, 10, 5, 3, 2])[0]
             sid = rng.choice(sessions)
             if kind == "attendance":
-                out.append(("attendance.set", {"session_id": sid, "person_id": rng.choice(people),
-                                               "status": rng.choice(["present", "absent_notified"])}))
+                out.append(
+                    (
+                        "attendance.set",
+                        {
+                            "session_id": sid,
+                            "person_id": rng.choice(people),
+                            "status": rng.choice(["present", "absent_notified"]),
+                        },
+                    )
+                )
             elif kind == "tally":
                 delta = rng.choice([1, 1, 1, 2, -1])
                 category = rng.choice(CATEGORIES)
@@ -431,11 +509,21 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
                 out.append(("person.upsert", person_args(rng, group_id)))
             elif kind == "note":
                 note_field = rng.choice(["went_well", "to_improve", "handover"])
-                out.append(("note.set", {"session_id": sid, "field": note_field,
-                                         "text": rng.choice(NOTE_TEXTS[note_field])}))
+                out.append(
+                    ("note.set", {"session_id": sid, "field": note_field, "text": rng.choice(NOTE_TEXTS[note_field])})
+                )
             else:
-                out.append(("role.set", {"session_id": sid, "role": rng.choice(ROLES), "member_id": rng.choice(members),
-                                         "assigned": rng.random() < 0.7}))
+                out.append(
+                    (
+                        "role.set",
+                        {
+                            "session_id": sid,
+                            "role": rng.choice(ROLES),
+                            "member_id": rng.choice(members),
+                            "assigned": rng.random() < 0.7,
+                        },
+                    )
+                )
         return out, tallies
 
     gave_up = 0
@@ -468,13 +556,17 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
     for phone in phones:
         await phone.http.aclose()
 
-    actual = {row["id"]: row["delta_sum"] for row in await Tally.select(Tally.id, Tally.delta_sum).where(
-        Tally.id.is_in(list(expected)))}
+    actual = {
+        row["id"]: row["delta_sum"]
+        for row in await Tally.select(Tally.id, Tally.delta_sum).where(Tally.id.is_in(list(expected)))
+    }
     lost = sum(abs(expected[k] - actual.get(k, 0)) for k in expected)
     wrong = sum(1 for k in expected if expected[k] != actual.get(k, 0))
-    log(f"{clients} clients: {applied} mutations in {wall:.1f} s; {len(failures)} failed pushes "
+    log(
+        f"{clients} clients: {applied} mutations in {wall:.1f} s; {len(failures)} failed pushes "
         f"({dict(SERVER_ERRORS)}), {gave_up} phones gave up; "
-        f"{wrong}/{len(expected)} tallies off by {lost} in total")
+        f"{wrong}/{len(expected)} tallies off by {lost} in total"
+    )
     return {
         "conc_mutations_per_s": applied / wall,
         "conc_push_p50_ms": statistics.median(latencies) * 1000,
@@ -515,7 +607,8 @@ async def child_main(args) -> dict:
     engine = db.engine()
     figures["engine_detail"] = (
         f"PostgreSQL {(await engine.get_version()) if isinstance(engine, PostgresEngine) else ''}".strip()
-        if isinstance(engine, PostgresEngine) else f"SQLite {__import__('sqlite3').sqlite_version} (WAL)"
+        if isinstance(engine, PostgresEngine)
+        else f"SQLite {__import__('sqlite3').sqlite_version} (WAL)"
     )
     async with database_lifespan(app):  # as in production: the PostgreSQL pool, SQLite pragmas
         area_id = uuid.uuid4()
@@ -523,9 +616,13 @@ async def child_main(args) -> dict:
         group_id = await make_group(area_id, "こども食堂ひまわり")
         organisers = await make_organisers(area_id, group_id, 3, "push")
         if "push" in args.only:
-            figures |= await bench_push(timed, group_id, organisers, args.reps, args.warmup, args.profile == "push", profiles)
+            figures |= await bench_push(
+                timed, group_id, organisers, args.reps, args.warmup, args.profile == "push", profiles
+            )
         if "pull" in args.only:
-            figures |= await bench_pull(timed, area_id, args.pull_changes, args.pull_reps, args.profile == "pull", profiles)
+            figures |= await bench_pull(
+                timed, area_id, args.pull_changes, args.pull_reps, args.profile == "pull", profiles
+            )
         if "concurrent" in args.only:
             figures |= await bench_concurrent(timed, area_id, args.clients, args.rounds, args.batch, args.groups)
     figures["profiles"] = profiles
@@ -582,7 +679,9 @@ def print_table(results: dict[str, dict | str]) -> None:
         for result in (sqlite, postgres):
             value = result.get(key) if isinstance(result, dict) else None
             values.append(value)
-            cells.append(fmt(value, unit) if isinstance(result, dict) else "not run" if result is None else result.split()[0])
+            cells.append(
+                fmt(value, unit) if isinstance(result, dict) else "not run" if result is None else result.split()[0]
+            )
         if all(isinstance(v, (int, float)) for v in values) and values[0]:
             ratio = f"{values[1] / values[0]:.2f}×"
         else:
@@ -590,17 +689,17 @@ def print_table(results: dict[str, dict | str]) -> None:
         goal_text = ""
         if goal is not None:
             shown = f"< {goal:.0f} ms" if unit == "ms" else f"< {goal:.0f} s"
-            verdicts = [
-                ("met" if v < goal else "MISSED") if isinstance(v, (int, float)) else "-" for v in values
-            ]
+            verdicts = [("met" if v < goal else "MISSED") if isinstance(v, (int, float)) else "-" for v in values]
             goal_text = f"{shown}  (SQLite {verdicts[0]}, PostgreSQL {verdicts[1]})"
         print(f"{label:{width}} {cells[0]:>12} {cells[1]:>12} {ratio:>10}   {goal_text}")
     for name, result in results.items():
         if isinstance(result, str):
             print(f"\n{name}: {result}")
         elif result.get("conc_server_errors") or result.get("conc_gave_up"):
-            print(f"\n{name}: server errors during the concurrent run: {result['conc_server_errors']}; "
-                  f"phones that gave up after 20 tries: {result['conc_gave_up']}")
+            print(
+                f"\n{name}: server errors during the concurrent run: {result['conc_server_errors']}; "
+                f"phones that gave up after 20 tries: {result['conc_gave_up']}"
+            )
     details = [f"{r['engine_detail']}" for r in results.values() if isinstance(r, dict)]
     any_result = next((r for r in results.values() if isinstance(r, dict)), {})
     print(
@@ -636,8 +735,16 @@ def run_child(engine: str, args, passthrough: list[str]) -> dict | str:
                 print(f"PostgreSQL skipped: {error}", file=sys.stderr)
                 return f"skipped ({error})"
         out = run_dir / "figures.json"
-        command = [sys.executable, "-m", "tests.bench.bench_sync", "--engine", engine, "--json-out", str(out),
-                   *passthrough]
+        command = [
+            sys.executable,
+            "-m",
+            "tests.bench.bench_sync",
+            "--engine",
+            engine,
+            "--json-out",
+            str(out),
+            *passthrough,
+        ]
         print(f"running {engine} …", file=sys.stderr, flush=True)
         completed = subprocess.run(command, cwd=REPO, env=env, check=False)
         if completed.returncode != 0:
@@ -693,8 +800,16 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"\n===== {name}: {title} =====\n{text}")
     print_table(results)
     if args.json:
-        print(json.dumps({k: ({kk: vv for kk, vv in v.items() if kk != "profiles"} if isinstance(v, dict) else v)
-                          for k, v in results.items()}, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    k: ({kk: vv for kk, vv in v.items() if kk != "profiles"} if isinstance(v, dict) else v)
+                    for k, v in results.items()
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

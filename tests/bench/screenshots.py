@@ -26,8 +26,10 @@ OUT = REPO / "docs" / "screenshots"
 ORGANISER = ("kirakura1", "ibasho-demo")
 STAFF = ("staff-west", "ibasho-staff")
 GROUP_NAME = "きらくらの会"
-IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                 "Version/18.1 Mobile/15E148 Safari/604.1")
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Mobile/15E148 Safari/604.1"
+)
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "locale": "ja-JP"}
 
 NOTES = {
@@ -93,7 +95,14 @@ def organiser_screens(browser, url: str) -> None:
 
     page.click(f"a[href='#/session/{session}/tallies']")
     page.wait_for_selector("[data-testid=tally-total]")
-    for category, count in (("child", 5), ("adult", 3), ("senior", 4), ("parent_child", 2), ("first_time", 1), ("volunteer", 6)):
+    for category, count in (
+        ("child", 5),
+        ("adult", 3),
+        ("senior", 4),
+        ("parent_child", 2),
+        ("first_time", 1),
+        ("volunteer", 6),
+    ):
         for number in range(1, count + 1):
             page.click(f"[data-category={category}] button[aria-label$='+1']")
             page.wait_for_selector(f"[data-testid=tally-{category}]:has-text('{number}')")
