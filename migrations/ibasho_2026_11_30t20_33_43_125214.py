@@ -1,6 +1,6 @@
 """Rate counters replace the login-failure rows; safety checks' outcome lists "withdrawn".
 
-``rate_counter`` holds one row per counted key and window (server/ratelimit.py): login
+``rate_counter`` holds one row per counted key and window (server/core/ratelimit.py): login
 attempts per name, per address and per trusted device, and anonymous sign-ups per
 address. The old ``login_failure`` rows only throttled logins for 15 minutes, so dropping
 them loses nothing. Generated with ``piccolo migrations new ibasho --auto``.

@@ -19,21 +19,24 @@ from piccolo.engine.postgres import PostgresEngine
 
 from server import db
 from server.api import api_router
+from server.auth.context import RequestContextMiddleware
 from server.auth.routes import auth_router
 from server.config import get_settings
 from server.council import council_router
-from server.council.data_rights import data_rights_router
-from server.errors import http_exception_handler, internal_error_handler
-from server.health import healthz
-from server.middleware import RequestContextMiddleware, add_security_headers, head_as_get
-from server.openapi import SCHEMA_PLUGINS
-from server.pwa_routes import pwa_router
+from server.data_rights.pages import data_rights_router
+from server.grants.pages import grants_router
+from server.pwa.routes import pwa_router
+from server.reminders import listeners as reminder_listeners
 from server.reminders.delivery import run_reminders
-from server.reminders.routes import push_router
+from server.reminders.router import push_router
 from server.review.routes import review_router
-from server.sessions_ahead import keep_sessions_ahead
-from server.sync_api import sync_router
-from server.templating import template_config
+from server.sync.api import sync_router
+from server.sync.sessions_ahead import keep_sessions_ahead
+from server.web.errors import http_exception_handler, internal_error_handler
+from server.web.health import healthz
+from server.web.middleware import add_security_headers, head_as_get
+from server.web.openapi import SCHEMA_PLUGINS
+from server.web.templating import template_config
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BODY = 1024 * 1024  # 1 MiB, per the sync contract
@@ -70,6 +73,7 @@ class IbashoApp(Litestar):
 
 def create_app() -> Litestar:
     settings = get_settings()
+    reminder_listeners.register()  # areas publish changes; the reminders react (server/core/events.py)
     return IbashoApp(
         route_handlers=[
             healthz,
@@ -78,6 +82,7 @@ def create_app() -> Litestar:
             council_router,
             data_rights_router,
             review_router,
+            grants_router,
             sync_router,
             pwa_router,
             push_router,

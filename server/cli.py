@@ -30,11 +30,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server import db
     from server.config import get_settings
-    from server.secret_urls import uvicorn_log_config
+    from server.web.secret_urls import uvicorn_log_config
 
     asyncio.run(db.migrate_forwards())
     if args.demo:
-        from server.demo import load_demo_if_empty
+        from server.ops.demo import load_demo_if_empty
 
         asyncio.run(load_demo_if_empty())
     settings = get_settings()
@@ -58,7 +58,7 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     from getpass import getpass
 
     from server import db
-    from server.accounts import CreateUserError, create_user
+    from server.auth.accounts import CreateUserError, create_user
 
     password = getpass() if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     asyncio.run(db.migrate_forwards())
@@ -83,7 +83,7 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from server import db
-    from server.demo import load_demo
+    from server.ops.demo import load_demo
 
     asyncio.run(db.migrate_forwards())
     asyncio.run(load_demo(force=args.force))
@@ -91,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from server.backup import BackupError, backup
+    from server.ops.backup import BackupError, backup
 
     try:
         target = backup(Path(args.output) if args.output else None)
@@ -103,7 +103,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from server.backup import BackupError, restore
+    from server.ops.backup import BackupError, restore
 
     try:
         restored = restore(Path(args.file))
@@ -127,7 +127,7 @@ async def _group_id(name_or_id: str):
 
 
 def cmd_export_group(args: argparse.Namespace) -> int:
-    from server.data_rights import NotFound, export_group
+    from server.data_rights.records import NotFound, export_group
 
     async def run() -> bytes | None:
         group_id = await _group_id(args.group)
@@ -148,7 +148,7 @@ def cmd_export_group(args: argparse.Namespace) -> int:
 def cmd_forget_person(args: argparse.Namespace) -> int:
     from uuid import UUID
 
-    from server.data_rights import NotFound, forget_person
+    from server.data_rights.records import NotFound, forget_person
 
     try:
         summary = asyncio.run(forget_person(UUID(args.person_id)))

@@ -206,7 +206,7 @@ class LoginSession(Table):
 
 class RateCounter(Table):
     """Events counted per key in fixed time windows (login attempts per name and per
-    address, anonymous sign-ups per address): see server/ratelimit.py."""
+    address, anonymous sign-ups per address): see server/core/ratelimit.py."""
 
     key = Varchar(length=200, primary_key=True)
     period = BigInt()  # which window: seconds since the epoch // window length

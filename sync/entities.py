@@ -88,7 +88,8 @@ def present(entity: str, record: Record, reveal: bool = True) -> dict[str, Any]:
     data = dict(record.data)
     if entity == "tally":
         # Phones add deltas; the count never goes below zero however they arrive.
-        data["count"] = max(0, data.pop("delta_sum"))
+        # (the sum goes too, so that a phone adding its own deltas floors the same total)
+        data["count"] = max(0, data["delta_sum"])
     elif entity == "note":
         # Editors send the HLC of the text they edited (note.set's base_hlc).
         data["hlcs"] = dict(record.hlcs)

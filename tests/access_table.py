@@ -20,9 +20,9 @@ from piccolo.table import Table
 from server import tables
 from server.auth.routes import create_invitation, invitation_token_hash
 from server.auth.sessions import SESSION_COOKIE, now, start_session
-from server.pwa_routes import assets
+from server.pwa.routes import assets
 from server.reminders import tokens
-from server.reminders.routes import manage_token_hash
+from server.reminders.tokens import manage_token_hash
 from server.tables import GrantProgramme, Ibasho, Person, PushSubscription, ReminderDelivery, Session
 from tests.conftest import PASSWORD, World, make_account
 

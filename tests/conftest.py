@@ -47,9 +47,10 @@ elif ENGINE != "sqlite":
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 
 from server import db  # noqa: E402
-from server.accounts import create_user  # noqa: E402
 from server.app import create_app  # noqa: E402
+from server.auth.accounts import create_user  # noqa: E402
 from server.auth.sessions import now  # noqa: E402
+from server.reminders import listeners as reminder_listeners  # noqa: E402
 from server.tables import Area, Group  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -69,6 +70,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 async def migrated_database():
     """Migrate once; on PostgreSQL keep a connection pool on the tests' event loop."""
     await db.migrate_forwards()
+    reminder_listeners.register()  # as the app does: tests change sessions without building it
     engine = db.engine()
     pooled = isinstance(engine, PostgresEngine)
     if pooled:
@@ -279,3 +281,48 @@ def demo_server(tmp_path_factory):
     server = start_server(env=env, args=("--demo",))
     yield server
     server.stop()
+
+
+# --- Web Push: a fake push service on loopback ---------------------------------------------
+
+
+@pytest.fixture
+def push():
+    """A fake push service (HTTPS, HTTP/2) that checks VAPID and decrypts what it gets."""
+    from tests.push_service import FakePushService
+
+    service = FakePushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def allow_fake(push, monkeypatch):
+    """The server accepts the fake's endpoints (IBASHO_PUSH_HOSTS with its loopback port)."""
+    import dataclasses
+
+    import server.config as config
+
+    settings = config.get_settings()
+    monkeypatch.setattr(
+        config, "_settings", dataclasses.replace(settings, push_hosts=(*settings.push_hosts, f"127.0.0.1:{push.port}"))
+    )
+
+
+@pytest.fixture
+async def sender(push):
+    """The reminders' real sender, trusting the fake's throwaway certificate authority."""
+    from server.reminders import delivery
+    from server.reminders.vapid import load_vapid
+
+    async with delivery.push_client(verify=push.ssl_context()) as client:
+        yield delivery.Sender(client, load_vapid())
+
+
+@pytest.fixture
+async def no_other_deliveries():
+    """For modules that count deliveries (``pytestmark = pytest.mark.usefixtures(...)``):
+    the scheduler claims whatever is due in the database, other tests' rows included."""
+    from server.tables import ReminderDelivery
+
+    await ReminderDelivery.delete(force=True)

@@ -12,10 +12,10 @@ import dataclasses
 
 import pytest
 
-from server import ratelimit
 from server.auth.sessions import SESSION_COOKIE, start_session
 from server.config import get_settings
-from server.i18n import LANGUAGE_COOKIE
+from server.core import ratelimit
+from server.core.i18n import LANGUAGE_COOKIE
 from server.tables import LoginSession
 from tests.access_table import (
     IDENTITIES,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.demo import demo_logins
+from server.ops.demo import demo_logins
 
 
 async def test_staff_member_logs_in_and_sees_areas_and_groups_in_japanese(chromium, demo_server):

@@ -13,6 +13,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from server.core.dates import format_date_ja
+from server.core.i18n import LOCALE_DIR, current_language
 from server.council.schedule_text import (
     Builder,
     builder_for,
@@ -20,8 +22,6 @@ from server.council.schedule_text import (
     describe_schedule,
     format_day,
 )
-from server.dates import format_date_ja
-from server.i18n import LOCALE_DIR, current_language
 from server.tables import (
     Account,
     Area,

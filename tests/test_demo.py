@@ -1,4 +1,4 @@
-"""The demo council (server.demo): what it loads, that its logins work, that it loads once.
+"""The demo council (server.ops.demo): what it loads, that its logins work, that it loads once.
 
 The run's database is shared with other tests, so the demo is loaded once here (with
 ``force``, as other tests may have made areas already) and every check looks the demo's
@@ -18,8 +18,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from server.dates import fiscal_year
-from server.demo import (
+from server.core.dates import fiscal_year
+from server.core.schedule import zone
+from server.ops.demo import (
     AREAS,
     GROUPS,
     ORGANISER_PASSWORD,
@@ -29,7 +30,6 @@ from server.demo import (
     load_demo,
     load_demo_if_empty,
 )
-from server.schedule import zone
 from server.tables import (
     Account,
     Area,

@@ -1,4 +1,4 @@
-"""Grant rules (server/review/grants.py) on the edge cases of issue #6."""
+"""Grant rules (server/grants/rules.py) on the edge cases of issue #6."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 
-from server.review.grants import (
+from server.grants.rules import (
     AOMORI_STARTUP,
     MUSASHINO,
     Programme,

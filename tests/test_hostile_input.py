@@ -232,7 +232,8 @@ async def test_fuzz_every_api_operation_from_the_openapi_schema(app, app_client,
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
     summary = (
         f"fuzzed {len(cases)} requests over {len(operations)} operations in {time.monotonic() - started:.1f}s "
-        f"(IBASHO_FUZZ_EXAMPLES={FUZZ_EXAMPLES}, IBASHO_FUZZ_SEED={FUZZ_SEED}); statuses {dict(sorted(statuses.items()))}"
+        f"(IBASHO_FUZZ_EXAMPLES={FUZZ_EXAMPLES}, IBASHO_FUZZ_SEED={FUZZ_SEED}); "
+        f"statuses {dict(sorted(statuses.items()))}"
     )
     request.node.user_properties.append(("fuzzed_requests", len(cases)))
     with capsys.disabled():  # shown in every run's log, not only on failure
@@ -556,7 +557,7 @@ async def test_script_and_sql_strings_are_stored_as_text_and_shown_escaped(new_c
 
 async def test_the_pwa_builds_its_dom_without_html_strings():
     """The app shows whatever anyone typed as text: no innerHTML and friends anywhere in it."""
-    from server.pwa_routes import PWA_DIR
+    from server.pwa.routes import PWA_DIR
 
     sources = {path: path.read_text() for path in PWA_DIR.rglob("*.js")}
     assert len(sources) > 3

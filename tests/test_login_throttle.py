@@ -117,7 +117,7 @@ async def test_good_logins_from_one_address_never_add_up(app, address):
 async def test_names_that_log_in_as_one_are_one_account(app, address):
     """Two accounts "Tanaka" and "tanaka" would share one throttle and one device key: the
     second is refused wherever accounts are made."""
-    from server.accounts import CreateUserError, create_user
+    from server.auth.accounts import CreateUserError, create_user
 
     person = await make_account("organiser")
     for spelling in (person.login.upper(), f" {person.login}", person.login.capitalize()):

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from server.tables import ReminderDelivery, Session
 from tests.conftest import make_account, make_area, make_group
 from tests.sync_phone import Phone
-from tests.test_reminders import allow_fake, push, subscribe  # noqa: F401 (fixtures)
+from tests.test_reminders import subscribe
 
 
 async def pending_kinds(session_id: str) -> list[str]:

@@ -16,13 +16,13 @@ import httpx
 import icalendar
 import pytest
 
-from server.dates import format_date_ja
+from server.core.dates import format_date_ja
 from server.reminders import delivery as d
 from server.reminders import public
 from server.tables import Ibasho, ReminderDelivery, Session, SessionStatus
 from tests.conftest import make_account, unique
 from tests.server_process import ServerProcess
-from tests.test_reminders import make_session, push, subscribe  # noqa: F401 (fixtures)
+from tests.test_reminders import make_session, subscribe
 
 SECURITY_HEADERS = {"content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"}
 

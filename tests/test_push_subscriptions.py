@@ -1,6 +1,6 @@
 """Push subscriptions as an attacker would try them: endpoints two URL parsers read
 differently, taking over someone's endpoint, filling the table from one address, and a
-row that crashes the sender (server/reminders/routes.py, server/reminders/delivery.py)."""
+row that crashes the sender (server/reminders/subscriptions.py, server/reminders/delivery.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import pytest
 
 import server.config as config
 from server.reminders import delivery as d
-from server.reminders.routes import endpoint_allowed, manage_token_hash
+from server.reminders.subscriptions import endpoint_allowed
+from server.reminders.tokens import manage_token_hash
 from server.tables import DeliveryState, PushSubscription, ReminderDelivery
 from tests.conftest import make_account
-from tests.test_reminders import DAY_BEFORE, allow_fake, make_session, push, sender, subscribe  # noqa: F401
+from tests.test_reminders import DAY_BEFORE, make_session, subscribe
 
 HOSTS = ("fcm.googleapis.com", "*.push.apple.com")
 

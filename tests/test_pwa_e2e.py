@@ -11,7 +11,7 @@ from datetime import date, time
 import pytest
 
 from server.auth.sessions import now
-from server.sync_store import backfill_change_log
+from server.sync.store import backfill_change_log
 from server.tables import Attendance, Ibasho, Note, Person, RoleAssignment, SafetyCheck, Session, Tally
 from sync.ids import safety_check_id
 from tests.conftest import REPO, make_account, make_area, make_group, start_server

@@ -9,7 +9,7 @@ from datetime import date, time
 import httpx
 
 from server.auth.sessions import now
-from server.sync_store import backfill_change_log
+from server.sync.store import backfill_change_log
 from server.tables import Person, Session
 from tests.conftest import make_account, make_area, make_group
 from tests.test_pwa_e2e import open_phone

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import segno
 
-from server.dates import format_date_ja
+from server.core.dates import format_date_ja
 from server.reminders.poster import POSTER_DATES, still_ahead
 from server.tables import Ibasho, IbashoStatus, Session, SessionStatus
 from tests.conftest import make_area, make_group, unique

@@ -27,23 +27,16 @@ from server.reminders.rules import (
     due_times,
     layered,
 )
-from server.sessions_ahead import ensure_sessions_ahead
+from server.sync.sessions_ahead import ensure_sessions_ahead
 from server.tables import Group, Ibasho, PushSubscription, ReminderDelivery, Session, SessionStatus
 from sync.ids import scheduled_session_id
 from tests.conftest import make_account, unique
 from tests.pg import PostgresUnavailable, create_database, drop_database, postgres_admin_url, require_postgres
 from tests.test_migrations import ibasho as run_ibasho
 from tests.test_reminders import DAY_BEFORE as DAY_BEFORE_18
-from tests.test_reminders import (  # noqa: F401  (fixtures)
-    SESSION_DAY,
-    TWO_HOURS,
-    allow_fake,
-    deliveries,
-    make_session,
-    no_other_deliveries,
-    push,
-    subscribe,
-)
+from tests.test_reminders import SESSION_DAY, TWO_HOURS, deliveries, make_session, subscribe
+
+pytestmark = pytest.mark.usefixtures("no_other_deliveries")
 
 UTC = UTC
 TOKYO = "Asia/Tokyo"

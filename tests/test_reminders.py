@@ -7,7 +7,6 @@ with the subscriber's private key; the tests script its answers.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import subprocess
 import sys
@@ -18,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import server.config as config
 from server.reminders import delivery as d
-from server.reminders.routes import endpoint_allowed, manage_token_hash
+from server.reminders.subscriptions import endpoint_allowed
+from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import Vapid, ensure_key, load_vapid
 from server.tables import (
     GroupMembership,
@@ -41,30 +40,7 @@ DAY_BEFORE = datetime(2030, 6, 8, 9, 0, tzinfo=UTC)  # 18:00 JST
 TWO_HOURS = datetime(2030, 6, 8, 23, 0, tzinfo=UTC)  # 08:00 JST
 
 
-@pytest.fixture
-def push():
-    service = FakePushService()
-    yield service
-    service.close()
-
-
-@pytest.fixture
-def allow_fake(push, monkeypatch):
-    settings = config.get_settings()
-    monkeypatch.setattr(
-        config, "_settings", dataclasses.replace(settings, push_hosts=(*settings.push_hosts, f"127.0.0.1:{push.port}"))
-    )
-
-
-@pytest.fixture(autouse=True)
-async def no_other_deliveries():
-    await ReminderDelivery.delete(force=True)  # the scheduler claims whatever is due in the database
-
-
-@pytest.fixture
-async def sender(push):
-    async with d.push_client(verify=push.ssl_context()) as client:
-        yield d.Sender(client, load_vapid())
+pytestmark = pytest.mark.usefixtures("no_other_deliveries")
 
 
 async def make_session(tz="Asia/Tokyo", day=SESSION_DAY, start=START):

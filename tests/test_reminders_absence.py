@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from uuid import uuid4
 
+import pytest
+
 from server.reminders import delivery as d
 from server.reminders import tokens
 from server.tables import (
@@ -25,6 +27,8 @@ from server.tables import (
 )
 from tests.conftest import make_account, make_area, make_group, unique
 from tests.sync_phone import Phone
+
+pytestmark = pytest.mark.usefixtures("no_other_deliveries")
 
 
 async def venue(registration_required: bool = True):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 from server.auth.sessions import now
-from server.dates import fiscal_year
+from server.core.dates import fiscal_year
 from server.review.dashboard import dashboard_lines, trend_svg
 from server.review.data import load_sessions, today
 from server.tables import Group, Person, SafetyCheck

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.review.grants import AOMORI_STARTUP, MUSASHINO
+from server.grants.rules import AOMORI_STARTUP, MUSASHINO
 from server.tables import GrantProgramme
 from tests.conftest import unique
 

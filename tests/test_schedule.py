@@ -1,4 +1,4 @@
-"""Expanding an ibasho's recurring schedule: server.schedule."""
+"""Expanding an ibasho's recurring schedule: server.core.schedule."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from server.schedule import MAX_OCCURRENCES, occurrences, session_times
+from server.core.schedule import MAX_OCCURRENCES, occurrences, session_times
 
 YEAR = (date(2025, 4, 1), date(2026, 3, 31))  # fiscal 2025 (令和7年度)
 

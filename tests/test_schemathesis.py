@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.reminders.routes import endpoint_allowed, endpoint_pattern
+from server.reminders.subscriptions import endpoint_allowed, endpoint_pattern
 from server.tables import Ibasho, Person
 from tests.conftest import REPO, make_account, make_area, make_group, start_server, unique
 from tests.server_process import free_port

@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 from uuid import uuid4
 
 from server.auth.sessions import now
-from server.sessions_ahead import ensure_sessions_ahead
+from server.sync.sessions_ahead import ensure_sessions_ahead
 from server.tables import Ibasho, Session
 from sync.ids import scheduled_session_id
 from tests.sync_phone import Phone

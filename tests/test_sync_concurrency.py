@@ -3,7 +3,7 @@
 PostgreSQL only: there pushes run in parallel on the pool's connections; SQLite takes its
 write lock at the start of every push (BEGIN IMMEDIATE), so writers never overlap.
 
-A push takes a transaction-scoped advisory lock (``server.sync_store.CHANGE_NUMBER_LOCK``)
+A push takes a transaction-scoped advisory lock (``server.sync.store.CHANGE_NUMBER_LOCK``)
 when it starts and holds it until commit, so pushes apply one at a time and change numbers
 become visible in increasing order. The tests here check that from the outside (a reader
 paging through more than 10,000 changes while four writers commit) and from the inside
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from server.sync_store import PiccoloStore
+from server.sync.store import PiccoloStore
 from server.tables import MutationLog, Tally
 from sync import engine
 from sync.hlc import Clock

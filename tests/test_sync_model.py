@@ -70,7 +70,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from server.sync_store import PiccoloStore
+from server.sync.store import PiccoloStore
 from server.tables import GroupMembership, MutationLog
 from sync import engine
 from sync.hlc import HLC, Clock, now_ms

@@ -1,6 +1,5 @@
 // A small promise wrapper around IndexedDB: the phone's own database.
 const DB_NAME = "ibasho";
-const DB_VERSION = 1;
 
 export const STORES = {
   entities: "entities", // visible state: server copy + pending changes; key [entity, id]
@@ -8,6 +7,19 @@ export const STORES = {
   outbox: "outbox", // mutations not yet acknowledged; key seq
   meta: "meta", // client id, seq counter, cursor, clock, who I am…; key name
 };
+
+// Each version's changes to the object stores, in order: a phone on version n runs those
+// after n, keeping everything it holds (unsent changes above all). A new version appends.
+const UPGRADES = [
+  (db) => {
+    const entities = db.createObjectStore(STORES.entities, { keyPath: ["entity", "id"] });
+    entities.createIndex("by_entity", "entity");
+    db.createObjectStore(STORES.server, { keyPath: ["entity", "id"] });
+    db.createObjectStore(STORES.outbox, { keyPath: "seq" });
+    db.createObjectStore(STORES.meta);
+  },
+];
+const DB_VERSION = UPGRADES.length;
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -21,13 +33,8 @@ let opening = null;
 export function openDb() {
   opening ??= new Promise((resolve, reject) => {
     const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      const entities = db.createObjectStore(STORES.entities, { keyPath: ["entity", "id"] });
-      entities.createIndex("by_entity", "entity");
-      db.createObjectStore(STORES.server, { keyPath: ["entity", "id"] });
-      db.createObjectStore(STORES.outbox, { keyPath: "seq" });
-      db.createObjectStore(STORES.meta);
+    req.onupgradeneeded = (event) => {
+      for (const upgrade of UPGRADES.slice(event.oldVersion)) upgrade(req.result, req.transaction);
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);

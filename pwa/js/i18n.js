@@ -81,8 +81,6 @@ const MESSAGES = {
   },
 };
 
-export const ROLES = ["調理", "受付", "配膳", "片付け", "見守り", "買い出し"];
-export const TALLY_CATEGORIES = ["child", "adult", "senior", "parent_child", "first_time", "volunteer"];
 
 let language = localStorage.getItem("ibasho-language") ?? "ja";
 

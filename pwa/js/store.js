@@ -2,6 +2,8 @@
 // ONE IndexedDB transaction, so nothing typed is lost even if the phone dies right after.
 import { STORES, all, allOf, del, get, put, transaction } from "./db.js";
 import * as hlc from "./hlc.js";
+import { uuid, uuid7 } from "./ids.js";
+import { LOCAL_EFFECTS, touched } from "./mutations.js";
 
 const { entities, server, outbox, meta } = STORES;
 const listeners = new Set();
@@ -36,67 +38,6 @@ export async function pending() {
   return transaction([outbox], "readonly", (tx) => all(tx, outbox));
 }
 
-export function uuid() {
-  return crypto.randomUUID();
-}
-
-// A time-ordered UUID (v7) for mutation ids.
-export function uuid7() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let ms = Date.now();
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
-    ms = Math.floor(ms / 256);
-  }
-  return formatUuid(bytes, 0x70);
-}
-
-function formatUuid(bytes, version) {
-  bytes[6] = (bytes[6] & 0x0f) | version;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-// The server computes the same id (sync/ids.py safety_check_id): a 安否確認 opened on this
-// phone offline and the one the server opens for the same absence are one record.
-const SAFETY_CHECK_NAMESPACE = "16485120-4ce7-5a47-bfc2-ec9c5251a647";
-
-export async function safetyCheckId(sessionId, personId) {
-  const namespace = SAFETY_CHECK_NAMESPACE.replaceAll("-", "").match(/../g).map((pair) => parseInt(pair, 16));
-  const name = new TextEncoder().encode(`${sessionId}:${personId}`);
-  const digest = await crypto.subtle.digest("SHA-1", new Uint8Array([...namespace, ...name]));
-  return formatUuid(new Uint8Array(digest).slice(0, 16), 0x50);
-}
-
-// How each mutation shows on this phone before the server has it (the server's result wins later).
-const LOCAL_EFFECTS = {
-  "session.upsert": (args) => [["session", args.id, (old) => ({ ...(old ?? { status: "scheduled", kind: "session" }), ...args })]],
-  "person.upsert": (args) => [["person", args.id, (old) => ({ ...(old ?? { registered: true, category: "adult" }), ...args })]],
-  "person.delete": (args) => [["person", args.id, () => null]],
-  "attendance.set": (args) => [[
-    "attendance", `${args.session_id}:${args.person_id}`,
-    (old) => ({ ...old, session_id: args.session_id, person_id: args.person_id, status: args.status }),
-  ]],
-  "tally.add": (args) => [[
-    "tally", `${args.session_id}:${args.category}`,
-    (old) => ({ session_id: args.session_id, category: args.category, count: Math.max(0, (old?.count ?? 0) + args.delta) }),
-  ]],
-  "role.set": (args) => [[
-    "role_assignment", `${args.session_id}:${args.role}:${args.member_id}`,
-    (old) => ({ ...old, session_id: args.session_id, role: args.role, member_id: args.member_id, assigned: args.assigned }),
-  ]],
-  "note.set": (args) => [[
-    "note", args.session_id,
-    (old) => ({ conflicts: [], hlcs: {}, ...old, session_id: args.session_id, [args.field]: args.text }),
-  ]],
-  "note.resolve": (args) => [[
-    "note", args.session_id,
-    (old) => old && { ...old, conflicts: old.conflicts.filter((c) => !(c.field === args.field && c.hlc === args.hlc)) },
-  ]],
-  "safety.record": (args) => [["safety_check", args.id, (old) => ({ outcome: "open", ...old, ...args })]],
-};
-
 async function applyEffect(tx, name, args) {
   for (const [entity, id, change] of LOCAL_EFFECTS[name](args)) {
     const old = await get(tx, entities, [entity, id]);
@@ -127,7 +68,7 @@ export async function mutate(name, args) {
   changed();
 }
 
-const effectKeys = (entry) => LOCAL_EFFECTS[entry.name]?.(entry.args).map(([entity, id]) => [entity, id]) ?? [];
+const effectKeys = (entry) => touched(entry.name, entry.args);
 const keyText = ([entity, id]) => `${entity}|${id}`;
 
 // Visible state of these entities = the server's copy + the still-pending mutations on top.

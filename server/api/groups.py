@@ -10,8 +10,8 @@ from litestar import Request, get
 from litestar.params import FromPath
 
 from server.auth.guards import group_in_scope, principal_of, signed_in
-from server.openapi import error_responses
 from server.tables import Group, Ibasho, Person
+from server.web.openapi import error_responses
 from sync.mutations import ClockTime, wire_value
 
 SIGNED_IN = error_responses(401)

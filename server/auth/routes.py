@@ -17,20 +17,20 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
-from server import ratelimit
-from server.accounts import login_taken
 from server.auth import throttle
+from server.auth.accounts import login_taken
 from server.auth.guards import principal_of, signed_in
 from server.auth.passwords import hash_password, login_key, normalise_login, password_problem, verify_password
 from server.auth.principal import Principal
 from server.auth.sessions import SESSION_COOKIE, now, resolve_session, revoke_session, start_session
 from server.config import get_settings
+from server.core import ratelimit
+from server.core.i18n import LANGUAGE_COOKIE, LANGUAGES
+from server.core.i18n import gettext as _
 from server.db import write_transaction
-from server.i18n import LANGUAGE_COOKIE, LANGUAGES
-from server.i18n import gettext as _
-from server.openapi import error_responses, text
-from server.sync_store import publish_server_change
+from server.sync.store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Invitation, Role
+from server.web.openapi import error_responses, text
 
 # --- shared login logic ------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Login throttling: how many attempts a login name and a client address get per window.
 
-Every attempt is counted before its password is checked (``server/ratelimit.py``: one
+Every attempt is counted before its password is checked (``server/core/ratelimit.py``: one
 atomic upsert), so a burst of concurrent guesses cannot all slip past the count, and the
 ones over the limit are refused before any Argon2 work. A good password takes its
 attempt back.
@@ -23,8 +23,8 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from server import ratelimit
 from server.config import get_settings
+from server.core import ratelimit
 
 DEVICE_COOKIE = "ibasho_device"
 

@@ -11,15 +11,16 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
-from server.accounts import CreateUserError, create_user
-from server.audit import audit
+from server.auth.accounts import CreateUserError, create_user
 from server.auth.guards import admin_only, principal_of
 from server.auth.sessions import now, revoke_all_sessions
+from server.core.audit import audit
+from server.core.i18n import gettext as _
 from server.council.forms import AccountForm, AreaForm, StaffAccountForm
-from server.council.render import page, see_other
+from server.council.render import page
 from server.db import write_transaction
-from server.i18n import gettext as _
 from server.tables import Account, Area, Group, LoginSession, Role, StaffArea
+from server.web.pages import see_other
 
 COUNCIL_ROLES = [Role.staff.value, Role.admin.value]
 

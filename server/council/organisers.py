@@ -17,15 +17,15 @@ from litestar import Request, Response, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 
-from server.audit import audit
 from server.auth.guards import group_in_scope, principal_of
 from server.auth.principal import Principal
 from server.auth.sessions import revoke_all_sessions
-from server.council.render import see_other
+from server.core.audit import audit
+from server.core.events import SessionsChanged, publish
 from server.db import write_transaction
-from server.reminders.delivery import refresh_sessions
-from server.sync_store import publish_server_change
+from server.sync.store import publish_server_change
 from server.tables import Account, GroupMembership, PushSubscription, Role, Session
+from server.web.pages import see_other
 
 
 async def _membership(group_id: UUID, account_id: UUID) -> dict:
@@ -60,12 +60,10 @@ async def remove(group_id: UUID, account_id: UUID, membership_id: UUID) -> str:
         await publish_server_change("member", membership_id, group_id)  # the other phones drop the member
     # their pending reminders of this group's meetings and duties go now, not at the next reconcile
     today = datetime.now(UTC).date()
-    await refresh_sessions(
-        row["id"]
-        for row in await Session.select(Session.id).where(
-            (Session.group == group_id) & (Session.date >= today - timedelta(days=1))
-        )
+    upcoming = await Session.select(Session.id).where(
+        (Session.group == group_id) & (Session.date >= today - timedelta(days=1))
     )
+    await publish(SessionsChanged(tuple(row["id"] for row in upcoming)))
     if not await GroupMembership.exists().where(GroupMembership.account == account_id):
         await _cut_off(account_id)
         return "no groups left: logged out everywhere"

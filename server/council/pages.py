@@ -16,21 +16,22 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
-from server.audit import audit
 from server.auth.guards import group_in_scope, principal_of, staff_only
 from server.auth.principal import Principal
 from server.auth.routes import create_invitation
 from server.auth.sessions import now
+from server.core.audit import audit
+from server.core.events import IbashoChanged, publish
+from server.core.schedule import occurrences, zone
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
 from server.council.organisers import HANDLERS as ORGANISER_HANDLERS
-from server.council.render import page, see_other
+from server.council.render import page
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
-from server.reminders.delivery import refresh_ibasho
 from server.reminders.rules import HOURS_BEFORE_CHOICES
-from server.schedule import occurrences, zone
-from server.sessions_ahead import ensure_sessions_ahead
-from server.sync_store import publish_server_change
+from server.sync.sessions_ahead import ensure_sessions_ahead
+from server.sync.store import publish_server_change
 from server.tables import Area, Group, GroupMembership, Ibasho, Invitation
+from server.web.pages import see_other
 
 PREVIEW_DATES = 5
 PREVIEW_HORIZON = timedelta(days=2 * 366)
@@ -244,7 +245,7 @@ async def ibasho_update(request: Request, ibasho_id: FromPath[UUID], data: URLEn
     await publish_server_change("ibasho", ibasho_id, group["id"])
     await ensure_sessions_ahead(ibasho_id)
     # its zone or reminder rule may have changed: every upcoming session's reminders follow now
-    await refresh_ibasho(ibasho_id)
+    await publish(IbashoChanged(ibasho_id))
     return see_other(f"/staff/groups/{group['id']}")
 
 

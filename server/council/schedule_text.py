@@ -1,7 +1,7 @@
 """Recurring schedules for people: the simple builder ↔ RRULE text, and descriptions
 such as 毎月第1日曜日 10:00〜13:00 in the reader's language.
 
-Expanding and validating a rule is ``server.schedule``'s job; this module only
+Expanding and validating a rule is ``server.core.schedule``'s job; this module only
 translates between the rule and what staff see and choose on a form.
 """
 
@@ -13,10 +13,10 @@ from itertools import product
 
 from babel.dates import format_date
 
-from server.dates import format_date_ja
-from server.i18n import current_language
-from server.i18n import gettext as _
-from server.labels import N_
+from server.core.dates import format_date_ja
+from server.core.i18n import current_language
+from server.core.i18n import gettext as _
+from server.core.labels import N_
 
 WEEKDAYS = {
     "MO": N_("Monday"),

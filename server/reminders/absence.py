@@ -32,10 +32,9 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
 from server.auth.guards import principal_of, signed_in
-from server.openapi import PathText, error_responses
+from server.core.schedule import session_times
 from server.reminders import tokens
-from server.schedule import session_times
-from server.sync_store import PiccoloStore
+from server.sync.server import apply_as_server
 from server.tables import (
     Attendance,
     Ibasho,
@@ -45,12 +44,10 @@ from server.tables import (
     Role,
     SessionStatus,
 )
-from sync.hlc import HLC, now_ms
-from sync.mutations import Context, Rejected, Scope, UnitOfWork, parse_args
+from server.web.openapi import PathText, error_responses
+from sync.mutations import Scope
 
 ABSENT = "absent_notified"
-REPLY_NODE = "push-reply"  # the HLC node of replies: a phone's later mark still wins
-_SERVER = UUID(int=0)  # the "account" of a server-made mutation; scope is limited to one group
 
 
 class PersonLinkIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -193,20 +190,11 @@ async def reply_of(token: str) -> Reply:
 
 async def record_absence(reply: Reply) -> None:
     """``attendance.set absent_notified`` as the server, within the session's group only."""
-    store = PiccoloStore()
-    async with store.transaction():
-        work = UnitOfWork(store)
-        ctx = Context(
-            scope=Scope(_SERVER, frozenset({reply.group_id})), work=work, hlc=str(HLC(now_ms(), 0, REPLY_NODE))
-        )
-        spec, args = parse_args(
-            "attendance.set", {"session_id": str(reply.session_id), "person_id": str(reply.person_id), "status": ABSENT}
-        )
-        try:
-            await spec.apply(ctx, args)
-        except Rejected as error:
-            raise NotFoundException(str(error)) from None
-        await work.flush()
+    args = {"session_id": str(reply.session_id), "person_id": str(reply.person_id), "status": ABSENT}
+    result = await apply_as_server(Scope(UUID(int=0), frozenset({reply.group_id})), [("attendance.set", args)])
+    (outcome,) = result.results
+    if outcome.status == "rejected":
+        raise NotFoundException(outcome.error)
 
 
 # The token is the whole authority (no cookie is involved), so CSRF cannot forge anything
@@ -251,3 +239,7 @@ async def reply_page(token: FromPath[str]) -> Template:
             "absent": reply.status == ABSENT,
         },
     )
+
+
+API_HANDLERS = [create_person_link, reply_absent]
+PAGE_HANDLERS = [reply_page]

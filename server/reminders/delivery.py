@@ -35,7 +35,7 @@ from server.reminders import tokens
 from server.reminders.audience import is_public
 from server.reminders.rules import Due, Rule, chosen_kinds, due_times, layered
 from server.reminders.vapid import Vapid, load_vapid
-from server.sync_store import decoded_json
+from server.sync.store import decoded_json
 from server.tables import (
     DeliveryState,
     GroupMembership,

@@ -17,9 +17,9 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from server.core.schedule import session_times, zone
 from server.reminders.public import active_ibasho, sessions_since
 from server.reminders.rules import layered
-from server.schedule import session_times, zone
 from server.tables import SessionStatus
 
 POSTER_DATES = 4  # what fits on one A4 page beside the QR code; the page itself lists more
@@ -60,3 +60,6 @@ async def ibasho_poster(ibasho_id: FromPath[UUID], request: Request) -> Template
             "qr_svg": segno.make(page_url, error="m").svg_inline(scale=10, omitsize=True),
         },
     )
+
+
+HANDLERS = [ibasho_poster]

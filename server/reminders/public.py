@@ -20,14 +20,15 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from server.i18n import gettext as _
-from server.pwa_routes import app_manifest, asset_url, manifest_response
+from server.core.i18n import gettext as _
+from server.core.schedule import session_times, zone
+from server.pwa.routes import app_manifest, asset_url, manifest_response
 from server.reminders import tokens
 from server.reminders.audience import public_only
 from server.reminders.delivery import refresh_ibasho
 from server.reminders.rules import DAY_BEFORE, HOURS_BEFORE, chosen_kinds, layered
-from server.schedule import session_times, zone
-from server.sync_store import decoded_json
+from server.reminders.tokens import manage_token_hash
+from server.sync.store import decoded_json
 from server.tables import Ibasho, IbashoStatus, PushSubscription, Session, SessionStatus
 
 FEED_DAYS_BACK = 30
@@ -220,8 +221,6 @@ class TimingForm:
 
 async def _managed(token: str) -> dict | None:
     """The participant's subscription its management token names, with its ibasho's name and rule."""
-    from server.reminders.routes import manage_token_hash
-
     return (
         await PushSubscription.select(
             PushSubscription.id,
@@ -282,3 +281,6 @@ async def manage_timing(token: FromPath[str], data: URLEncodedBody[TimingForm]) 
     if sub["ibasho"] is not None:  # always, for a participant's subscription: only those have a token
         await refresh_ibasho(sub["ibasho"])
     return Redirect(path=f"/push/manage/{token}", query_params={"saved": "1"}, status_code=303)
+
+
+HANDLERS = [ibasho_page, ibasho_calendar, ibasho_manifest, manage_page, manage_timing]

@@ -70,3 +70,8 @@ def read_absence(token: str) -> UUID | None:
         return UUID(hex=parts[0]) if parts else None
     except ValueError:
         return None
+
+
+def manage_token_hash(token: str) -> str:
+    """What is stored of a participant's management link (random, not signed): its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -20,9 +20,9 @@ from markupsafe import Markup
 from piccolo.query.functions.aggregate import Count, Max
 
 from server.auth.guards import principal_of
-from server.dates import fiscal_year_bounds
+from server.core.dates import fiscal_year_bounds
+from server.grants.rules import add_months
 from server.review.data import is_session, load_grants, load_sessions, today
-from server.review.grants import add_months
 from server.review.pages import pick_year
 from server.review.render import review_page
 from server.tables import (

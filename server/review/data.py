@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from server.dates import fiscal_year, fiscal_year_bounds
-from server.review.grants import GrantResult, Programme, SessionIn, evaluate
+from server.core.dates import fiscal_year, fiscal_year_bounds
+from server.grants.rules import GrantResult, Programme, SessionIn, evaluate
 from server.tables import (
     Attendance,
     AttendanceStatus,

@@ -9,36 +9,20 @@ counts, what it earns, and per group the amount due after the caps and the rules
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass
-from datetime import date
-from urllib.parse import quote
 from uuid import UUID
 
-import xlsxwriter
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from server.auth.guards import group_in_scope, principal_of
-from server.dates import wareki_fiscal_year
-from server.i18n import gettext as _
-from server.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
+from server.core.dates import wareki_fiscal_year
+from server.core.i18n import gettext as _
+from server.core.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
 from server.review.data import SessionRow, is_session, load_grants, load_sessions
 from server.review.pages import pick_year
 from server.tables import Area, Group
-
-CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass
-class Table:
-    title: str
-    header: list[str]
-    rows: list[list]
+from server.web.spreadsheets import Table, download
 
 
 def header() -> list[str]:
@@ -123,62 +107,6 @@ async def build(groups: list[dict], year: int, title: str) -> Table:
     if len(groups) > 1 and grand is not None:
         totals.append(["", _("Grand total"), "", "", "", "", "", *grand[:-1], ""])
     return Table(title, header(), rows + ([[]] if rows and totals else []) + totals)
-
-
-# A cell starting with one of these is a formula to Excel, even in a CSV file: a group
-# named "=HYPERLINK(…)" must stay a name (OWASP's advice: prefix an apostrophe).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_bytes(table: Table) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.header)
-    writer.writerows([[csv_cell(v) for v in row] for row in table.rows])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def xlsx_bytes(table: Table) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "default_date_format": "yyyy-mm-dd",
-            # Text stays text: never a formula, a number or a link, whatever someone typed.
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
-    sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "", table.title)[:31] or "sheet")
-    sheet.freeze_panes(1, 0)
-    sheet.write_row(0, 0, table.header)
-    for number, row in enumerate(table.rows, start=1):
-        sheet.write_row(number, 0, row)
-    book.close()
-    return buffer.getvalue()
-
-
-def download(table: Table, name: str, kind: str) -> Response:
-    body, media = (csv_bytes(table), CSV_TYPE) if kind == "csv" else (xlsx_bytes(table), XLSX_TYPE)
-    filename = f"{name}.{kind}"
-    return Response(
-        content=body,
-        media_type=media,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"export.{kind}\"; filename*=UTF-8''{quote(filename)}",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 async def group_export(request: Request, group_id: UUID, year: int | None, kind: str) -> Response:

@@ -16,16 +16,15 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
-from server.audit import audit
 from server.auth.guards import admin_only, group_in_scope, principal_of
 from server.auth.principal import Principal
 from server.auth.sessions import now
-from server.council.render import see_other
-from server.i18n import gettext as _
-from server.labels import REVIEW_STATES
+from server.core.audit import audit
+from server.core.i18n import gettext as _
+from server.core.labels import REVIEW_STATES
 from server.review.data import load_grants, load_sessions, this_fiscal_year
 from server.review.render import review_page
-from server.sync_store import publish_server_change
+from server.sync.store import publish_server_change
 from server.tables import (
     Area,
     Attendance,
@@ -36,6 +35,7 @@ from server.tables import (
     Session,
     Tally,
 )
+from server.web.pages import see_other
 
 VIEW_CONCERNS = "view_concerns"
 AUDIT_PAGE = 200

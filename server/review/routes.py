@@ -1,9 +1,9 @@
-"""The /review router: staff and admins only (the audit log and grant programmes: admins only)."""
+"""The /review router: staff and admins only (the audit log: admins only)."""
 
 from litestar import Router
 
 from server.auth.guards import staff_only
-from server.review import dashboard, exports, pages, programmes, safety, sheet
+from server.review import dashboard, exports, pages, safety, sheet
 
 review_router = Router(
     path="/review",
@@ -14,7 +14,6 @@ review_router = Router(
         *pages.HANDLERS,
         *exports.HANDLERS,
         *safety.HANDLERS,
-        *programmes.HANDLERS,
         *sheet.HANDLERS,
     ],
 )

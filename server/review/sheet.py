@@ -1,7 +1,7 @@
 """Paper: a printable A4 attendance sheet / roster per session, and typing a filled-in
 sheet's numbers back in.
 
-Typing back goes through the sync engine (``sync.engine.push``) as one push from a
+Typing back goes through the sync engine (``apply_as_server``) as one push from a
 one-off "paper" device of the staff member, with their usual sync scope: the same
 mutations a phone sends (``tally.add``, ``attendance.set``), so the same merge rules
 apply (tallies add deltas, attendance is last-writer-wins by HLC), the push is logged
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
@@ -24,16 +24,13 @@ from litestar.response import Template
 
 from server.auth.guards import principal_of
 from server.auth.principal import sync_scope
-from server.council.render import see_other
-from server.i18n import gettext as _
-from server.labels import ATTENDANCE, CATEGORIES
+from server.core.i18n import gettext as _
+from server.core.labels import ATTENDANCE, CATEGORIES
 from server.review.pages import session_in_scope
 from server.review.render import review_page
-from server.sync_store import PiccoloStore
+from server.sync.server import apply_as_server
 from server.tables import Attendance, Person, RoleAssignment, Tally
-from sync import engine
-from sync.hlc import Clock
-from sync.wire import Mutation, PushRequest
+from server.web.pages import see_other
 
 MAX_STEP = 100  # tally.add accepts deltas of at most ±100
 MAX_COUNT = 2000
@@ -122,26 +119,22 @@ def read_form(form: dict[str, str], people: list[dict]) -> tuple[Typed, list[str
 
 
 def mutations_for(
-    session_id: UUID, typed: Typed, tallies: dict[str, int], marks: dict[UUID, str], clock: Clock
-) -> list[dict]:
-    out: list[dict] = []
+    session_id: UUID, typed: Typed, tallies: dict[str, int], marks: dict[UUID, str]
+) -> list[tuple[str, dict]]:
+    """What makes the stored counts and marks the typed ones, as (name, args)."""
+    out: list[tuple[str, dict]] = []
     for category, count in typed.counts.items():
         delta = count - tallies.get(category, 0)
         while delta:
             step = max(-MAX_STEP, min(MAX_STEP, delta))
-            out.append(
-                {"name": "tally.add", "args": {"session_id": str(session_id), "category": category, "delta": step}}
-            )
+            out.append(("tally.add", {"session_id": str(session_id), "category": category, "delta": step}))
             delta -= step
     for person_id, status in typed.marks.items():
         if marks.get(person_id) != status:
             out.append(
-                {
-                    "name": "attendance.set",
-                    "args": {"session_id": str(session_id), "person_id": str(person_id), "status": status},
-                }
+                ("attendance.set", {"session_id": str(session_id), "person_id": str(person_id), "status": status})
             )
-    return [{**m, "id": str(uuid4()), "seq": index + 1, "hlc": clock.tick()} for index, m in enumerate(out)]
+    return out
 
 
 @post("/sessions/{session_id:uuid}/paper")
@@ -156,11 +149,9 @@ async def paper_save(
     typed, errors = read_form(data, people)
     if errors:
         return await paper_page(session, group, data, errors)
-    client_id = uuid4()  # one paper sheet typed in: one device's one push
-    mutations = mutations_for(session_id, typed, tallies, marks, Clock(str(client_id)))
-    if mutations:
-        request_body = PushRequest(client_id=client_id, mutations=[Mutation(**m) for m in mutations])
-        result = await engine.push(PiccoloStore(), await sync_scope(principal), request_body)
+    mutations = mutations_for(session_id, typed, tallies, marks)
+    if mutations:  # one paper sheet typed in: one device's one push
+        result = await apply_as_server(await sync_scope(principal), mutations, actor=principal.account_id)
         rejected = [r.error for r in result.results if r.status == "rejected"]
         if rejected:
             return await paper_page(session, group, data, rejected)

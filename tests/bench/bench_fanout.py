@@ -247,7 +247,8 @@ async def baseline(session_id, count: int, service: RemoteService) -> tuple[floa
 
 
 def line(name: str, count: int, wall: float, cpu: float) -> str:
-    return f"  {name:<10} {count:>7,} msgs  {wall:7.2f} s  {count / wall:8,.0f} msg/s  {cpu / count * 1000:6.3f} ms CPU/msg"
+    rate, cost = count / wall, cpu / count * 1000
+    return f"  {name:<10} {count:>7,} msgs  {wall:7.2f} s  {rate:8,.0f} msg/s  {cost:6.3f} ms CPU/msg"
 
 
 async def main(args) -> None:

@@ -192,6 +192,7 @@ async def measure(groups: int) -> dict:
         from server.review import exports
         from server.review.dashboard import dashboard_lines
         from server.tables import Group
+        from server.web import spreadsheets
 
         started = clock.perf_counter()
         big, small = await seed_area(groups), await seed_area(SMALL_AREA)
@@ -205,7 +206,7 @@ async def measure(groups: int) -> dict:
             async def work():
                 rows = await Group.select(Group.id, Group.name).where(Group.area == area).order_by(Group.name)
                 table = await exports.build(rows, LAST_YEAR, "bench")
-                return exports.csv_bytes(table) if kind == "csv" else exports.xlsx_bytes(table)
+                return spreadsheets.csv_bytes(table) if kind == "csv" else spreadsheets.xlsx_bytes(table)
 
             return work
 

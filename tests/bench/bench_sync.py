@@ -271,7 +271,7 @@ PASSWORD = "correct horse battery staple"
 
 
 async def make_organisers(area_id, group_id, count: int, prefix: str) -> list[tuple[str, uuid.UUID]]:
-    from server.accounts import create_user
+    from server.auth.accounts import create_user
     from server.tables import Group
 
     name = (await Group.select(Group.name).where(Group.id == group_id).first())["name"]
@@ -346,7 +346,7 @@ async def bench_push(timed: TimedApp, group_id, organisers, reps: int, warmup: i
     """(a) 500 mutations on fresh entities from a fresh client, through HTTP and through the engine alone."""
     import msgspec
 
-    from server.sync_store import PiccoloStore
+    from server.sync.store import PiccoloStore
     from sync import engine
     from sync.mutations import Scope
     from sync.wire import PushRequest
@@ -705,7 +705,8 @@ def print_table(results: dict[str, dict | str]) -> None:
     print(
         f"\n{', '.join(details)}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs. "
         f"push: {any_result.get('push_reps', '?')} repetitions (fresh client, 500 fresh entities each); "
-        f"pull: median of {any_result.get('pull_reps', '?')}; concurrent: {any_result.get('conc_clients', '?')} clients "
+        f"pull: median of {any_result.get('pull_reps', '?')}; "
+        f"concurrent: {any_result.get('conc_clients', '?')} clients "
         f"× {any_result.get('conc_rounds', '?')} rounds × {any_result.get('conc_batch', '?')} mutations."
     )
 

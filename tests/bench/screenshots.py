@@ -53,7 +53,8 @@ def horizontal_overflow(page) -> list[str]:
     return page.evaluate("""() => {
       const width = document.documentElement.clientWidth;
       const found = [];
-      if (document.documentElement.scrollWidth > width) found.push(`document ${document.documentElement.scrollWidth}px`);
+      const scrolled = document.documentElement.scrollWidth;
+      if (scrolled > width) found.push(`document ${scrolled}px`);
       for (const el of document.querySelectorAll('body *')) {
         const box = el.getBoundingClientRect();
         if (box.width && (box.right > width + 0.5 || box.left < -0.5)) {

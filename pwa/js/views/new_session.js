@@ -1,5 +1,6 @@
 import { h, render, today } from "../ui.js";
 import { t } from "../i18n.js";
+import { uuid } from "../ids.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 
@@ -25,7 +26,7 @@ export function newSessionView(view, groupId, go) {
     Object.keys(REMINDER_RULES).map((key) => h("option", { value: key }, t(`reminders_${key}`))));
   const submit = async (event) => {
     event.preventDefault();
-    const id = store.uuid();
+    const id = uuid();
     await sync.record("session.upsert", {
       id, group_id: groupId, kind: kind.value, title: title.value, date: date.value,
       start_time: start.value || null, end_time: end.value || null, venue: venue.value, agenda: agenda.value,

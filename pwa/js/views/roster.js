@@ -1,5 +1,6 @@
 import { h, render } from "../ui.js";
 import { t } from "../i18n.js";
+import { uuid } from "../ids.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 
@@ -19,7 +20,7 @@ function personForm(groupId, person, done) {
     CATEGORIES.map((c) => h("option", { value: c, selected: c === (person?.category ?? "adult") }, t(c))));
   const submit = async (event) => {
     event.preventDefault();
-    const args = { id: person?.id ?? store.uuid(), display_name: name.value, kana: kana.value, category: category.value };
+    const args = { id: person?.id ?? uuid(), display_name: name.value, kana: kana.value, category: category.value };
     if (!person) Object.assign(args, { group_id: groupId, registered: true });
     await sync.record("person.upsert", args);
     done();

@@ -1,6 +1,8 @@
 // One session: attendance, head counts, roles and the 反省会 notes.
 import { h, render } from "../ui.js";
-import { ROLES, TALLY_CATEGORIES, formatDate, t } from "../i18n.js";
+import { ROLES, TALLY_CATEGORIES } from "../domain.js";
+import { formatDate, t } from "../i18n.js";
+import { safetyCheckId } from "../ids.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { people } from "./roster.js";
@@ -60,7 +62,7 @@ function safetyCard(session, person, check) {
   const save = async (next) => {
     localStorage.setItem(CONTACT_NAME, contactedBy.value.trim());
     await sync.record("safety.record", {
-      id: await store.safetyCheckId(session.id, person.id), session_id: session.id, person_id: person.id,
+      id: await safetyCheckId(session.id, person.id), session_id: session.id, person_id: person.id,
       outcome: next, method: method.value, contacted_by: contactedBy.value.trim(), notes: notes.value,
       contacted_at: new Date().toISOString(),
     });

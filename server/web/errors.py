@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Serializa
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
-from server.secret_urls import redact
+from server.web.secret_urls import redact
 
 log = logging.getLogger("ibasho")
 

@@ -1,5 +1,5 @@
 """Admin pages for data rights: a group's records as a zip (for a group that leaves) and the
-erasure of one participant's personal data on request (see ``server/data_rights.py``)."""
+erasure of one participant's personal data on request (see ``server/data_rights/records.py``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
-from server import data_rights
 from server.auth.guards import admin_only, principal_of
-from server.council.render import page, see_other
-from server.i18n import gettext as _
+from server.core.i18n import gettext as _
+from server.data_rights import records as data_rights
 from server.tables import Group, Person
+from server.web.pages import page, see_other
 
 
 async def data_page(group_id: UUID, errors=(), erased: str = "") -> Template:
@@ -28,7 +28,7 @@ async def data_page(group_id: UUID, errors=(), erased: str = "") -> Template:
         .order_by(Person.kana)
         .order_by(Person.display_name)
     )
-    return page("data_rights.html", errors, group=group, people=people, erased=erased)
+    return page("data_rights/group.html", errors, group=group, people=people, erased=erased)
 
 
 @get("/groups/{group_id:uuid}/data")

@@ -8,7 +8,6 @@ known push service (IBASHO_PUSH_HOSTS), so the server never posts to internal ad
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import re
@@ -19,18 +18,19 @@ from uuid import UUID, uuid4
 
 import httpx
 import msgspec
-from litestar import HttpMethod, Request, Response, Router, delete, get, post, route
+from litestar import HttpMethod, Request, Response, delete, get, post, route
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_409_CONFLICT, HTTP_429_TOO_MANY_REQUESTS
 
-from server import ratelimit
 from server.auth.principal import Principal
 from server.config import get_settings
-from server.openapi import NO_NUL, Late, PathText, error_responses, text
+from server.core import ratelimit
 from server.reminders import tokens
+from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import load_vapid
 from server.tables import Ibasho, IbashoStatus, PushSubscription
+from server.web.openapi import NO_NUL, Late, PathText, error_responses, text
 
 _KEY = msgspec.Meta(pattern=r"^[A-Za-z0-9_\-]+=*$")
 
@@ -67,10 +67,6 @@ class SubscriptionOut(msgspec.Struct):
 
 class PublicKey(msgspec.Struct):
     public_key: str
-
-
-def manage_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _is_loopback(host: str) -> bool:
@@ -320,34 +316,4 @@ def subscriptions_options() -> Response:
     return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": ", ".join(sorted(methods))})
 
 
-def _public_handlers() -> list:
-    from server.reminders.absence import reply_page
-    from server.reminders.poster import ibasho_poster
-    from server.reminders.public import ibasho_calendar, ibasho_manifest, ibasho_page, manage_page, manage_timing
-
-    return [ibasho_page, ibasho_calendar, ibasho_manifest, manage_page, manage_timing, reply_page, ibasho_poster]
-
-
-def _absence_handlers() -> list:
-    from server.reminders.absence import create_person_link, reply_absent
-
-    return [create_person_link, reply_absent]
-
-
-push_router = Router(
-    path="/",
-    route_handlers=[
-        Router(
-            path="/api/push",
-            route_handlers=[
-                public_key,
-                subscriptions_options,
-                save_subscription,
-                delete_by_token,
-                delete_own,
-                *_absence_handlers(),
-            ],
-        ),
-        *_public_handlers(),
-    ],
-)
+HANDLERS = [public_key, subscriptions_options, save_subscription, delete_by_token, delete_own]

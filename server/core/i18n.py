@@ -15,7 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("ja", "en")
 DEFAULT_LANGUAGE = "ja"
 LANGUAGE_COOKIE = "lang"

@@ -6,7 +6,7 @@ The values are msgids: templates show them with ``_()``, so they follow the read
 
 from __future__ import annotations
 
-from server.i18n import gettext as _
+from server.core.i18n import gettext as _
 from server.tables import (
     AttendanceStatus,
     Audience,

@@ -1,14 +1,12 @@
-"""Per-request context (who is asking, in which language), the security headers, and HEAD."""
+"""What every request and answer goes through: NUL refused, the security headers, HEAD answered as GET.
+Who is asking is decided in server/auth/context.py."""
 
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
-from litestar.exceptions import ClientException, NotFoundException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from server.auth.sessions import SESSION_COOKIE, lookup_session
-from server.i18n import LANGUAGE_COOKIE, current_language, pick_language
+from litestar.exceptions import ClientException
+from litestar.types import Message, Receive, Scope, Send
 
 # No inline script or style anywhere: pages and the PWA load only same-origin files.
 CONTENT_SECURITY_POLICY = (
@@ -28,7 +26,7 @@ SECURITY_HEADERS = (
 )
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
+def cookies_of(scope: Scope) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
@@ -39,7 +37,7 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {key: morsel.value for key, morsel in jar.items()}
 
 
-def _header(scope: Scope, wanted: bytes) -> str | None:
+def header_of(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == wanted:
             return value.decode("latin-1")
@@ -57,7 +55,7 @@ NUL_REFUSED = "text must not contain NUL characters"
 CHECKED_PER_MUTATION = "/api/sync/push"
 
 
-def _without_nul(receive: Receive, markers: tuple[bytes, ...]) -> Receive:
+def without_nul(receive: Receive, markers: tuple[bytes, ...]) -> Receive:
     """``receive`` that refuses (400) a body holding a NUL, checked as the body streams in."""
     tail = b""
 
@@ -74,39 +72,11 @@ def _without_nul(receive: Receive, markers: tuple[bytes, ...]) -> Receive:
     return checked
 
 
-def _nul_markers(scope: Scope) -> tuple[bytes, ...] | None:
+def nul_markers(scope: Scope) -> tuple[bytes, ...] | None:
     if scope["path"] == CHECKED_PER_MUTATION:
         return None
-    content_type = (_header(scope, b"content-type") or "").lower()
+    content_type = (header_of(scope, b"content-type") or "").lower()
     return FORM_NUL if content_type.startswith(("application/x-www-form-urlencoded", "multipart/")) else JSON_NUL
-
-
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if "\x00" in scope["path"]:
-            # No route or file name holds a NUL; file lookups would fail on it with a 500.
-            raise NotFoundException("no such path")
-        if b"%00" in scope.get("query_string", b""):
-            raise ClientException(NUL_REFUSED)
-        cookies = _cookies(scope)
-        principal, ended = await lookup_session(cookies.get(SESSION_COOKIE))
-        scope["user"] = principal
-        scope["auth"] = ended  # why a once-valid login no longer works (server/auth/guards.py)
-        language = pick_language(cookies.get(LANGUAGE_COOKIE), _header(scope, b"accept-language"))
-        if principal is not None and LANGUAGE_COOKIE not in cookies:
-            language = principal.language
-        token = current_language.set(language)
-        try:
-            markers = _nul_markers(scope)
-            await self.app(scope, _without_nul(receive, markers) if markers else receive, send)
-        finally:
-            current_language.reset(token)
 
 
 # Personal data never rests in an HTTP cache, the browser's or a proxy's.

@@ -23,8 +23,8 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from server.dates import fiscal_year, fiscal_year_bounds
-from server.i18n import gettext as _
+from server.core.dates import fiscal_year, fiscal_year_bounds
+from server.core.i18n import gettext as _
 
 AT_RISK_DAYS = 14  # a frequency deadline this close is flagged before it is missed
 

@@ -13,12 +13,12 @@ import json
 import zipfile
 from uuid import UUID
 
-from server.audit import audit
 from server.auth.sessions import now
+from server.core.audit import audit
 from server.db import write_transaction
-from server.review.exports import Table, csv_bytes
-from server.sync_store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
+from server.sync.store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
 from server.tables import Group, Note, Person, PushSubscription, SafetyCheck
+from server.web.spreadsheets import Table, csv_bytes
 from sync.entities import without_sensitive
 from sync.mutations import wire_value
 

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 from server.auth.passwords import hash_password, login_key, normalise_login, password_problem
 from server.auth.sessions import now
 from server.db import write_transaction
-from server.sync_store import publish_server_change
+from server.sync.store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
 
 
@@ -113,3 +113,26 @@ async def create_user(
             # In the same transaction: a crash can never leave a member the phones never hear of.
             await publish_server_change("member", membership_id, group_id)
     return account_id
+
+
+SERVER_LOGIN = "ibasho-server"  # never logs in: inactive, and no password hash matches
+
+
+async def server_account_id() -> UUID:
+    """The account the server's own changes are logged under (server/sync/server.py)."""
+    row = await Account.select(Account.id).where(Account.login_key == SERVER_LOGIN).first()
+    if row is None:
+        await Account.insert(
+            Account(
+                id=uuid4(),
+                login=SERVER_LOGIN,
+                login_key=SERVER_LOGIN,
+                display_name="ibasho",
+                password_hash="-",
+                role=Role.organiser.value,
+                active=False,
+                created_at=now(),
+            )
+        ).on_conflict(action="DO NOTHING")
+        row = await Account.select(Account.id).where(Account.login_key == SERVER_LOGIN).first()
+    return row["id"]

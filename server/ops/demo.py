@@ -24,13 +24,13 @@ from uuid import UUID, uuid4
 from dateutil.relativedelta import relativedelta
 from piccolo.table import Table
 
-from server.accounts import create_user
+from server.auth.accounts import create_user
 from server.auth.passwords import login_key
 from server.auth.sessions import now
-from server.dates import fiscal_year
+from server.core.dates import fiscal_year
+from server.core.schedule import occurrences, session_times, zone
 from server.db import write_transaction
-from server.schedule import occurrences, session_times, zone
-from server.sync_store import backfill_change_log
+from server.sync.store import backfill_change_log
 from server.tables import (
     Account,
     Area,
@@ -342,7 +342,8 @@ GRANTS = (
             "activity_amount_per_session": 2500,
             "venue_cap_per_session": 2500,
             "yearly_cap": 100000,
-            "notes": "開催場所が武蔵野市内、近隣住民が対象で地域に開かれた活動。２か月に１回以上、１回あたり概ね２時間以上。"
+            "notes": "開催場所が武蔵野市内、近隣住民が対象で地域に開かれた活動。"
+            "２か月に１回以上、１回あたり概ね２時間以上。"
             "助成額＝活動費（１回2,500円）＋会場費（実費、１回2,500円まで）、年10万円まで。",
         },
     ),
@@ -1121,7 +1122,8 @@ async def load_demo(force: bool = False) -> None:
     started = clock.perf_counter()
     if not force and (existing := await Area.count()):
         print(
-            f"ibasho demo: the database already has {existing} area(s); not loading the demo (use --force to add it anyway)."
+            f"ibasho demo: the database already has {existing} area(s); "
+            "not loading the demo (use --force to add it anyway)."
         )
         return
     logins = demo_logins()
@@ -1141,9 +1143,11 @@ async def load_demo(force: bool = False) -> None:
     stats = builder.stats
     print(
         f"ibasho demo: loaded {COUNCIL} in {seconds:.1f} s: {rows.count(Area)} areas, {rows.count(Group)} groups, "
-        f"{stats['held']} sessions held and {stats['cancelled']} cancelled in the past year, {stats['scheduled']} scheduled "
+        f"{stats['held']} sessions held and {stats['cancelled']} cancelled in the past year, "
+        f"{stats['scheduled']} scheduled "
         f"in the next 3 months, {stats['meetings']} meetings, {rows.count(Person)} registered people, "
-        f"{rows.count(Attendance)} attendances, {rows.count(Tally)} tallies, {rows.count(RoleAssignment)} role assignments, "
+        f"{rows.count(Attendance)} attendances, {rows.count(Tally)} tallies, "
+        f"{rows.count(RoleAssignment)} role assignments, "
         f"{rows.count(Note)} notes, {rows.count(SafetyCheck)} safety checks, {len(GRANTS)} grant programmes."
     )
     print_logins(logins)

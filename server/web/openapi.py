@@ -1,7 +1,7 @@
 """What the served OpenAPI document (``/schema/openapi.json``) says beyond Litestar's defaults.
 
 Other clients rely on the document (docs/sync.md) and tests/test_schemathesis.py holds the
-server to it, so it must say what the server does: the JSON error bodies of server/errors.py
+server to it, so it must say what the server does: the JSON error bodies of server/web/errors.py
 and which routes answer them, the request strings the middleware refuses, the unknown keys
 a Struct refuses, schema keywords known only once the settings are read, and the body of a
 route that reads its raw body itself.
@@ -35,7 +35,7 @@ PathText = Annotated[str, PathParameter(pattern=NO_NUL)]
 
 
 class ApiError(msgspec.Struct):
-    """An error as server/errors.py writes it."""
+    """An error as server/web/errors.py writes it."""
 
     status_code: int
     detail: str
@@ -60,7 +60,7 @@ ERRORS = {
 def error_responses(
     *codes: int, why: Mapping[int, str] | None = None, bodies: Mapping[int, type] | None = None
 ) -> dict[int, ResponseSpec]:
-    """``responses=`` for a route that can answer ``codes``: the error body of server/errors.py
+    """``responses=`` for a route that can answer ``codes``: the error body of server/web/errors.py
     (or a route's own, ``bodies``) and the usual meaning (or the route's own, ``why``)."""
     why, bodies = why or {}, bodies or {}
     return {

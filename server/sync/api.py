@@ -13,10 +13,10 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO
 
 from server.auth.guards import principal_of, signed_in
 from server.auth.principal import sync_scope
-from server.openapi import error_responses, raw_json_body
-from server.reminders.delivery import refresh_sessions
-from server.sync_store import PiccoloStore
+from server.core.events import SessionsChanged, publish
+from server.sync.store import PiccoloStore
 from server.tables import SyncClient
+from server.web.openapi import error_responses, raw_json_body
 from sync import engine
 from sync.wire import (
     DEFAULT_PULL_LIMIT,
@@ -99,7 +99,11 @@ async def sync_push(request: Request) -> Response[PushResponse]:
         raise PermissionDeniedException(str(error)) from None
     # After the commit: a session created, moved or cancelled gets its reminders now.
     applied = {r.seq for r in result.results if r.status == "applied"}
-    await refresh_sessions(m.args.get("id") for m in data.mutations if m.name == "session.upsert" and m.seq in applied)
+    await publish(
+        SessionsChanged(
+            tuple(m.args.get("id") for m in data.mutations if m.name == "session.upsert" and m.seq in applied)
+        )
+    )
     return Response(result)
 
 

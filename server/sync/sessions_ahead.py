@@ -15,9 +15,9 @@ from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
 
-from server.reminders.delivery import refresh_sessions
-from server.schedule import occurrences, zone
-from server.sync_store import PiccoloStore
+from server.core.events import SessionsChanged, publish
+from server.core.schedule import occurrences, zone
+from server.sync.store import PiccoloStore
 from server.tables import Ibasho, IbashoStatus, Session, SessionKind, SessionStatus
 from sync.ids import scheduled_session_id
 
@@ -83,7 +83,7 @@ async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MON
                     )
         await store.publish(created)
     # after the commit, as a phone's push does: sessions due within days get their reminders now
-    await refresh_sessions(session_id for _, session_id, _ in created)
+    await publish(SessionsChanged(tuple(session_id for _, session_id, _ in created)))
     return len(created)
 
 

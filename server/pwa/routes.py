@@ -20,7 +20,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 # IBASHO_PWA_DIR lets an operator (or a test) serve another copy of the app.
-PWA_DIR = Path(os.environ.get("IBASHO_PWA_DIR") or Path(__file__).resolve().parent.parent / "pwa")
+PWA_DIR = Path(os.environ.get("IBASHO_PWA_DIR") or Path(__file__).resolve().parent.parent.parent / "pwa")
 SHELL_FILES = ("index.html", "sw.js", "manifest.webmanifest")
 NO_CACHE = {"Cache-Control": "no-cache"}
 LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}

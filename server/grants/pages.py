@@ -6,19 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from uuid import UUID, uuid4
 
-from litestar import Response, get, post
+from litestar import Response, Router, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.auth.guards import admin_only
-from server.council.forms import Checker, Cleaned, Values
-from server.council.render import see_other
-from server.i18n import gettext as _
-from server.labels import N_
-from server.review.grants import PRESETS
-from server.review.render import review_page
+from server.core.i18n import gettext as _
+from server.core.labels import N_
+from server.grants.rules import PRESETS
 from server.tables import GrantProgramme, GroupGrant
+from server.web.forms import Checker, Cleaned, Values
+from server.web.pages import page, see_other
 
 NUMBER_FIELDS = {
     "min_sessions_every_months": N_("At least one session every (months)"),
@@ -82,7 +81,7 @@ async def programme_or_404(programme_id: UUID) -> dict:
 
 
 def form_page(form: ProgrammeForm, errors=(), programme: dict | None = None) -> Template:
-    return review_page("programme_form.html", errors, form=form, programme=programme, number_fields=NUMBER_FIELDS)
+    return page("grants/programme_form.html", errors, form=form, programme=programme, number_fields=NUMBER_FIELDS)
 
 
 async def name_taken(name: str, except_id: UUID | None = None) -> bool:
@@ -96,8 +95,8 @@ async def name_taken(name: str, except_id: UUID | None = None) -> bool:
 async def programme_list() -> Template:
     rows = await GrantProgramme.select().order_by(GrantProgramme.name)
     enrolled = {row["programme"] for row in await GroupGrant.select(GroupGrant.programme)}
-    return review_page(
-        "programmes.html", programmes=rows, enrolled=enrolled, presets=PRESETS, number_fields=NUMBER_FIELDS
+    return page(
+        "grants/programmes.html", programmes=rows, enrolled=enrolled, presets=PRESETS, number_fields=NUMBER_FIELDS
     )
 
 
@@ -147,4 +146,16 @@ async def programme_update(programme_id: FromPath[UUID], data: URLEncodedBody[Pr
     return see_other("/review/grants")
 
 
-HANDLERS = [programme_list, programme_new, programme_create, programme_preset, programme_edit, programme_update]
+# Under /review beside the review pages staff use them from; each route is for admins.
+grants_router = Router(
+    path="/review",
+    include_in_schema=False,
+    route_handlers=[
+        programme_list,
+        programme_new,
+        programme_create,
+        programme_preset,
+        programme_edit,
+        programme_update,
+    ],
+)

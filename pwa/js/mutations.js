@@ -1,0 +1,49 @@
+// The phone's side of the mutation table (the server's is sync/mutations.py): how each
+// mutation shows on this phone before the server has it. Both sides run the same cases,
+// tests/vectors/mutations.json, so what a phone shows is what the server will hold.
+
+// [entity, id, change(old data or null) -> new data or null (gone)] for each record a mutation touches.
+export const LOCAL_EFFECTS = {
+  "session.upsert": (args) => [["session", args.id, (old) => ({ ...(old ?? { status: "scheduled", kind: "session" }), ...args })]],
+  "person.upsert": (args) => [["person", args.id, (old) => ({ ...(old ?? { registered: true, category: "adult" }), ...args })]],
+  "person.delete": (args) => [["person", args.id, () => null]],
+  "attendance.set": (args) => [[
+    "attendance", `${args.session_id}:${args.person_id}`,
+    (old) => ({ ...old, session_id: args.session_id, person_id: args.person_id, status: args.status }),
+  ]],
+  // A counter: the sum of every delta, shown floored at zero (never floored step by step,
+  // or -3 then +5 would show 5 where the server holds 2).
+  "tally.add": (args) => [[
+    "tally", `${args.session_id}:${args.category}`,
+    (old) => {
+      const sum = (old?.delta_sum ?? old?.count ?? 0) + args.delta;
+      return { session_id: args.session_id, category: args.category, delta_sum: sum, count: Math.max(0, sum) };
+    },
+  ]],
+  "role.set": (args) => [[
+    "role_assignment", `${args.session_id}:${args.role}:${args.member_id}`,
+    (old) => ({ ...old, session_id: args.session_id, role: args.role, member_id: args.member_id, assigned: args.assigned }),
+  ]],
+  "note.set": (args) => [[
+    "note", args.session_id,
+    (old) => ({ conflicts: [], hlcs: {}, ...old, session_id: args.session_id, [args.field]: args.text }),
+  ]],
+  "note.resolve": (args) => [[
+    "note", args.session_id,
+    (old) => old && { ...old, conflicts: old.conflicts.filter((c) => !(c.field === args.field && c.hlc === args.hlc)) },
+  ]],
+  "safety.record": (args) => [["safety_check", args.id, (old) => ({ outcome: "open", ...old, ...args })]],
+};
+
+// The records a mutation touches, as [entity, id] pairs.
+export const touched = (name, args) => LOCAL_EFFECTS[name]?.(args).map(([entity, id]) => [entity, id]) ?? [];
+
+// Apply a mutation to a Map of "entity:id" -> data (the tests' view of a phone's records).
+export function applyLocal(state, name, args) {
+  for (const [entity, id, change] of LOCAL_EFFECTS[name](args)) {
+    const key = `${entity}:${id}`;
+    const next = change(state.get(key) ?? null);
+    if (next === null) state.delete(key);
+    else state.set(key, { ...next, id });
+  }
+}

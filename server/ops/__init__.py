@@ -1,0 +1,1 @@
+"""Operating a server: backups and the demo council."""

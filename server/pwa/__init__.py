@@ -1,0 +1,1 @@
+"""Serving the organisers' offline app (the files under pwa/)."""

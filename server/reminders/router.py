@@ -1,0 +1,16 @@
+"""All routes of the reminders area in one router: the push API, the absence replies, and
+the participants' public pages (page, calendar feed, manifest, poster, management link)."""
+
+from litestar import Router
+
+from server.reminders import absence, poster, public, subscriptions
+
+push_router = Router(
+    path="/",
+    route_handlers=[
+        Router(path="/api/push", route_handlers=[*subscriptions.HANDLERS, *absence.API_HANDLERS]),
+        *public.HANDLERS,
+        *poster.HANDLERS,
+        *absence.PAGE_HANDLERS,
+    ],
+)

@@ -1,0 +1,1 @@
+"""HTTP plumbing every route shares: errors, middleware, templates, the API document, health, redacted logs."""
