@@ -19,7 +19,8 @@ from piccolo.table import Table
 
 from server import tables
 from server.auth.routes import create_invitation, invitation_token_hash
-from server.auth.sessions import SESSION_COOKIE, now, start_session
+from server.auth.sessions import SESSION_COOKIE, start_session
+from server.core.clock import now
 from server.pwa.routes import assets
 from server.reminders import tokens
 from server.reminders.tokens import manage_token_hash

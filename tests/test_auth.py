@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from server.auth.routes import create_invitation
-from server.auth.sessions import SESSION_COOKIE, now
+from server.auth.sessions import SESSION_COOKIE
+from server.core.clock import now
 from server.tables import Account, GroupMembership, Invitation, LoginSession
 from tests.conftest import PASSWORD, make_account, unique
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from server.auth.sessions import now
+from server.core.clock import now
 from server.sync.sessions_ahead import ensure_sessions_ahead
 from server.tables import Attendance, Ibasho, Note, Person, RoleAssignment, SafetyCheck, Session, Tally
 from sync.ids import safety_check_id, scheduled_session_id

@@ -23,7 +23,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from server.auth.sessions import SESSION_COOKIE, now, start_session
+from server.auth.sessions import SESSION_COOKIE, start_session
+from server.core.clock import now
 from server.tables import Area, Ibasho, Note, Person, PushSubscription, Session
 from sync.hlc import Clock
 from sync.mutations import REGISTRY

@@ -10,7 +10,7 @@ from datetime import date, time
 
 import pytest
 
-from server.auth.sessions import now
+from server.core.clock import now
 from server.sync.store import backfill_change_log
 from server.tables import Attendance, Ibasho, Note, Person, RoleAssignment, SafetyCheck, Session, Tally
 from sync.ids import safety_check_id

@@ -8,7 +8,7 @@ from datetime import date, time
 
 import httpx
 
-from server.auth.sessions import now
+from server.core.clock import now
 from server.sync.store import backfill_change_log
 from server.tables import Person, Session
 from tests.conftest import make_account, make_area, make_group

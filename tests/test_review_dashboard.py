@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from uuid import uuid4
 
-from server.auth.sessions import now
+from server.core.clock import now
 from server.core.dates import fiscal_year
 from server.review.dashboard import dashboard_lines, trend_svg
 from server.review.data import load_sessions, today

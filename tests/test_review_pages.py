@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time
 from uuid import UUID, uuid4
 
-from server.auth.sessions import now
+from server.core.clock import now
 from server.tables import (
     Attendance,
     AuditLog,

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from uuid import uuid4
 
-from server.auth.sessions import now
+from server.core.clock import now
 from server.tables import Attendance, Ibasho, Person, SafetyCheck
 from sync.ids import safety_check_id
 from tests.sync_phone import Phone

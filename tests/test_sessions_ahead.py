@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from uuid import uuid4
 
-from server.auth.sessions import now
+from server.core.clock import now
 from server.sync.sessions_ahead import ensure_sessions_ahead
 from server.tables import Ibasho, Session
 from sync.ids import scheduled_session_id

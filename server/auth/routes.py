@@ -22,9 +22,10 @@ from server.auth.accounts import login_taken
 from server.auth.guards import principal_of, signed_in
 from server.auth.passwords import hash_password, login_key, normalise_login, password_problem, verify_password
 from server.auth.principal import Principal
-from server.auth.sessions import SESSION_COOKIE, now, resolve_session, revoke_session, start_session
+from server.auth.sessions import SESSION_COOKIE, resolve_session, revoke_session, start_session
 from server.config import get_settings
 from server.core import ratelimit
+from server.core.clock import now
 from server.core.i18n import LANGUAGE_COOKIE, LANGUAGES
 from server.core.i18n import gettext as _
 from server.db import write_transaction

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from server.auth.principal import ACCOUNT_COLUMNS, Principal, load_principal
 from server.config import get_settings
+from server.core.clock import now
 from server.tables import LoginSession
 
 SESSION_COOKIE = "ibasho_session"
@@ -22,10 +23,6 @@ _TOUCH_INTERVAL = timedelta(hours=1)
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def start_session(account_id: UUID, user_agent: str = "") -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from server.core.clock import now
 from server.tables import AuditLog
 
 
@@ -12,5 +12,5 @@ async def audit(actor: UUID | None, action: str, target: str, detail: str = "") 
     """``actor`` is the account acting (None for the command line); ``target`` names what
     was acted on, as "kind:id"."""
     await AuditLog.insert(
-        AuditLog(id=uuid4(), account=actor, action=action, target=target, detail=detail[:2000], at=datetime.now(UTC))
+        AuditLog(id=uuid4(), account=actor, action=action, target=target, detail=detail[:2000], at=now())
     )

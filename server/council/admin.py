@@ -13,8 +13,9 @@ from litestar.response import Template
 
 from server.auth.accounts import CreateUserError, create_user
 from server.auth.guards import admin_only, principal_of
-from server.auth.sessions import now, revoke_all_sessions
+from server.auth.sessions import revoke_all_sessions
 from server.core.audit import audit
+from server.core.clock import now
 from server.core.i18n import gettext as _
 from server.council.forms import AccountForm, AreaForm, StaffAccountForm
 from server.council.render import page

@@ -10,7 +10,7 @@ the code ``session_ended``) and wipes the data it holds of that group.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from litestar import Request, Response, post
@@ -21,6 +21,7 @@ from server.auth.guards import group_in_scope, principal_of
 from server.auth.principal import Principal
 from server.auth.sessions import revoke_all_sessions
 from server.core.audit import audit
+from server.core.clock import now
 from server.core.events import SessionsChanged, publish
 from server.db import write_transaction
 from server.sync.store import publish_server_change
@@ -59,7 +60,7 @@ async def remove(group_id: UUID, account_id: UUID, membership_id: UUID) -> str:
         await GroupMembership.delete().where(GroupMembership.id == membership_id)
         await publish_server_change("member", membership_id, group_id)  # the other phones drop the member
     # their pending reminders of this group's meetings and duties go now, not at the next reconcile
-    today = datetime.now(UTC).date()
+    today = now().date()
     upcoming = await Session.select(Session.id).where(
         (Session.group == group_id) & (Session.date >= today - timedelta(days=1))
     )

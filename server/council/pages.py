@@ -19,8 +19,8 @@ from litestar.response import Template
 from server.auth.guards import group_in_scope, principal_of, staff_only
 from server.auth.principal import Principal
 from server.auth.routes import create_invitation
-from server.auth.sessions import now
 from server.core.audit import audit
+from server.core.clock import now
 from server.core.events import IbashoChanged, publish
 from server.core.schedule import occurrences, zone
 from server.council.forms import GroupForm, IbashoForm, InvitationForm

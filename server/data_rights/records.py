@@ -13,8 +13,8 @@ import json
 import zipfile
 from uuid import UUID
 
-from server.auth.sessions import now
 from server.core.audit import audit
+from server.core.clock import now
 from server.db import write_transaction
 from server.sync.store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
 from server.tables import Group, Note, Person, PushSubscription, SafetyCheck

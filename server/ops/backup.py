@@ -11,10 +11,10 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 from server.config import get_settings
+from server.core.clock import now
 
 
 class BackupError(RuntimeError):
@@ -22,7 +22,7 @@ class BackupError(RuntimeError):
 
 
 def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return now().strftime("%Y%m%dT%H%M%SZ")
 
 
 def _tool(name: str) -> str:

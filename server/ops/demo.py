@@ -26,7 +26,7 @@ from piccolo.table import Table
 
 from server.auth.accounts import create_user
 from server.auth.passwords import login_key
-from server.auth.sessions import now
+from server.core.clock import now
 from server.core.dates import fiscal_year
 from server.core.schedule import occurrences, session_times, zone
 from server.db import write_transaction

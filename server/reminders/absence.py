@@ -32,6 +32,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
 from server.auth.guards import principal_of, signed_in
+from server.core.clock import now
 from server.core.schedule import session_times
 from server.reminders import tokens
 from server.sync.server import apply_as_server
@@ -217,7 +218,7 @@ async def reply_absent(token: PathText) -> AbsenceOut:
     reply = await reply_of(token)
     if not reply.going_ahead:
         raise ClientException("this session is not going ahead as planned", status_code=HTTP_409_CONFLICT)
-    if reply.too_late(datetime.now(UTC)):
+    if reply.too_late(now()):
         raise ClientException(
             "the session has started: please tell the organisers directly", status_code=HTTP_409_CONFLICT
         )
@@ -235,7 +236,7 @@ async def reply_page(token: FromPath[str]) -> Template:
         context={
             "reply": reply,
             "token": token,
-            "too_late": reply.too_late(datetime.now(UTC)),
+            "too_late": reply.too_late(now()),
             "absent": reply.status == ABSENT,
         },
     )

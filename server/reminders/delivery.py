@@ -19,7 +19,7 @@ import ssl
 from base64 import urlsafe_b64encode
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from webpush import WebPush
 from webpush.types import WebPushKeys, WebPushSubscription
 
 from server.config import get_settings
+from server.core.clock import now as current_time
 from server.db import write_transaction
 from server.reminders import tokens
 from server.reminders.audience import is_public
@@ -75,10 +76,6 @@ def occurrence_key(session: dict, kind: str) -> str:
 def topic_of(occurrence: str) -> str:
     """≤ 32 base64url characters, the same for every send of an occurrence."""
     return urlsafe_b64encode(hashlib.sha256(occurrence.encode()).digest()).decode()[:32]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _db():
@@ -128,7 +125,7 @@ async def refresh_deliveries(session_id: UUID, now: datetime | None = None) -> i
     a kind the rule or the subscriber turned off). Sent, failed and in-flight deliveries
     are never touched, nor the backoff of one being retried. Returns how many deliveries
     it created (or revived). Callable from any code that changes a session."""
-    now = now or utcnow()
+    now = now or current_time()
     session = await Session.select().where(Session.id == session_id).first()
     wanted: dict[UUID, tuple[str, UUID, Due]] = {}  # delivery id → (occurrence, subscription, due)
     if (
@@ -233,7 +230,7 @@ def _by_times(deliveries: Iterable[tuple[UUID, Due]]) -> dict[tuple[datetime, da
 async def refresh_ibasho(ibasho_id: UUID, now: datetime | None = None) -> None:
     """Refresh the reminders of an ibasho's upcoming sessions after its rule, zone or
     schedule changed, or one of its subscribers changed their choice."""
-    now = now or utcnow()
+    now = now or current_time()
     ids = [
         row["id"]
         for row in await Session.select(Session.id).where(
@@ -248,7 +245,7 @@ async def refresh_sessions(session_ids: Iterable[object], now: datetime | None =
     (a phone's push, a staff edit), so a cancelled session's reminders go at once rather
     than at the next reconcile. Only sessions the reconcile would look at: upcoming ones
     and those with pending deliveries. Best effort: the periodic reconcile repairs a failure."""
-    now = now or utcnow()
+    now = now or current_time()
     ids = set()
     for value in session_ids:
         try:
@@ -281,7 +278,7 @@ async def refresh_sessions(session_ids: Iterable[object], now: datetime | None =
 
 async def reconcile(now: datetime | None = None) -> int:
     """(Re)create the deliveries of upcoming sessions; withdraw those of changed ones."""
-    now = now or utcnow()
+    now = now or current_time()
     today = now.date()
     ids = {
         row["id"]
@@ -306,7 +303,7 @@ async def reconcile(now: datetime | None = None) -> int:
 
 async def claim(limit: int = 100, now: datetime | None = None, lease: timedelta = LEASE) -> list[dict]:
     """Take up to ``limit`` due deliveries (or ones whose lease ran out) and commit the claim."""
-    now = now or utcnow()
+    now = now or current_time()
     due = (
         ((ReminderDelivery.state == DeliveryState.pending.value) & (ReminderDelivery.due_at <= now))
         | ((ReminderDelivery.state == DeliveryState.claimed.value) & (ReminderDelivery.lease_until < now))
@@ -393,7 +390,7 @@ def payload_for(row: dict, now: datetime | None = None) -> bytes:
     Organisers open the session in their app; participants the ibasho's public page; a
     participant linked to their roster entry gets the 「欠席します」 action, and the page
     the notification opens has the same button (iOS shows no actions)."""
-    when = day_word(row["date"], now or utcnow(), row.get("timezone"))
+    when = day_word(row["date"], now or current_time(), row.get("timezone"))
     start = row["start_time"].strftime("%H:%M") if row.get("start_time") else ""
     title = row.get("title") or "居場所"
     body = f"{when} {start} から" + (f"（{row['venue']}）" if row.get("venue") else "")
@@ -599,7 +596,7 @@ async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = No
     rows = await claim(limit, now)
     if not rows:
         return []
-    when = now or utcnow()
+    when = now or current_time()
 
     async def send(row: dict) -> Outcome:
         try:
@@ -657,9 +654,9 @@ async def run_reminders(
         while True:
             try:
                 sender = sender or Sender(client)
-                if last_reconcile is None or utcnow() - last_reconcile >= reconcile_every:
+                if last_reconcile is None or current_time() - last_reconcile >= reconcile_every:
                     await reconcile()
-                    last_reconcile = utcnow()
+                    last_reconcile = current_time()
                 await send_all_due(sender)
             except Exception:
                 log.exception("reminder round failed")

@@ -9,7 +9,7 @@ to; it shows nothing that page does not (name, venue, dates and times, never peo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import segno
@@ -17,6 +17,7 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from server.core.clock import now as current_time
 from server.core.schedule import session_times, zone
 from server.reminders.public import active_ibasho, sessions_since
 from server.reminders.rules import layered
@@ -42,7 +43,7 @@ def still_ahead(session: dict, tz_name: str, now: datetime) -> bool:
 @get("/i/{ibasho_id:uuid}/poster", include_in_schema=False)
 async def ibasho_poster(ibasho_id: FromPath[UUID], request: Request) -> Template:
     ibasho = await active_ibasho(ibasho_id)
-    now = datetime.now(UTC)
+    now = current_time()
     sessions = await sessions_since(ibasho, now.date() - timedelta(days=1))  # a day back: zones ahead of UTC
     upcoming = [
         s for s in sessions if s["status"] == SessionStatus.scheduled.value and still_ahead(s, ibasho["timezone"], now)

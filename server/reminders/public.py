@@ -20,6 +20,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from server.core.clock import now
 from server.core.i18n import gettext as _
 from server.core.schedule import session_times, zone
 from server.pwa.routes import app_manifest, asset_url, manifest_response
@@ -63,7 +64,7 @@ async def sessions_since(ibasho: dict, since) -> list[dict]:
 async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
     """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
     ibasho = await active_ibasho(ibasho_id)
-    today = datetime.now(UTC).date()
+    today = now().date()
     upcoming = [s for s in await sessions_since(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
     person_token = _person_token(person, ibasho_id)
     return Template(
@@ -194,7 +195,7 @@ def calendar(ibasho: dict, sessions: list[dict]) -> bytes:
 @get("/i/{ibasho_id:uuid}/calendar.ics", include_in_schema=False)
 async def ibasho_calendar(ibasho_id: FromPath[UUID]) -> Response:
     ibasho = await active_ibasho(ibasho_id)
-    since = datetime.now(UTC).date() - timedelta(days=FEED_DAYS_BACK)
+    since = now().date() - timedelta(days=FEED_DAYS_BACK)
     # Litestar adds "; charset=utf-8" to every text/ type
     return Response(
         calendar(ibasho, await sessions_since(ibasho, since)),
@@ -275,9 +276,9 @@ async def manage_timing(token: FromPath[str], data: URLEncodedBody[TimingForm]) 
         return _manage_template(token, sub, data.kinds(), [error])
     # every kind the ibasho sends is stored as "all" (empty), so one it turns on later comes too
     offsets = [] if len(chosen) == len(offered) else chosen
-    await PushSubscription.update(
-        {PushSubscription.offsets: offsets, PushSubscription.updated_at: datetime.now(UTC)}
-    ).where(PushSubscription.id == sub["id"])
+    await PushSubscription.update({PushSubscription.offsets: offsets, PushSubscription.updated_at: now()}).where(
+        PushSubscription.id == sub["id"]
+    )
     if sub["ibasho"] is not None:  # always, for a participant's subscription: only those have a token
         await refresh_ibasho(sub["ibasho"])
     return Redirect(path=f"/push/manage/{token}", query_params={"saved": "1"}, status_code=303)

@@ -12,7 +12,6 @@ import hmac
 import ipaddress
 import re
 import secrets
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -26,6 +25,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_409_CONFLICT, HTTP_4
 from server.auth.principal import Principal
 from server.config import get_settings
 from server.core import ratelimit
+from server.core.clock import now as current_time
 from server.reminders import tokens
 from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import load_vapid
@@ -200,7 +200,7 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
             raise SubscriptionTaken(detail="this endpoint is subscribed with other keys")
     else:
         await _within_sign_up_limit(request, account)
-    now = datetime.now(UTC)
+    now = current_time()
     values = {
         PushSubscription.p256dh: data.keys.p256dh,
         PushSubscription.auth: data.keys.auth,

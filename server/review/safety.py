@@ -14,7 +14,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from server.auth.guards import principal_of
-from server.auth.sessions import now
+from server.core.clock import now
 from server.review.render import review_page
 from server.tables import Attendance, AttendanceStatus, SafetyCheck, SafetyCheckOutcome
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
 
+from server.core.clock import now as current_time
 from server.core.events import SessionsChanged, publish
 from server.core.schedule import occurrences, zone
 from server.sync.store import PiccoloStore
@@ -31,7 +32,7 @@ async def ensure_sessions_ahead(ibasho_id: UUID | None = None, months: int = MON
     if ibasho_id is not None:
         query = query.where(Ibasho.id == ibasho_id)
     created: list[tuple[str, str, UUID]] = []
-    now = datetime.now(UTC)
+    now = current_time()
     store = PiccoloStore()
     async with store.transaction():
         for ibasho in await query:

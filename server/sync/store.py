@@ -21,6 +21,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
 from server import tables as t
+from server.core.clock import now as current_time
 from server.db import write_transaction
 from sync.mutations import wire_value
 from sync.store import ChangeRef, ClientState, LoggedMutation, Record
@@ -209,7 +210,7 @@ class PiccoloStore:
         return ClientState(row["account"], row["last_seq"]) if row else None
 
     async def save_client(self, client_id: UUID, account_id: UUID, last_seq: int) -> None:
-        now = datetime.now(UTC)
+        now = current_time()
         await t.SyncClient.insert(
             t.SyncClient(id=client_id, account=account_id, last_seq=last_seq, created_at=now, last_seen_at=now)
         ).on_conflict(
@@ -253,7 +254,7 @@ class PiccoloStore:
     async def save(self, entity: str, records: dict[str, Record]) -> None:
         spec = ENTITY_TABLES[entity]
         table = spec.table
-        now = datetime.now(UTC)
+        now = current_time()
         key = table._meta.primary_key._meta.db_column_name
         merge_state = [name for name in ("hlcs", "deleted", "updated_at") if spec.has(name)]
         rows = []
@@ -283,7 +284,7 @@ class PiccoloStore:
             await t.ChangeLog.raw("SELECT pg_advisory_xact_lock({})", CHANGE_NUMBER_LOCK)
         top = await t.ChangeLog.select(t.ChangeLog.change_no).order_by(t.ChangeLog.change_no, ascending=False).first()
         next_no = (top["change_no"] if top else 0) + 1
-        now = datetime.now(UTC)
+        now = current_time()
         rows = [
             {
                 "key": f"{entity}:{entity_id}",
@@ -298,7 +299,7 @@ class PiccoloStore:
         await write_rows(t.ChangeLog, rows, on_conflict="key", update=["change_no", "at"])
 
     async def log_mutations(self, rows: list[LoggedMutation]) -> None:
-        now = datetime.now(UTC)
+        now = current_time()
         await write_rows(
             t.MutationLog,
             [

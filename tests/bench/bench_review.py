@@ -108,7 +108,7 @@ def child(engine: str, groups: int) -> dict:
 
 
 async def seed_area(groups: int) -> object:
-    from server.auth.sessions import now
+    from server.core.clock import now
     from server.tables import Area, Group, Session, Tally
 
     area_id = uuid4()

@@ -286,7 +286,7 @@ async def make_organisers(area_id, group_id, count: int, prefix: str) -> list[tu
 
 
 async def make_group(area_id, name: str):
-    from server.auth.sessions import now
+    from server.core.clock import now
     from server.tables import Group
 
     group_id = uuid.uuid4()
@@ -591,7 +591,7 @@ async def child_main(args) -> dict:
 
     from server import db
     from server.app import create_app, database_lifespan
-    from server.auth.sessions import now
+    from server.core.clock import now
     from server.tables import Area
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
