@@ -10,6 +10,7 @@ from litestar import Request, get
 from litestar.params import FromPath
 
 from server.auth.guards import group_in_scope, principal_of, signed_in
+from server.auth.principal import sync_scope
 from server.tables import Group, Ibasho, Person
 from server.web.openapi import error_responses
 from sync.mutations import ClockTime, wire_value
@@ -73,12 +74,10 @@ def ibasho_out(row: dict) -> IbashoOut:
 async def list_groups(request: Request) -> list[GroupSummary]:
     principal = principal_of(request)
     query = Group.select(Group.id, Group.area, Group.name).order_by(Group.name)
-    if principal.is_admin:
-        rows = await query
-    elif principal.is_staff:
-        rows = await query.where(Group.area.is_in(list(principal.area_ids))) if principal.area_ids else []
-    else:
-        rows = await query.where(Group.id.is_in(list(principal.group_ids))) if principal.group_ids else []
+    scope = await sync_scope(principal)  # the groups the caller syncs are the groups they see
+    if scope.group_ids is not None:
+        query = query.where(Group.id.is_in(list(scope.group_ids) or [None]))
+    rows = await query
     return [GroupSummary(id=r["id"], area_id=r["area"], name=r["name"]) for r in rows]
 
 

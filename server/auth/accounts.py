@@ -5,9 +5,9 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from server.auth.passwords import hash_password, login_key, normalise_login, password_problem
+from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.db import write_transaction
-from server.sync.store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Role, StaffArea
 
 

@@ -38,6 +38,10 @@ class Principal:
             return group_id in self.group_ids
         return self.may_see_area(area_id)
 
+    def visible_areas(self) -> frozenset[UUID] | None:
+        """The areas whose groups council pages show the principal: None for every area (admins)."""
+        return None if self.is_admin else self.area_ids if self.is_staff else frozenset()
+
     def may_see_concerns(self, group_id: UUID, area_id: UUID) -> bool:
         """気になる参加者 (a note's ``concerns``): the group's organisers and the staff of
         its own area; an admin only where also assigned to that area. The review pages

@@ -25,11 +25,11 @@ from server.auth.principal import Principal
 from server.auth.sessions import SESSION_COOKIE, resolve_session, revoke_session, start_session
 from server.config import get_settings
 from server.core import ratelimit
+from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.i18n import LANGUAGE_COOKIE, LANGUAGES
 from server.core.i18n import gettext as _
 from server.db import write_transaction
-from server.sync.store import publish_server_change
 from server.tables import Account, Area, Group, GroupMembership, Invitation, Role
 from server.web.openapi import error_responses, text
 

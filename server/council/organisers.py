@@ -21,10 +21,10 @@ from server.auth.guards import group_in_scope, principal_of
 from server.auth.principal import Principal
 from server.auth.sessions import revoke_all_sessions
 from server.core.audit import audit
+from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.events import SessionsChanged, publish
 from server.db import write_transaction
-from server.sync.store import publish_server_change
 from server.tables import Account, GroupMembership, PushSubscription, Role, Session
 from server.web.pages import see_other
 

@@ -20,6 +20,7 @@ from server.auth.guards import group_in_scope, principal_of, staff_only
 from server.auth.principal import Principal
 from server.auth.routes import create_invitation
 from server.core.audit import audit
+from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.events import IbashoChanged, publish
 from server.core.schedule import occurrences, zone
@@ -29,7 +30,6 @@ from server.council.render import page
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
 from server.reminders.rules import HOURS_BEFORE_CHOICES
 from server.sync.sessions_ahead import ensure_sessions_ahead
-from server.sync.store import publish_server_change
 from server.tables import Area, Group, GroupMembership, Ibasho, Invitation
 from server.web.pages import see_other
 

@@ -180,7 +180,8 @@ async def dashboard(
     year = pick_year(year)
     areas = [a for a in await Area.select(Area.id, Area.name).order_by(Area.name) if principal.may_see_area(a["id"])]
     chosen = [a["id"] for a in areas if str(a["id"]) == area] or None
-    area_ids = chosen if chosen else (None if principal.is_admin else [a["id"] for a in areas])
+    visible = principal.visible_areas()
+    area_ids = chosen if chosen else (None if visible is None else list(visible))
     lines = await dashboard_lines(area_ids, year, today())
     sort = sort if sort in SORTS else "flags"
     descending = (order == "desc") if order in ("asc", "desc") else sort != "name"

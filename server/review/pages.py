@@ -19,12 +19,12 @@ from litestar.response import Template
 from server.auth.guards import admin_only, group_in_scope, principal_of
 from server.auth.principal import Principal
 from server.core.audit import audit
+from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.i18n import gettext as _
 from server.core.labels import REVIEW_STATES
 from server.review.data import load_grants, load_sessions, this_fiscal_year
 from server.review.render import review_page
-from server.sync.store import publish_server_change
 from server.tables import (
     Area,
     Attendance,

@@ -40,8 +40,8 @@ async def unopened(principal) -> list[dict]:
         & (Attendance.session.deleted == False)
         & (Attendance.session.date >= since)
     )
-    if not principal.is_admin:
-        query = query.where(Attendance.session.group.area.is_in(list(principal.area_ids) or [None]))
+    if (areas := principal.visible_areas()) is not None:
+        query = query.where(Attendance.session.group.area.is_in(list(areas) or [None]))
     absences = await query.order_by(Attendance.session.date).limit(LIMIT)
     if not absences:
         return []
@@ -73,8 +73,8 @@ async def safety_list(request: Request, show: FromQuery[str] = "open") -> Templa
         SafetyCheck.session.group.name.as_alias("group_name"),
         SafetyCheck.session.group.area.name.as_alias("area_name"),
     )
-    if not principal.is_admin:
-        query = query.where(SafetyCheck.session.group.area.is_in(list(principal.area_ids) or [None]))
+    if (areas := principal.visible_areas()) is not None:
+        query = query.where(SafetyCheck.session.group.area.is_in(list(areas) or [None]))
     if show != "all":
         show = "open"
         query = query.where(SafetyCheck.outcome == SafetyCheckOutcome.open.value)

@@ -21,52 +21,18 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
 from server import tables as t
+from server.core import changelog
 from server.core.clock import now as current_time
-from server.db import write_transaction
+from server.db import write_rows, write_transaction
 from sync.mutations import wire_value
 from sync.store import ChangeRef, ClientState, LoggedMutation, Record
 
 # Serialises the hand-out of change numbers on PostgreSQL (held until commit).
-CHANGE_NUMBER_LOCK = 0x1BA5_0001
 
 
 def decoded_json(value: Any) -> Any:
     """A JSON column's value (SQLite hands it back as text)."""
     return json.loads(value) if isinstance(value, str) else value
-
-
-ROWS_PER_STATEMENT = 500
-
-
-async def write_rows(
-    table: type[Table], rows: list[dict[str, Any]], *, on_conflict: str | None = None, update: list[str] = ()
-) -> None:
-    """INSERT many rows (all with the same keys, named by column) in few statements, as an
-    upsert when ``on_conflict`` names the key column.
-
-    Raw SQL on purpose: building a Piccolo object and query string per row was most of the
-    time of a 500-mutation push. Values go to the driver as parameters; JSON is encoded here
-    (sqlite3 and asyncpg both take it as text), the rest as Piccolo's own inserts pass it.
-    """
-    if not rows:
-        return
-    names = list(rows[0])
-    as_json = {c._meta.db_column_name for c in table._meta.columns if isinstance(c, (JSON, JSONB))}
-    quoted = [f'"{name}"' for name in names]
-    head = f'INSERT INTO "{table._meta.tablename}" ({", ".join(quoted)}) VALUES '
-    tail = ""
-    if on_conflict:
-        assignments = ", ".join(f'"{name}" = excluded."{name}"' for name in update)
-        tail = f' ON CONFLICT ("{on_conflict}") DO UPDATE SET {assignments}'
-    one_row = "(" + ", ".join("{}" for _ in names) + ")"
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        values = [
-            json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
-            for row in chunk
-            for name in names
-        ]
-        await table.raw(head + ", ".join([one_row] * len(chunk)) + tail, *values)
 
 
 @dataclass(frozen=True)
@@ -75,7 +41,6 @@ class EntityTable:
 
     table: type[Table]
     fields: dict[str, str]  # wire field -> column name
-    group_of: Callable[[dict], UUID] | None = None  # for rows without a group column
     parse: dict[str, Callable[[Any], Any]] | None = None  # wire -> column value
 
     def columns(self) -> list[Column]:
@@ -204,7 +169,7 @@ class PiccoloStore:
             # records are read, merged in Python and written back, so two concurrent pushes
             # on one tally would lose an increment, and a new client's first push could
             # apply twice (it has no row to lock yet). The lock is held until commit.
-            await t.ChangeLog.raw("SELECT pg_advisory_xact_lock({})", CHANGE_NUMBER_LOCK)
+            await changelog.hold_the_lock()
         query = t.SyncClient.select(t.SyncClient.account, t.SyncClient.last_seq).where(t.SyncClient.id == client_id)
         row = await query.first()
         return ClientState(row["account"], row["last_seq"]) if row else None
@@ -276,27 +241,7 @@ class PiccoloStore:
         )
 
     async def publish(self, changed: list[tuple[str, str, UUID]]) -> None:
-        if not changed:
-            return
-        if self.is_postgres:
-            # Held until commit: a number is handed out only after every lower one is
-            # committed, so a pull can never pass over a change that commits later.
-            await t.ChangeLog.raw("SELECT pg_advisory_xact_lock({})", CHANGE_NUMBER_LOCK)
-        top = await t.ChangeLog.select(t.ChangeLog.change_no).order_by(t.ChangeLog.change_no, ascending=False).first()
-        next_no = (top["change_no"] if top else 0) + 1
-        now = current_time()
-        rows = [
-            {
-                "key": f"{entity}:{entity_id}",
-                "entity": entity,
-                "entity_id": entity_id,
-                "group": group_id,
-                "change_no": next_no + offset,
-                "at": now,
-            }
-            for offset, (entity, entity_id, group_id) in enumerate(changed)
-        ]
-        await write_rows(t.ChangeLog, rows, on_conflict="key", update=["change_no", "at"])
+        await changelog.publish(changed)
 
     async def log_mutations(self, rows: list[LoggedMutation]) -> None:
         now = current_time()
@@ -337,14 +282,6 @@ def _key(table: type[Table], entity_id: str) -> Any:
         except ValueError:
             return None
     return entity_id
-
-
-async def publish_server_change(entity: str, entity_id: Any, group_id: UUID) -> None:
-    """Staff pages and sign-ups change groups, ibasho and members: phones learn of it by pull.
-    Called inside a write transaction, it commits with that transaction."""
-    store = PiccoloStore()
-    async with store.transaction():
-        await store.publish([(entity, str(entity_id), group_id)])
 
 
 async def backfill_change_log() -> int:

@@ -112,8 +112,8 @@ def seed(db: Database, groups: int, accounts_per_group: int) -> list[dict]:
 async def _seed_child(groups: int, accounts_per_group: int) -> list[dict]:
     from server import db
     from server.auth.accounts import create_user
+    from server.core.changelog import publish_server_change
     from server.core.clock import now
-    from server.sync.store import publish_server_change
     from server.tables import Area, Group
 
     await db.migrate_forwards()
