@@ -1,7 +1,7 @@
 """One command to run ibasho, one to test it, on a machine with only Python 3.11+.
 
     python3 -m server.quickstart            # venv, install, migrate, demo data if empty, serve
-    python3 -m server.quickstart test       # venv, install with test extras, pytest on SQLite then PostgreSQL
+    python3 -m server.quickstart test       # venv, install with test extras, ruff, pytest on SQLite then PostgreSQL
 
 Standard library only: this runs before anything is installed.
 """
@@ -56,7 +56,9 @@ def run_tests(args: list[str]) -> int:
         engines = ["sqlite", "postgres"] if args[1] == "both" else [args[1]]
         args = args[2:]
     ensure_installed("test")
-    status = 0
+    # The code's own rules first (pyproject.toml [tool.ruff]): lint, import order, format.
+    status = subprocess.call([str(BIN / "ruff"), "check", "."], cwd=REPO)
+    status = status or subprocess.call([str(BIN / "ruff"), "format", "--check", "."], cwd=REPO)
     for engine in engines:
         print(f"\n=== tests on {engine} ===", flush=True)
         env = {**os.environ, "IBASHO_TEST_ENGINE": engine}
