@@ -1,5 +1,5 @@
 """Admin pages for grant programmes: the rules as data, with Musashino's and Aomori's
-rules from DOMAIN.md as presets to start from."""
+rules (docs/domain.md) as presets to start from."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The demo council: 武蔵野市民社会福祉協議会, its three areas (圏域) and twelve groups.
 
-Drawn from the council's own booklet 「居場所のチカラ」 (see DOMAIN.md): きらくら meets on
+Drawn from the council's own booklet 「居場所のチカラ」 (see docs/domain.md): きらくら meets on
 the first Sunday, 10:00–13:00, at the 西部コミュニティセンター; すみれの家 on the third
 Friday, 11:00–14:00, in an empty house in 境南町. Where the booklet gives only a name and
 a district, the venue and rhythm are invented but plausible.

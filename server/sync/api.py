@@ -1,4 +1,4 @@
-"""``POST /api/sync/push`` and ``GET /api/sync/pull``: the sync engine over HTTP (shared/SYNC.md)."""
+"""``POST /api/sync/push`` and ``GET /api/sync/pull``: the sync engine over HTTP (docs/sync.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sessions an ibasho's schedule implies exist on the server ahead of time (SYNC.md), so
+"""Sessions an ibasho's schedule implies exist on the server ahead of time (docs/sync.md), so
 every phone sees the same ids for the same date, even offline.
 
 Ids are derived from (ibasho, date), so two server processes doing this at once create
