@@ -1,4 +1,4 @@
-"""What travels over the wire (shared/SYNC.md), as msgspec Structs."""
+"""What travels over the wire (docs/sync.md), as msgspec Structs."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from server.pwa.routes import assets
 from server.reminders import tokens
 from server.reminders.tokens import manage_token_hash
 from server.tables import GrantProgramme, Ibasho, Person, PushSubscription, ReminderDelivery, Session
-from tests.conftest import PASSWORD, World, make_account
+from tests.factories import PASSWORD, World, make_account
 
 IDENTITIES = ("anonymous", "participant", "organiser_other", "staff_other", "organiser", "staff", "admin")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -13,9 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -27,7 +25,6 @@ from tests.pg import (
     postgres_admin_url,
     require_postgres,
 )
-from tests.server_process import REPO, ServerProcess  # noqa: F401 (REPO: for the tests)
 
 ENGINE = os.environ.get("IBASHO_TEST_ENGINE", "sqlite")
 RUN_DIR = Path(tempfile.mkdtemp(prefix="ibasho-test-"))
@@ -48,12 +45,18 @@ from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 
 from server import db  # noqa: E402
 from server.app import create_app  # noqa: E402
-from server.auth.accounts import create_user  # noqa: E402
-from server.auth.sessions import now  # noqa: E402
 from server.reminders import listeners as reminder_listeners  # noqa: E402
-from server.tables import Area, Group  # noqa: E402
 
-PASSWORD = "correct horse battery"
+pytest.register_assert_rewrite("tests.factories", "tests.browser")
+from tests.factories import (  # noqa: E402 (server modules read the environment set above)
+    Client,
+    World,
+    asgi_client,
+    make_account,
+    make_area,
+    make_group,
+    start_server,
+)
 
 
 def pytest_report_header(config) -> str:
@@ -85,67 +88,7 @@ def app():
     return create_app()
 
 
-def unique(prefix: str) -> str:
-    """A name no other test uses (tests share the run's database)."""
-    return f"{prefix}-{uuid4().hex[:10]}"
-
-
-# --- factories ---------------------------------------------------------------------
-
-
-async def make_area(name: str | None = None) -> UUID:
-    area_id = uuid4()
-    await Area.insert(Area(id=area_id, name=name or unique("area"), created_at=now()))
-    return area_id
-
-
-async def make_group(area_id: UUID, name: str | None = None) -> UUID:
-    group_id = uuid4()
-    await Group.insert(Group(id=group_id, area=area_id, name=name or unique("group"), created_at=now()))
-    return group_id
-
-
-async def _names(table, ids) -> list[str]:
-    return [row["name"] for row in await table.select(table.name).where(table.id.is_in(list(ids)))] if ids else []
-
-
-@dataclass
-class Person:
-    """Someone who can log in, with the data they may see."""
-
-    login: str
-    password: str
-    account_id: UUID
-    area_ids: tuple[UUID, ...] = ()
-    group_ids: tuple[UUID, ...] = ()
-
-
-async def make_account(role: str, areas=(), groups=(), login: str | None = None) -> Person:
-    login = login or unique(role)
-    account_id = await create_user(
-        login=login,
-        password=PASSWORD,
-        role=role,
-        display_name=f"{role} {login[-4:]}",
-        areas=await _names(Area, areas),
-        groups=await _names(Group, groups),
-    )
-    return Person(login, PASSWORD, account_id, tuple(areas), tuple(groups))
-
-
-@dataclass
-class World:
-    """Two areas, a group in each, and people of every role: the usual cast of a scope test."""
-
-    area_a: UUID
-    area_b: UUID
-    group_a: UUID
-    group_b: UUID
-    admin: Person
-    staff_a: Person
-    staff_b: Person
-    organiser_a: Person
-    organiser_b: Person
+# --- a cast of areas, groups and people ---------------------------------------------------
 
 
 @pytest.fixture
@@ -166,43 +109,6 @@ async def world() -> World:
 
 
 # --- clients -----------------------------------------------------------------------
-
-
-class Client:
-    """An HTTP client that behaves like a browser: keeps cookies and echoes the CSRF token."""
-
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        http.follow_redirects = False  # tests look at redirects themselves
-        self.http = http
-
-    async def csrf(self) -> dict[str, str]:
-        if "csrftoken" not in self.http.cookies:
-            await self.http.get("/healthz")
-        return {"x-csrftoken": self.http.cookies["csrftoken"]}
-
-    async def get(self, url: str, **kwargs) -> httpx.Response:
-        return await self.http.get(url, **kwargs)
-
-    async def post(self, url: str, **kwargs) -> httpx.Response:
-        headers = {**(await self.csrf()), **kwargs.pop("headers", {})}
-        return await self.http.post(url, headers=headers, **kwargs)
-
-    async def form(self, url: str, data: dict, **kwargs) -> httpx.Response:
-        """Submit an HTML form the way a browser does (token in the body, no header)."""
-        await self.csrf()
-        return await self.http.post(url, data={"_csrf_token": self.http.cookies["csrftoken"], **data}, **kwargs)
-
-    async def login(self, person: Person) -> httpx.Response:
-        response = await self.post("/api/auth/login", json={"login": person.login, "password": person.password})
-        assert response.status_code == 200, response.text
-        return response
-
-
-def asgi_client(app) -> httpx.AsyncClient:
-    """In-process HTTP on the tests' own event loop (the database pool lives there too);
-    the app's lifespan is not run: the session fixture above does its work."""
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
 
 
 @pytest.fixture
@@ -227,13 +133,6 @@ async def new_client(app):
 
 
 # --- a real server process on loopback -------------------------------------------------
-
-
-def start_server(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> ServerProcess:
-    """``ibasho serve`` in a subprocess; ``env`` replaces the whole environment when given."""
-    server = ServerProcess(env if env is not None else dict(os.environ), args=args)
-    server.start()
-    return server
 
 
 @pytest.fixture(scope="session")

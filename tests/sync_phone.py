@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.hlc import Clock
 from sync.ids import uuid7
-from tests.conftest import Client
+
+if TYPE_CHECKING:
+    from tests.factories import Client  # imports this module
 
 
 @dataclass

@@ -27,7 +27,7 @@ from tests.access_table import (
     make_target,
     session_for,
 )
-from tests.conftest import PASSWORD, Client, asgi_client, make_account, unique
+from tests.factories import PASSWORD, Client, asgi_client, make_account, unique
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ def test_every_route_has_a_row(app):
     assert table - served == set(), "rows for routes the app no longer serves"
 
 
+@pytest.mark.slow
 async def test_every_route_answers_each_caller_as_expected(app, target):
     got: dict[tuple[str, str], dict[str, int]] = {}
     for row in ROWS:

@@ -10,7 +10,7 @@ from server.auth.routes import create_invitation
 from server.auth.sessions import SESSION_COOKIE
 from server.core.clock import now
 from server.tables import Account, GroupMembership, Invitation, LoginSession
-from tests.conftest import PASSWORD, make_account, unique
+from tests.factories import PASSWORD, make_account, unique
 
 
 async def test_login_me_logout(app_client, world):

@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 
 from server.tables import Area, Group
-from tests.conftest import PASSWORD, make_area, unique
+from tests.factories import PASSWORD, make_area, run_cli, unique
 from tests.sync_phone import Phone
-from tests.test_backup import run_cli
 
 
 async def test_a_group_made_for_an_organiser_is_in_the_named_area_and_synced(new_client):

@@ -32,7 +32,7 @@ from server.tables import (
     LoginSession,
     StaffArea,
 )
-from tests.conftest import PASSWORD, Person, make_account, make_area, unique
+from tests.factories import PASSWORD, Person, make_account, make_area, unique
 
 SERVER_DIR = Path(__file__).resolve().parent.parent / "server"
 

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tests.bench.bench_crash import crash_run
 from tests.bench.bench_load import load_run
 from tests.pg import PostgresUnavailable, require_postgres
 
 ENGINE = os.environ.get("IBASHO_TEST_ENGINE", "sqlite")
+
+pytestmark = pytest.mark.slow  # each takes 15-70 s
 
 
 async def run(coroutine):

@@ -36,10 +36,9 @@ from tests.bench.bench_crash import (
     login,
     seed,
 )
-from tests.conftest import Client, asgi_client, unique
+from tests.factories import Client, asgi_client, run_cli, unique
 from tests.pg import PostgresUnavailable, require_postgres
 from tests.sync_phone import Phone as AsgiPhone
-from tests.test_backup import run_cli
 
 ENGINE = os.environ.get("IBASHO_TEST_ENGINE", "sqlite")
 
@@ -67,6 +66,7 @@ def restore_into(backup_file, db: Database) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 async def test_backup_under_write_load_restores_into_a_fresh_database_with_the_same_rows(tmp_path):
     if ENGINE == "postgres" and not shutil.which("pg_dump"):
         if os.environ.get("CI"):

@@ -47,8 +47,8 @@ from server.tables import (
     StaffArea,
     Tally,
 )
-from tests.conftest import REPO
-from tests.conftest import Person as Login
+from tests.factories import Person as Login
+from tests.server_process import REPO
 
 TALLY_CATEGORIES = {"child", "adult", "senior", "parent_child", "first_time", "volunteer"}
 

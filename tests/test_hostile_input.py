@@ -30,13 +30,12 @@ from sync.hlc import Clock
 from sync.mutations import REGISTRY
 from sync.wire import MAX_BODY_BYTES, PushRequest
 from tests.access_table import AUTH, P256DH, client_for, fingerprint, make_target
-from tests.conftest import make_account, make_area, make_group, unique
+from tests.factories import NASTY, SCRIPT, make_account, make_area, make_group, shown_escaped, unique
 
 FUZZ_EXAMPLES = int(os.environ.get("IBASHO_FUZZ_EXAMPLES", "50"))
 FUZZ_SEED = int(os.environ.get("IBASHO_FUZZ_SEED") or random.randrange(2**32))
 FUZZ_ADDRESS = "198.51.100.7"  # the fuzzer's failed logins count against its own address only
 
-SCRIPT = '<script>alert("x")</script>'
 HOSTILE_TEXT = [
     SCRIPT,
     '"><img src=x onerror=alert(1)>',
@@ -181,6 +180,7 @@ def is_refused(status: int) -> bool:
     return status >= 400
 
 
+@pytest.mark.slow
 async def test_fuzz_every_api_operation_from_the_openapi_schema(app, app_client, world, request, capsys):
     target = await make_target(world)
     target.csrf = (await app_client.csrf())["x-csrftoken"]
@@ -440,15 +440,6 @@ async def test_unknown_mutations_and_other_groups_ids_are_rejected(organiser):
     assert (await Session.select(Session.title).where(Session.id == theirs).first())["title"] == "きらくら"
     long_name = await push(organiser, [{"name": "x" * 65, "args": {}}])
     assert long_name.status_code == 400 and "name" in long_name.text
-
-
-SQL = "Robert'); DROP TABLE account; --"
-NASTY = f"{SCRIPT}{SQL}"
-ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
-
-
-def shown_escaped(html: str) -> bool:
-    return SCRIPT not in html and ESCAPED in html.replace("&quot;", "&#34;")
 
 
 async def test_script_and_sql_strings_are_stored_as_text_and_shown_escaped(new_client, world, organiser, home_group):

@@ -15,7 +15,7 @@ import pytest
 from server.auth import passwords
 from server.auth.throttle import DEVICE_COOKIE
 from server.config import get_settings
-from tests.conftest import PASSWORD, make_account, unique
+from tests.factories import PASSWORD, make_account, unique
 
 LIMIT = get_settings().login_max_failures
 
@@ -106,6 +106,7 @@ async def test_a_stranger_behind_the_office_address_cannot_lock_colleagues_out(a
         assert await log_in(other, colleague.login, PASSWORD) == 429
 
 
+@pytest.mark.slow
 async def test_good_logins_from_one_address_never_add_up(app, address):
     """A council office where 40 people log in each morning is not held back."""
     people = [await make_account("staff") for _ in range(get_settings().login_max_failures_per_address + 5)]

@@ -6,9 +6,8 @@ from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 from server.tables import ReminderDelivery, Session
-from tests.conftest import make_account, make_area, make_group
+from tests.factories import make_account, make_area, make_group, subscribe
 from tests.sync_phone import Phone
-from tests.test_reminders import subscribe
 
 
 async def pending_kinds(session_id: str) -> list[str]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from server.piccolo_app import APP_CONFIG
-from tests.conftest import REPO
+from tests.factories import run_cli_ok
 from tests.pg import (
     PostgresUnavailable,
     create_database,
@@ -22,13 +20,6 @@ from tests.pg import (
 
 TABLES = {table._meta.tablename for table in APP_CONFIG.table_classes}
 FOREIGN_KEY_INDEXES = {"tally_session", "gathering_group_date", "attendance_session"}  # a sample
-
-
-def ibasho(*args: str, env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def sqlite_tables(path, kind: str = "table") -> set[str]:
@@ -59,13 +50,13 @@ def test_sqlite_forwards_backwards_forwards(tmp_path):
     env = {**os.environ, "IBASHO_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     database = tmp_path / "ibasho.sqlite"
-    ibasho("migrate", env=env)
+    run_cli_ok("migrate", env=env)
     assert TABLES <= sqlite_tables(database)
     assert FOREIGN_KEY_INDEXES <= sqlite_tables(database, "index")
-    ibasho("migrate", "--backwards", "all", env=env)
+    run_cli_ok("migrate", "--backwards", "all", env=env)
     assert not TABLES & sqlite_tables(database)
     assert not FOREIGN_KEY_INDEXES & sqlite_tables(database, "index")
-    ibasho("migrate", env=env)
+    run_cli_ok("migrate", env=env)
     assert TABLES <= sqlite_tables(database)
 
 
@@ -77,13 +68,13 @@ def test_postgres_forwards_backwards_forwards(tmp_path):
         pytest.skip(str(error))
     try:
         env = {**os.environ, "IBASHO_DATA_DIR": str(tmp_path), "DATABASE_URL": url}
-        ibasho("migrate", env=env)
+        run_cli_ok("migrate", env=env)
         assert TABLES <= asyncio.run(postgres_tables(url))
         assert FOREIGN_KEY_INDEXES <= asyncio.run(postgres_tables(url, "index"))
-        ibasho("migrate", "--backwards", "all", env=env)
+        run_cli_ok("migrate", "--backwards", "all", env=env)
         assert not FOREIGN_KEY_INDEXES & asyncio.run(postgres_tables(url, "index"))
         assert not TABLES & asyncio.run(postgres_tables(url))
-        ibasho("migrate", env=env)
+        run_cli_ok("migrate", env=env)
         assert TABLES <= asyncio.run(postgres_tables(url))
     finally:
         drop_database(postgres_admin_url(), name)

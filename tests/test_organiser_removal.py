@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from server.tables import Account, AuditLog, GroupMembership, PushSubscription
-from tests.conftest import make_account, make_group
+from tests.factories import make_account, make_group
 from tests.sync_phone import Phone
 
 

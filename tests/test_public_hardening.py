@@ -20,9 +20,8 @@ from server.core.dates import format_date_ja
 from server.reminders import delivery as d
 from server.reminders import public
 from server.tables import Ibasho, ReminderDelivery, Session, SessionStatus
-from tests.conftest import make_account, unique
+from tests.factories import make_account, reminder_session, subscribe, unique
 from tests.server_process import ServerProcess
-from tests.test_reminders import make_session, subscribe
 
 SECURITY_HEADERS = {"content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"}
 
@@ -60,7 +59,7 @@ def assert_secured(response: httpx.Response) -> None:
 
 async def test_a_meeting_linked_to_an_ibasho_is_on_none_of_its_public_pages(app_client):
     day = date.today() + timedelta(days=3)
-    group, ibasho_id, session_id = await make_session(day=day)
+    group, ibasho_id, session_id = await reminder_session(day=day)
     meeting_day, meeting_room = day + timedelta(days=1), unique("第二会議室")
     meeting = await add_session(
         group,
@@ -87,7 +86,7 @@ async def test_a_meeting_linked_to_an_ibasho_is_on_none_of_its_public_pages(app_
 
 async def test_a_meetings_reminders_go_to_the_groups_organisers_only(push):
     day = date(2031, 2, 3)  # away from the dates test_reminders.py reconciles
-    group, ibasho_id, session_id = await make_session(day=day)
+    group, ibasho_id, session_id = await reminder_session(day=day)
     organiser = await make_account("organiser", groups=[group])
     _, participant = await subscribe(push, ibasho_id)
     _, organiser_phone = await subscribe(push, account=organiser.account_id)
@@ -172,7 +171,7 @@ async def test_an_unexpected_error_on_a_secret_url_logs_the_path_without_its_tok
 
 
 async def test_the_calendar_feed_escapes_folds_and_round_trips_any_text(app_client):
-    group, ibasho_id, _ = await make_session(day=date.today() + timedelta(days=3))
+    group, ibasho_id, _ = await reminder_session(day=date.today() + timedelta(days=3))
     title = "夜カフェ\r\n第2部, 持ち物; 上履き\\タオル\r終わり\nC:\\new, a\\;b " + "地域の茶の間" * 25
     venue = "西部コミセン\r\n2階; 和室, 奥\\手前 " + "武蔵野市" * 60
     session_id = await add_session(group, ibasho_id, date.today() + timedelta(days=5), title=title, venue=venue)
@@ -199,7 +198,7 @@ async def test_the_calendar_feed_escapes_folds_and_round_trips_any_text(app_clie
 async def test_a_session_at_the_end_of_time_breaks_neither_the_feed_nor_the_pages(app_client):
     """Dates far beyond anything the sync accepts, inserted directly: what cannot be
     represented (an end past 9999-12-31, a UTC time past it) is left out, the rest is shown."""
-    group, tokyo, ordinary = await make_session(day=date.today() + timedelta(days=3))
+    group, tokyo, ordinary = await reminder_session(day=date.today() + timedelta(days=3))
     last_day = date(9999, 12, 31)
     morning = await add_session(group, tokyo, last_day)
     await add_session(group, tokyo, last_day, start=time(23), end=time(1))  # ends in year 10000
@@ -250,7 +249,7 @@ async def test_router_errors_and_unexpected_errors_carry_the_security_headers(ap
 
 
 async def test_head_answers_like_get_without_a_body(app_client):
-    _, ibasho_id, _ = await make_session(day=date.today() + timedelta(days=3))
+    _, ibasho_id, _ = await reminder_session(day=date.today() + timedelta(days=3))
     await app_client.get("/healthz")  # the CSRF cookie, so both requests carry the same one
     for url in (
         "/healthz",

@@ -16,8 +16,7 @@ from server.reminders import delivery as d
 from server.reminders.subscriptions import endpoint_allowed
 from server.reminders.tokens import manage_token_hash
 from server.tables import DeliveryState, PushSubscription, ReminderDelivery
-from tests.conftest import make_account
-from tests.test_reminders import DAY_BEFORE, make_session, subscribe
+from tests.factories import DAY_BEFORE, make_account, reminder_session, subscribe
 
 HOSTS = ("fcm.googleapis.com", "*.push.apple.com")
 
@@ -70,8 +69,8 @@ async def participant(app_client, push, ibasho_id, sub=None):
 
 
 async def test_a_known_endpoint_is_never_taken_over(app_client, new_client, push, allow_fake):
-    _, ibasho_id, _ = await make_session()
-    _, other_ibasho, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
+    _, other_ibasho, _ = await reminder_session()
     sub, first = await participant(app_client, push, ibasho_id)
     token = first.json()["manage_url"].rsplit("/", 1)[1]
     # someone who knows the endpoint but not the browser's keys
@@ -94,7 +93,7 @@ async def test_a_known_endpoint_is_never_taken_over(app_client, new_client, push
 
 
 async def test_an_organisers_subscription_stays_theirs(app_client, new_client, push, allow_fake):
-    _, ibasho_id, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
     organiser = await make_account("organiser")
     phone = await new_client()
     await phone.login(organiser)
@@ -117,7 +116,7 @@ async def test_an_organisers_subscription_stays_theirs(app_client, new_client, p
 async def test_anonymous_sign_ups_are_bounded_per_address(app, push, allow_fake, monkeypatch):
     settings = config.get_settings()
     monkeypatch.setattr(config, "_settings", dataclasses.replace(settings, subscriptions_per_address_per_hour=3))
-    _, ibasho_id, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
     transport = httpx.ASGITransport(app=app, client=(f"198.19.{uuid4().int % 250}.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
         await http.get("/healthz")
@@ -142,7 +141,7 @@ async def test_anonymous_sign_ups_are_bounded_per_address(app, push, allow_fake,
 async def test_a_row_that_breaks_the_sender_never_blocks_the_queue(push, sender, monkeypatch):
     """A subscription stored before endpoints were checked, and a send that raises: the
     batch goes on, the bad rows leave the queue instead of coming back at every lease."""
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     good, _ = await subscribe(push, ibasho_id)
     broken, broken_id = await subscribe(push, ibasho_id)
     await PushSubscription.update({PushSubscription.endpoint: "https://fcm.goo\tgleapis.com/x"}).where(

@@ -14,10 +14,10 @@ from server.core.clock import now
 from server.sync.store import backfill_change_log
 from server.tables import Attendance, Ibasho, Note, Person, RoleAssignment, SafetyCheck, Session, Tally
 from sync.ids import safety_check_id
-from tests.conftest import REPO, make_account, make_area, make_group, start_server
+from tests.browser import open_phone, wait_synced
+from tests.factories import make_account, make_area, make_group, start_server
+from tests.server_process import REPO
 from tests.sync_phone import Phone
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "ja-JP", "has_touch": True}
 
 
 @pytest.fixture(scope="module")
@@ -76,31 +76,11 @@ async def venue():
     return {"group": group, "session": str(session_id), "organisers": (first, second), "people": people}
 
 
-async def open_phone(chromium, server, person):
-    """A phone that has logged in online once and is controlled by the service worker."""
-    context = await chromium.new_context(**PHONE)
-    page = await context.new_page()
-    await page.goto(f"{server.url}/app/")
-    await page.wait_for_load_state("networkidle")
-    await page.fill("input[name=login]", person.login)
-    await page.fill("input[name=password]", person.password)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("a.card-link")
-    await page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
-    await page.reload()
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
-    await wait_synced(page)
-    return context, page
-
-
-async def wait_synced(page):
-    await page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=15_000)
-
-
 async def waiting(page) -> int:
     return int(await page.get_attribute("[data-testid=waiting]", "data-count"))
 
 
+@pytest.mark.slow
 async def test_a_day_offline_at_the_venue_then_sync(chromium, server, venue):
     context, page = await open_phone(chromium, server, venue["organisers"][0])
     session = venue["session"]

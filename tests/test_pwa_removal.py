@@ -11,8 +11,8 @@ import httpx
 from server.core.clock import now
 from server.sync.store import backfill_change_log
 from server.tables import Person, Session
-from tests.conftest import make_account, make_area, make_group
-from tests.test_pwa_e2e import open_phone
+from tests.browser import open_phone
+from tests.factories import make_account, make_area, make_group
 
 COUNT_RECORDS = """async () => {
   const db = await new Promise((resolve, reject) => {

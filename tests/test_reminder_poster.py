@@ -13,7 +13,7 @@ import segno
 from server.core.dates import format_date_ja
 from server.reminders.poster import POSTER_DATES, still_ahead
 from server.tables import Ibasho, IbashoStatus, Session, SessionStatus
-from tests.conftest import make_area, make_group, unique
+from tests.factories import NASTY, make_area, make_group, shown_escaped, unique
 
 BASE = "http://testserver.local"  # tests.conftest.asgi_client's base URL
 TOKYO = "Asia/Tokyo"
@@ -162,8 +162,6 @@ async def test_the_staff_group_page_links_each_active_ibasho_to_its_poster(app_c
 
 
 async def test_a_hostile_name_or_venue_is_shown_as_text_on_the_poster(app_client):
-    from tests.test_hostile_input import NASTY, shown_escaped
-
     group = await make_group(await make_area())
     ibasho_id = await make_ibasho(group, venue=NASTY)
     await Ibasho.update({Ibasho.name: NASTY}).where(Ibasho.id == ibasho_id)

@@ -1,6 +1,7 @@
-"""Reminder rules: per ibasho (staff's form), per session (an override), per subscription
-(the participant's management page); their due times, and how pending deliveries follow
-a change at once. The built-in rule's own cases are in tests/test_reminders_rules.py.
+"""Reminder rules: the built-in rule (the day before at 18:00, two hours before, quiet
+hours, time zones with DST), and the rules set per ibasho (staff's form), per session (an
+override) and per subscription (the participant's management page); their due times, and
+how pending deliveries follow a change at once.
 """
 
 from __future__ import annotations
@@ -30,15 +31,21 @@ from server.reminders.rules import (
 from server.sync.sessions_ahead import ensure_sessions_ahead
 from server.tables import Group, Ibasho, PushSubscription, ReminderDelivery, Session, SessionStatus
 from sync.ids import scheduled_session_id
-from tests.conftest import make_account, unique
+from tests.factories import DAY_BEFORE as DAY_BEFORE_18
+from tests.factories import (
+    SESSION_DAY,
+    TWO_HOURS,
+    deliveries,
+    make_account,
+    reminder_session,
+    run_cli_ok,
+    subscribe,
+    unique,
+)
 from tests.pg import PostgresUnavailable, create_database, drop_database, postgres_admin_url, require_postgres
-from tests.test_migrations import ibasho as run_ibasho
-from tests.test_reminders import DAY_BEFORE as DAY_BEFORE_18
-from tests.test_reminders import SESSION_DAY, TWO_HOURS, deliveries, make_session, subscribe
 
 pytestmark = pytest.mark.usefixtures("no_other_deliveries")
 
-UTC = UTC
 TOKYO = "Asia/Tokyo"
 BEFORE = DAY_BEFORE_18 - timedelta(days=1)  # when the tests refresh: long before either reminder
 
@@ -55,7 +62,57 @@ def december(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute)
 
 
-# --- the rule (pure) ------------------------------------------------------------------------
+# --- the built-in rule (pure) ------------------------------------------------------------------
+
+
+def test_defaults_are_the_day_before_at_18_and_two_hours_before():
+    dues = due_times(date(2026, 12, 6), time(10, 0), TOKYO)
+    assert [(d.kind, local(d.due_at)) for d in dues] == [
+        ("day_before", datetime(2026, 12, 5, 18, 0)),
+        ("2h", datetime(2026, 12, 6, 8, 0)),
+    ]
+    assert all(d.due_at.tzinfo is UTC and local(d.expires_at) == datetime(2026, 12, 6, 10) for d in dues)
+
+
+def test_a_reminder_at_23_00_is_deferred_to_08_00_the_next_day():
+    tokyo = ZoneInfo(TOKYO)
+    at_23 = datetime(2026, 12, 5, 23, 0, tzinfo=tokyo)
+    assert local(defer_quiet(at_23, tokyo)) == datetime(2026, 12, 6, 8, 0)
+    assert local(defer_quiet(datetime(2026, 12, 5, 21, 0, tzinfo=tokyo), tokyo)) == datetime(2026, 12, 6, 8, 0)
+    assert local(defer_quiet(datetime(2026, 12, 6, 7, 59, tzinfo=tokyo), tokyo)) == datetime(2026, 12, 6, 8, 0)
+    assert local(defer_quiet(datetime(2026, 12, 5, 20, 59, tzinfo=tokyo), tokyo)) == datetime(2026, 12, 5, 20, 59)
+
+
+def test_two_hours_before_an_early_session_is_deferred_not_dropped():
+    dues = {d.kind: d for d in due_times(date(2026, 12, 6), time(9, 30), TOKYO)}
+    assert local(dues["2h"].due_at) == datetime(2026, 12, 6, 8, 0)  # 07:30 is quiet
+
+
+def test_a_reminder_that_could_only_come_after_the_start_is_left_out():
+    dues = due_times(date(2026, 12, 6), time(7, 0), TOKYO)  # 2 h before = 05:00 → 08:00, after the start
+    assert [d.kind for d in dues] == ["day_before"]
+
+
+def test_dst_spring_forward_in_berlin():
+    # 29 March 2026: clocks go from 02:00 CET to 03:00 CEST.
+    dues = {d.kind: d for d in due_times(date(2026, 3, 29), time(12, 0), "Europe/Berlin")}
+    assert dues["day_before"].due_at == datetime(2026, 3, 28, 17, 0, tzinfo=UTC)  # 18:00 CET
+    assert dues["2h"].due_at == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)  # 10:00 CEST
+    assert dues["2h"].expires_at - dues["day_before"].due_at == timedelta(hours=17)  # one hour lost overnight
+
+
+def test_dst_fall_back_in_new_york():
+    # 1 November 2026: clocks go from 02:00 EDT back to 01:00 EST.
+    dues = {d.kind: d for d in due_times(date(2026, 11, 1), time(10, 0), "America/New_York")}
+    assert dues["day_before"].due_at == datetime(2026, 10, 31, 22, 0, tzinfo=UTC)  # 18:00 EDT
+    assert dues["2h"].due_at == datetime(2026, 11, 1, 13, 0, tzinfo=UTC)  # 08:00 EST
+    assert local(dues["2h"].due_at, "America/New_York") == datetime(2026, 11, 1, 8, 0)
+    # quiet hours are wall-clock: 23:30 EST → 08:00 EST
+    late = datetime(2026, 11, 1, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert local(defer_quiet(late, ZoneInfo("America/New_York")), "America/New_York") == datetime(2026, 11, 2, 8, 0)
+
+
+# --- a rule of one's own (pure) ------------------------------------------------------------------
 
 
 def test_a_custom_day_before_time():
@@ -172,7 +229,7 @@ def jst(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 async def test_the_ibashos_rule_sets_the_times_and_a_change_moves_or_withdraws_only_unsent_ones(push):
-    _, ibasho_id, session_id = await make_session()  # SESSION_DAY 10:00 JST
+    _, ibasho_id, session_id = await reminder_session()  # SESSION_DAY 10:00 JST
     await set_rule(ibasho_id, Rule(day_before_at=time(19, 30), hours_before=1))
     _, sub_id = await subscribe(push, ibasho_id)
     assert await d.refresh_deliveries(session_id, now=BEFORE) == 2
@@ -215,8 +272,8 @@ async def test_the_ibashos_rule_sets_the_times_and_a_change_moves_or_withdraws_o
 
 
 async def test_a_sessions_own_rule_overrides_its_ibashos_for_that_session_only(push):
-    group, ibasho_id, session_id = await make_session()
-    _, _, other = await make_session(day=SESSION_DAY + timedelta(days=1))
+    group, ibasho_id, session_id = await reminder_session()
+    _, _, other = await reminder_session(day=SESSION_DAY + timedelta(days=1))
     await Session.update({Session.ibasho: ibasho_id}).where(Session.id == other)
     await set_rule(ibasho_id, Rule(day_before_at=time(19, 0), hours_before=None))
     await subscribe(push, ibasho_id)
@@ -233,7 +290,7 @@ async def test_a_sessions_own_rule_overrides_its_ibashos_for_that_session_only(p
 
 
 async def test_a_meeting_without_an_ibasho_takes_the_built_in_rule_or_its_own(push):
-    group, _, _ = await make_session()
+    group, _, _ = await reminder_session()
     organiser = await make_account("organiser", groups=[group])
     _, sub_id = await subscribe(push, account=organiser.account_id)
     meeting = uuid4()
@@ -262,7 +319,7 @@ async def test_a_meeting_without_an_ibasho_takes_the_built_in_rule_or_its_own(pu
 
 
 async def test_each_subscriber_gets_only_the_kinds_they_chose(push):
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     _, both = await subscribe(push, ibasho_id)
     _, early = await subscribe(push, ibasho_id)
     await PushSubscription.update({PushSubscription.offsets: [DAY_BEFORE]}).where(PushSubscription.id == early)
@@ -377,7 +434,7 @@ async def test_a_kind_that_is_off_is_not_checked(app_client, world):
 
 async def test_saving_the_ibasho_refreshes_its_upcoming_reminders_at_once(app_client, push):
     day = datetime.now(ZoneInfo(TOKYO)).date() + timedelta(days=3)
-    group, ibasho_id, session_id = await make_session(day=day)
+    group, ibasho_id, session_id = await reminder_session(day=day)
     await Ibasho.update({Ibasho.rrule: "FREQ=MONTHLY;BYDAY=1SU"}).where(Ibasho.id == ibasho_id)
     await subscribe(push, ibasho_id)
     await d.refresh_deliveries(session_id)
@@ -407,7 +464,7 @@ async def test_saving_the_ibasho_refreshes_its_upcoming_reminders_at_once(app_cl
 
 
 async def test_sessions_made_ahead_from_the_schedule_get_their_reminders_at_once(push):
-    group, ibasho_id, _ = await make_session()
+    group, ibasho_id, _ = await reminder_session()
     await Ibasho.update({Ibasho.rrule: "FREQ=DAILY", Ibasho.start_time: time(10, 0)}).where(Ibasho.id == ibasho_id)
     await subscribe(push, ibasho_id)
     assert await ensure_sessions_ahead(ibasho_id) > 0
@@ -419,7 +476,7 @@ async def test_sessions_made_ahead_from_the_schedule_get_their_reminders_at_once
 
 
 async def test_a_participant_chooses_their_reminders_on_the_management_page(app_client, push, allow_fake):
-    _, ibasho_id, session_id = await make_session(day=datetime.now(ZoneInfo(TOKYO)).date() + timedelta(days=3))
+    _, ibasho_id, session_id = await reminder_session(day=datetime.now(ZoneInfo(TOKYO)).date() + timedelta(days=3))
     sub = push.subscriber()
     saved = await app_client.post(
         "/api/push/subscriptions",
@@ -460,7 +517,7 @@ async def test_a_participant_chooses_their_reminders_on_the_management_page(app_
 
 
 async def test_a_wrong_management_token_changes_nothing(app_client, push):
-    _, ibasho_id, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
     _, sub_id = await subscribe(push, ibasho_id)
     before = await PushSubscription.select().where(PushSubscription.id == sub_id).first()
     for token in ("not-a-token", "x" * 43, ""):
@@ -472,7 +529,7 @@ async def test_a_wrong_management_token_changes_nothing(app_client, push):
 
 
 async def test_the_management_page_offers_only_what_the_ibasho_sends(app_client, push, allow_fake):
-    _, ibasho_id, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
     await set_rule(ibasho_id, Rule(day_before_at=None, hours_before=3, quiet_start=time(22, 0), quiet_end=time(7, 0)))
     sub = push.subscriber()
     saved = await app_client.post(
@@ -491,7 +548,7 @@ async def test_the_management_page_offers_only_what_the_ibasho_sends(app_client,
 
 
 async def test_the_public_page_tells_when_this_ibashos_reminders_come(app_client):
-    _, ibasho_id, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
     page = await app_client.get(f"/i/{ibasho_id}")
     assert "前日の18:00" in page.text and "開始の2時間前" in page.text and "21:00〜08:00" in page.text
     await set_rule(ibasho_id, Rule(day_before_at=time(17, 30), hours_before=None, quiet_start=time(20, 0)))
@@ -512,12 +569,12 @@ def test_the_reminder_rule_migration_runs_forwards_and_backwards_on_sqlite(tmp_p
         with sqlite3.connect(tmp_path / "ibasho.sqlite") as connection:
             return {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
 
-    run_ibasho("migrate", env=env)
+    run_cli_ok("migrate", env=env)
     assert "reminder_rule" in columns("ibasho") and "reminder_rule" in columns("gathering")
-    run_ibasho("migrate", "--backwards", MIGRATION_ID, env=env)
+    run_cli_ok("migrate", "--backwards", MIGRATION_ID, env=env)
     assert "reminder_rule" not in columns("ibasho") | columns("gathering")
     assert "rrule" in columns("ibasho")  # only this migration was undone
-    run_ibasho("migrate", env=env)
+    run_cli_ok("migrate", env=env)
     assert "reminder_rule" in columns("ibasho") and "reminder_rule" in columns("gathering")
 
 
@@ -542,11 +599,11 @@ def test_the_reminder_rule_migration_runs_forwards_and_backwards_on_postgres(tmp
 
     try:
         env = {**os.environ, "IBASHO_DATA_DIR": str(tmp_path), "DATABASE_URL": url}
-        run_ibasho("migrate", env=env)
+        run_cli_ok("migrate", env=env)
         assert asyncio.run(columns()) == {("ibasho", "reminder_rule"), ("gathering", "reminder_rule")}
-        run_ibasho("migrate", "--backwards", MIGRATION_ID, env=env)
+        run_cli_ok("migrate", "--backwards", MIGRATION_ID, env=env)
         assert asyncio.run(columns()) == set()
-        run_ibasho("migrate", env=env)
+        run_cli_ok("migrate", env=env)
         assert asyncio.run(columns()) == {("ibasho", "reminder_rule"), ("gathering", "reminder_rule")}
     finally:
         drop_database(postgres_admin_url(), name)

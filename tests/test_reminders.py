@@ -23,80 +23,33 @@ from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import Vapid, ensure_key, load_vapid
 from server.tables import (
     GroupMembership,
-    Ibasho,
     PushSubscription,
-    ReminderDelivery,
     RoleAssignment,
     Session,
     SessionStatus,
 )
-from tests.conftest import REPO, make_account, make_area, make_group, unique
+from tests.factories import (
+    DAY_BEFORE,
+    SESSION_DAY,
+    TWO_HOURS,
+    deliveries,
+    make_account,
+    reminder_session,
+    subscribe,
+)
 from tests.push_service import FakePushService
+from tests.server_process import REPO
 from tests.sync_phone import Phone
-
-SESSION_DAY = date(2030, 6, 9)
-START = time(10, 0)
-DAY_BEFORE = datetime(2030, 6, 8, 9, 0, tzinfo=UTC)  # 18:00 JST
-TWO_HOURS = datetime(2030, 6, 8, 23, 0, tzinfo=UTC)  # 08:00 JST
-
 
 pytestmark = pytest.mark.usefixtures("no_other_deliveries")
 
 
-async def make_session(tz="Asia/Tokyo", day=SESSION_DAY, start=START):
-    group = await make_group(await make_area())
-    ibasho_id, session_id = uuid4(), uuid4()
-    await Ibasho.insert(
-        Ibasho(id=ibasho_id, group=group, name=unique("きらくら"), timezone=tz, created_at=datetime.now(UTC))
-    )
-    await Session.insert(
-        Session(
-            id=session_id,
-            group=group,
-            ibasho=ibasho_id,
-            title="きらくら",
-            date=day,
-            start_time=start,
-            venue="コミセン",
-            status=SessionStatus.scheduled.value,
-            hlcs={},
-            created_at=datetime.now(UTC),
-            updated_at=datetime.now(UTC),
-        )
-    )
-    return group, ibasho_id, session_id
-
-
-async def subscribe(push, ibasho_id=None, account=None):
-    sub = push.subscriber()
-    sub_id = uuid4()
-    await PushSubscription.insert(
-        PushSubscription(
-            id=sub_id,
-            endpoint=push.endpoint(sub),
-            p256dh=sub.p256dh,
-            auth=sub.auth,
-            ibasho=ibasho_id,
-            account=account,
-            offsets=[],
-            created_at=datetime.now(UTC),
-            updated_at=datetime.now(UTC),
-        )
-    )
-    return sub, sub_id
-
-
 async def one_subscriber_due(push):
     """A session on SESSION_DAY with one participant subscribed and its two reminders pending."""
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     sub, sub_id = await subscribe(push, ibasho_id)
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     return sub, sub_id
-
-
-async def deliveries(**where):
-    rows = await ReminderDelivery.select().order_by(ReminderDelivery.due_at)
-    return [r for r in rows if all(r[k] == v for k, v in where.items())]
 
 
 # --- keys and the API --------------------------------------------------------------------
@@ -157,7 +110,7 @@ async def test_public_key_is_served(app_client):
 
 
 async def test_a_participant_subscribes_for_an_ibasho_and_manages_it_by_link(app_client, push, allow_fake):
-    _, ibasho_id, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
     sub = push.subscriber()
     body = {
         "endpoint": push.endpoint(sub),
@@ -184,7 +137,7 @@ async def test_a_participant_subscribes_for_an_ibasho_and_manages_it_by_link(app
 
 
 async def test_refused_subscriptions(app_client, push, allow_fake):
-    _, ibasho_id, _ = await make_session()
+    _, ibasho_id, _ = await reminder_session()
     sub = push.subscriber()
     keys = {"p256dh": sub.p256dh, "auth": sub.auth}
     internal = await app_client.post(
@@ -206,7 +159,7 @@ async def test_refused_subscriptions(app_client, push, allow_fake):
 
 
 async def test_an_organiser_subscribes_as_their_account_and_gets_their_groups_reminders(app_client, push, allow_fake):
-    group, _, session_id = await make_session()
+    group, _, session_id = await reminder_session()
     organiser = await make_account("organiser")
     await GroupMembership.insert(GroupMembership(id=uuid4(), account=organiser.account_id, group=group))
     await app_client.login(organiser)
@@ -229,7 +182,7 @@ async def test_an_organiser_subscribes_as_their_account_and_gets_their_groups_re
 
 
 async def test_reminders_are_made_once_per_subscription_and_sent_at_their_times(push, sender):
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     sub, _ = await subscribe(push, ibasho_id)
     before = DAY_BEFORE - timedelta(days=1)
     assert await d.refresh_deliveries(session_id, now=before) == 2
@@ -329,7 +282,7 @@ async def test_a_fan_out_shares_one_http2_connection_and_survives_goaway():
     requests cut off with it are sent again at once on a new one, not left to the backoff."""
     service = FakePushService(requests_per_connection=30)
     try:
-        _, ibasho_id, session_id = await make_session()
+        _, ibasho_id, session_id = await reminder_session()
         subs = [await subscribe(service, ibasho_id) for _ in range(40)]
         await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
         async with d.push_client(service.ssl_context()) as client:
@@ -346,7 +299,7 @@ async def test_a_fan_out_shares_one_http2_connection_and_survives_goaway():
 
 
 async def test_refusals_remove_the_subscription_only_after_three_in_a_row(push, sender):
-    group, ibasho_id, session_id = await make_session()
+    group, ibasho_id, session_id = await reminder_session()
     sub, sub_id = await subscribe(push, ibasho_id)
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     push.answer(sub, 401, 403)
@@ -355,14 +308,14 @@ async def test_refusals_remove_the_subscription_only_after_three_in_a_row(push, 
     sub_row = await PushSubscription.select().where(PushSubscription.id == sub_id).first()
     assert sub_row["consecutive_failures"] == 2
     # another session: a success resets the count
-    _, _, other = await make_session(day=SESSION_DAY + timedelta(days=7))
+    _, _, other = await reminder_session(day=SESSION_DAY + timedelta(days=7))
     await Session.update({Session.ibasho: ibasho_id}).where(Session.id == other)
     await d.refresh_deliveries(other, now=DAY_BEFORE)
     assert await d.send_due(sender, now=DAY_BEFORE + timedelta(days=7)) == ["sent"]
     assert (await PushSubscription.select().where(PushSubscription.id == sub_id).first())["consecutive_failures"] == 0
     push.answer(sub, 400, 400, 400)
     for offset in (14, 21, 28):
-        _, _, later = await make_session(day=SESSION_DAY + timedelta(days=offset))
+        _, _, later = await reminder_session(day=SESSION_DAY + timedelta(days=offset))
         await Session.update({Session.ibasho: ibasho_id}).where(Session.id == later)
         await d.refresh_deliveries(later, now=DAY_BEFORE)
     outcomes = []
@@ -373,7 +326,7 @@ async def test_refusals_remove_the_subscription_only_after_three_in_a_row(push, 
 
 
 async def test_cancelling_or_moving_a_session_withdraws_or_updates_its_reminders(push, sender):
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     sub, _ = await subscribe(push, ibasho_id)
     before = DAY_BEFORE - timedelta(days=1)
     await d.refresh_deliveries(session_id, now=before)
@@ -390,7 +343,7 @@ async def test_cancelling_or_moving_a_session_withdraws_or_updates_its_reminders
 
 
 async def test_a_scheduler_killed_between_claim_and_send_loses_nothing(push, sender):
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     subs = [await subscribe(push, ibasho_id) for _ in range(5)]
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     claimed = await d.claim(now=DAY_BEFORE)  # ...and the process dies here
@@ -410,7 +363,7 @@ async def test_a_scheduler_killed_between_claim_and_send_loses_nothing(push, sen
 
 
 async def test_two_schedulers_never_send_a_delivery_twice(push):
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     subs = [await subscribe(push, ibasho_id) for _ in range(30)]
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     async with d.push_client(push.ssl_context()) as one, d.push_client(push.ssl_context()) as two:
@@ -431,7 +384,7 @@ async def test_two_schedulers_never_send_a_delivery_twice(push):
 
 
 async def test_reminders_follow_the_ibashos_time_zone(push, sender):
-    _, ibasho_id, session_id = await make_session(tz="Europe/Berlin", day=date(2030, 3, 31), start=time(9, 0))
+    _, ibasho_id, session_id = await reminder_session(tz="Europe/Berlin", day=date(2030, 3, 31), start=time(9, 0))
     await subscribe(push, ibasho_id)
     await d.refresh_deliveries(session_id, now=datetime(2030, 3, 1, tzinfo=UTC))
     rows = await deliveries()
@@ -460,7 +413,7 @@ asyncio.run(main())
 
 
 async def test_three_scheduler_processes_on_one_database_send_each_delivery_once(push):
-    _, ibasho_id, session_id = await make_session()
+    _, ibasho_id, session_id = await reminder_session()
     subs = [await subscribe(push, ibasho_id) for _ in range(24)]
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     processes = [
@@ -499,7 +452,7 @@ def test_ibasho_vapid_makes_the_key_once_where_configured(tmp_path):
 
 
 async def test_the_public_page_calendar_and_management_link(app_client, push, allow_fake):
-    _, ibasho_id, session_id = await make_session(day=date.today() + timedelta(days=3))
+    _, ibasho_id, session_id = await reminder_session(day=date.today() + timedelta(days=3))
     page = await app_client.get(f"/i/{ibasho_id}")
     assert page.status_code == 200 and "通知を受け取る" in page.text and "コミセン" in page.text
     feed = await app_client.get(f"/i/{ibasho_id}/calendar.ics")
@@ -526,7 +479,7 @@ async def test_the_public_page_calendar_and_management_link(app_client, push, al
 async def test_the_calendar_feed_parses_with_icalendar_and_holds_the_sessions_times(app_client):
     import icalendar  # a test requirement (pyproject test extras): icalendar>=6.1
 
-    _, ibasho_id, first = await make_session(day=date.today() + timedelta(days=3), start=time(10, 0))
+    _, ibasho_id, first = await reminder_session(day=date.today() + timedelta(days=3), start=time(10, 0))
     evening, overnight, cancelled = uuid4(), uuid4(), uuid4()
     group = (await Session.select(Session.group).where(Session.id == first).first())["group"]
     for session_id, day, start, end, status in (
@@ -578,7 +531,7 @@ async def test_the_calendar_feed_parses_with_icalendar_and_holds_the_sessions_ti
 async def test_a_calendar_feed_in_a_zone_with_daylight_saving_gives_exact_utc_times(app_client):
     import icalendar
 
-    _, ibasho_id, session_id = await make_session(
+    _, ibasho_id, session_id = await reminder_session(
         tz="Europe/Berlin", day=date.today() + timedelta(days=3), start=time(9, 0)
     )
     feed = icalendar.Calendar.from_ical((await app_client.get(f"/i/{ibasho_id}/calendar.ics")).content)
@@ -591,7 +544,7 @@ async def test_a_calendar_feed_in_a_zone_with_daylight_saving_gives_exact_utc_ti
 
 async def test_sessions_changed_through_sync_get_their_reminders_at_once(app_client, push):
     """Created, moved, cancelled on a phone: the deliveries follow at the push, no reconcile."""
-    group, ibasho_id, _ = await make_session()
+    group, ibasho_id, _ = await reminder_session()
     sub, sub_id = await subscribe(push, ibasho_id)
     organiser = await make_account("organiser", groups=[group])
     await app_client.login(organiser)
@@ -627,7 +580,7 @@ async def test_sessions_changed_through_sync_get_their_reminders_at_once(app_cli
 
 
 async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_night(push, sender):
-    group, _, session_id = await make_session()
+    group, _, session_id = await reminder_session()
     cook, idle = await make_account("organiser", groups=[group]), await make_account("organiser", groups=[group])
     cook_sub, _ = await subscribe(push, account=cook.account_id)
     idle_sub, _ = await subscribe(push, account=idle.account_id)
@@ -664,7 +617,7 @@ async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_n
 
 
 async def test_the_duty_reminder_reads_tomorrow_at_18_and_follows_the_roster(push, sender):
-    group, _, session_id = await make_session()
+    group, _, session_id = await reminder_session()
     cook = await make_account("organiser", groups=[group])
     cook_sub, _ = await subscribe(push, account=cook.account_id)
     await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))

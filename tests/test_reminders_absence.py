@@ -25,7 +25,7 @@ from server.tables import (
     Session,
     SessionStatus,
 )
-from tests.conftest import make_account, make_area, make_group, unique
+from tests.factories import make_account, make_area, make_group, unique
 from tests.sync_phone import Phone
 
 pytestmark = pytest.mark.usefixtures("no_other_deliveries")

@@ -32,7 +32,7 @@ from server.tables import (
     Session,
     SessionStatus,
 )
-from tests.conftest import make_account, make_area, make_group, start_server, unique
+from tests.factories import make_account, make_area, make_group, start_server, unique
 from tests.push_service import FakePushService, Subscriber
 from tests.sync_phone import Phone
 

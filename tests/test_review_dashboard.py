@@ -11,8 +11,7 @@ from server.core.dates import fiscal_year
 from server.review.dashboard import dashboard_lines, trend_svg
 from server.review.data import load_sessions, today
 from server.tables import Group, Person, SafetyCheck
-from tests.conftest import make_group
-from tests.test_review_pages import make_session
+from tests.factories import make_group, make_session
 
 
 def test_trend_svg_has_twelve_bars_and_no_style_attribute():

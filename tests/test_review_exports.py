@@ -10,8 +10,7 @@ from uuid import uuid4
 import openpyxl
 
 from server.tables import GrantProgramme, GroupGrant, Session, Tally
-from tests.conftest import make_group, unique
-from tests.test_review_pages import make_session
+from tests.factories import make_group, make_session, unique
 
 YEAR = 2025
 PARTICIPANTS = 14  # column of 参加者数 (Participants)

@@ -3,7 +3,7 @@ and the audit log, scope of every page and export."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from uuid import UUID, uuid4
 
 from server.core.clock import now
@@ -14,80 +14,13 @@ from server.tables import (
     GrantProgramme,
     GroupGrant,
     Ibasho,
-    Note,
-    Person,
     RoleAssignment,
     SafetyCheck,
     Session,
-    Tally,
 )
-from tests.conftest import make_account, unique
-from tests.sync_phone import Phone
+from tests.factories import CONCERN, login_client, make_account, make_person, make_session, synced_phone, unique
 
 YEAR = 2025
-CONCERN = "Aさん、最近元気がない"
-
-
-async def make_session(
-    group_id: UUID,
-    day: date = date(2025, 5, 10),
-    *,
-    status="held",
-    start=time(10),
-    end=time(12),
-    venue_cost: int | None = 1500,
-    tallies: dict | None = None,
-    note: bool = True,
-    ibasho: UUID | None = None,
-) -> UUID:
-    session_id = uuid4()
-    await Session.insert(
-        Session(
-            id=session_id,
-            group=group_id,
-            ibasho=ibasho,
-            date=day,
-            start_time=start,
-            end_time=end,
-            status=status,
-            venue_cost=venue_cost,
-            created_at=now(),
-            updated_at=now(),
-        )
-    )
-    for category, n in (tallies if tallies is not None else {"child": 5, "senior": 3, "volunteer": 4}).items():
-        await Tally.insert(Tally(id=f"{session_id}:{category}", session=session_id, category=category, delta_sum=n))
-    if note:
-        await Note.insert(
-            Note(
-                id=session_id,
-                session=session_id,
-                went_well="楽しかった",
-                to_improve="配膳を早く",
-                handover="米を買う",
-                concerns=CONCERN,
-            )
-        )
-    return session_id
-
-
-async def make_person(group_id: UUID, name: str = "山田花子") -> UUID:
-    person_id = uuid4()
-    await Person.insert(Person(id=person_id, group=group_id, display_name=name, kana="やまだはなこ"))
-    return person_id
-
-
-async def login_client(new_client, person):
-    client = await new_client()
-    await client.login(person)
-    return client
-
-
-async def synced_phone(new_client, person) -> Phone:
-    """A phone of ``person`` that has pulled everything so far."""
-    phone = Phone(await login_client(new_client, person))
-    await phone.pull()
-    return phone
 
 
 async def audit_rows(account_id: UUID, session_id: UUID) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.grants.rules import AOMORI_STARTUP, MUSASHINO
 from server.tables import GrantProgramme
-from tests.conftest import unique
+from tests.factories import unique
 
 
 async def test_admin_adds_presets_once_and_edits_a_programme(world, app_client):

@@ -10,8 +10,8 @@ from uuid import uuid4
 from server.core.clock import now
 from server.tables import Attendance, Ibasho, Person, SafetyCheck
 from sync.ids import safety_check_id
+from tests.factories import make_person, make_session, synced_phone
 from tests.sync_phone import Phone
-from tests.test_review_pages import make_person, make_session, synced_phone
 
 
 def row_of(html: str, check_id) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.tables import Attendance, ChangeLog, MutationLog, Tally
-from tests.test_review_pages import (
+from tests.factories import (
     login_client,
     make_person,
     make_session,

@@ -9,7 +9,7 @@ import pytest
 from server.tables import ChangeLog, SyncClient, Tally
 from sync import mutations as registry
 from sync.hlc import HLC, Clock, now_ms
-from tests.conftest import make_account
+from tests.factories import make_account
 from tests.sync_phone import Phone
 
 DAY_MS = 24 * 3600 * 1000

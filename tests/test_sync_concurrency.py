@@ -3,7 +3,7 @@
 PostgreSQL only: there pushes run in parallel on the pool's connections; SQLite takes its
 write lock at the start of every push (BEGIN IMMEDIATE), so writers never overlap.
 
-A push takes a transaction-scoped advisory lock (``server.sync.store.CHANGE_NUMBER_LOCK``)
+A push takes a transaction-scoped advisory lock (``server.core.changelog.CHANGE_NUMBER_LOCK``)
 when it starts and holds it until commit, so pushes apply one at a time and change numbers
 become visible in increasing order. The tests here check that from the outside (a reader
 paging through more than 10,000 changes while four writers commit) and from the inside
@@ -28,7 +28,7 @@ from sync.hlc import Clock
 from sync.ids import uuid7
 from sync.mutations import Scope
 from sync.wire import Mutation, PushRequest
-from tests.conftest import make_account, make_area, make_group
+from tests.factories import make_account, make_area, make_group
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("IBASHO_TEST_ENGINE", "sqlite") != "postgres",
@@ -125,6 +125,7 @@ async def write_many(writer: Writer, session_id: str, group_id: uuid.UUID, numbe
     return expected, changes
 
 
+@pytest.mark.slow  # PostgreSQL only (about 30 s there)
 async def test_pull_pages_over_10000_changes_while_writers_commit_miss_nothing_and_repeat_nothing():
     scope, group_id, session_id = await seed()
     writers_done = asyncio.Event()

@@ -77,7 +77,7 @@ from sync.hlc import HLC, Clock, now_ms
 from sync.ids import safety_check_id, uuid7
 from sync.mutations import Scope
 from sync.wire import PushRequest
-from tests.conftest import Client, asgi_client, make_account, make_area, make_group
+from tests.factories import Client, asgi_client, make_account, make_area, make_group
 from tests.sync_phone import Phone
 
 EXAMPLES = int(os.environ.get("IBASHO_MODEL_EXAMPLES", "500"))
@@ -632,6 +632,7 @@ class PhonesOnAFaultyNetwork(RuleBasedStateMachine):
         )
 
 
+@pytest.mark.slow
 def test_phones_on_a_faulty_network_converge_on_the_model(harness):
     run_state_machine_as_test(lambda: PhonesOnAFaultyNetwork(harness), settings=MODEL_SETTINGS)
 
