@@ -24,7 +24,7 @@ class Settings:
     database_url: str
     secret: str
     secure_cookies: bool
-    session_days: int
+    login_days: int
     invitation_days: int
     login_max_failures: int
     login_window_seconds: int
@@ -75,7 +75,7 @@ def load_settings() -> Settings:
         database_url=database_url,
         secret=secret,
         secure_cookies=_env_bool("IBASHO_SECURE_COOKIES", False),
-        session_days=int(os.environ.get("IBASHO_SESSION_DAYS", "180")),
+        login_days=int(os.environ.get("IBASHO_SESSION_DAYS", "180")),
         invitation_days=int(os.environ.get("IBASHO_INVITATION_DAYS", "7")),
         login_max_failures=int(os.environ.get("IBASHO_LOGIN_MAX_FAILURES", "5")),
         login_window_seconds=int(os.environ.get("IBASHO_LOGIN_WINDOW_SECONDS", "900")),

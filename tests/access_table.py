@@ -18,8 +18,8 @@ import httpx
 from piccolo.table import Table
 
 from server import tables
+from server.auth.logins import LOGIN_COOKIE, start_login
 from server.auth.routes import create_invitation, invitation_token_hash
-from server.auth.sessions import SESSION_COOKIE, start_session
 from server.core.clock import now
 from server.pwa.routes import assets
 from server.reminders import tokens
@@ -511,14 +511,14 @@ def client_for(app, target: Target, session_token: str | None, address: str = "1
     http = httpx.AsyncClient(transport=transport, base_url="http://testserver.local", follow_redirects=False)
     http.cookies.set("csrftoken", target.csrf, domain="testserver.local")
     if session_token:
-        http.cookies.set(SESSION_COOKIE, session_token, domain="testserver.local")
+        http.cookies.set(LOGIN_COOKIE, session_token, domain="testserver.local")
     return http
 
 
 async def session_for(target: Target, who: str) -> str | None:
     """A fresh session per call (no password hashing), so a logout row logs out only itself."""
     account = target.accounts[who]
-    return await start_session(account) if account else None
+    return await start_login(account) if account else None
 
 
 def _tables() -> list[type[Table]]:

@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 
-from server.auth.sessions import SESSION_COOKIE, start_session
+from server.auth.logins import LOGIN_COOKIE, start_login
 from server.config import get_settings
 from server.core import ratelimit
 from server.core.i18n import LANGUAGE_COOKIE
@@ -107,7 +107,7 @@ TOKEN_IS_THE_AUTHORITY = {"/api/push/absences/{token:str}"}
 
 async def test_html_form_token_field_counts_as_the_csrf_token(app, target, world):
     """Forms post the token as ``_csrf_token``; a token from another browser is refused."""
-    async with client_for(app, target, await start_session(world.admin.account_id)) as http:
+    async with client_for(app, target, await start_login(world.admin.account_id)) as http:
         other_browser = "x" * len(target.csrf)
         refused = await http.post("/admin/areas", data={"_csrf_token": other_browser, "name": unique("area")})
         assert refused.status_code == 403
@@ -119,52 +119,52 @@ async def test_html_form_token_field_counts_as_the_csrf_token(app, target, world
 
 
 async def test_form_login_never_adopts_a_planted_session(app_client, world):
-    app_client.http.cookies.set(SESSION_COOKIE, "planted-by-attacker", domain="testserver.local")
+    app_client.http.cookies.set(LOGIN_COOKIE, "planted-by-attacker", domain="testserver.local")
     response = await app_client.form("/login", {"login": world.staff_b.login, "password": PASSWORD})
     assert response.status_code == 302
-    assert app_client.http.cookies[SESSION_COOKIE] != "planted-by-attacker"
+    assert app_client.http.cookies[LOGIN_COOKIE] != "planted-by-attacker"
 
 
 async def test_login_over_a_live_session_issues_a_new_one(app_client, world):
     """Someone who learnt the session id before the victim logs in gets nothing new."""
     await app_client.login(world.organiser_a)
-    before = app_client.http.cookies[SESSION_COOKIE]
+    before = app_client.http.cookies[LOGIN_COOKIE]
     await app_client.login(world.organiser_a)
-    assert app_client.http.cookies[SESSION_COOKIE] != before
+    assert app_client.http.cookies[LOGIN_COOKIE] != before
 
 
 async def test_accepting_an_invitation_starts_a_fresh_session(app_client, world):
     from server.auth.routes import create_invitation
 
     token = await create_invitation(world.group_a, world.staff_a.account_id)
-    app_client.http.cookies.set(SESSION_COOKIE, "planted-by-attacker", domain="testserver.local")
+    app_client.http.cookies.set(LOGIN_COOKIE, "planted-by-attacker", domain="testserver.local")
     joined = await app_client.form(
         f"/invite/{token}", {"display_name": "x", "login": unique("j"), "password": "pass-word-1"}
     )
     assert joined.status_code == 302
-    assert app_client.http.cookies[SESSION_COOKIE] != "planted-by-attacker"
+    assert app_client.http.cookies[LOGIN_COOKIE] != "planted-by-attacker"
     assert (await app_client.get("/api/me")).status_code == 200
 
 
 async def test_form_logout_revokes_the_session_on_the_server(app_client, new_client, world):
     await app_client.login(world.staff_a)
-    stolen = app_client.http.cookies[SESSION_COOKIE]
+    stolen = app_client.http.cookies[LOGIN_COOKIE]
     response = await app_client.form("/logout", {})
     assert response.status_code == 302
     thief = await new_client()
-    thief.http.cookies.set(SESSION_COOKIE, stolen, domain="testserver.local")
+    thief.http.cookies.set(LOGIN_COOKIE, stolen, domain="testserver.local")
     assert (await thief.get("/api/me")).status_code == 401
     assert (await thief.get("/staff")).status_code == 302
 
 
 async def test_logout_ends_only_that_session_and_admin_can_end_all(app, target, world):
     person = await make_account("staff", areas=[world.area_a])
-    laptop, phone = await start_session(person.account_id), await start_session(person.account_id)
+    laptop, phone = await start_login(person.account_id), await start_login(person.account_id)
     async with client_for(app, target, laptop) as http:
         assert (await http.post("/api/auth/logout", headers={"x-csrftoken": target.csrf})).status_code == 200
     async with client_for(app, target, phone) as http:
         assert (await http.get("/api/me")).status_code == 200
-    async with client_for(app, target, await start_session(world.admin.account_id)) as admin:
+    async with client_for(app, target, await start_login(world.admin.account_id)) as admin:
         action = f"/admin/accounts/{person.account_id}/revoke-sessions"
         assert (await admin.post(action, headers={"x-csrftoken": target.csrf})).status_code == 303
     async with client_for(app, target, phone) as http:
@@ -208,7 +208,7 @@ async def test_login_form_is_throttled_too_and_counts_names_case_insensitively(a
             assert wrong.status_code == 401
         held = await http.post("/login", data={"_csrf_token": target.csrf, "login": person.login, "password": PASSWORD})
         assert held.status_code == 429
-        assert SESSION_COOKIE not in held.cookies
+        assert LOGIN_COOKIE not in held.cookies
 
 
 # --- cookies behind HTTPS --------------------------------------------------------------
@@ -234,10 +234,10 @@ async def test_every_cookie_is_secure_behind_https(secure_app, world):
         cookies.append((await client.post("/api/auth/logout")).headers.get_list("set-cookie"))
     set_cookies = [cookie for batch in cookies for cookie in batch]
     names = {cookie.split("=", 1)[0] for cookie in set_cookies}
-    assert {"csrftoken", SESSION_COOKIE, LANGUAGE_COOKIE} <= names, names
+    assert {"csrftoken", LOGIN_COOKIE, LANGUAGE_COOKIE} <= names, names
     for cookie in set_cookies:
         attributes = cookie.lower()
         assert "; secure" in attributes, cookie
         assert "samesite=" in attributes, cookie
-        if cookie.startswith(SESSION_COOKIE):
+        if cookie.startswith(LOGIN_COOKIE):
             assert "httponly" in attributes, cookie

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from server.auth.logins import LOGIN_COOKIE
 from server.auth.routes import create_invitation
-from server.auth.sessions import SESSION_COOKIE
 from server.core.clock import now
 from server.tables import Account, GroupMembership, Invitation, LoginSession
 from tests.factories import PASSWORD, make_account, unique
@@ -16,7 +16,7 @@ from tests.factories import PASSWORD, make_account, unique
 async def test_login_me_logout(app_client, world):
     response = await app_client.login(world.staff_a)
     cookie = response.headers["set-cookie"]
-    assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert f"{LOGIN_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     me = (await app_client.get("/api/me")).json()
     assert me["login"] == world.staff_a.login
     assert me["role"] == "staff"
@@ -28,19 +28,19 @@ async def test_login_me_logout(app_client, world):
 
 async def test_logout_revokes_the_session_on_the_server(app_client, new_client, world):
     await app_client.login(world.organiser_a)
-    token = app_client.http.cookies[SESSION_COOKIE]
+    token = app_client.http.cookies[LOGIN_COOKIE]
     await app_client.post("/api/auth/logout")
     # Someone who copied the cookie before logout cannot use it afterwards.
     thief = await new_client()
-    thief.http.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
+    thief.http.cookies.set(LOGIN_COOKIE, token, domain="testserver.local")
     assert (await thief.get("/api/me")).status_code == 401
 
 
 async def test_login_issues_a_fresh_session_id(app_client, world):
     """No session fixation: a cookie planted before login is never adopted."""
-    app_client.http.cookies.set(SESSION_COOKIE, "planted-by-attacker", domain="testserver.local")
+    app_client.http.cookies.set(LOGIN_COOKIE, "planted-by-attacker", domain="testserver.local")
     await app_client.login(world.organiser_a)
-    assert app_client.http.cookies[SESSION_COOKIE] != "planted-by-attacker"
+    assert app_client.http.cookies[LOGIN_COOKIE] != "planted-by-attacker"
     assert await LoginSession.count().where(LoginSession.account == world.organiser_a.account_id) == 1
 
 

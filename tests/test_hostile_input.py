@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from server.auth.sessions import SESSION_COOKIE, start_session
+from server.auth.logins import LOGIN_COOKIE, start_login
 from server.core.clock import now
 from server.tables import Area, Ibasho, Note, Person, PushSubscription, Session
 from sync.hlc import Clock
@@ -216,7 +216,7 @@ async def test_fuzz_every_api_operation_from_the_openapi_schema(app, app_client,
 
     started, statuses = time.monotonic(), {}
     for method, url, params, body, who in cases:
-        session = await start_session(accounts[who]) if accounts[who] else None
+        session = await start_login(accounts[who]) if accounts[who] else None
         before = await fingerprint()
         async with client_for(app, target, session, address=FUZZ_ADDRESS) as http:
             headers = {"x-csrftoken": target.csrf}
@@ -329,7 +329,7 @@ async def home_group():
 async def organiser(app_client, home_group):
     """Signed in as an organiser of ``home_group`` (a session made directly: no password hashing)."""
     person = await make_account("organiser", groups=[home_group])
-    app_client.http.cookies.set(SESSION_COOKIE, await start_session(person.account_id), domain="testserver.local")
+    app_client.http.cookies.set(LOGIN_COOKIE, await start_login(person.account_id), domain="testserver.local")
     app_client.person = person
     return app_client
 

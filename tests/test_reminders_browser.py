@@ -1,7 +1,7 @@
 """Reminders in Chromium: the service worker shows them, and participants subscribe and
 answer them through the real pages.
 
-Chromium here has no push service, so (see /work/shared/TESTING.md) an init script stubs
+Chromium here has no push service (subscribing neither resolves nor fails), so an init script stubs
 ``pushManager.subscribe`` to return a subscription whose keys the test holds and whose
 endpoint is the fake push service; the server sends a due reminder there for real (VAPID
 checked, body decrypted), and the test hands the decrypted payload to the service worker

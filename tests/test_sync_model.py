@@ -7,7 +7,7 @@ fields) and sync through a simulated network that drops requests, drops response
 push was applied, the phone never hears of it and sends the same mutations again),
 delays requests and delivers them late, possibly more than once and after newer ones,
 and cuts phones off for a while so they pile up outbox entries. Phones behave like the
-PWA (shared/SYNC.md): consecutive seqs; a timed-out batch is sent again; a 409 seq_gap
+PWA (docs/sync.md): consecutive seqs; a timed-out batch is sent again; a 409 seq_gap
 makes them resend from ``expected_seq``; they drop outbox entries only at or below a
 ``last_seq`` the server reported; they pull in small pages, observe the HLCs they see
 and send the HLC of the note text they edited as ``base_hlc``.

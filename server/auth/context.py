@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from server.auth.sessions import SESSION_COOKIE, lookup_session
+from server.auth.logins import LOGIN_COOKIE, lookup_login
 from server.core.i18n import LANGUAGE_COOKIE, current_language, pick_language
 from server.web.middleware import NUL_REFUSED, cookies_of, header_of, nul_markers, without_nul
 
@@ -24,7 +24,7 @@ class RequestContextMiddleware:
         if b"%00" in scope.get("query_string", b""):
             raise ClientException(NUL_REFUSED)
         cookies = cookies_of(scope)
-        principal, ended = await lookup_session(cookies.get(SESSION_COOKIE))
+        principal, ended = await lookup_login(cookies.get(LOGIN_COOKIE))
         scope["user"] = principal
         scope["auth"] = ended  # why a once-valid login no longer works (server/auth/guards.py)
         language = pick_language(cookies.get(LANGUAGE_COOKIE), header_of(scope, b"accept-language"))

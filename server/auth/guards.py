@@ -6,8 +6,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
+from server.auth.logins import ENDED
 from server.auth.principal import Principal
-from server.auth.sessions import ENDED
 from server.tables import Group, Role
 
 

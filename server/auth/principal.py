@@ -16,7 +16,7 @@ class Principal:
     display_name: str
     role: Role
     language: str
-    session_id: str
+    login_id: str
     area_ids: frozenset[UUID] = field(default_factory=frozenset)
     group_ids: frozenset[UUID] = field(default_factory=frozenset)
 
@@ -64,7 +64,7 @@ async def sync_scope(principal: Principal) -> Scope:
     return Scope(principal.account_id, None if principal.is_admin else frozenset(g["id"] for g in groups), sensitive)
 
 
-async def load_principal(account: dict, session_id: str) -> Principal:
+async def load_principal(account: dict, login_id: str) -> Principal:
     account_id = account["id"]
     areas = await StaffArea.select(StaffArea.area).where(StaffArea.account == account_id)
     groups = await GroupMembership.select(GroupMembership.group).where(GroupMembership.account == account_id)
@@ -74,7 +74,7 @@ async def load_principal(account: dict, session_id: str) -> Principal:
         display_name=account["display_name"],
         role=Role(account["role"]),
         language=account["language"],
-        session_id=session_id,
+        login_id=login_id,
         area_ids=frozenset(row["area"] for row in areas),
         group_ids=frozenset(row["group"] for row in groups),
     )

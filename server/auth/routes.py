@@ -20,9 +20,9 @@ from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 from server.auth import throttle
 from server.auth.accounts import login_taken
 from server.auth.guards import principal_of, signed_in
+from server.auth.logins import LOGIN_COOKIE, end_login, resolve_login, start_login
 from server.auth.passwords import hash_password, login_key, normalise_login, password_problem, verify_password
 from server.auth.principal import Principal
-from server.auth.sessions import SESSION_COOKIE, resolve_session, revoke_session, start_session
 from server.config import get_settings
 from server.core import ratelimit
 from server.core.changelog import publish_server_change
@@ -61,16 +61,16 @@ async def authenticate(login: str, password: str, request: Request) -> tuple[str
     if not valid or not account["active"]:
         raise NotAuthorizedException("wrong login or password")
     await throttle.succeeded(attempt)
-    token = await start_session(account["id"], request.headers.get("user-agent", ""))
+    token = await start_login(account["id"], request.headers.get("user-agent", ""))
     return token, [session_cookie(token), device_cookie(account["id"], device)]
 
 
 def session_cookie(token: str) -> Cookie:
     settings = get_settings()
     return Cookie(
-        key=SESSION_COOKIE,
+        key=LOGIN_COOKIE,
         value=token,
-        max_age=settings.session_days * 86400,
+        max_age=settings.login_days * 86400,
         httponly=True,
         secure=settings.secure_cookies,
         samesite="lax",
@@ -93,7 +93,7 @@ def device_cookie(account_id: UUID, device_id: str | None) -> Cookie:
 
 def cleared_session_cookie() -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE,
+        key=LOGIN_COOKIE,
         value="",
         max_age=0,
         httponly=True,
@@ -185,14 +185,14 @@ async def describe(principal: Principal) -> Me:
 )
 async def api_login(data: JSONBody[LoginRequest], request: Request) -> Response[Me]:
     token, cookies = await authenticate(data.login, data.password, request)
-    principal = await resolve_session(token)
+    principal = await resolve_login(token)
     assert principal is not None
     return Response(await describe(principal), status_code=200, cookies=cookies)
 
 
 @post("/api/auth/logout", tags=["auth"], guards=[signed_in], status_code=200, responses=error_responses(401, 403))
 async def api_logout(request: Request) -> Response[dict]:
-    await revoke_session(principal_of(request).session_id)
+    await end_login(principal_of(request).login_id)
     return Response({"status": "logged out"}, cookies=[cleared_session_cookie()])
 
 
@@ -231,7 +231,7 @@ async def login_submit(request: Request, data: URLEncodedBody[LoginForm]) -> Res
     except NotAuthorizedException:
         error, status = _("The login name or password is wrong."), 401
     else:
-        principal = await resolve_session(token)
+        principal = await resolve_login(token)
         assert principal is not None
         response = Redirect(path=safe_next(data.next, home_for(principal.role)))
         for cookie in cookies:
@@ -248,7 +248,7 @@ async def login_submit(request: Request, data: URLEncodedBody[LoginForm]) -> Res
 async def logout_submit(request: Request) -> Redirect:
     principal = request.scope.get("user")
     if isinstance(principal, Principal):
-        await revoke_session(principal.session_id)
+        await end_login(principal.login_id)
     response = Redirect(path="/login")
     response.set_cookie(cleared_session_cookie())
     return response
@@ -384,7 +384,7 @@ async def invitation_accept(token: FromPath[str], request: Request, data: URLEnc
             GroupMembership(id=membership_id, account=account_id, group=invitation["group"], joined_at=now())
         )
         await publish_server_change("member", membership_id, invitation["group"])  # commits with it
-    session_token = await start_session(account_id, request.headers.get("user-agent", ""))
+    session_token = await start_login(account_id, request.headers.get("user-agent", ""))
     response = Redirect(path="/app/")
     response.set_cookie(session_cookie(session_token))
     return response

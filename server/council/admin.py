@@ -13,7 +13,7 @@ from litestar.response import Template
 
 from server.auth.accounts import CreateUserError, create_user
 from server.auth.guards import admin_only, principal_of
-from server.auth.sessions import revoke_all_sessions
+from server.auth.logins import end_all_logins
 from server.core.audit import audit
 from server.core.clock import now
 from server.core.i18n import gettext as _
@@ -172,7 +172,7 @@ async def account_update(request: Request, account_id: FromPath[UUID], data: URL
 
 async def deactivate(account_id: UUID) -> None:
     await Account.update({Account.active: False}).where(Account.id == account_id)
-    await revoke_all_sessions(account_id)  # a deactivated account is logged out everywhere at once
+    await end_all_logins(account_id)  # a deactivated account is logged out everywhere at once
 
 
 async def reactivate(account_id: UUID) -> None:
@@ -180,7 +180,7 @@ async def reactivate(account_id: UUID) -> None:
 
 
 # The buttons of an account row; "revoke-sessions" logs it out everywhere, e.g. after a lost laptop.
-ACCOUNT_ACTIONS = {"deactivate": deactivate, "reactivate": reactivate, "revoke-sessions": revoke_all_sessions}
+ACCOUNT_ACTIONS = {"deactivate": deactivate, "reactivate": reactivate, "revoke-sessions": end_all_logins}
 
 
 @post("/accounts/{account_id:uuid}/{action:str}")

@@ -18,8 +18,8 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 
 from server.auth.guards import group_in_scope, principal_of
+from server.auth.logins import end_all_logins
 from server.auth.principal import Principal
-from server.auth.sessions import revoke_all_sessions
 from server.core.audit import audit
 from server.core.changelog import publish_server_change
 from server.core.clock import now
@@ -73,7 +73,7 @@ async def remove(group_id: UUID, account_id: UUID, membership_id: UUID) -> str:
 
 async def _cut_off(account_id: UUID) -> None:
     """Every login ends, and no reminder (a meeting's name and place) reaches their phones."""
-    await revoke_all_sessions(account_id)
+    await end_all_logins(account_id)
     await PushSubscription.delete().where(PushSubscription.account == account_id)
 
 

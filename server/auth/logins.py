@@ -1,4 +1,5 @@
-"""Server-side login sessions: long-lived (phones work offline for weeks), revocable.
+"""Logins: long-lived (phones work offline for weeks), revocable. The web calls them
+sessions; here a session is a gathering, so a login is a login (table ``LoginSession``).
 
 The cookie holds a random token; the database holds only its SHA-256, so a leaked
 database copy cannot be replayed as a login.
@@ -16,7 +17,7 @@ from server.config import get_settings
 from server.core.clock import now
 from server.tables import LoginSession
 
-SESSION_COOKIE = "ibasho_session"
+LOGIN_COOKIE = "ibasho_session"
 # Refresh last_seen_at (and slide the expiry) at most this often, to keep reads cheap.
 _TOUCH_INTERVAL = timedelta(hours=1)
 
@@ -25,8 +26,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start_session(account_id: UUID, user_agent: str = "") -> str:
-    """Create a fresh session (never reuse one: no session fixation) and return its token."""
+async def start_login(account_id: UUID, user_agent: str = "") -> str:
+    """Start a fresh login (never reuse one: no session fixation) and return its cookie token."""
     token = secrets.token_urlsafe(32)
     settings = get_settings()
     await LoginSession.insert(
@@ -35,29 +36,29 @@ async def start_session(account_id: UUID, user_agent: str = "") -> str:
             account=account_id,
             created_at=now(),
             last_seen_at=now(),
-            expires_at=now() + timedelta(days=settings.session_days),
+            expires_at=now() + timedelta(days=settings.login_days),
             user_agent=user_agent[:300],
         )
     )
     return token
 
 
-# Why a cookie's session no longer works, when it did once: staff ended it (removed the
+# Why a cookie's login no longer works, when it did once: staff ended it (removed the
 # organiser, deactivated the account, logged it out everywhere). A phone told this wipes
 # the data it holds; a phone whose login merely lapsed keeps its unsent changes.
 ENDED = "session_ended"
 
 
-async def resolve_session(token: str | None) -> Principal | None:
-    principal, _ = await lookup_session(token)
+async def resolve_login(token: str | None) -> Principal | None:
+    principal, _ = await lookup_login(token)
     return principal
 
 
-async def lookup_session(token: str | None) -> tuple[Principal | None, str | None]:
-    """The principal of a session cookie, or None with ``ENDED`` if staff ended it."""
+async def lookup_login(token: str | None) -> tuple[Principal | None, str | None]:
+    """The principal of a login cookie, or None with ``ENDED`` if staff ended it."""
     if not token or len(token) > 200:
         return None, None
-    session_id = token_hash(token)
+    login_id = token_hash(token)
     row = (
         await LoginSession.select(
             LoginSession.id,
@@ -66,7 +67,7 @@ async def lookup_session(token: str | None) -> tuple[Principal | None, str | Non
             LoginSession.last_seen_at,
             *(getattr(LoginSession.account._, column._meta.name) for column in ACCOUNT_COLUMNS),
         )
-        .where(LoginSession.id == session_id)
+        .where(LoginSession.id == login_id)
         .first()
     )
     if row is None or row["expires_at"] <= now():
@@ -76,19 +77,19 @@ async def lookup_session(token: str | None) -> tuple[Principal | None, str | Non
     if now() - row["last_seen_at"] > _TOUCH_INTERVAL:
         settings = get_settings()
         await LoginSession.update(
-            {LoginSession.last_seen_at: now(), LoginSession.expires_at: now() + timedelta(days=settings.session_days)}
-        ).where(LoginSession.id == session_id)
+            {LoginSession.last_seen_at: now(), LoginSession.expires_at: now() + timedelta(days=settings.login_days)}
+        ).where(LoginSession.id == login_id)
     account = {column._meta.name: row[f"account.{column._meta.name}"] for column in ACCOUNT_COLUMNS}
-    return await load_principal(account, session_id), None
+    return await load_principal(account, login_id), None
 
 
-async def revoke_session(session_id: str) -> None:
+async def end_login(login_id: str) -> None:
     await LoginSession.update({LoginSession.revoked_at: now()}).where(
-        (LoginSession.id == session_id) & LoginSession.revoked_at.is_null()
+        (LoginSession.id == login_id) & LoginSession.revoked_at.is_null()
     )
 
 
-async def revoke_all_sessions(account_id: UUID) -> None:
+async def end_all_logins(account_id: UUID) -> None:
     await LoginSession.update({LoginSession.revoked_at: now()}).where(
         (LoginSession.account == account_id) & LoginSession.revoked_at.is_null()
     )
