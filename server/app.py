@@ -27,8 +27,8 @@ from server.data_rights.pages import data_rights_router
 from server.grants.pages import grants_router
 from server.pwa.routes import pwa_router
 from server.reminders import listeners as reminder_listeners
-from server.reminders.delivery import run_reminders
 from server.reminders.router import push_router
+from server.reminders.worker import run_reminders
 from server.review.routes import review_router
 from server.sync.api import sync_router
 from server.sync.sessions_ahead import keep_sessions_ahead

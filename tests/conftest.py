@@ -211,11 +211,11 @@ def allow_fake(push, monkeypatch):
 @pytest.fixture
 async def sender(push):
     """The reminders' real sender, trusting the fake's throwaway certificate authority."""
-    from server.reminders import delivery
+    from server.reminders.sender import Sender, push_client
     from server.reminders.vapid import load_vapid
 
-    async with delivery.push_client(verify=push.ssl_context()) as client:
-        yield delivery.Sender(client, load_vapid())
+    async with push_client(verify=push.ssl_context()) as client:
+        yield Sender(client, load_vapid())
 
 
 @pytest.fixture

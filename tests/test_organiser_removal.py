@@ -188,7 +188,7 @@ async def test_concerns_do_not_leak_through_pull(world, new_client, role):
 async def test_a_removed_organisers_pending_reminders_of_that_group_go_at_once(world, new_client):
     from datetime import date, time, timedelta
 
-    from server.reminders.delivery import refresh_deliveries
+    from server.reminders.planning import refresh_deliveries
     from server.tables import ReminderDelivery, Session
 
     second = await make_group(world.area_a)

@@ -17,8 +17,8 @@ import icalendar
 import pytest
 
 from server.core.dates import format_date_ja
-from server.reminders import delivery as d
 from server.reminders import public
+from server.reminders.planning import refresh_deliveries
 from server.tables import Ibasho, ReminderDelivery, Session, SessionStatus
 from tests.factories import make_account, reminder_session, subscribe, unique
 from tests.server_process import ServerProcess
@@ -94,7 +94,7 @@ async def test_a_meetings_reminders_go_to_the_groups_organisers_only(push):
     before = datetime(2031, 1, 20, tzinfo=UTC)
 
     async def pending_for(session) -> set:
-        await d.refresh_deliveries(session, now=before)
+        await refresh_deliveries(session, now=before)
         return {
             row["subscription"]
             for row in await ReminderDelivery.select(ReminderDelivery.subscription).where(

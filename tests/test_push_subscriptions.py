@@ -1,6 +1,6 @@
 """Push subscriptions as an attacker would try them: endpoints two URL parsers read
 differently, taking over someone's endpoint, filling the table from one address, and a
-row that crashes the sender (server/reminders/subscriptions.py, server/reminders/delivery.py)."""
+row that crashes the sender (server/reminders/subscriptions.py, server/reminders/queue.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import httpx
 import pytest
 
 import server.config as config
-from server.reminders import delivery as d
+from server.reminders.planning import refresh_deliveries
+from server.reminders.queue import MAX_RETRIES
+from server.reminders.sender import Sender
 from server.reminders.subscriptions import endpoint_allowed
 from server.reminders.tokens import manage_token_hash
+from server.reminders.worker import send_due
 from server.tables import DeliveryState, PushSubscription, ReminderDelivery
 from tests.factories import DAY_BEFORE, make_account, reminder_session, subscribe
 
@@ -148,16 +151,16 @@ async def test_a_row_that_breaks_the_sender_never_blocks_the_queue(push, sender,
         PushSubscription.id == broken_id
     )
     crashing, crashing_id = await subscribe(push, ibasho_id)
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
-    encrypt = d.Sender.encrypt
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    encrypt = Sender.encrypt
 
     def failing(self, data, row):
         if row["subscription"] == crashing_id:
             raise RuntimeError("a bug in one row")
         return encrypt(self, data, row)
 
-    monkeypatch.setattr(d.Sender, "encrypt", failing)
-    states = await d.send_due(sender, now=DAY_BEFORE)
+    monkeypatch.setattr(Sender, "encrypt", failing)
+    states = await send_due(sender, now=DAY_BEFORE)
     assert states.count(DeliveryState.sent.value) == 1
     assert push.for_path(good)
     assert not await PushSubscription.exists().where(PushSubscription.id == broken_id)  # unusable: removed
@@ -170,9 +173,9 @@ async def test_a_row_that_breaks_the_sender_never_blocks_the_queue(push, sender,
     assert "a bug in one row" in tried["last_error"]
     # and given up after the retries, not claimed for ever
     moment = DAY_BEFORE
-    for _ in range(d.MAX_RETRIES + 1):
+    for _ in range(MAX_RETRIES + 1):
         moment += timedelta(hours=1)
-        await d.send_due(sender, now=moment)
+        await send_due(sender, now=moment)
     states = {r["state"] for r in await ReminderDelivery.select().where(ReminderDelivery.subscription == crashing_id)}
     assert DeliveryState.claimed.value not in states and DeliveryState.failed.value in states
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.council.forms import IbashoForm
-from server.reminders import delivery as d
+from server.reminders.planning import occurrence_key, refresh_deliveries
 from server.reminders.rules import (
     DAY_BEFORE,
     DEFAULT_RULE,
@@ -29,6 +29,7 @@ from server.reminders.rules import (
     layered,
 )
 from server.sync.sessions_ahead import ensure_sessions_ahead
+from server.sync.store import decoded_json
 from server.tables import Group, Ibasho, PushSubscription, ReminderDelivery, Session, SessionStatus
 from sync.ids import scheduled_session_id
 from tests.factories import DAY_BEFORE as DAY_BEFORE_18
@@ -232,21 +233,21 @@ async def test_the_ibashos_rule_sets_the_times_and_a_change_moves_or_withdraws_o
     _, ibasho_id, session_id = await reminder_session()  # SESSION_DAY 10:00 JST
     await set_rule(ibasho_id, Rule(day_before_at=time(19, 30), hours_before=1))
     _, sub_id = await subscribe(push, ibasho_id)
-    assert await d.refresh_deliveries(session_id, now=BEFORE) == 2
+    assert await refresh_deliveries(session_id, now=BEFORE) == 2
     assert await pending_of(session_id) == {DAY_BEFORE: jst(8, 19, 30), HOURS_BEFORE: jst(9, 9)}
 
     # the day-before one goes out; a retry of the other waits for its backoff
     day_before = (
         await deliveries(
             session=session_id,
-            occurrence=d.occurrence_key(await Session.select().where(Session.id == session_id).first(), DAY_BEFORE),
+            occurrence=occurrence_key(await Session.select().where(Session.id == session_id).first(), DAY_BEFORE),
         )
     )[0]
     await ReminderDelivery.update({ReminderDelivery.state: "sent", ReminderDelivery.sent_at: jst(8, 19, 30)}).where(
         ReminderDelivery.id == day_before["id"]
     )
     await set_rule(ibasho_id, Rule(day_before_at=time(17, 0), hours_before=3))
-    assert await d.refresh_deliveries(session_id, now=BEFORE) == 0
+    assert await refresh_deliveries(session_id, now=BEFORE) == 0
     assert await pending_of(session_id) == {HOURS_BEFORE: jst(9, 8)}  # 07:00 is quiet: 08:00
     sent = (await deliveries(id=day_before["id"]))[0]
     assert sent["state"] == "sent" and sent["due_at"] == jst(8, 19, 30)  # never touched
@@ -256,17 +257,17 @@ async def test_the_ibashos_rule_sets_the_times_and_a_change_moves_or_withdraws_o
         (ReminderDelivery.session == session_id) & (ReminderDelivery.state == "pending")
     )
     await set_rule(ibasho_id, Rule(hours_before=2))
-    await d.refresh_deliveries(session_id, now=BEFORE)
+    await refresh_deliveries(session_id, now=BEFORE)
     assert await pending_of(session_id) == {HOURS_BEFORE: retry_at}  # a retry keeps its backoff
 
     # turned off: withdrawn; on again: the same delivery is pending again (one per occurrence and subscriber)
     await set_rule(ibasho_id, Rule(hours_before=None))
-    await d.refresh_deliveries(session_id, now=BEFORE)
+    await refresh_deliveries(session_id, now=BEFORE)
     assert await pending_of(session_id) == {}
     withdrawn = await deliveries(session=session_id, state="withdrawn")
     assert [r["subscription"] for r in withdrawn] == [sub_id]
     await set_rule(ibasho_id, Rule(hours_before=1))
-    assert await d.refresh_deliveries(session_id, now=BEFORE) == 1
+    assert await refresh_deliveries(session_id, now=BEFORE) == 1
     assert await pending_of(session_id) == {HOURS_BEFORE: jst(9, 9)}
     assert len(await deliveries(session=session_id)) == 2
 
@@ -278,14 +279,14 @@ async def test_a_sessions_own_rule_overrides_its_ibashos_for_that_session_only(p
     await set_rule(ibasho_id, Rule(day_before_at=time(19, 0), hours_before=None))
     await subscribe(push, ibasho_id)
     await Session.update({Session.reminder_rule: {"hours_before": 1}}).where(Session.id == session_id)
-    await d.refresh_deliveries(session_id, now=BEFORE)
-    await d.refresh_deliveries(other, now=BEFORE)
+    await refresh_deliveries(session_id, now=BEFORE)
+    await refresh_deliveries(other, now=BEFORE)
     # the ibasho's day-before time stays; the hours-before reminder is this session's own
     assert await pending_of(session_id) == {DAY_BEFORE: jst(8, 19), HOURS_BEFORE: jst(9, 9)}
     assert await pending_of(other) == {DAY_BEFORE: jst(9, 19)}
 
     await Session.update({Session.reminder_rule: None}).where(Session.id == session_id)  # the override removed
-    await d.refresh_deliveries(session_id, now=BEFORE)
+    await refresh_deliveries(session_id, now=BEFORE)
     assert await pending_of(session_id) == {DAY_BEFORE: jst(8, 19)}
 
 
@@ -310,11 +311,11 @@ async def test_a_meeting_without_an_ibasho_takes_the_built_in_rule_or_its_own(pu
             updated_at=now,
         )
     )
-    await d.refresh_deliveries(meeting, now=BEFORE)
+    await refresh_deliveries(meeting, now=BEFORE)
     assert await pending_of(meeting, sub_id) == {DAY_BEFORE: jst(8, 18), HOURS_BEFORE: jst(9, 12)}
     own = {"day_before_at": None, "hours_before": 3}
     await Session.update({Session.reminder_rule: own}).where(Session.id == meeting)
-    await d.refresh_deliveries(meeting, now=BEFORE)
+    await refresh_deliveries(meeting, now=BEFORE)
     assert await pending_of(meeting, sub_id) == {HOURS_BEFORE: jst(9, 11)}
 
 
@@ -323,12 +324,12 @@ async def test_each_subscriber_gets_only_the_kinds_they_chose(push):
     _, both = await subscribe(push, ibasho_id)
     _, early = await subscribe(push, ibasho_id)
     await PushSubscription.update({PushSubscription.offsets: [DAY_BEFORE]}).where(PushSubscription.id == early)
-    assert await d.refresh_deliveries(session_id, now=BEFORE) == 3
+    assert await refresh_deliveries(session_id, now=BEFORE) == 3
     assert set(await pending_of(session_id, both)) == {DAY_BEFORE, HOURS_BEFORE}
     assert set(await pending_of(session_id, early)) == {DAY_BEFORE}
 
     await PushSubscription.update({PushSubscription.offsets: [HOURS_BEFORE]}).where(PushSubscription.id == early)
-    assert await d.refresh_deliveries(session_id, now=BEFORE) == 1
+    assert await refresh_deliveries(session_id, now=BEFORE) == 1
     assert await pending_of(session_id, early) == {HOURS_BEFORE: TWO_HOURS}
     assert set(await pending_of(session_id, both)) == {DAY_BEFORE, HOURS_BEFORE}
     [withdrawn] = await deliveries(session=session_id, subscription=early, state="withdrawn")
@@ -336,7 +337,7 @@ async def test_each_subscriber_gets_only_the_kinds_they_chose(push):
 
     # the ibasho stops sending the one they chose: they get what it still sends
     await set_rule(ibasho_id, Rule(hours_before=None))
-    await d.refresh_deliveries(session_id, now=BEFORE)
+    await refresh_deliveries(session_id, now=BEFORE)
     assert await pending_of(session_id, early) == {DAY_BEFORE: DAY_BEFORE_18}
 
 
@@ -437,7 +438,7 @@ async def test_saving_the_ibasho_refreshes_its_upcoming_reminders_at_once(app_cl
     group, ibasho_id, session_id = await reminder_session(day=day)
     await Ibasho.update({Ibasho.rrule: "FREQ=MONTHLY;BYDAY=1SU"}).where(Ibasho.id == ibasho_id)
     await subscribe(push, ibasho_id)
-    await d.refresh_deliveries(session_id)
+    await refresh_deliveries(session_id)
     assert set(await pending_of(session_id)) == {DAY_BEFORE, HOURS_BEFORE}
 
     await app_client.login(await staff_for(group))
@@ -488,7 +489,7 @@ async def test_a_participant_chooses_their_reminders_on_the_management_page(app_
     )
     manage_url = saved.json()["manage_url"]
     sub_id = UUID(saved.json()["id"])
-    await d.refresh_deliveries(session_id)
+    await refresh_deliveries(session_id)
     assert set(await pending_of(session_id, sub_id)) == {DAY_BEFORE, HOURS_BEFORE}
 
     page = await app_client.get(manage_url)
@@ -499,7 +500,7 @@ async def test_a_participant_chooses_their_reminders_on_the_management_page(app_
     only_early = await app_client.form(manage_url, {"day_before": "1"})
     assert only_early.status_code == 303 and only_early.headers["location"] == f"{manage_url}?saved=1"
     stored = await PushSubscription.select(PushSubscription.offsets).where(PushSubscription.id == sub_id).first()
-    assert d.decoded_json(stored["offsets"]) == [DAY_BEFORE]
+    assert decoded_json(stored["offsets"]) == [DAY_BEFORE]
     assert set(await pending_of(session_id, sub_id)) == {DAY_BEFORE}  # withdrawn at once, no reconcile
     page = await app_client.get(only_early.headers["location"])
     assert "保存しました。" in page.text
@@ -512,7 +513,7 @@ async def test_a_participant_chooses_their_reminders_on_the_management_page(app_
     both = await app_client.form(manage_url, {"day_before": "1", "hours_before": "1"})
     assert both.status_code == 303
     stored = await PushSubscription.select(PushSubscription.offsets).where(PushSubscription.id == sub_id).first()
-    assert d.decoded_json(stored["offsets"]) == []  # all the ibasho sends
+    assert decoded_json(stored["offsets"]) == []  # all the ibasho sends
     assert set(await pending_of(session_id, sub_id)) == {DAY_BEFORE, HOURS_BEFORE}
 
 

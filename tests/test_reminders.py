@@ -17,10 +17,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.reminders import delivery as d
+from server.reminders.planning import reconcile, refresh_deliveries
+from server.reminders.queue import BACKOFF_BASE, LEASE, claim
+from server.reminders.sender import Sender, push_client
 from server.reminders.subscriptions import endpoint_allowed
 from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import Vapid, ensure_key, load_vapid
+from server.reminders.worker import send_due
 from server.tables import (
     GroupMembership,
     PushSubscription,
@@ -48,7 +51,7 @@ async def one_subscriber_due(push):
     """A session on SESSION_DAY with one participant subscribed and its two reminders pending."""
     _, ibasho_id, session_id = await reminder_session()
     sub, sub_id = await subscribe(push, ibasho_id)
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     return sub, sub_id
 
 
@@ -171,7 +174,7 @@ async def test_an_organiser_subscribes_as_their_account_and_gets_their_groups_re
     assert response.status_code == 201 and response.json()["manage_url"] is None
     row = await PushSubscription.select().where(PushSubscription.id == response.json()["id"]).first()
     assert row["account"] == organiser.account_id
-    assert await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1)) == 2
+    assert await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1)) == 2
     deleted = await app_client.http.delete(
         "/api/push/subscriptions", params={"endpoint": push.endpoint(sub)}, headers=await app_client.csrf()
     )
@@ -185,15 +188,15 @@ async def test_reminders_are_made_once_per_subscription_and_sent_at_their_times(
     _, ibasho_id, session_id = await reminder_session()
     sub, _ = await subscribe(push, ibasho_id)
     before = DAY_BEFORE - timedelta(days=1)
-    assert await d.refresh_deliveries(session_id, now=before) == 2
-    assert await d.refresh_deliveries(session_id, now=before) == 0  # unique per (occurrence, subscription)
-    assert await d.reconcile(now=before) == 0
+    assert await refresh_deliveries(session_id, now=before) == 2
+    assert await refresh_deliveries(session_id, now=before) == 0  # unique per (occurrence, subscription)
+    assert await reconcile(now=before) == 0
     assert [r["due_at"] for r in await deliveries()] == [DAY_BEFORE, TWO_HOURS]
 
-    assert await d.send_due(sender, now=DAY_BEFORE - timedelta(minutes=1)) == []
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["sent"]
-    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(hours=1)) == []
-    assert await d.send_due(sender, now=TWO_HOURS) == ["sent"]
+    assert await send_due(sender, now=DAY_BEFORE - timedelta(minutes=1)) == []
+    assert await send_due(sender, now=DAY_BEFORE) == ["sent"]
+    assert await send_due(sender, now=DAY_BEFORE + timedelta(hours=1)) == []
+    assert await send_due(sender, now=TWO_HOURS) == ["sent"]
     assert push.errors == []
     first, second = push.for_path(sub)
     assert first.payload["title"] == "きらくらのお知らせ" and first.payload["body"].startswith("明日 10:00")
@@ -211,7 +214,7 @@ async def test_reminders_are_made_once_per_subscription_and_sent_at_their_times(
 async def test_410_removes_the_subscription(push, sender):
     sub, sub_id = await one_subscriber_due(push)
     push.answer(sub, 410)
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["removed"]
+    assert await send_due(sender, now=DAY_BEFORE) == ["removed"]
     assert not await PushSubscription.exists().where(PushSubscription.id == sub_id)
     assert await deliveries() == []
 
@@ -219,14 +222,14 @@ async def test_410_removes_the_subscription(push, sender):
 async def test_404_removes_the_subscription(push, sender):
     sub, sub_id = await one_subscriber_due(push)
     push.answer(sub, 404)
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["removed"]
+    assert await send_due(sender, now=DAY_BEFORE) == ["removed"]
     assert not await PushSubscription.exists().where(PushSubscription.id == sub_id)
 
 
 async def test_413_fails_without_retry(push, sender):
     sub, sub_id = await one_subscriber_due(push)
     push.answer(sub, 413)
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["failed"]
+    assert await send_due(sender, now=DAY_BEFORE) == ["failed"]
     row = (await deliveries(due_at=DAY_BEFORE))[0]
     assert row["state"] == "failed" and row["last_error"].startswith("413")
     assert await PushSubscription.exists().where(PushSubscription.id == sub_id)
@@ -235,11 +238,11 @@ async def test_413_fails_without_retry(push, sender):
 async def test_429_is_retried_no_sooner_than_retry_after(push, sender):
     sub, _ = await one_subscriber_due(push)
     push.answer(sub, (429, {"Retry-After": "3600"}))
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["pending"]
+    assert await send_due(sender, now=DAY_BEFORE) == ["pending"]
     row = (await deliveries(occurrence=(await deliveries())[0]["occurrence"]))[0]
     assert row["due_at"] >= DAY_BEFORE + timedelta(seconds=3600)
-    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(seconds=3599)) == []
-    assert await d.send_due(sender, now=row["due_at"]) == ["sent"]
+    assert await send_due(sender, now=DAY_BEFORE + timedelta(seconds=3599)) == []
+    assert await send_due(sender, now=row["due_at"]) == ["sent"]
     assert [r.status for r in push.for_path(sub)] == [429, 201]
     assert len({r.headers["topic"] for r in push.for_path(sub)}) == 1
 
@@ -250,7 +253,7 @@ async def test_5xx_is_retried_with_backoff_at_most_five_times(push, sender):
     now, delays = DAY_BEFORE, []
     states = []
     for _ in range(7):
-        states += await d.send_due(sender, now=now)
+        states += await send_due(sender, now=now)
         rows = [r for r in await deliveries() if r["occurrence"].endswith(":day_before")]
         if rows[0]["state"] != "pending":
             break
@@ -258,14 +261,14 @@ async def test_5xx_is_retried_with_backoff_at_most_five_times(push, sender):
         now = rows[0]["due_at"]
     assert states == ["pending"] * 5 + ["failed"]
     assert all(later > earlier for earlier, later in pairwise(delays))  # exponential
-    assert delays[0] >= d.BACKOFF_BASE
+    assert delays[0] >= BACKOFF_BASE
     assert len(push.for_path(sub)) == 6  # the first send and five retries
 
 
 async def test_retries_never_go_past_the_ttl(push, sender):
     sub, _ = await one_subscriber_due(push)
     push.answer(sub, (503, {"Retry-After": str(3 * 3600)}))
-    sent = await d.send_due(sender, now=TWO_HOURS)  # both due; the start is an hour away
+    sent = await send_due(sender, now=TWO_HOURS)  # both due; the start is an hour away
     assert sorted(sent) == ["failed", "sent"]
     failed = [r for r in await deliveries() if r["state"] == "failed"][0]
     assert "gave up" in failed["last_error"]
@@ -274,7 +277,7 @@ async def test_retries_never_go_past_the_ttl(push, sender):
 async def test_timeouts_are_retried(push, sender):
     sub, _ = await one_subscriber_due(push)
     push.close()
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["pending"]
+    assert await send_due(sender, now=DAY_BEFORE) == ["pending"]
 
 
 async def test_a_fan_out_shares_one_http2_connection_and_survives_goaway():
@@ -284,9 +287,9 @@ async def test_a_fan_out_shares_one_http2_connection_and_survives_goaway():
     try:
         _, ibasho_id, session_id = await reminder_session()
         subs = [await subscribe(service, ibasho_id) for _ in range(40)]
-        await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
-        async with d.push_client(service.ssl_context()) as client:
-            states = await d.send_due(d.Sender(client, load_vapid(), concurrency=5), now=DAY_BEFORE)
+        await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+        async with push_client(service.ssl_context()) as client:
+            states = await send_due(Sender(client, load_vapid(), concurrency=5), now=DAY_BEFORE)
         assert states == ["sent"] * 40
         assert service.errors == []
         assert {r.http_version for r in service.received} == {"2"}
@@ -301,26 +304,26 @@ async def test_a_fan_out_shares_one_http2_connection_and_survives_goaway():
 async def test_refusals_remove_the_subscription_only_after_three_in_a_row(push, sender):
     group, ibasho_id, session_id = await reminder_session()
     sub, sub_id = await subscribe(push, ibasho_id)
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     push.answer(sub, 401, 403)
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["failed"]
-    assert await d.send_due(sender, now=TWO_HOURS) == ["failed"]
+    assert await send_due(sender, now=DAY_BEFORE) == ["failed"]
+    assert await send_due(sender, now=TWO_HOURS) == ["failed"]
     sub_row = await PushSubscription.select().where(PushSubscription.id == sub_id).first()
     assert sub_row["consecutive_failures"] == 2
     # another session: a success resets the count
     _, _, other = await reminder_session(day=SESSION_DAY + timedelta(days=7))
     await Session.update({Session.ibasho: ibasho_id}).where(Session.id == other)
-    await d.refresh_deliveries(other, now=DAY_BEFORE)
-    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(days=7)) == ["sent"]
+    await refresh_deliveries(other, now=DAY_BEFORE)
+    assert await send_due(sender, now=DAY_BEFORE + timedelta(days=7)) == ["sent"]
     assert (await PushSubscription.select().where(PushSubscription.id == sub_id).first())["consecutive_failures"] == 0
     push.answer(sub, 400, 400, 400)
     for offset in (14, 21, 28):
         _, _, later = await reminder_session(day=SESSION_DAY + timedelta(days=offset))
         await Session.update({Session.ibasho: ibasho_id}).where(Session.id == later)
-        await d.refresh_deliveries(later, now=DAY_BEFORE)
+        await refresh_deliveries(later, now=DAY_BEFORE)
     outcomes = []
     for offset in (14, 21, 28):
-        outcomes += await d.send_due(sender, limit=1, now=DAY_BEFORE + timedelta(days=offset))
+        outcomes += await send_due(sender, limit=1, now=DAY_BEFORE + timedelta(days=offset))
     assert outcomes == ["failed", "failed", "removed"]
     assert not await PushSubscription.exists().where(PushSubscription.id == sub_id)
 
@@ -329,49 +332,49 @@ async def test_cancelling_or_moving_a_session_withdraws_or_updates_its_reminders
     _, ibasho_id, session_id = await reminder_session()
     sub, _ = await subscribe(push, ibasho_id)
     before = DAY_BEFORE - timedelta(days=1)
-    await d.refresh_deliveries(session_id, now=before)
+    await refresh_deliveries(session_id, now=before)
     await Session.update({Session.start_time: time(14, 0)}).where(Session.id == session_id)  # moved
-    assert await d.refresh_deliveries(session_id, now=before) == 2  # new occurrences for the new time
+    assert await refresh_deliveries(session_id, now=before) == 2  # new occurrences for the new time
     assert len(await deliveries(state="withdrawn")) == 2
     rows = await deliveries(state="pending")
     assert sorted(r["due_at"] for r in rows) == [DAY_BEFORE, datetime(2030, 6, 9, 3, 0, tzinfo=UTC)]
     await Session.update({Session.status: SessionStatus.cancelled.value}).where(Session.id == session_id)
-    await d.reconcile(now=before)
+    await reconcile(now=before)
     assert await deliveries(state="pending", session=session_id) == []
-    await d.send_due(sender, now=datetime(2030, 6, 9, 5, tzinfo=UTC))
+    await send_due(sender, now=datetime(2030, 6, 9, 5, tzinfo=UTC))
     assert push.for_path(sub) == []
 
 
 async def test_a_scheduler_killed_between_claim_and_send_loses_nothing(push, sender):
     _, ibasho_id, session_id = await reminder_session()
     subs = [await subscribe(push, ibasho_id) for _ in range(5)]
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
-    claimed = await d.claim(now=DAY_BEFORE)  # ...and the process dies here
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    claimed = await claim(now=DAY_BEFORE)  # ...and the process dies here
     assert len(claimed) == 5
-    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(seconds=30)) == []  # leased: nobody else takes them
+    assert await send_due(sender, now=DAY_BEFORE + timedelta(seconds=30)) == []  # leased: nobody else takes them
     # the claim of one had gone out before the crash
     outcome = await sender.send(claimed[0], DAY_BEFORE)
     assert outcome.status == 201
-    restarted = await d.send_due(sender, now=DAY_BEFORE + d.LEASE + timedelta(seconds=1))
+    restarted = await send_due(sender, now=DAY_BEFORE + LEASE + timedelta(seconds=1))
     assert restarted == ["sent"] * 5
     assert push.errors == []
     per_sub = {sub.path: push.for_path(sub) for sub, _ in subs}
     assert sorted(len(v) for v in per_sub.values()) == [1, 1, 1, 1, 2]
     twice = [v for v in per_sub.values() if len(v) == 2][0]
     assert twice[0].headers["topic"] == twice[1].headers["topic"]
-    assert await d.send_due(sender, now=DAY_BEFORE + timedelta(hours=1)) == []
+    assert await send_due(sender, now=DAY_BEFORE + timedelta(hours=1)) == []
 
 
 async def test_two_schedulers_never_send_a_delivery_twice(push):
     _, ibasho_id, session_id = await reminder_session()
     subs = [await subscribe(push, ibasho_id) for _ in range(30)]
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
-    async with d.push_client(push.ssl_context()) as one, d.push_client(push.ssl_context()) as two:
-        a, b = d.Sender(one, load_vapid()), d.Sender(two, load_vapid())
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    async with push_client(push.ssl_context()) as one, push_client(push.ssl_context()) as two:
+        a, b = Sender(one, load_vapid()), Sender(two, load_vapid())
 
         async def worker(sender):
             states = []
-            while batch := await d.send_due(sender, limit=3, now=TWO_HOURS):
+            while batch := await send_due(sender, limit=3, now=TWO_HOURS):
                 states += batch
             return states
 
@@ -386,7 +389,7 @@ async def test_two_schedulers_never_send_a_delivery_twice(push):
 async def test_reminders_follow_the_ibashos_time_zone(push, sender):
     _, ibasho_id, session_id = await reminder_session(tz="Europe/Berlin", day=date(2030, 3, 31), start=time(9, 0))
     await subscribe(push, ibasho_id)
-    await d.refresh_deliveries(session_id, now=datetime(2030, 3, 1, tzinfo=UTC))
+    await refresh_deliveries(session_id, now=datetime(2030, 3, 1, tzinfo=UTC))
     rows = await deliveries()
     # 30 March 2030 18:00 CET (before the switch) and 31 March 08:00 CEST (07:00 is quiet)
     assert [r["due_at"] for r in rows] == [
@@ -398,13 +401,16 @@ async def test_reminders_follow_the_ibashos_time_zone(push, sender):
 _SCHEDULER = """
 import asyncio, sys
 from datetime import datetime
-from server.reminders import delivery as d
+from server.reminders.planning import reconcile, refresh_deliveries
+from server.reminders.queue import BACKOFF_BASE, LEASE, claim
+from server.reminders.sender import Sender, push_client
+from server.reminders.worker import send_due
 
 async def main():
     now = datetime.fromisoformat(sys.argv[1])
-    async with d.push_client() as client:  # trusts the fake service through SSL_CERT_FILE
-        sender, count = d.Sender(client), 0
-        while batch := await d.send_due(sender, limit=2, now=now):
+    async with push_client() as client:  # trusts the fake service through SSL_CERT_FILE
+        sender, count = Sender(client), 0
+        while batch := await send_due(sender, limit=2, now=now):
             count += len(batch)
     print(count)
 
@@ -415,7 +421,7 @@ asyncio.run(main())
 async def test_three_scheduler_processes_on_one_database_send_each_delivery_once(push):
     _, ibasho_id, session_id = await reminder_session()
     subs = [await subscribe(push, ibasho_id) for _ in range(24)]
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     processes = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -604,11 +610,11 @@ async def test_an_organiser_on_duty_is_told_their_role_the_day_before_never_at_n
         )
     # a day-before rule that would fall in quiet hours (21:30) is deferred to 08:00, not dropped
     await Session.update({Session.reminder_rule: {"day_before_at": "21:30"}}).where(Session.id == session_id)
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     deferred = datetime(2030, 6, 8, 23, 0, tzinfo=UTC)  # 08:00 JST on the day
-    assert await d.send_due(sender, now=datetime(2030, 6, 8, 12, 30, tzinfo=UTC)) == []  # 21:30 JST
-    assert await d.send_due(sender, now=deferred - timedelta(minutes=1)) == []
-    assert sorted(await d.send_due(sender, now=deferred)) == ["sent"] * 4  # day-before and 2 h, both at 08:00
+    assert await send_due(sender, now=datetime(2030, 6, 8, 12, 30, tzinfo=UTC)) == []  # 21:30 JST
+    assert await send_due(sender, now=deferred - timedelta(minutes=1)) == []
+    assert sorted(await send_due(sender, now=deferred)) == ["sent"] * 4  # day-before and 2 h, both at 08:00
     assert push.errors == []
     [cook_day_before] = [r.payload for r in push.for_path(cook_sub) if r.payload["tag"].endswith(":day_before")]
     assert cook_day_before["title"] == "本日はあなたが受付・調理担当です"  # sent on the day: not 明日
@@ -620,7 +626,7 @@ async def test_the_duty_reminder_reads_tomorrow_at_18_and_follows_the_roster(pus
     group, _, session_id = await reminder_session()
     cook = await make_account("organiser", groups=[group])
     cook_sub, _ = await subscribe(push, account=cook.account_id)
-    await d.refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
+    await refresh_deliveries(session_id, now=DAY_BEFORE - timedelta(days=1))
     # assigned after the deliveries were made: the roster at send time counts
     await RoleAssignment.insert(
         RoleAssignment(
@@ -633,7 +639,7 @@ async def test_the_duty_reminder_reads_tomorrow_at_18_and_follows_the_roster(pus
             updated_at=datetime.now(UTC),
         )
     )
-    assert await d.send_due(sender, now=DAY_BEFORE) == ["sent"]
+    assert await send_due(sender, now=DAY_BEFORE) == ["sent"]
     [message] = [r.payload for r in push.for_path(cook_sub)]
     assert message["title"] == "明日はあなたが調理担当です"
     assert message["body"] == "きらくら 明日 10:00 から（コミセン）"

@@ -12,8 +12,9 @@ from uuid import uuid4
 
 import pytest
 
-from server.reminders import delivery as d
 from server.reminders import tokens
+from server.reminders.planning import refresh_deliveries
+from server.reminders.worker import send_due
 from server.tables import (
     Attendance,
     ChangeLog,
@@ -99,14 +100,14 @@ async def linked_subscription(app_client, push, place) -> tuple:
 
 async def delivered(push, sender, place, sub) -> dict:
     """Make the day-before reminder due, send it, and return what the phone decrypted."""
-    await d.refresh_deliveries(place["session"])
+    await refresh_deliveries(place["session"])
     due = (
         await ReminderDelivery.select(ReminderDelivery.due_at)
         .where(ReminderDelivery.session == place["session"])
         .order_by(ReminderDelivery.due_at)
         .first()
     )["due_at"]
-    states = await d.send_due(sender, now=due)
+    states = await send_due(sender, now=due)
     assert states and set(states) == {"sent"}
     assert push.errors == []
     return push.for_path(sub)[-1].payload

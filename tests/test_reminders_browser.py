@@ -18,10 +18,11 @@ from uuid import uuid4
 
 import pytest
 
-from server.reminders import delivery as d
 from server.reminders import tokens
-from server.reminders.delivery import payload_for
+from server.reminders.planning import refresh_deliveries
+from server.reminders.sender import Sender, payload_for, push_client
 from server.reminders.vapid import load_vapid
+from server.reminders.worker import send_due
 from server.tables import (
     Attendance,
     Ibasho,
@@ -161,15 +162,15 @@ async def subscribe_on_public_page(chromium, server, push: FakePushService, path
 async def send_first_reminder(push: FakePushService, sub: Subscriber, session_id) -> dict:
     """Make the session's first reminder due and send it as the scheduler does; returns
     what the fake push service decrypted."""
-    await d.refresh_deliveries(session_id)
+    await refresh_deliveries(session_id)
     due = (
         await ReminderDelivery.select(ReminderDelivery.due_at)
         .where(ReminderDelivery.session == session_id)
         .order_by(ReminderDelivery.due_at)
         .first()
     )["due_at"]
-    async with d.push_client(push.ssl_context()) as client:
-        while await d.send_due(d.Sender(client, load_vapid()), now=due):
+    async with push_client(push.ssl_context()) as client:
+        while await send_due(Sender(client, load_vapid()), now=due):
             pass
     assert push.errors == []
     received = push.for_path(sub)

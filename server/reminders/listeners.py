@@ -4,7 +4,7 @@ deliveries in line at once, rather than at the next reconcile (server/core/event
 from __future__ import annotations
 
 from server.core.events import IbashoChanged, SessionsChanged, listen
-from server.reminders.delivery import refresh_ibasho, refresh_sessions
+from server.reminders.planning import refresh_ibasho, refresh_sessions
 
 
 async def _sessions_changed(event: SessionsChanged) -> None:

@@ -26,7 +26,7 @@ from server.core.schedule import session_times, zone
 from server.pwa.routes import app_manifest, asset_url, manifest_response
 from server.reminders import tokens
 from server.reminders.audience import public_only
-from server.reminders.delivery import refresh_ibasho
+from server.reminders.planning import refresh_ibasho
 from server.reminders.rules import DAY_BEFORE, HOURS_BEFORE, chosen_kinds, layered
 from server.reminders.tokens import manage_token_hash
 from server.sync.store import decoded_json

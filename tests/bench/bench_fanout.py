@@ -6,7 +6,7 @@ naive baseline, in one run. Prints figures; asserts nothing.
     .venv/bin/python -m tests.bench.bench_fanout --latency-ms 0   # one scenario only
     .venv/bin/python -m tests.bench.bench_fanout --profile        # cProfile the real sender
 
-**Real**: ``server.reminders.delivery.send_all_due``, as the scheduler runs it: in each of
+**Real**: ``server.reminders.worker.send_all_due``, as the scheduler runs it: in each of
 two lanes, claim a batch in one transaction (SQLite, a fresh file), encrypt, sign (the cached
 VAPID header), post over the shared ``push_client()`` (HTTP/2) with bounded concurrency,
 record the outcomes.
@@ -108,7 +108,7 @@ async def prepare(count: int, port: int, key) -> tuple:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from server import db
-    from server.reminders import delivery as d
+    from server.reminders import planning
     from server.tables import Area, Group, Ibasho, PushSubscription, Session, SessionStatus
     from tests.push_service import b64
 
@@ -154,30 +154,32 @@ async def prepare(count: int, port: int, key) -> tuple:
     for start in range(0, count, 500):
         await PushSubscription.insert(*rows[start : start + 500])
     started = time.perf_counter()
-    created = await d.refresh_deliveries(session, now=DUE - timedelta(days=1))
+    created = await planning.refresh_deliveries(session, now=DUE - timedelta(days=1))
     return session, created, time.perf_counter() - started
 
 
 async def real(limit: int, concurrency: int, trust: ssl.SSLContext) -> tuple[float, float, list[str]]:
-    from server.reminders import delivery as d
+    from server.reminders import sender as push_sender
+    from server.reminders import worker
 
-    async with d.push_client(verify=trust) as client:
-        sender = d.Sender(client, concurrency=concurrency)
+    async with push_sender.push_client(verify=trust) as client:
+        sender = push_sender.Sender(client, concurrency=concurrency)
         wall, cpu = time.perf_counter(), time.process_time()
-        states = await d.send_all_due(sender, limit=limit, now=DUE)
+        states = await worker.send_all_due(sender, limit=limit, now=DUE)
         return time.perf_counter() - wall, time.process_time() - cpu, states
 
 
 def sender_process(limit: int, concurrency: int, ca: str, start, report) -> None:
     """One more scheduler process on the same database, as ``ibasho serve --workers N`` runs."""
-    from server.reminders import delivery as d
+    from server.reminders import sender as push_sender
+    from server.reminders import worker
 
     async def run() -> tuple[int, float]:
-        async with d.push_client(verify=ssl.create_default_context(cadata=ca)) as client:
-            sender = d.Sender(client, concurrency=concurrency)
+        async with push_sender.push_client(verify=ssl.create_default_context(cadata=ca)) as client:
+            sender = push_sender.Sender(client, concurrency=concurrency)
             start.wait()
             cpu = time.process_time()
-            states = await d.send_all_due(sender, limit=limit, now=DUE)
+            states = await worker.send_all_due(sender, limit=limit, now=DUE)
             return len(states), time.process_time() - cpu
 
     report.send(asyncio.run(run()))
@@ -205,7 +207,7 @@ async def baseline(session_id, count: int, service: RemoteService) -> tuple[floa
     """One at a time, a fresh VAPID signature each time, no database (rows read beforehand)."""
     import httpx
 
-    from server.reminders import delivery as d
+    from server.reminders import sender as push_sender
     from server.reminders.vapid import load_vapid
     from server.tables import PushSubscription
 
@@ -238,7 +240,7 @@ async def baseline(session_id, count: int, service: RemoteService) -> tuple[floa
     vapid = load_vapid()
     ok = 0
     async with httpx.AsyncClient(timeout=10, verify=service.ssl_context) as client:
-        sender = d.Sender(client, vapid, concurrency=1)
+        sender = push_sender.Sender(client, vapid, concurrency=1)
         wall, cpu = time.perf_counter(), time.process_time()
         for row in rows:
             vapid._cache.clear()  # naive: sign every message
@@ -339,7 +341,7 @@ if __name__ == "__main__":
     parser.add_argument("--sort", default="cumulative", help="profile order: cumulative or tottime")
     arguments = parser.parse_args()
     if not arguments.concurrency:
-        from server.reminders.delivery import CONCURRENCY
+        from server.reminders.sender import CONCURRENCY
 
         arguments.concurrency = CONCURRENCY
     asyncio.run(main(arguments))
