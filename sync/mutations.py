@@ -161,7 +161,7 @@ def text(most: int, least: int = 0) -> Any:
 
 
 LongText = text(limits.LONG_TEXT)
-ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Category = Annotated[str, msgspec.Meta(pattern=rf"^[a-z][a-z0-9_]{{0,{limits.CATEGORY - 1}}}$")]
 RoleName = text(limits.ROLE, least=1)
 
@@ -180,6 +180,7 @@ def _within_dates(value: Any) -> bool:
 
 class Args(msgspec.Struct, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
+        limits.check_patterns(self)
         for name, value in msgspec.structs.asdict(self).items():
             if isinstance(value, date) and not _within_dates(value):
                 raise ValueError(f"{name} must be between {limits.EARLIEST} and {limits.LATEST}")

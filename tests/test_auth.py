@@ -218,5 +218,18 @@ async def test_invitation_form_errors_change_nothing(app_client, world):
     assert (await app_client.get(f"/invite/{token}")).status_code == 200  # still usable
 
 
+@pytest.mark.parametrize("login", ["ß" * 100, "İ" * 60])
+async def test_a_login_name_whose_key_outgrows_its_column_is_refused(app_client, world, login):
+    """Case folding lengthens these (ß → ss): the key must fit its column too, or the
+    insert fails (a 500 on PostgreSQL) instead of saying what is wrong."""
+    token = await create_invitation(world.group_a, world.staff_a.account_id)
+    response = await app_client.form(
+        f"/invite/{token}", {"display_name": "x", "login": login, "password": "long-name-pass"}
+    )
+    assert response.status_code == 422 and "100" in response.text
+    assert not await Account.exists().where(Account.login == login)
+    assert (await app_client.get(f"/invite/{token}")).status_code == 200  # still usable
+
+
 async def test_unknown_invitation_is_404(app_client):
     assert (await app_client.get("/invite/not-a-real-token")).status_code == 404

@@ -3,7 +3,9 @@
 The cases come from the wire schema itself (msgspec's JSON schema of each mutation's
 arguments): every string at its longest, in three-byte Japanese characters, every
 number and date at its bounds, is applied and reads back exactly; one step beyond is
-rejected. Nothing is a 500, which would block a phone's queue on every retry.
+rejected. A patterned string is refused with a final newline or a non-ASCII digit, as
+JSON Schema reads its pattern (Python's ``re.search`` would take both). Nothing is a
+500, which would block a phone's queue on every retry.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import find
+from hypothesis import strategies as st
 
 from sync import limits
 from sync.ids import safety_check_id
@@ -46,6 +50,11 @@ def cases(spec: dict) -> list[tuple[Any, bool]]:
     if spec.get("type") == "string" and (longest := re.search(r"\{0,(\d+)\}\$$", spec.get("pattern", ""))):
         repeat = int(longest.group(1))  # a pattern like ^[a-z][a-z0-9_]{0,39}$
         found += [("a" + "b" * repeat, True), ("a" + "b" * (repeat + 1), False)]
+    if spec.get("type") == "string" and "pattern" in spec:
+        example = find(st.from_regex(spec["pattern"], fullmatch=True), lambda _: True)
+        found += [(example, True), (example + "\n", False)]
+        if re.search("[0-9]", example):
+            found.append((re.sub("[0-9]", "\u0663", example, count=1), False))  # ٣, an Arabic-Indic three
     if spec.get("type") == "integer":
         found += [(spec["minimum"], True), (spec["minimum"] - 1, False)] if "minimum" in spec else []
         found += [(spec["maximum"], True), (spec["maximum"] + 1, False)] if "maximum" in spec else []
@@ -93,6 +102,7 @@ def test_the_schema_states_the_bounds():
         ("note.set", "text"),
         ("person.upsert", "category"),
         ("tally.add", "category"),
+        ("session.upsert", "start_time"),
     } <= found
 
 

@@ -228,6 +228,9 @@ async def test_account_form_errors_change_nothing(app_client, world):
     short = await app_client.form("/admin/accounts", {"login": login, "display_name": "x", "password": "short"})
     assert short.status_code == 422 and "パスワードは8〜512文字にしてください。" in short.text
     assert not await Account.exists().where(Account.login == login)
+    folded = await app_client.form("/admin/accounts", {"login": "ß" * 100, "display_name": "x", "password": PASSWORD})
+    assert folded.status_code == 422 and "100文字" in folded.text  # its key (ss…) would not fit
+    assert not await Account.exists().where(Account.login == "ß" * 100)
 
     own = await app_client.post(f"/admin/accounts/{world.admin.account_id}/deactivate")
     assert own.status_code == 422 and "自分のアカウントは停止できません。" in own.text

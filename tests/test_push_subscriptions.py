@@ -71,6 +71,19 @@ async def participant(app_client, push, ibasho_id, sub=None):
     return sub, await app_client.post("/api/push/subscriptions", json=body)
 
 
+@pytest.mark.parametrize("key", ["p256dh", "auth"])
+async def test_a_key_with_a_final_newline_is_refused(app_client, push, allow_fake, key):
+    """A key's pattern holds to its very end: one with a newline would break the sender."""
+    _, ibasho_id, _ = await reminder_session()
+    sub = push.subscriber()
+    keys = {"p256dh": sub.p256dh, "auth": sub.auth}
+    keys[key] += "\n"
+    body = {"endpoint": push.endpoint(sub), "keys": keys, "ibasho_id": str(ibasho_id)}
+    response = await app_client.post("/api/push/subscriptions", json=body)
+    assert response.status_code == 400 and key in response.text
+    assert not await PushSubscription.exists().where(PushSubscription.endpoint == push.endpoint(sub))
+
+
 async def test_a_known_endpoint_is_never_taken_over(app_client, new_client, push, allow_fake):
     _, ibasho_id, _ = await reminder_session()
     _, other_ibasho, _ = await reminder_session()

@@ -24,6 +24,7 @@ from server.tables import (
     ReminderDelivery,
     SafetyCheck,
     Session,
+    SessionKind,
     SessionStatus,
 )
 from tests.factories import make_account, make_area, make_group, unique
@@ -317,3 +318,25 @@ async def test_added_to_the_home_screen_the_page_keeps_a_good_personal_link_only
         refused = await app_client.get(f"/i/{place['ibasho']}/manifest.webmanifest", params={"person": bad})
         assert refused.json()["start_url"] == f"/i/{place['ibasho']}"
     assert (await app_client.get(f"/i/{uuid4()}/manifest.webmanifest")).status_code == 404
+
+
+@pytest.mark.parametrize("change", ["made a meeting", "moved to another ibasho"])
+async def test_a_session_the_subscription_no_longer_hears_of_shows_nothing(
+    app_client, push, allow_fake, sender, change
+):
+    """An old notification must not reveal a members-only meeting (its title, place and
+    time), nor another ibasho's session, nor take an absence for it."""
+    place = await venue()
+    sub, _ = await linked_subscription(app_client, push, place)
+    message = await delivered(push, sender, place, sub)
+    if change == "made a meeting":
+        values = {Session.kind: SessionKind.meeting.value, Session.title: "理事会（非公開）"}
+    else:
+        other = uuid4()
+        await Ibasho.insert(Ibasho(id=other, group=place["group"], name=unique("別の居場所")))
+        values = {Session.ibasho: other, Session.title: "理事会（非公開）"}
+    await Session.update(values).where(Session.id == place["session"])
+    page = await app_client.get(message["url"])
+    assert page.status_code == 404 and "理事会" not in page.text
+    assert (await app_client.http.post(message["absent_url"])).status_code == 404
+    assert not await Attendance.exists().where(Attendance.session == place["session"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from server.auth.passwords import hash_password, login_key, normalise_login, password_problem
+from server.auth.passwords import hash_password, login_fits, login_key, normalise_login, password_problem
 from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.db import write_transaction
@@ -62,7 +62,7 @@ async def create_user(
     create_missing: bool = False,
 ) -> UUID:
     login = normalise_login(login)
-    if not login or len(login) > 100:
+    if not login_fits(login):
         raise CreateUserError("the login must be 1 to 100 characters")
     if role not in {r.value for r in Role}:
         raise CreateUserError(f"unknown role {role!r}")

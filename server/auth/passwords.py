@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server.tables import Account
+
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 8
@@ -26,6 +28,13 @@ def normalise_login(login: str) -> str:
 def login_key(login: str) -> str:
     """What throttling counts by: the normal form, regardless of case."""
     return normalise_login(login).casefold()
+
+
+def login_fits(login: str) -> bool:
+    """Whether a login name can be taken: not empty, and it and its key fit their columns.
+    Checked on both, since case folding can lengthen a name (ß becomes ss)."""
+    login = normalise_login(login)
+    return bool(login) and max(len(login), len(login_key(login))) <= min(Account.login.length, Account.login_key.length)
 
 
 def _hash(password: str) -> str:

@@ -21,7 +21,14 @@ from server.auth import throttle
 from server.auth.accounts import login_taken
 from server.auth.guards import principal_of, signed_in
 from server.auth.logins import LOGIN_COOKIE, end_login, resolve_login, start_login
-from server.auth.passwords import hash_password, login_key, normalise_login, password_problem, verify_password
+from server.auth.passwords import (
+    hash_password,
+    login_fits,
+    login_key,
+    normalise_login,
+    password_problem,
+    verify_password,
+)
 from server.auth.principal import Principal
 from server.config import get_settings
 from server.core import ratelimit
@@ -344,7 +351,7 @@ async def invitation_accept(token: FromPath[str], request: Request, data: URLEnc
     login = normalise_login(data.login)
     if not data.display_name.strip():
         errors.append(_("Please enter your name."))
-    if not login or len(login) > 100:
+    if not login_fits(login):
         errors.append(_("Please choose a login name (up to 100 characters)."))
     elif await login_taken(login):
         errors.append(_("That login name is taken. Please choose another."))

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
-from server.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
+from server.auth.accounts import login_taken
+from server.auth.passwords import MIN_PASSWORD_LENGTH, login_fits, password_problem
 from server.auth.principal import Principal
 from server.config import get_settings
 from server.core.i18n import gettext as _
@@ -86,7 +87,9 @@ class StaffAccountForm(AccountForm):
         values, errors = await super().clean()
         check = Checker()
         values["login"] = check.text(self.login, _("Login name"), Account.login.length, required=True)
-        if values["login"] and await Account.exists().where(Account.login == values["login"]):
+        if values["login"] and not login_fits(values["login"]):
+            check.fail(_("Please choose a login name (up to 100 characters)."))
+        elif values["login"] and await login_taken(values["login"]):
             check.fail(_("That login name is taken. Please choose another."))
         if password_problem(self.password) is not None:
             check.fail(_("The password must be %(min)s to 512 characters.") % {"min": MIN_PASSWORD_LENGTH})

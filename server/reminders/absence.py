@@ -35,6 +35,7 @@ from server.auth.guards import principal_of, signed_in
 from server.core.clock import now
 from server.core.schedule import session_times
 from server.reminders import tokens
+from server.reminders.audience import is_public
 from server.sync.server import apply_as_server
 from server.tables import (
     Attendance,
@@ -140,7 +141,9 @@ class Reply:
 
 async def reply_of(token: str) -> Reply:
     """The person and session an absence token stands for (404 if none: forged, or the
-    subscription was stopped or unlinked, or the person removed)."""
+    subscription was stopped or unlinked, or the person removed; or the session is no
+    longer one the subscription hears of: made a members-only meeting, or moved to
+    another ibasho)."""
     delivery_id = tokens.read_absence(token)
     row = (
         None
@@ -148,6 +151,9 @@ async def reply_of(token: str) -> Reply:
         else await ReminderDelivery.select(
             ReminderDelivery.subscription.person.as_alias("person_id"),
             ReminderDelivery.subscription.person.deleted.as_alias("person_deleted"),
+            ReminderDelivery.subscription.ibasho.as_alias("subscribed_to"),
+            ReminderDelivery.session.kind.as_alias("kind"),
+            ReminderDelivery.session.ibasho.as_alias("ibasho_id"),
             ReminderDelivery.session.as_alias("session_id"),
             ReminderDelivery.session.group.as_alias("group_id"),
             ReminderDelivery.session.title.as_alias("title"),
@@ -163,7 +169,14 @@ async def reply_of(token: str) -> Reply:
         .where(ReminderDelivery.id == delivery_id)
         .first()
     )
-    if row is None or row["person_id"] is None or row["person_deleted"] or row["session_id"] is None:
+    if (
+        row is None
+        or row["person_id"] is None
+        or row["person_deleted"]
+        or row["session_id"] is None
+        or not is_public(row)
+        or row["ibasho_id"] != row["subscribed_to"]
+    ):
         raise NotFoundException("no such reminder")
     starts = None
     if row["start_time"] is not None:

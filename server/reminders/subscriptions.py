@@ -31,6 +31,7 @@ from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import load_vapid
 from server.tables import Ibasho, IbashoStatus, PushSubscription
 from server.web.openapi import NO_NUL, Late, PathText, error_responses, text
+from sync.limits import check_patterns
 
 _KEY = msgspec.Meta(pattern=r"^[A-Za-z0-9_\-]+=*$")
 
@@ -38,6 +39,9 @@ _KEY = msgspec.Meta(pattern=r"^[A-Za-z0-9_\-]+=*$")
 class SubscriptionKeys(msgspec.Struct, forbid_unknown_fields=True):
     p256dh: Annotated[str, _KEY, msgspec.Meta(min_length=80, max_length=120)]
     auth: Annotated[str, _KEY, msgspec.Meta(min_length=16, max_length=32)]
+
+    def __post_init__(self) -> None:
+        check_patterns(self)  # a key with a final newline would break the sender on every retry
 
 
 def _endpoint_schema() -> dict:
