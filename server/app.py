@@ -20,6 +20,7 @@ from piccolo.engine.postgres import PostgresEngine
 from server import db
 from server.api import api_router
 from server.auth.context import RequestContextMiddleware
+from server.auth.credentials import credentials_router
 from server.auth.routes import auth_router
 from server.config import get_settings
 from server.council import council_router
@@ -78,6 +79,7 @@ def create_app() -> Litestar:
         route_handlers=[
             healthz,
             auth_router,
+            credentials_router,
             api_router,
             council_router,
             data_rights_router,

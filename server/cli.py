@@ -81,6 +81,25 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_password(args: argparse.Namespace) -> int:
+    from getpass import getpass
+
+    from server import db
+    from server.auth.credentials import set_password_of
+    from server.auth.passwords import password_problem
+
+    password = getpass() if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if (problem := password_problem(password)) is not None:
+        print(f"ibasho set-password: {problem}", file=sys.stderr)
+        return 2
+    asyncio.run(db.migrate_forwards())
+    if asyncio.run(set_password_of(args.login, password)) is None:
+        print(f"ibasho set-password: no account {args.login!r}", file=sys.stderr)
+        return 2
+    print(f"new password set for {args.login}; its logins have ended")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server import db
     from server.ops.demo import load_demo
@@ -203,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--group", action="append", default=[], help="group name (organiser); repeatable")
     createuser.add_argument("--create-missing", action="store_true", help="create named areas/groups that do not exist")
     createuser.set_defaults(func=cmd_createuser)
+
+    set_password = commands.add_parser(
+        "set-password", help="give an account a new password (read from stdin); its logins end"
+    )
+    set_password.add_argument("login")
+    set_password.set_defaults(func=cmd_set_password)
 
     demo = commands.add_parser("demo", help="load the demo council and print its logins")
     demo.add_argument("--force", action="store_true", help="load even if the database already has data")

@@ -228,6 +228,19 @@ class Invitation(Table):
     used_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
 
 
+class PasswordReset(Table):
+    """A single-use, expiring link to set a new password (server/auth/credentials.py): staff
+    give it to a volunteer whose phone was lost, or whose account they reactivate."""
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
+    created_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
 class AuditLog(Table):
     """Who looked at or changed what: sensitive-note views, account changes."""
 

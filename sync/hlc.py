@@ -6,7 +6,7 @@ import re
 import time
 from dataclasses import dataclass
 
-HLC_PATTERN = re.compile(r"^(\d{18})-(\d{5})-([0-9A-Za-z-]{1,64})$")
+HLC_PATTERN = re.compile(r"([0-9]{18})-([0-9]{5})-([0-9A-Za-z-]{1,64})")  # whole string, ASCII digits
 MAX_SKEW_MS = 5 * 60 * 1000  # the server clamps clocks further ahead than this
 MAX_COUNTER = 99_999
 
@@ -26,7 +26,7 @@ class HLC:
 
     @classmethod
     def parse(cls, text: str) -> HLC:
-        match = HLC_PATTERN.match(text)
+        match = HLC_PATTERN.fullmatch(text)
         if match is None:
             raise InvalidHLC(f"hlc must look like 000001732280000000-00003-<client id>, got {text[:80]!r}")
         return cls(int(match[1]), int(match[2]), match[3])
@@ -43,6 +43,13 @@ def clamp(text: str, server_now_ms: int) -> str:
     if stamp.wall_ms > server_now_ms + MAX_SKEW_MS:
         stamp = HLC(server_now_ms, stamp.counter, stamp.node)
     return str(stamp)
+
+
+def beyond_every_clock(node: str, server_now_ms: int) -> str:
+    """An HLC later than any the server has recorded up to now: clamped clocks reach at
+    most MAX_SKEW_MS ahead of it. For a server write that must win over every edit made
+    before it (an erasure)."""
+    return str(HLC(server_now_ms + MAX_SKEW_MS + 1, 0, node))
 
 
 class Clock:

@@ -21,6 +21,8 @@ CONTACTED_BY = 100  # who made a safety-check call
 METHOD = 32  # how they reached the person: phone, visit, message
 LONG_TEXT = 20_000  # agenda, notes, 反省会 texts
 YEN = 10_000_000  # an amount in yen (a venue's cost)
+HEAD_COUNT = 2_000  # one category's count at one session, either way (the sum of a tally's steps)
+CONFLICTS = 20  # texts of one note field waiting to be merged: beyond, the writer merges first
 
 # Dates a record may carry: a typo like 0026 or 9999 is refused, not stored to break the
 # calendar feed, the poster or a time-zone conversion later.

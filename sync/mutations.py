@@ -8,7 +8,7 @@ last writer wins by HLC (losing note texts kept in ``conflicts``); tallies add d
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -24,6 +24,13 @@ from sync.store import Record, Store
 
 class Rejected(Exception):
     """A permanent failure of one mutation: bad args, forbidden, or a deleted record."""
+
+
+def redaction_key(field: str | None = None) -> str:
+    """The ``hlcs`` key where an erasure of personal data (server/data_rights) records the
+    HLC it redacted a field (or a whole record) at. A write from a copy older than that
+    would bring the erased words back, so it is refused."""
+    return f"redacted:{field}" if field else "redacted"
 
 
 @dataclass(frozen=True)
@@ -456,7 +463,10 @@ async def tally_add(ctx: Context, args: TallyAdd) -> None:
     record = await ctx.derived("tally", entity_id, session) or new_record(
         "tally", session.group_id, session_id=str(args.session_id), category=args.category
     )
-    record.data["delta_sum"] += args.delta  # a counter: the order of arrival never matters
+    total = record.data["delta_sum"] + args.delta  # a counter: the order of arrival never matters
+    if abs(total) > limits.HEAD_COUNT:
+        raise Rejected(f"a count of {total} for {args.category} is beyond {limits.HEAD_COUNT}")
+    record.data["delta_sum"] = total
     ctx.work.put("tally", entity_id, record)
 
 
@@ -486,13 +496,22 @@ async def _note(ctx: Context, session_id: UUID) -> tuple[str, Record]:
 
 @mutation("note.set", NoteSet)
 async def note_set(ctx: Context, args: NoteSet) -> None:
-    entity_id, record = await _note(ctx, args.session_id)
+    entity_id, stored = await _note(ctx, args.session_id)
+    redacted = stored.hlcs.get(redaction_key(args.field))
+    # written on a copy from before the erasure (or, knowing no text there, before it)
+    if redacted and (args.base_hlc if args.base_hlc is not None else ctx.hlc) < redacted:
+        raise Rejected(f"the {args.field} text of session {args.session_id} was redacted after this edit was made")
+    # on a copy: a refusal below must leave the stored note as it was
+    record = replace(stored, data=dict(stored.data), hlcs=dict(stored.hlcs))
     current_hlc = record.hlcs.get(args.field, "")
     losers = write_fields(record, {args.field: args.text}, ctx.hlc)
     lost = losers.get(args.field)
     clean_replace = args.base_hlc is not None and args.base_hlc == current_hlc
     if lost is not None and lost[0] and lost[0] != record.data[args.field] and not clean_replace:
-        # Nobody's words vanish: the losing text waits in conflicts until someone merges it.
+        # Nobody's words vanish: the losing text waits in conflicts until someone merges it,
+        # up to a bound, so that a note every phone pulls cannot grow without end.
+        if sum(c["field"] == args.field for c in record.data["conflicts"]) >= limits.CONFLICTS:
+            raise Rejected(f"the {args.field} text of session {args.session_id} has {limits.CONFLICTS} texts to merge")
         record.data["conflicts"] = [*record.data["conflicts"], {"field": args.field, "text": lost[0], "hlc": lost[1]}]
     ctx.work.put("note", entity_id, record)
 
@@ -528,6 +547,8 @@ async def safety_record(ctx: Context, args: SafetyRecord) -> None:
         record = new_record("safety_check", session.group_id)
     elif any(values.get(key, record.data[key]) != record.data[key] for key in ("session_id", "person_id")):
         raise Rejected("a safety check cannot move to another session or person")
+    elif record.hlcs.get(redaction_key()):
+        raise Rejected(f"safety check {entity_id} is of a person whose data was erased")
     write_fields(record, values, ctx.hlc)
     ctx.work.put("safety_check", entity_id, record)
 

@@ -18,6 +18,7 @@ import httpx
 from piccolo.table import Table
 
 from server import tables
+from server.auth.credentials import void_password
 from server.auth.logins import LOGIN_COOKIE, start_login
 from server.auth.routes import create_invitation, invitation_token_hash
 from server.core.clock import now
@@ -167,6 +168,7 @@ def by_absence_token(url: str) -> Builder:
                 endpoint=push_endpoint(),
                 p256dh=P256DH,
                 auth=AUTH,
+                ibasho=target.ibasho_id,  # a person-linked subscription is to the session's ibasho
                 person=person,
                 manage_token_hash=manage_token_hash(secrets.token_urlsafe(32)),
             )
@@ -207,6 +209,22 @@ async def organiser_removal(target: Target, who: str) -> Call:
     )
     await tables.GroupMembership.insert(tables.GroupMembership(id=uuid4(), account=account, group=target.world.group_a))
     return Call(f"/staff/groups/{target.world.group_a}/organisers/{account}/remove")
+
+
+async def fresh_reset(target: Target, who: str) -> Call:
+    """A link to choose a new password for a fresh account (made without a password)."""
+    account = uuid4()
+    await tables.Account.insert(
+        tables.Account(
+            id=account, login=f"lost-{account.hex[:10]}", display_name="lost", password_hash="-", role="organiser"
+        )
+    )
+    return Call(f"/reset/{await void_password(account, None)}")
+
+
+async def mismatched_reset(target: Target, who: str) -> Call:
+    call = await fresh_reset(target, who)
+    return Call(call.url, {"data": {"password": "a long password", "confirm": "another one"}})
 
 
 async def invitation_revocation(target: Target, who: str) -> Call:
@@ -316,6 +334,18 @@ ROWS = [
     Row("POST", "/language", fixed("/language", data={"language": "en", "next": "/"}), everyone(302)),
     Row("GET", "/invite/{token:str}", fresh_invitation, everyone(200)),
     Row("POST", "/invite/{token:str}", accept_invitation, everyone(302)),
+    Row("GET", "/reset/{token:str}", fresh_reset, everyone(200)),
+    Row("POST", "/reset/{token:str}", mismatched_reset, everyone(422)),
+    Row("GET", "/account/password", fixed("/account/password"), expect(302, 302, 200, 200, 200, 200, 200)),
+    Row(
+        "POST", "/account/password", fixed("/account/password", **EMPTY_FORM), expect(302, 302, 422, 422, 422, 422, 422)
+    ),
+    Row(
+        "POST",
+        "/api/auth/password",
+        fixed("/api/auth/password", json={"current_password": "x", "new_password": "short"}),
+        signed_in(422),
+    ),
     # the JSON API and sync
     Row("GET", "/api/groups", fixed("/api/groups"), signed_in(200)),
     Row("GET", "/api/groups/{group_id:uuid}", fixed("/api/groups/{group}"), group_api()),

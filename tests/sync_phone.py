@@ -58,6 +58,8 @@ class Phone:
                     self.state.pop(key, None)
                 else:
                     self.state[key] = change["data"]
+                    for stamp in (change["data"].get("hlcs") or {}).values():
+                        self.clock.observe(stamp)  # as the PWA does: its next edits come after
             seen += page["changes"]
             self.outbox = [m for m in self.outbox if m["seq"] > page["last_seq"]]
             self.cursor = page["cursor"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from server.tables import Area, Group
-from tests.factories import PASSWORD, make_area, run_cli, unique
+from tests.factories import PASSWORD, make_account, make_area, run_cli, unique
 from tests.sync_phone import Phone
 
 
@@ -55,3 +55,19 @@ async def test_a_new_group_without_an_area_is_refused_when_there_are_several():
         stdin=PASSWORD + "\n",
     )
     assert refused.returncode == 2 and "--area" in refused.stderr
+
+
+async def test_set_password_from_the_command_line_ends_every_login(new_client):
+    """For an admin locked out of every page: the new password works, the old one and its logins do not."""
+    person = await make_account("admin")
+    logged_in = await new_client()
+    await logged_in.login(person)
+    assert run_cli("set-password", person.login, env=dict(os.environ), stdin="short\n").returncode == 2
+    assert run_cli("set-password", unique("nobody"), env=dict(os.environ), stdin=PASSWORD + "!\n").returncode == 2
+    done = run_cli("set-password", person.login.upper(), env=dict(os.environ), stdin="the admin's new password\n")
+    assert done.returncode == 0, done.stderr
+    assert (await logged_in.get("/api/me")).status_code == 401
+    client = await new_client()
+    old = await client.post("/api/auth/login", json={"login": person.login, "password": PASSWORD})
+    new = await client.post("/api/auth/login", json={"login": person.login, "password": "the admin's new password"})
+    assert (old.status_code, new.status_code) == (401, 200)

@@ -200,7 +200,11 @@ async def test_admin_manages_staff_accounts(app_client, new_client, world):
         == 0
     )
     assert (await staff_browser.get("/staff")).status_code == 302  # logged out: back to the login page
-    assert redirected_to(await app_client.post(f"/admin/accounts/{account['id']}/reactivate"), "/admin/accounts")
+    # reactivated with a link to choose a new password, never the old one back
+    reactivated = await app_client.post(f"/admin/accounts/{account['id']}/reactivate")
+    link = re.search(r'class="secret-link">[^<]*?(/reset/[A-Za-z0-9_-]+)<', reactivated.text)[1]
+    staff = Person(login, "the new staff password", account["id"], (world.area_a,))
+    assert (await staff_browser.form(link, {"password": staff.password, "confirm": staff.password})).status_code == 303
     await staff_browser.login(staff)
 
     assert redirected_to(await app_client.post(f"/admin/accounts/{account['id']}/revoke-sessions"), "/admin/accounts")
@@ -214,6 +218,7 @@ async def test_admin_manages_staff_accounts(app_client, new_client, world):
         "account.update",
         "account.deactivate",
         "account.reactivate",
+        "password.reset",
         "account.revoke-sessions",
     }
 

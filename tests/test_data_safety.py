@@ -22,6 +22,7 @@ from uuid import uuid4
 import pytest
 
 from server.config import get_settings
+from server.sync.store import decoded_json
 from server.tables import Attendance, AuditLog, Note, Person, SafetyCheck, Tally
 from tests.bench.bench_crash import (
     Activity,
@@ -284,6 +285,50 @@ async def test_forget_person_erases_their_personal_data_keeps_the_tallies_and_ph
     assert result.returncode == 0, result.stderr
     assert await Person.select(Person.display_name).where(Person.id == other).first() == {"display_name": ""}
     assert (await asyncio.to_thread(run_cli, "forget-person", str(uuid4()), env=dict(os.environ))).returncode == 2
+
+
+async def test_an_erasure_wins_over_edits_made_before_it(app, world):
+    """A phone that still holds the name (offline, or not yet pulled) cannot bring it back
+    into a note or a safety check; one that pulled the erasure writes on as usual."""
+    admin, organiser = await admin_and_organiser(app, world)
+    phone, stale = AsgiPhone(organiser), AsgiPhone(organiser)
+    name = f"山田 花子{uuid4().hex[:6]}"
+    session, person = str(uuid4()), str(uuid4())
+    phone.mutate("session.upsert", id=session, group_id=str(world.group_a), date="2026-12-05")
+    phone.mutate("person.upsert", id=person, group_id=str(world.group_a), display_name=name)
+    phone.mutate("attendance.set", session_id=session, person_id=person, status="absent_unnotified")
+    phone.mutate("note.set", session_id=session, field="handover", text=f"{name}さんが転倒しかけた")
+    await phone.sync()
+    await stale.pull()
+    base = stale.get("note", session)["hlcs"]["handover"]
+    check = next(data for (entity, _), data in stale.state.items() if entity == "safety_check")
+    # written offline before the erasure, sent after it
+    stale.mutate(
+        "note.set", session_id=session, field="handover", text=f"{name}さんが転倒しかけた。見守りを", base_hlc=base
+    )
+    # and into a field that held no text yet
+    stale.mutate("note.set", session_id=session, field="went_well", text=f"{name}さんが笑顔")
+    stale.mutate("safety.record", id=check["id"], notes=f"{name}さんは入院中", contacted_by="田中")
+
+    assert (await admin.form(f"/admin/people/{person}/forget", {"confirm": "yes"})).status_code == 303
+    response = await stale.push()
+    assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 3, response.text
+    assert name not in database_text()
+    note = await Note.select(Note.handover, Note.went_well, Note.conflicts).where(Note.session == session).first()
+    assert note["handover"] == "（削除済み）さんが転倒しかけた" and note["went_well"] == ""
+    assert decoded_json(note["conflicts"]) == []
+
+    await phone.pull()  # a phone that has the erasure edits the redacted text as usual
+    redacted = phone.get("note", session)
+    phone.mutate(
+        "note.set",
+        session_id=session,
+        field="handover",
+        text="（削除済み）さん、次回も見守りを",
+        base_hlc=redacted["hlcs"]["handover"],
+    )
+    await phone.sync()
+    assert phone.get("note", session)["handover"] == "（削除済み）さん、次回も見守りを"
 
 
 async def test_export_group_from_the_command_line(world, tmp_path):

@@ -17,6 +17,9 @@ MIN_PASSWORD_LENGTH = 8
 
 # Verified when a login name is unknown, so a miss costs as much time as a hit.
 _DUMMY_HASH = _hasher.hash("ibasho-timing-equaliser")
+# What a voided password is stored as (server/auth/credentials.py): no Argon2 hash, so no
+# password matches it, and it is checked against the dummy so it takes as long as a real one.
+VOIDED = "!voided"
 
 
 def normalise_login(login: str) -> str:
@@ -42,8 +45,9 @@ def _hash(password: str) -> str:
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
+    usable = password_hash if password_hash and password_hash != VOIDED else None
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(usable or _DUMMY_HASH, password) and usable is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -19,6 +19,7 @@ from server.core.clock import now
 from server.core.i18n import gettext as _
 from server.council.forms import AccountForm, AreaForm, StaffAccountForm
 from server.council.render import page
+from server.council.secret_links import new_password_page
 from server.db import write_transaction
 from server.tables import Account, Area, Group, LoginSession, Role, StaffArea
 from server.web.pages import see_other
@@ -175,23 +176,28 @@ async def deactivate(account_id: UUID) -> None:
     await end_all_logins(account_id)  # a deactivated account is logged out everywhere at once
 
 
-async def reactivate(account_id: UUID) -> None:
-    await Account.update({Account.active: True}).where(Account.id == account_id)
-
-
-# The buttons of an account row; "revoke-sessions" logs it out everywhere, e.g. after a lost laptop.
-ACCOUNT_ACTIONS = {"deactivate": deactivate, "reactivate": reactivate, "revoke-sessions": end_all_logins}
+# The buttons of an account row; "revoke-sessions" logs it out everywhere, e.g. after a
+# laptop was left logged in. "reset" (a lost device, which may keep the password) and
+# "reactivate" answer with a one-time link to choose a new password.
+ACCOUNT_ACTIONS = {"deactivate": deactivate, "revoke-sessions": end_all_logins}
+NEW_PASSWORD = ("reset", "reactivate")
 
 
 @post("/accounts/{account_id:uuid}/{action:str}")
 async def account_action(request: Request, account_id: FromPath[UUID], action: FromPath[str]) -> Response:
-    if action not in ACCOUNT_ACTIONS:
+    if action not in (*ACCOUNT_ACTIONS, *NEW_PASSWORD):
         raise NotFoundException(f"no account action {action!r}")
     await account_or_404(account_id)
-    if action == "deactivate" and account_id == principal_of(request).account_id:
+    principal = principal_of(request)
+    if action == "deactivate" and account_id == principal.account_id:
         return await accounts_page(StaffAccountForm(), [_("You cannot deactivate your own account.")])
-    await ACCOUNT_ACTIONS[action](account_id)
+    if action == "reactivate":
+        await Account.update({Account.active: True}).where(Account.id == account_id)
+    elif action in ACCOUNT_ACTIONS:
+        await ACCOUNT_ACTIONS[action](account_id)
     await audit_account(request, f"account.{action}", account_id)
+    if action in NEW_PASSWORD:
+        return await new_password_page(request, account_id, principal.account_id, "/admin/accounts")
     return see_other("/admin/accounts")
 
 

@@ -1,5 +1,5 @@
 """A group's organisers on the staff group page: remove one from the group, end their
-logins, deactivate or reactivate their account.
+logins, give them a new password (a lost phone), deactivate or reactivate their account.
 
 Who may: staff of the group's area and admins. Deactivating or reactivating an account
 changes it for every group it belongs to, so staff may do that only when all of its groups
@@ -24,6 +24,7 @@ from server.core.audit import audit
 from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.events import SessionsChanged, publish
+from server.council.secret_links import new_password_page
 from server.db import write_transaction
 from server.tables import Account, GroupMembership, PushSubscription, Role, Session
 from server.web.pages import see_other
@@ -83,19 +84,18 @@ async def deactivate(account_id: UUID) -> str:
     return ""
 
 
-async def reactivate(account_id: UUID) -> str:
-    await Account.update({Account.active: True}).where(Account.id == account_id)
-    return ""
-
-
 async def log_out_everywhere(account_id: UUID) -> str:
-    """For a lost or stolen phone: every login of the account ends, the phone wipes its data,
-    and no reminder reaches it any more (the organiser turns them on again after logging in)."""
+    """Every login of the account ends, its phones wipe their data, and no reminder reaches
+    them any more (the organiser turns them on again after logging in). For a phone left
+    logged in somewhere; a lost one may keep the password, and needs a new password."""
     await _cut_off(account_id)
     return ""
 
 
-ACCOUNT_WIDE = {"deactivate": deactivate, "reactivate": reactivate, "logout": log_out_everywhere}
+ACCOUNT_WIDE = {"deactivate": deactivate, "logout": log_out_everywhere}
+# Answered with a one-time link to choose a new password (council/secret_links.py): after a
+# lost or stolen phone (whose browser may keep the old one), and on reactivating an account.
+NEW_PASSWORD = ("reset", "reactivate")
 
 
 @post("/groups/{group_id:uuid}/organisers/{account_id:uuid}/{action:str}")
@@ -104,21 +104,30 @@ async def organiser_action(
 ) -> Response:
     principal = principal_of(request)
     group = await group_in_scope(principal, group_id)
-    if action != "remove" and action not in ACCOUNT_WIDE:
+    if action not in ("remove", *ACCOUNT_WIDE, *NEW_PASSWORD):
         raise NotFoundException(f"no organiser action {action!r}")
     membership = await _membership(group_id, account_id)
+    detail = ""
     if action == "remove":
         detail = await remove(group_id, account_id, membership["id"])
     else:
         await _may_change_account(principal, account_id)
-        detail = await ACCOUNT_WIDE[action](account_id)
+        if action == "reset":
+            await _cut_off(account_id)
+        elif action == "reactivate":
+            await Account.update({Account.active: True}).where(Account.id == account_id)
+        else:
+            detail = await ACCOUNT_WIDE[action](account_id)
     await audit(
         principal.account_id,
         f"organiser.{action}",
         f"account:{account_id}",
         f"{group['name']} ({group_id})" + (f": {detail}" if detail else ""),
     )
-    return see_other(f"/staff/groups/{group_id}#organisers")
+    back = f"/staff/groups/{group_id}#organisers"
+    if action in NEW_PASSWORD:
+        return await new_password_page(request, account_id, principal.account_id, back)
+    return see_other(back)
 
 
 HANDLERS = [organiser_action]

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-import segno
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
@@ -28,6 +27,7 @@ from server.council.forms import GroupForm, IbashoForm, InvitationForm
 from server.council.organisers import HANDLERS as ORGANISER_HANDLERS
 from server.council.render import page
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
+from server.council.secret_links import secret_link_page
 from server.reminders.rules import HOURS_BEFORE_CHOICES
 from server.sync.sessions_ahead import ensure_sessions_ahead
 from server.tables import Area, Group, GroupMembership, Ibasho, Invitation
@@ -256,19 +256,14 @@ async def ibasho_update(request: Request, ibasho_id: FromPath[UUID], data: URLEn
 async def invitation_create(
     request: Request, group_id: FromPath[UUID], data: URLEncodedBody[InvitationForm]
 ) -> Template:
-    """Answers the POST with the link itself, not a redirect: only the token's hash is
-    stored, so this is the one moment the link can be shown (and it is never cached)."""
+    """Answers the POST with the link itself, not a redirect (council/secret_links.py)."""
     principal = principal_of(request)
     group = await group_in_scope(principal, group_id)
     values, errors = data.clean()
     if errors:
         return await group_page(group, errors, data)
     token = await create_invitation(group_id, principal.account_id, values["note"])
-    link = f"{str(request.base_url).rstrip('/')}/invite/{token}"
-    qr = segno.make(link, error="m").svg_inline(scale=6)
-    response = page("invitation.html", group=group, note=values["note"], link=link, qr=qr)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return secret_link_page(request, f"/invite/{token}", "invitation.html", group=group, note=values["note"])
 
 
 @post("/groups/{group_id:uuid}/invitations/{invitation_id:uuid}/revoke")

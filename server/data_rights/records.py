@@ -17,10 +17,11 @@ from server.core.audit import audit
 from server.core.clock import now
 from server.db import write_transaction
 from server.sync.store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
-from server.tables import Group, Note, Person, PushSubscription, SafetyCheck
+from server.tables import Attendance, Group, Note, Person, PushSubscription, SafetyCheck
 from server.web.spreadsheets import Table, csv_bytes
 from sync.entities import without_sensitive
-from sync.mutations import wire_value
+from sync.hlc import beyond_every_clock, now_ms
+from sync.mutations import redaction_key, wire_value
 
 # Entities in the export, in the order a reader meets them; rows of the group only.
 EXPORTED = [
@@ -37,6 +38,7 @@ EXPORTED = [
 ]
 THROUGH_SESSION = {"attendance", "tally", "role_assignment", "note", "safety_check"}
 NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
+SAFETY_DETAILS = ("contacted_by", "contacted_at", "method", "notes")
 REDACTED = "（削除済み）"
 
 
@@ -109,6 +111,11 @@ def _names_of(person: dict) -> list[str]:
     return sorted(spellings, key=len, reverse=True)  # the longest first: "佐藤 花子" before "佐藤花子"
 
 
+def _stamped(hlcs, stamp: str, *keys: str) -> dict[str, str]:
+    """A record's field HLCs with ``keys`` set to ``stamp``."""
+    return {**(decoded_json(hlcs) or {}), **dict.fromkeys(keys, stamp)}
+
+
 def _redact(text: str, names: list[str]) -> str:
     for name in names:
         text = text.replace(name, REDACTED)
@@ -120,7 +127,10 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
     the group's notes (and their kept conflicts); the safety-check follow-up details; Web
     Push subscriptions tied to them. The person becomes a tombstone (delete wins, so no
     phone can bring the name back), attendance rows keep only the status under the opaque
-    id, tallies are untouched. Returns what was changed."""
+    id, tallies are untouched. Each redacted field is stamped with an HLC beyond every
+    phone's (``redaction_key``), so an edit made on a copy from before the erasure is
+    refused rather than bringing the words back. Returns what was changed."""
+    erased = beyond_every_clock("erasure", now_ms())
     async with write_transaction():
         person = await Person.select().where(Person.id == person_id).first()
         if person is None:
@@ -133,24 +143,30 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
                 Person.kana: "",
                 Person.contact: "",
                 Person.deleted: True,
+                Person.hlcs: _stamped(person["hlcs"], erased, "deleted", "display_name", "kana", "contact"),
                 Person.updated_at: now(),
             }
         ).where(Person.id == person_id)
 
-        checks = await SafetyCheck.select(SafetyCheck.id).where(SafetyCheck.person == person_id)
-        await SafetyCheck.update(
-            {
-                SafetyCheck.contacted_by: "",
-                SafetyCheck.contacted_at: None,
-                SafetyCheck.method: "",
-                SafetyCheck.notes: "",
-            }
-        ).where(SafetyCheck.person == person_id)
+        checks = await SafetyCheck.select(SafetyCheck.id, SafetyCheck.hlcs).where(SafetyCheck.person == person_id)
+        for check in checks:
+            await SafetyCheck.update(
+                {
+                    SafetyCheck.contacted_by: "",
+                    SafetyCheck.contacted_at: None,
+                    SafetyCheck.method: "",
+                    SafetyCheck.notes: "",
+                    SafetyCheck.hlcs: _stamped(check["hlcs"], erased, *SAFETY_DETAILS, redaction_key()),
+                }
+            ).where(SafetyCheck.id == check["id"])
 
-        redacted_notes = []
-        notes = await Note.select(Note.id, *[getattr(Note, f) for f in NOTE_FIELDS], Note.conflicts).where(
-            Note.session.group == group_id
-        )
+        redacted_notes, stamped_notes = [], []
+        notes = await Note.select(
+            Note.id, Note.session, *[getattr(Note, f) for f in NOTE_FIELDS], Note.conflicts, Note.hlcs
+        ).where(Note.session.group == group_id)
+        attended = {
+            row["session"] for row in await Attendance.select(Attendance.session).where(Attendance.person == person_id)
+        }
         for note in notes:
             conflicts = decoded_json(note["conflicts"]) or []
             changes = {
@@ -160,8 +176,14 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
             if kept != conflicts:
                 changes[Note.conflicts] = kept
             if changes:
-                await Note.update({**changes, Note.updated_at: now()}).where(Note.id == note["id"])
                 redacted_notes.append(note["id"])
+            if changes or note["session"] in attended:
+                # every field of a note that named them or of a session they came to: a
+                # phone's older copy may have written the name into any of them
+                stamps = [*NOTE_FIELDS, *(redaction_key(f) for f in NOTE_FIELDS)]
+                changes[Note.hlcs] = _stamped(note["hlcs"], erased, *stamps)
+                await Note.update({**changes, Note.updated_at: now()}).where(Note.id == note["id"])
+                stamped_notes.append(note["id"])
 
         subscriptions = await PushSubscription.select(PushSubscription.id).where(PushSubscription.person == person_id)
         await PushSubscription.delete().where(PushSubscription.person == person_id)
@@ -175,7 +197,7 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
         )
         await PiccoloStore().publish(
             [("person", str(person_id), group_id)]
-            + [("note", str(note_id), group_id) for note_id in redacted_notes]
+            + [("note", str(note_id), group_id) for note_id in stamped_notes]
             + [("safety_check", str(row["id"]), group_id) for row in checks]
         )
     return summary

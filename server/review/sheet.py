@@ -31,9 +31,10 @@ from server.review.render import review_page
 from server.sync.server import apply_as_server
 from server.tables import Attendance, Person, RoleAssignment, Tally
 from server.web.pages import see_other
+from sync import limits
 
 MAX_STEP = 100  # tally.add accepts deltas of at most ±100
-MAX_COUNT = 2000
+MAX_COUNT = limits.HEAD_COUNT  # what a tally may hold
 ROLE_ROWS = 6
 
 
@@ -104,7 +105,7 @@ def read_form(form: dict[str, str], people: list[dict]) -> tuple[Typed, list[str
         raw = form.get(f"count_{category}", "").strip()
         if not raw:
             continue
-        if not re.fullmatch(r"\d{1,4}", raw) or int(raw) > MAX_COUNT:
+        if not re.fullmatch(r"[0-9]{1,4}", raw) or int(raw) > MAX_COUNT:
             errors.append(_("%(field)s is not valid.") % {"field": _(label)})
             continue
         counts[category] = int(raw)

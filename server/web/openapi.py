@@ -53,6 +53,7 @@ ERRORS = {
     404: "Not found, or outside the caller's scope (so other groups' existence does not leak)",
     409: "Conflict with the current state",
     413: "Request body over 1 MiB",
+    422: "Well formed, but a value is not acceptable (said in `detail`)",
     429: "Too many requests; `Retry-After` says when to try again",
 }
 
