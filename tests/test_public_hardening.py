@@ -127,6 +127,9 @@ def test_secret_tokens_never_reach_the_servers_output(capfd):
         ("POST", f"/invite/{token}", "/invite/"),
         ("GET", f"/push/reply/{token}", "/push/reply/"),
         ("POST", f"/api/push/absences/{token}", "/api/push/absences/"),
+        ("GET", f"/reset/{token}", "/reset/"),
+        ("POST", f"/reset/{token}", "/reset/"),
+        ("GET", f"/PUSH/MANAGE/{token}", "/PUSH/MANAGE/"),  # not honoured, but the token is real
         ("GET", f"/i/{place}?person={token}", f"/i/{place}?person="),
         ("GET", f"/i/{place}/manifest.webmanifest?lang=ja&person={token}", "/manifest.webmanifest?lang=ja&person="),
         ("GET", f"/login?next=%2Finvite%2F{token}", "/login?next=%2Finvite%2F"),

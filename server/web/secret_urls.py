@@ -23,6 +23,7 @@ SECRET_PATHS = (
     "/push/reply/",  # a notification's absence reply
     "/api/push/absences/",
     "/invite/",  # an organiser's invitation
+    "/reset/",  # a link to choose a new password (server/auth/credentials.py)
 )
 # The value of these query parameters is a secret token.
 SECRET_PARAMETERS = ("person",)  # the personal QR code, on /i/<id> and its manifest
@@ -33,7 +34,8 @@ def _path_pattern(prefix: str) -> str:
     return re.escape(prefix).replace("/", "(?:/|%2[Ff])")
 
 
-_SECRET_PATH = re.compile("(" + "|".join(map(_path_pattern, SECRET_PATHS)) + r")[^/?#&\s]+")
+# in any case: a request for /PUSH/MANAGE/<token> is not honoured, but its token is real
+_SECRET_PATH = re.compile("(" + "|".join(map(_path_pattern, SECRET_PATHS)) + r")[^/?#&\s]+", re.IGNORECASE)
 # any parameter: its name is compared once decoded, as the app reads it ("%70erson" is "person")
 _PARAMETER = re.compile(r"([?&;])([^=&#;\s]+)=([^&#;\s]*)")
 
