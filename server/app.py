@@ -25,6 +25,7 @@ from server.auth.routes import auth_router
 from server.config import get_settings
 from server.council import council_router
 from server.data_rights.pages import data_rights_router
+from server.directory.pages import directory_router
 from server.grants.pages import grants_router
 from server.pwa.routes import pwa_router
 from server.reminders import listeners as reminder_listeners
@@ -83,6 +84,7 @@ def create_app() -> Litestar:
             api_router,
             council_router,
             data_rights_router,
+            directory_router,
             review_router,
             grants_router,
             sync_router,

@@ -142,6 +142,7 @@ class Ibasho(Table):
     kind = Varchar(length=32, choices=IbashoKind, default=IbashoKind.other.value)
     audience = Varchar(length=32, choices=Audience, default=Audience.anyone.value)
     registration_required = Boolean(default=False)  # 登録制
+    listed = Boolean(default=False)  # in the public directory (登録団体一覧), as the group chose
     status = Varchar(length=32, choices=IbashoStatus, default=IbashoStatus.active.value)
     rrule = Text(default="")  # RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=1SU
     start_time = Time(null=True, default=None)

@@ -376,6 +376,9 @@ ROWS = [
     Row(
         "GET", "/push/reply/{token:str}", by_absence_token("/push/reply/{token}"), {**everyone(404), "participant": 200}
     ),
+    Row("GET", "/directory", fixed("/directory"), everyone(200)),
+    Row("GET", "/directory.csv", fixed("/directory.csv"), everyone(200)),
+    Row("GET", "/directory.xlsx", fixed("/directory.xlsx"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}", fixed("/i/{ibasho}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/poster", fixed("/i/{ibasho}/poster"), everyone(200)),

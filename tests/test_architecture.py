@@ -22,6 +22,7 @@ AREAS: dict[str, set[str]] = {
     "grants": {"auth"},
     "data_rights": {"auth", "sync"},
     "api": {"auth"},
+    "directory": {"council", "reminders"},  # the schedule in words; what the public may see
     "pwa": set(),
     "ops": {"auth", "sync"},
 }

@@ -185,6 +185,7 @@ class IbashoForm(ReminderRuleFields, EditsRow):
     kind: str = ""
     audience: str = ""
     registration_required: bool = False
+    listed: bool = False
     status: str = ""
     start_time: str = ""
     end_time: str = ""
@@ -228,6 +229,7 @@ class IbashoForm(ReminderRuleFields, EditsRow):
             "kind": check.choice(self.kind, KINDS, _("Kind")),
             "audience": check.choice(self.audience, AUDIENCES, _("Audience")),
             "registration_required": self.registration_required,
+            "listed": self.listed,
             "status": check.choice(self.status, STATUSES, _("Status")),
             "start_time": check.time(self.start_time, _("Start time")),
             "end_time": check.time(self.end_time, _("End time")),

@@ -238,6 +238,7 @@ class DemoBuilder:
                 kind=spec.kind.value,
                 audience=spec.audience.value,
                 registration_required=spec.registration_required,
+                listed=True,
                 status=spec.status.value,
                 rrule=spec.rrule,
                 start_time=spec.start,

@@ -1,0 +1,1 @@
+"""The public directory of registered places (登録団体一覧)."""
