@@ -15,7 +15,6 @@ import secrets
 from typing import Annotated
 from uuid import UUID, uuid4
 
-import httpx
 import msgspec
 from litestar import HttpMethod, Request, Response, delete, get, post, route
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException
@@ -27,6 +26,7 @@ from server.config import get_settings
 from server.core import ratelimit
 from server.core.clock import now as current_time
 from server.reminders import tokens
+from server.reminders.sender import endpoint_url
 from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import load_vapid
 from server.tables import Ibasho, IbashoStatus, PushSubscription
@@ -86,19 +86,23 @@ _HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-
 
 def endpoint_allowed(endpoint: str, hosts: tuple[str, ...] | None = None) -> bool:
     """An https URL on an allowed push-service host; http only for an explicitly allowed
-    loopback ``host:port``. Read by the parser that sends to it (httpx), and only if that
-    parser gives it back unchanged: a URL two parsers could read differently (a space,
-    tab, backslash or percent sign in its host) is refused here, not found later by the
-    sender on every retry. No user info, no fragment, no IP literals unless listed."""
+    loopback ``host:port``. Read by the parser that sends to it (``endpoint_url``), and only
+    if that parser gives it back unchanged: a URL two parsers could read differently (a
+    space, tab, backslash or percent sign in its host) is refused here, not found later by
+    the sender on every retry. No user info, no fragment, no IP literals unless listed."""
     hosts = get_settings().push_hosts if hosts is None else hosts
     if "xn--" in endpoint.lower():  # punycode: the parser decodes it (and may fail doing so); no push service uses it
         return False
     try:
-        url = httpx.URL(endpoint)
-        if str(url) != endpoint or url.userinfo or url.fragment or url.scheme not in ("https", "http"):
+        url = endpoint_url(endpoint)
+        if url.user is not None or url.fragment or url.scheme not in ("https", "http"):
             return False
-        host, port = url.host, url.port
-    except (httpx.InvalidURL, TypeError, ValueError):  # UnicodeError (IDNA) is a ValueError
+        if not _PATH_AND_QUERY_RE.fullmatch(url.raw_path_qs):  # sent as it is: only URL characters
+            return False
+        if url.raw_host != (url.raw_host or "").lower():  # a host in capitals reads two ways
+            return False
+        host, port = url.host or "", url.explicit_port
+    except (TypeError, ValueError):  # UnicodeError (IDNA) is a ValueError
         return False
     netloc = f"{host}:{port}" if port else host
     if netloc in hosts and _is_loopback(host):
@@ -118,7 +122,8 @@ _LABEL = r"[a-z0-9]{1,20}(?:-[a-z0-9]{1,20}){0,2}"
 # No dot-only path segment: "." and ".." are resolved away, and the URL would not read back.
 _CHARS = r"-A-Za-z0-9_~!$&'()*+,;=:@%"
 _SEGMENT = rf"\.{{0,2}}[{_CHARS}][{_CHARS}.]*"
-_PATH_AND_QUERY = rf"(?:/(?:{_SEGMENT})?)+(?:\?[{_CHARS}./?]*)?"
+_PATH_AND_QUERY = rf"(?:/(?:{_SEGMENT})?)+(?:\?[{_CHARS}./?]+)?"  # no empty query: "?" alone is dropped
+_PATH_AND_QUERY_RE = re.compile(_PATH_AND_QUERY)
 
 
 def endpoint_pattern(hosts: tuple[str, ...] | None = None) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-import httpx
+import aiohttp
 
 from server.core.clock import now as current_time
 from server.reminders.planning import reconcile
@@ -72,7 +72,7 @@ async def send_all_due(
 async def run_reminders(
     tick: timedelta = timedelta(seconds=15),
     reconcile_every: timedelta = timedelta(minutes=10),
-    client: httpx.AsyncClient | None = None,
+    client: aiohttp.ClientSession | None = None,
 ) -> None:
     """Runs in the server's lifespan: reconcile now and then, send what is due every tick."""
     own = client is None
@@ -92,4 +92,4 @@ async def run_reminders(
             await asyncio.sleep(tick.total_seconds())
     finally:
         if own:
-            await client.aclose()
+            await client.close()
