@@ -23,11 +23,13 @@ from server.auth.context import RequestContextMiddleware
 from server.auth.credentials import credentials_router
 from server.auth.routes import auth_router
 from server.config import get_settings
+from server.core.mail import run_mail
 from server.council import council_router
 from server.data_rights.pages import data_rights_router
 from server.directory.pages import directory_router
 from server.grants.pages import grants_router
 from server.pwa.routes import pwa_router
+from server.registration.pages import registration_router
 from server.reminders import listeners as reminder_listeners
 from server.reminders.router import push_router
 from server.reminders.worker import run_reminders
@@ -53,10 +55,11 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         await engine.start_connection_pool()
     background = asyncio.create_task(keep_sessions_ahead())
     reminders = asyncio.create_task(run_reminders())
+    mail = asyncio.create_task(run_mail())
     try:
         yield
     finally:
-        for task in (background, reminders):
+        for task in (background, reminders, mail):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
@@ -85,6 +88,7 @@ def create_app() -> Litestar:
             council_router,
             data_rights_router,
             directory_router,
+            registration_router,
             review_router,
             grants_router,
             sync_router,

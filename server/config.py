@@ -35,6 +35,9 @@ class Settings:
     languages: tuple[str, ...] = field(default=("ja", "en"))
     vapid_key_path: Path | None = None  # IBASHO_VAPID_KEY; default <data_dir>/vapid_private.pem
     vapid_subject: str = "mailto:admin@ibasho.invalid"  # IBASHO_VAPID_SUBJECT
+    smtp_url: str = ""  # IBASHO_SMTP_URL: where mail goes (server/core/mail.py); empty: it waits
+    mail_from: str = "noreply@ibasho.invalid"  # IBASHO_MAIL_FROM
+    mail_from_name: str = "いばしょ"  # IBASHO_MAIL_FROM_NAME
     # IBASHO_PUSH_HOSTS: comma-separated push-service hosts ("*.example" = subdomains);
     # "127.0.0.1:PORT" entries (loopback only) also allow plain http, for tests.
     push_hosts: tuple[str, ...] = (
@@ -86,6 +89,9 @@ def load_settings() -> Settings:
         subscriptions_per_address_per_hour=int(os.environ.get("IBASHO_SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR", "60")),
         vapid_key_path=Path(os.environ["IBASHO_VAPID_KEY"]).resolve() if os.environ.get("IBASHO_VAPID_KEY") else None,
         vapid_subject=os.environ.get("IBASHO_VAPID_SUBJECT") or "mailto:admin@ibasho.invalid",
+        smtp_url=os.environ.get("IBASHO_SMTP_URL", ""),
+        mail_from=os.environ.get("IBASHO_MAIL_FROM") or "noreply@ibasho.invalid",
+        mail_from_name=os.environ.get("IBASHO_MAIL_FROM_NAME") or "いばしょ",
         **(
             {"push_hosts": tuple(h.strip().lower() for h in os.environ["IBASHO_PUSH_HOSTS"].split(",") if h.strip())}
             if os.environ.get("IBASHO_PUSH_HOSTS")

@@ -184,6 +184,51 @@ class StaffArea(Table):
     area = ForeignKey(references=Area, on_delete=OnDelete.cascade, null=False)
 
 
+class RegistrationState(str, Enum):
+    submitted = "submitted"  # waiting for the area's staff
+    asked = "asked"  # staff asked a question: waiting for the applicant
+    approved = "approved"  # the group and its ibasho exist; the representative is invited
+    declined = "declined"
+
+
+class Registration(Table):
+    """A new 居場所's application to be registered (登録申請), made on the public form by
+    someone without an account. Its contact data is for the area's staff only."""
+
+    id = UUID(primary_key=True)
+    area = ForeignKey(references=Area, on_delete=OnDelete.restrict, null=False)
+    group_name = Varchar(length=200)
+    group_kana = Varchar(length=200, default="")
+    ibasho_name = Varchar(length=200)
+    kind = Varchar(length=32, choices=IbashoKind, default=IbashoKind.other.value)
+    audience = Varchar(length=32, choices=Audience, default=Audience.anyone.value)
+    registration_required = Boolean(default=False)
+    rrule = Text(default="")
+    start_time = Time(null=True, default=None)
+    end_time = Time(null=True, default=None)
+    venue = Varchar(length=300, default="")
+    description = Text(default="")
+    representative = Varchar(length=100)
+    email = Varchar(length=254)
+    phone = Varchar(length=40, default="")
+    listed = Boolean(default=False)  # agreed to be in the public directory
+    state = Varchar(length=16, choices=RegistrationState, default=RegistrationState.submitted.value)
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.set_null, null=True)  # made on approval
+
+
+class RegistrationMessage(Table):
+    """A question from staff or an answer from the applicant, on one application."""
+
+    id = UUID(primary_key=True)
+    registration = ForeignKey(references=Registration, on_delete=OnDelete.cascade, null=False)
+    author = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)  # null: the applicant
+    body = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class GroupMembership(Table):
     """Organiser ↔ group: the groups an organiser records for."""
 
@@ -240,6 +285,30 @@ class PasswordReset(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+
+
+class MailState(str, Enum):
+    pending = "pending"
+    sending = "sending"  # claimed by a process; next_attempt_at is then the lease's end
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboundMail(Table):
+    """The outbox (server/core/mail.py): written with the change a message tells of, sent by
+    the mail worker, kept for the admins' view of what went out and what failed."""
+
+    id = UUID(primary_key=True)
+    to_address = Varchar(length=254)
+    subject = Varchar(length=300)
+    body = Text()
+    purpose = Varchar(length=40)  # why: "registration", …
+    state = Varchar(length=16, choices=MailState, default=MailState.pending.value, index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz()
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
 
 
 class AuditLog(Table):

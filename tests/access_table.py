@@ -23,6 +23,7 @@ from server.auth.logins import LOGIN_COOKIE, start_login
 from server.auth.routes import create_invitation, invitation_token_hash
 from server.core.clock import now
 from server.pwa.routes import assets
+from server.registration.records import status_link
 from server.reminders import tokens
 from server.reminders.tokens import manage_token_hash
 from server.tables import GrantProgramme, Ibasho, Person, PushSubscription, ReminderDelivery, Session
@@ -227,6 +228,43 @@ async def mismatched_reset(target: Target, who: str) -> Call:
     return Call(call.url, {"data": {"password": "a long password", "confirm": "another one"}})
 
 
+async def fresh_registration(target: Target) -> UUID:
+    """An application to area A, as the public form makes it (no mail is sent: no server)."""
+    registration = uuid4()
+    await tables.Registration.insert(
+        tables.Registration(
+            id=registration,
+            area=target.world.area_a,
+            group_name=f"申請-{registration.hex[:8]}",
+            ibasho_name="みどり食堂",
+            representative="緑川 花子",
+            email="midori@example.jp",
+        )
+    )
+    return registration
+
+
+async def empty_application(target: Target, who: str) -> Call:
+    """Each caller as if from an address of its own: the form allows a few an hour per address."""
+    await tables.RateCounter.delete().where(tables.RateCounter.key.like("apply:%"))
+    return Call("/apply", dict(EMPTY_FORM))
+
+
+def registration_status(method_data: dict | None = None) -> Builder:
+    async def build(target: Target, who: str) -> Call:
+        link = status_link("", await fresh_registration(target))
+        return Call(link, dict(method_data or {}))
+
+    return build
+
+
+def registration_page(suffix: str = "", **kwargs) -> Builder:
+    async def build(target: Target, who: str) -> Call:
+        return Call(f"/staff/registrations/{await fresh_registration(target)}{suffix}", dict(kwargs))
+
+    return build
+
+
 async def invitation_revocation(target: Target, who: str) -> Call:
     token = await create_invitation(target.world.group_a, target.world.staff_a.account_id)
     invitation = (
@@ -376,6 +414,10 @@ ROWS = [
     Row(
         "GET", "/push/reply/{token:str}", by_absence_token("/push/reply/{token}"), {**everyone(404), "participant": 200}
     ),
+    Row("GET", "/apply", fixed("/apply"), everyone(200)),
+    Row("POST", "/apply", empty_application, everyone(422)),
+    Row("GET", "/apply/status/{token:str}", registration_status(), everyone(200)),
+    Row("POST", "/apply/status/{token:str}", registration_status(EMPTY_FORM), everyone(422)),
     Row("GET", "/directory", fixed("/directory"), everyone(200)),
     Row("GET", "/directory.csv", fixed("/directory.csv"), everyone(200)),
     Row("GET", "/directory.xlsx", fixed("/directory.xlsx"), everyone(200)),
@@ -431,6 +473,14 @@ ROWS = [
         "/staff/groups/{group_id:uuid}/organisers/{account_id:uuid}/{action:str}",
         organiser_removal,
         staff_page(303, 404),
+    ),
+    Row("GET", "/staff/registrations", fixed("/staff/registrations"), staff_page(200)),
+    Row("GET", "/staff/registrations/{registration_id:uuid}", registration_page(), staff_page(200, 404)),
+    Row(
+        "POST",
+        "/staff/registrations/{registration_id:uuid}/{action:str}",
+        registration_page("/ask", **EMPTY_FORM),
+        staff_page(422, 404),
     ),
     # review pages
     Row("GET", "/review", fixed("/review"), staff_page(200)),

@@ -196,6 +196,20 @@ def push():
 
 
 @pytest.fixture
+def smtp(monkeypatch):
+    """A real SMTP server on loopback (aiosmtpd), and the settings pointing at it."""
+    import dataclasses
+
+    from server import config
+    from tests.mail_service import FakeMailServer
+
+    server = FakeMailServer()
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(config.get_settings(), smtp_url=server.url))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def allow_fake(push, monkeypatch):
     """The server accepts the fake's endpoints (IBASHO_PUSH_HOSTS with its loopback port)."""
     import dataclasses

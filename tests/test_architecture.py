@@ -23,6 +23,7 @@ AREAS: dict[str, set[str]] = {
     "data_rights": {"auth", "sync"},
     "api": {"auth"},
     "directory": {"council", "reminders"},  # the schedule in words; what the public may see
+    "registration": {"auth", "council", "sync"},  # invitations; the schedule builder; sessions ahead
     "pwa": set(),
     "ops": {"auth", "sync"},
 }

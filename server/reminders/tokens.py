@@ -6,41 +6,18 @@
   (and only they) can answer 「欠席します」 for that person and session. It lives as long
   as its delivery row: stopping the subscription makes it worthless.
 
-A token is ``<part>.<part>…<mac>``: the parts are hex ids and numbers, the MAC is
-HMAC-SHA256 (truncated to 128 bits, base64url) over the purpose and the parts, so a token
-of one purpose never passes for another.
+Both are signed as server/core/signing.py says.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import time
-from base64 import urlsafe_b64encode
 from uuid import UUID
 
-from server.config import get_settings
+from server.core.signing import sign, verify
 
 PERSON_LINK_LIFETIME = 15 * 60  # seconds: shown and scanned at the venue, then useless
-
-
-def _mac(purpose: str, body: str) -> str:
-    digest = hmac.new(get_settings().secret.encode(), f"{purpose}|{body}".encode(), hashlib.sha256).digest()
-    return urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
-
-
-def sign(purpose: str, *parts: str) -> str:
-    body = ".".join(parts)
-    return f"{body}.{_mac(purpose, body)}"
-
-
-def verify(purpose: str, token: str, count: int) -> list[str] | None:
-    """The token's ``count`` parts if its MAC is right, else None."""
-    body, _, mac = token.rpartition(".")
-    parts = body.split(".")
-    if len(parts) != count or not hmac.compare_digest(mac.encode(), _mac(purpose, body).encode()):
-        return None
-    return parts
 
 
 def person_link(person_id: UUID, ibasho_id: UUID, now: float | None = None) -> tuple[str, int]:

@@ -24,6 +24,7 @@ SECRET_PATHS = (
     "/api/push/absences/",
     "/invite/",  # an organiser's invitation
     "/reset/",  # a link to choose a new password (server/auth/credentials.py)
+    "/apply/status/",  # an applicant's view of their registration (server/registration)
 )
 # The value of these query parameters is a secret token.
 SECRET_PARAMETERS = ("person",)  # the personal QR code, on /i/<id> and its manifest
