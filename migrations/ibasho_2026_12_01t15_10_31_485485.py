@@ -1,10 +1,7 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from enum import Enum
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import UUID
-from piccolo.columns.column_types import Varchar
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import UUID, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
@@ -15,9 +12,7 @@ DESCRIPTION = "the mail outbox"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ibasho", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="ibasho", description=DESCRIPTION)
 
     manager.add_table(
         class_name="OutboundMail",
