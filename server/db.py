@@ -80,6 +80,19 @@ async def write_transaction() -> AsyncIterator[None]:
             _writing.reset(token)
 
 
+@asynccontextmanager
+async def read_transaction() -> AsyncIterator[None]:
+    """One connection and one snapshot for a read of several queries (a pull page): on SQLite
+    every query outside a transaction opens a connection of its own, with a thread, which
+    cost more than the queries; and every query then sees the same state. It never writes,
+    so on SQLite (WAL) it takes no lock and waits for no writer."""
+    if _writing.get():  # already inside this task's write transaction
+        yield
+        return
+    async with engine().transaction():
+        yield
+
+
 _writing: ContextVar[bool] = ContextVar("ibasho_sqlite_writing", default=False)
 _writer_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
 

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO
 from server.auth.guards import principal_of, signed_in
 from server.auth.principal import sync_scope
 from server.core.events import SessionsChanged, publish
+from server.db import read_transaction
 from server.sync.store import PiccoloStore
 from server.tables import SyncClient
 from server.web.openapi import error_responses, raw_json_body
@@ -120,10 +121,11 @@ async def sync_pull(
     limit: Annotated[int, Parameter(ge=1, le=MAX_PULL_LIMIT, description="changes per page")] = DEFAULT_PULL_LIMIT,
 ) -> PullResponse:
     principal = principal_of(request)
-    owner = await SyncClient.select(SyncClient.account).where(SyncClient.id == client_id).first()
-    if owner is not None and owner["account"] != principal.account_id:
-        raise PermissionDeniedException(f"client {client_id} belongs to another account")
-    return await engine.pull(PiccoloStore(), await sync_scope(principal), client_id, cursor, limit)
+    async with read_transaction():
+        owner = await SyncClient.select(SyncClient.account).where(SyncClient.id == client_id).first()
+        if owner is not None and owner["account"] != principal.account_id:
+            raise PermissionDeniedException(f"client {client_id} belongs to another account")
+        return await engine.pull(PiccoloStore(), await sync_scope(principal), client_id, cursor, limit)
 
 
 sync_router = Router(path="/api/sync", route_handlers=[sync_push, sync_pull], tags=["sync"])
