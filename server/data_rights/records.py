@@ -19,7 +19,7 @@ from server.db import write_transaction
 from server.sync.store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
 from server.tables import Group, Note, Person, PushSubscription, SafetyCheck
 from server.web.spreadsheets import Table, csv_bytes
-from sync.entities import without_sensitive
+from sync.entities import NOTE_FIELDS, without_sensitive
 from sync.mutations import wire_value
 
 # Entities in the export, in the order a reader meets them; rows of the group only.
@@ -36,7 +36,6 @@ EXPORTED = [
     "safety_check",
 ]
 THROUGH_SESSION = {"attendance", "tally", "role_assignment", "note", "safety_check"}
-NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
 REDACTED = "（削除済み）"
 
 
