@@ -6,9 +6,14 @@ from __future__ import annotations
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "ja-JP", "has_touch": True}
 
 
-async def open_phone(chromium, server, person):
+# A phone whose organiser has been through the three first-use screens already.
+WELCOMED = "try { localStorage.setItem('ibasho-welcomed', 'yes'); } catch (error) {}"
+
+
+async def open_phone(chromium, server, person, **options):
     """A phone that has logged in online once and is controlled by the service worker."""
-    context = await chromium.new_context(**PHONE)
+    context = await chromium.new_context(**{**PHONE, **options})
+    await context.add_init_script(WELCOMED)
     page = await context.new_page()
     await page.goto(f"{server.url}/app/")
     await page.wait_for_load_state("networkidle")

@@ -181,9 +181,11 @@ async def test_a_no_show_is_followed_up_on_the_phone_offline_and_stays_one_check
     session, person = venue["session"], venue["people"][0]
     await context.set_offline(True)
     await page.goto(f"{server.url}/app/#/session/{session}/attendance")
-    row = page.locator("[data-testid=person]", has_text=person.display_name)
-    for status in ("present", "absent_notified", "absent_unnotified"):
-        await row.click()
+    row = page.locator(".attendance li", has_text=person.display_name)
+    await row.locator("[data-testid=person]").click()
+    await page.wait_for_selector("[data-testid=person][data-status=present]")
+    for status in ("absent_notified", "absent_unnotified"):
+        await row.locator("[data-testid=absence]").click()
         await page.wait_for_selector(f"[data-testid=person][data-status={status}]")
     card = page.locator("[data-testid=safety-check]")
     assert await card.get_attribute("data-outcome") == "open" and person.display_name in await card.inner_text()
@@ -255,7 +257,7 @@ async def test_a_refused_change_shows_its_reason(chromium, server, venue, new_cl
     await remover.sync()
     await context.set_offline(False)
     await page.wait_for_selector("[data-testid=rejected]", timeout=15_000)
-    assert "was deleted" in await page.inner_text("[data-testid=rejected]")
+    assert "別の端末で名簿から削除されていました" in await page.inner_text("[data-testid=rejected]")
     assert await waiting(page) == 0
     await context.close()
 
