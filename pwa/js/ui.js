@@ -22,3 +22,21 @@ export const today = () => {
   const now = new Date();
   return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 };
+
+// A screen's redraw. Each change starts one and several may be under way at once; only the
+// newest may draw, or an older one finishing late would put stale records back on screen.
+export function drawer(target, build) {
+  let newest = 0;
+  return async () => {
+    const mine = ++newest;
+    const nodes = await build();
+    if (mine === newest) render(target, nodes);
+  };
+}
+
+// Whether someone is in the middle of typing on this screen: a field has focus, or a form
+// holds words not yet saved. A redraw then waits, so nothing typed is wiped.
+export function typing(target) {
+  if (document.activeElement?.matches("textarea, input, select")) return true;
+  return [...target.querySelectorAll("form input:not([type=checkbox]), form textarea")].some((field) => field.value);
+}

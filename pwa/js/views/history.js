@@ -1,13 +1,13 @@
 // What this phone sent and when, newest first (the server's answers, kept by store.acknowledge).
-import { h, render } from "../ui.js";
+import { drawer, h } from "../ui.js";
 import { formatTime, formatDate, t } from "../i18n.js";
 import * as store from "../store.js";
 import { describe } from "./refusals.js";
 
 export async function historyView(view) {
-  const draw = async () => {
+  const draw = drawer(view, async () => {
     const history = ((await store.getMeta("history")) ?? []).slice().reverse();
-    render(view,
+    return [
       h("a", { className: "back", href: "#/" }, `← ${t("back")}`),
       h("h1", {}, t("history")),
       h("p", { className: "muted" }, t("history_hint")),
@@ -17,8 +17,9 @@ export async function historyView(view) {
               h("span", {}, describe(entry)),
               h("span", { className: "muted" },
                 entry.rejected ? t("history_refused") : t("history_sent", { when: `${formatDate(entry.at.slice(0, 10))} ${formatTime(entry.at)}` })))))
-        : h("p", {}, t("history_empty")));
-  };
+        : h("p", {}, t("history_empty")),
+    ];
+  });
   await draw();
   return store.onChange(draw);
 }

@@ -1,4 +1,4 @@
-import { h, render, today } from "../ui.js";
+import { drawer, h, render, today } from "../ui.js";
 import { formatDate, lang, t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -38,12 +38,12 @@ function posterLinks(places) {
 }
 
 export async function homeView(view, go) {
-  const draw = () => drawHome(view, go);
+  const draw = drawer(view, () => buildHome(go, () => draw()));
   await draw();
   return store.onChange(draw);
 }
 
-async function drawHome(view, go) {
+async function buildHome(go, redraw) {
   const me = await store.getMeta("me");
   const sessions = (await store.list("session")).map((row) => row.data).sort((a, b) => a.date.localeCompare(b.date));
   const day = today();
@@ -52,7 +52,7 @@ async function drawHome(view, go) {
   const past = sessions.filter((s) => s.date < day).slice(-8).reverse();
   const places = (await store.list("ibasho")).map((row) => row.data)
     .filter((place) => place.status === "active").sort((a, b) => a.name.localeCompare(b.name, "ja"));
-  render(view,
+  return [
     h("header", { className: "topbar" },
       h("h1", {}, t("app")),
       h("div", { className: "topbar-actions" },
@@ -68,15 +68,15 @@ async function drawHome(view, go) {
         h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")),
         posterLinks(places.filter((place) => place.group_id === group.id)))),
     past.length ? h("section", {}, h("h2", {}, t("past")), past.map(sessionButton)) : null,
-    remindersSection(await push.status(), () => drawHome(view, go)),
+    remindersSection(await push.status(), redraw),
     h("p", {}, h("a", { href: "#/history" }, t("history"))),
-    await logoutSection(go),
-  );
+    logoutSection(go),
+  ];
 }
 
 // Logging out of a shared phone: with changes still waiting it warns first (they exist only
 // here); otherwise, or when the organiser chooses so, nothing of the groups stays on the phone.
-async function logoutSection(go) {
+function logoutSection(go) {
   const section = h("section", { className: "logout", dataset: { testid: "logout" } });
   const leave = async () => {
     await sync.api("/api/auth/logout", { method: "POST", body: {} }).catch(() => {});

@@ -1,4 +1,4 @@
-import { h, render } from "../ui.js";
+import { drawer, h, render } from "../ui.js";
 import { t } from "../i18n.js";
 import { uuid } from "../ids.js";
 import * as store from "../store.js";
@@ -56,9 +56,10 @@ function personForm(groupId, person, kind, done) {
 
 export async function rosterView(view, groupId) {
   const state = { editing: null, query: "" };
+  const draw = drawer(view, () => buildRoster(groupId, state, (next) => redraw(next)));
   const redraw = async (next = null) => {
     state.editing = next;
-    await drawRoster(view, groupId, state, redraw);
+    await draw();
   };
   await redraw();
   return store.onChange(() => {
@@ -103,7 +104,7 @@ async function drawQr(panel, close, person, ibashoId) {
   }
 }
 
-async function drawRoster(view, groupId, state, redraw) {
+async function buildRoster(groupId, state, redraw) {
   const participants = await people(groupId);
   const volunteers = await people(groupId, "volunteer");
   const places = await registrationIbasho(groupId);
@@ -130,7 +131,7 @@ async function drawRoster(view, groupId, state, redraw) {
     oninput: () => { state.query = search.value; fill(); },
   });
   fill();
-  render(view,
+  return [
     h("a", { className: "back", href: "#/" }, `← ${t("back")}`),
     h("h1", {}, `${t("roster")} (${participants.length})`),
     state.editing === "new" ? personForm(groupId, null, "participant", () => redraw())
@@ -142,5 +143,6 @@ async function drawRoster(view, groupId, state, redraw) {
       h("p", { className: "muted" }, t("volunteer_hint")),
       state.editing === "new-volunteer" ? personForm(groupId, null, "volunteer", () => redraw())
         : h("button", { className: "big", onclick: () => redraw("new-volunteer") }, t("add_volunteer")),
-      h("ul", { className: "roster" }, volunteers.map((person) => row(person, "volunteer")))));
+      h("ul", { className: "roster" }, volunteers.map((person) => row(person, "volunteer")))),
+  ];
 }

@@ -1,6 +1,6 @@
 // One session: attendance, head counts, roles and the 反省会 notes; or, for a meeting (会議),
 // the members who came and the minutes (議事録: agenda, decisions, action items).
-import { h, render, today } from "../ui.js";
+import { drawer, h, render, today, typing } from "../ui.js";
 import { ROLES, TALLY_CATEGORIES } from "../domain.js";
 import { formatDate, t } from "../i18n.js";
 import { safetyCheckId, uuid } from "../ids.js";
@@ -106,9 +106,9 @@ function guestForm(session) {
   const submit = async (event) => {
     event.preventDefault();
     const id = uuid();
-    await sync.record("person.upsert", {
-      id, group_id: session.group_id, display_name: name.value.trim(), kind: "participant", registered: register.checked,
-    });
+    const guest = { id, group_id: session.group_id, display_name: name.value.trim(), kind: "participant", registered: register.checked };
+    event.target.reset(); // before recording: the redraw that follows must not wait on a filled form
+    await sync.record("person.upsert", guest);
     await sync.record("attendance.set", { session_id: session.id, person_id: id, status: "present" });
   };
   return h("details", { className: "guest", dataset: { testid: "guest" } },
@@ -124,9 +124,10 @@ function guestForm(session) {
 async function safetySection(session, roster, statusOf) {
   const checks = (await dataOf("safety_check")).filter((c) => c.session_id === session.id);
   const checkOf = Object.fromEntries(checks.map((check) => [check.person_id, check]));
-  const due = roster.filter((person) => checkOf[person.id]
-    ? checkOf[person.id].outcome !== "withdrawn"
-    : person.registered && statusOf(person) === "absent_unnotified");
+  // A check nobody has followed up yet goes with the 無断欠席 mark (the server withdraws it too).
+  const followedUp = (check) => check && !["open", "withdrawn"].includes(check.outcome);
+  const due = roster.filter((person) =>
+    followedUp(checkOf[person.id]) || (person.registered && statusOf(person) === "absent_unnotified"));
   if (due.length === 0) return null;
   return h("section", { className: "safety", dataset: { testid: "safety-checks" } },
     h("h2", {}, t("safety_checks")),
@@ -320,7 +321,9 @@ async function minutesTab(session, note, context) {
   const due = h("input", { name: "action_due", type: "date" });
   const add = async (event) => {
     event.preventDefault();
-    await sync.record("action.upsert", { id: uuid(), session_id: session.id, text: text.value.trim(), owner: owner.value.trim(), due: due.value || null });
+    const item = { id: uuid(), session_id: session.id, text: text.value.trim(), owner: owner.value.trim(), due: due.value || null };
+    event.target.reset(); // before recording: the redraw that follows must not wait on a filled form
+    await sync.record("action.upsert", item);
   };
   return [
     h("section", { className: "note" }, h("label", { htmlFor: "agenda" }, t("agenda")), agenda),
@@ -357,12 +360,9 @@ async function carriedForward(session, sessions) {
 }
 
 export async function sessionView(view, sessionId, requestedTab) {
-  const draw = async () => {
+  const draw = drawer(view, async () => {
     const session = (await store.find("session", sessionId))?.data;
-    if (!session) {
-      render(view, h("a", { className: "back", href: "#/" }, `← ${t("back")}`), h("p", {}, t("no_sessions")));
-      return;
-    }
+    if (!session) return [h("a", { className: "back", href: "#/" }, `← ${t("back")}`), h("p", {}, t("no_sessions"))];
     const tabs = TABS[session.kind] ?? TABS.session;
     const tab = tabs.includes(requestedTab) ? requestedTab : tabs[0];
     const me = (await store.getMeta("me"))?.id;
@@ -381,7 +381,7 @@ export async function sessionView(view, sessionId, requestedTab) {
       roles: () => rolesTab(session, context), notes: () => notesTab(session, note, context),
       members: () => membersTab(session, context), minutes: () => minutesTab(session, note, context),
     }[tab];
-    render(view,
+    return [
       h("a", { className: "back", href: "#/" }, `← ${t("back")}`),
       h("h1", {}, session.title || t(session.kind)),
       h("p", { className: "muted" }, `${formatDate(session.date)} ${session.start_time ?? ""}〜${session.end_time ?? ""} ${session.venue ?? ""}`),
@@ -389,11 +389,12 @@ export async function sessionView(view, sessionId, requestedTab) {
       session.review_comment ? h("p", { className: "notice" }, `${t("staff_comment")}: ${session.review_comment}`) : null,
       h("nav", { className: `tabs tabs-${tabs.length}`, "aria-label": t("tabs_label") }, tabs.map((name) =>
         h("a", { href: `#/session/${sessionId}/${name}`, className: name === tab ? "active" : "", "aria-current": name === tab ? "page" : null }, t(name)))),
-      h("div", { className: `tab ${tab}` }, await content()));
-  };
+      h("div", { className: `tab ${tab}` }, await content()),
+    ];
+  });
   await draw();
   // Redraw on changes, except while someone is typing (their words come first).
   return store.onChange(() => {
-    if (!document.activeElement?.matches("textarea, input, select")) draw();
+    if (!typing(view)) draw();
   });
 }
