@@ -446,19 +446,24 @@ async def person_upsert(ctx: Context, args: PersonUpsert) -> None:
     ctx.work.put("person", entity_id, record)
 
 
+async def tombstone(ctx: Context, entity: str, entity_id: str, personal: tuple[str, ...] = ()) -> None:
+    """Delete wins: the record stays as a tombstone (its ``personal`` fields blanked) and no
+    later write revives it; deleting twice is the same as once."""
+    record = await ctx.work.get(entity, entity_id)
+    if record is None or not ctx.scope.allows(record.group_id):
+        raise Rejected("not_found", f"no {entity} {entity_id} in your groups", entity=entity, id=entity_id)
+    if record.deleted:
+        return
+    record.deleted = True
+    record.data.update(dict.fromkeys(personal, ""))
+    record.hlcs["deleted"] = ctx.hlc
+    ctx.work.put(entity, entity_id, record)
+
+
 @mutation("person.delete", PersonDelete)
 async def person_delete(ctx: Context, args: PersonDelete) -> None:
-    entity_id = str(args.id)
-    record = await ctx.work.get("person", entity_id)
-    if record is None or not ctx.scope.allows(record.group_id):
-        raise Rejected("not_found", f"no person {entity_id} in your groups", entity="person", id=entity_id)
-    if record.deleted:
-        return  # delete wins, and deleting twice is the same as once
-    record.deleted = True
     # Personal data goes with the person; attendance rows keep only the id.
-    record.data.update(display_name="", kana="", contact="")
-    record.hlcs["deleted"] = ctx.hlc
-    ctx.work.put("person", entity_id, record)
+    await tombstone(ctx, "person", str(args.id), personal=("display_name", "kana", "contact"))
 
 
 @mutation("attendance.set", AttendanceSet)
@@ -601,14 +606,7 @@ async def action_upsert(ctx: Context, args: ActionUpsert) -> None:
 
 @mutation("action.delete", ActionDelete)
 async def action_delete(ctx: Context, args: ActionDelete) -> None:
-    entity_id = str(args.id)
-    record = await ctx.work.get("action_item", entity_id)
-    if record is None or not ctx.scope.allows(record.group_id):
-        raise Rejected("not_found", f"no action_item {entity_id} in your groups", entity="action_item", id=entity_id)
-    if not record.deleted:
-        record.deleted = True
-        record.hlcs["deleted"] = ctx.hlc
-        ctx.work.put("action_item", entity_id, record)
+    await tombstone(ctx, "action_item", str(args.id))
 
 
 async def _note(ctx: Context, session_id: UUID) -> tuple[str, Record]:

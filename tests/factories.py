@@ -248,8 +248,10 @@ async def make_session(
     tallies: dict | None = None,
     note: bool = True,
     ibasho: UUID | None = None,
+    **fields,
 ) -> UUID:
-    """A session as staff review it: held, counted, with a note whose concerns are CONCERN."""
+    """A session as staff review it: held, counted, with a note whose concerns are CONCERN
+    (``fields``: any other column of the session)."""
     session_id = uuid4()
     await Session.insert(
         Session(
@@ -263,6 +265,7 @@ async def make_session(
             venue_cost=venue_cost,
             created_at=now(),
             updated_at=now(),
+            **fields,
         )
     )
     for category, n in (tallies if tallies is not None else {"child": 5, "senior": 3, "volunteer": 4}).items():
@@ -365,22 +368,18 @@ async def make_venue(registration_required: bool = True, people: int = 6) -> dic
 
 
 async def add_session(group, ibasho, day, kind="session", title="きらくら", **fields) -> UUID:
-    session_id = uuid4()
-    await Session.insert(
-        Session(
-            id=session_id,
-            group=group,
-            ibasho=ibasho,
-            kind=kind,
-            title=title,
-            date=day,
-            start_time=time(10),
-            end_time=time(12),
-            venue="西部コミセン",
-            hlcs={},
-            created_at=now(),
-            updated_at=now(),
-            **fields,
-        )
+    """A session as a phone first sees it: scheduled, nothing recorded yet."""
+    return await make_session(
+        group,
+        day,
+        ibasho=ibasho,
+        kind=kind,
+        title=title,
+        status="scheduled",
+        venue_cost=None,
+        tallies={},
+        note=False,
+        venue="西部コミセン",
+        hlcs={},
+        **fields,
     )
-    return session_id

@@ -17,7 +17,6 @@ from sync.ids import safety_check_id
 from tests.browser import open_phone, wait_synced
 from tests.factories import make_account, make_area, make_group, start_server
 from tests.server_process import REPO
-from tests.sync_phone import Phone
 
 
 @pytest.fixture(scope="module")
@@ -241,25 +240,6 @@ async def test_two_phones_write_the_same_note_field_and_neither_text_is_lost(chr
         shown = await page.input_value("textarea[name=to_improve]") + await page.inner_text("[data-testid=conflict]")
         assert all(text in shown for text in texts)
         await context.close()
-
-
-async def test_a_refused_change_shows_its_reason(chromium, server, venue, new_client):
-    context, page = await open_phone(chromium, server, venue["organisers"][0])
-    session, gone = venue["session"], venue["people"][0]
-    await context.set_offline(True)
-    await page.goto(f"{server.url}/app/#/session/{session}/attendance")
-    await page.locator("[data-testid=person]").first.click()
-    # Meanwhile another organiser removes that participant from the roster.
-    other = await new_client()
-    await other.login(venue["organisers"][1])
-    remover = Phone(other)
-    remover.mutate("person.delete", id=str(gone.id))
-    await remover.sync()
-    await context.set_offline(False)
-    await page.wait_for_selector("[data-testid=rejected]", timeout=15_000)
-    assert "別の端末で名簿から削除されていました" in await page.inner_text("[data-testid=rejected]")
-    assert await waiting(page) == 0
-    await context.close()
 
 
 async def test_a_new_deployment_offers_a_reload_that_keeps_unsynced_changes(chromium, server, venue, pwa_copy):
