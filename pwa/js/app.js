@@ -88,6 +88,7 @@ function statusText(waiting, lastSynced) {
 }
 
 async function drawSyncbar() {
+  syncbar.hidden = !(await store.getMeta("me")); // nothing to send before anyone logs in
   const waiting = (await store.pending()).length;
   const lastSynced = await store.getMeta("last_synced");
   const online = navigator.onLine;

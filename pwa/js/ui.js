@@ -25,12 +25,14 @@ export const today = () => {
 
 // A screen's redraw. Each change starts one and several may be under way at once; only the
 // newest may draw, or an older one finishing late would put stale records back on screen.
-export function drawer(target, build) {
+// While ``hold()`` is true (someone is typing, a panel is open) a redraw a change started
+// waits for the next change; one the organiser asked for (``force``) draws anyway.
+export function drawer(target, build, hold = () => false) {
   let newest = 0;
-  return async () => {
+  return async (force = false) => {
     const mine = ++newest;
     const nodes = await build();
-    if (mine === newest) render(target, nodes);
+    if (mine === newest && (force || !hold())) render(target, nodes);
   };
 }
 

@@ -139,7 +139,7 @@ def measure_shell(browser, url: str) -> dict:
     context.on("response", on_response)  # the page's requests and its service worker's
     page = context.new_page()
     page.goto(f"{url}/app/")
-    page.wait_for_selector("input[name=login]")
+    page.wait_for_selector("[data-testid=welcome]")  # a fresh phone opens on the first-use screens
     page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)

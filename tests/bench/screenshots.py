@@ -42,9 +42,12 @@ NOTES = {
 }
 
 
-# The first meeting (会議) on the home screen, if one is listed.
-MEETING_LINK = """() => [...document.querySelectorAll('a.card-link')]
-  .find((a) => /会議|委員会/.test(a.textContent))?.getAttribute('href')"""
+# The latest meeting (会議) the phone holds, through the app's own store module.
+LATEST_MEETING = """async () => {
+  const store = await import(document.querySelector('script[type=module]').src.replace(/app\\.js$/, 'store.js'));
+  const meetings = (await store.list('session')).map((row) => row.data).filter((s) => s.kind === 'meeting');
+  return meetings.sort((a, b) => b.date.localeCompare(a.date))[0]?.id;
+}"""
 
 
 def shoot(page, name: str, **options) -> Path:
@@ -109,6 +112,7 @@ def organiser_screens(browser, url: str) -> None:
             )
     synced()
     check("attendance")
+    page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "pwa-attendance.png")
 
     page.click(f"a[href='#/session/{session}/tallies']")
@@ -121,9 +125,10 @@ def organiser_screens(browser, url: str) -> None:
         ("first_time", 1),
         ("volunteer", 6),
     ):
-        for number in range(1, count + 1):
+        counted = int(page.inner_text(f"[data-testid=tally-{category}]"))  # a held session may have counts already
+        for number in range(counted + 1, counted + count + 1):
             page.click(f"[data-category={category}] button[aria-label$='+1']")
-            page.wait_for_selector(f"[data-testid=tally-{category}]:has-text('{number}')")
+            page.wait_for_selector(f"[data-testid=tally-{category}]:text-is('{number}')")
     synced()
     check("tallies")
     shoot(page, "pwa-tallies.png")
@@ -172,11 +177,9 @@ def organiser_screens(browser, url: str) -> None:
         page.goto(f"{url}/app/#{screens[name]}")
         check(name)
         shoot(page, f"{name}.png")
-    page.goto(f"{url}/app/#/")
-    page.wait_for_selector("a.card-link")
-    if meeting := page.evaluate(MEETING_LINK):
+    if meeting := page.evaluate(LATEST_MEETING):
         for tab in ("members", "minutes"):
-            screens[f"pwa-meeting-{tab}"] = f"{meeting.removeprefix('#')}/{tab}"
+            screens[f"pwa-meeting-{tab}"] = f"/session/{meeting}/{tab}"
             page.goto(f"{url}/app/#{screens[f'pwa-meeting-{tab}']}")
             page.wait_for_selector("nav.tabs")
             check(f"meeting {tab}")
@@ -189,6 +192,10 @@ def organiser_screens(browser, url: str) -> None:
         page.goto(f"{url}/app/#{screen}")
         page.wait_for_selector(".screen > *")
         check(f"{name}, largest text")
+        if "/session/" in screen:  # the tab itself, below the 申し送り carried forward
+            page.wait_for_selector("nav.tabs")
+            page.wait_for_timeout(500)  # the pull after a navigation redraws the screen once
+            page.evaluate("document.querySelector('nav.tabs')?.scrollIntoView()")
         shoot(page, f"{name}-xlarge.png")
     context.close()
 

@@ -38,8 +38,9 @@ function posterLinks(places) {
 }
 
 export async function homeView(view, go) {
-  const draw = drawer(view, () => buildHome(go, () => draw()));
-  await draw();
+  // The logout warning stays up until it is answered.
+  const draw = drawer(view, () => buildHome(go, () => draw(true)), () => Boolean(view.querySelector(".logout .warning")));
+  await draw(true);
   return store.onChange(draw);
 }
 

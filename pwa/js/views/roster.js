@@ -56,15 +56,15 @@ function personForm(groupId, person, kind, done) {
 
 export async function rosterView(view, groupId) {
   const state = { editing: null, query: "" };
-  const draw = drawer(view, () => buildRoster(groupId, state, (next) => redraw(next)));
+  // A form being filled in, a QR code on show or a search being typed keeps its screen.
+  const busy = () => Boolean(view.querySelector("form.person-form, .person-qr")) || document.activeElement?.name === "search";
+  const draw = drawer(view, () => buildRoster(groupId, state, (next) => redraw(next)), busy);
   const redraw = async (next = null) => {
     state.editing = next;
-    await draw();
+    await draw(true);
   };
   await redraw();
-  return store.onChange(() => {
-    if (!view.querySelector("form.person-form, .person-qr") && document.activeElement?.name !== "search") redraw(state.editing);
-  });
+  return store.onChange(() => draw());
 }
 
 // The participant's personal QR code (server/reminders/absence.py): scanned with their
@@ -127,7 +127,7 @@ async function buildRoster(groupId, state, redraw) {
     render(list, shown.length ? shown.map((person) => row(person, "participant")) : h("li", { className: "muted" }, t("no_match")));
   };
   const search = h("input", {
-    name: "search", type: "search", value: state.query, "aria-label": t("search"), placeholder: t("search"),
+    name: "search", type: "search", className: "search", value: state.query, "aria-label": t("search"), placeholder: t("search"),
     oninput: () => { state.query = search.value; fill(); },
   });
   fill();

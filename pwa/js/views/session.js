@@ -82,7 +82,7 @@ async function attendanceTab(session, context) {
         onclick: () => mark(person, future && nextAbsence === "absent_unnotified" ? "unmarked" : nextAbsence),
       }, t("mark_absent")));
   }));
-  const search = h("input", { name: "search", type: "search", "aria-label": t("search"), placeholder: t("search"), oninput: () => fill(search.value) });
+  const search = h("input", { name: "search", type: "search", className: "search", "aria-label": t("search"), placeholder: t("search"), oninput: () => fill(search.value) });
   fill("");
   return [
     h("p", { className: "count", dataset: { testid: "present-count" } }, t("present_count", { n: present, total: roster.length })),
@@ -170,9 +170,10 @@ async function talliesTab(session, context) {
     h("ul", { className: "tallies" }, TALLY_CATEGORIES.map((category) =>
       h("li", { dataset: { category } },
         h("span", { className: "label" }, t(category), pendingBadge(context.pendingKeys, "tally", `${session.id}:${category}`)),
-        h("button", { className: "step", "aria-label": `${t(category)} −1`, onclick: () => add(category, -1) }, "−"),
-        h("output", { dataset: { testid: `tally-${category}` } }, String(countOf(category))),
-        h("button", { className: "step", "aria-label": `${t(category)} +1`, onclick: () => add(category, 1) }, "+")))),
+        h("span", { className: "stepper" },
+          h("button", { className: "step", "aria-label": `${t(category)} −1`, onclick: () => add(category, -1) }, "−"),
+          h("output", { dataset: { testid: `tally-${category}` } }, String(countOf(category))),
+          h("button", { className: "step", "aria-label": `${t(category)} +1`, onclick: () => add(category, 1) }, "+"))))),
     h("p", { className: "count" }, `${t("participants_total")}: `, h("strong", { dataset: { testid: "tally-total" } }, String(total))),
   ];
 }
@@ -385,16 +386,13 @@ export async function sessionView(view, sessionId, requestedTab) {
       h("a", { className: "back", href: "#/" }, `← ${t("back")}`),
       h("h1", {}, session.title || t(session.kind)),
       h("p", { className: "muted" }, `${formatDate(session.date)} ${session.start_time ?? ""}〜${session.end_time ?? ""} ${session.venue ?? ""}`),
-      session.kind === "meeting" ? null : await carriedForward(session, context.sessions),
+      tab === "attendance" ? await carriedForward(session, context.sessions) : null,
       session.review_comment ? h("p", { className: "notice" }, `${t("staff_comment")}: ${session.review_comment}`) : null,
       h("nav", { className: `tabs tabs-${tabs.length}`, "aria-label": t("tabs_label") }, tabs.map((name) =>
         h("a", { href: `#/session/${sessionId}/${name}`, className: name === tab ? "active" : "", "aria-current": name === tab ? "page" : null }, t(name)))),
       h("div", { className: `tab ${tab}` }, await content()),
     ];
-  });
-  await draw();
-  // Redraw on changes, except while someone is typing (their words come first).
-  return store.onChange(() => {
-    if (!typing(view)) draw();
-  });
+  }, () => typing(view)); // while someone is typing, their words come first
+  await draw(true);
+  return store.onChange(() => draw());
 }
