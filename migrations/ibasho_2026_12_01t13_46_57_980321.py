@@ -9,7 +9,7 @@
 - a role goes to an organiser (``member``) or to a volunteer (``person``), so
   ``role_assignment.member`` may be null. SQLite cannot drop a NOT NULL: there the table
   is rebuilt with the same rows (``MemberMayBeNull``), and the other column changes are
-  choices only, which no SQLite DDL holds;
+  choices only, which no SQLite DDL holds; undone, the column stays nullable there;
 - ``attendance.status`` may be ``unmarked`` (a mis-tap taken back): a choice only.
 
 Generated with ``piccolo migrations new ibasho --auto``, then the SQLite rebuild added.
@@ -84,7 +84,7 @@ async def _rebuild_role_assignment_on_sqlite() -> None:
     [row] = await Raw.raw("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'role_assignment'")
     ddl = row["sql"].replace('"member" UUID NOT NULL', '"member" UUID NULL')
     if ddl == row["sql"]:
-        raise RuntimeError("role_assignment.member is not the NOT NULL column this migration expects")
+        return  # nullable already: this migration ran before and was undone (SQLite keeps it nullable)
     await Raw.raw('ALTER TABLE "role_assignment" RENAME TO "role_assignment_before"')
     await Raw.raw(ddl.replace("{", "{{").replace("}", "}}"))  # Raw reads {} as a placeholder
     await Raw.raw('INSERT INTO "role_assignment" SELECT * FROM "role_assignment_before"')

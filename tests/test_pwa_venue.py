@@ -58,6 +58,15 @@ async def venue():
     return await make_venue()
 
 
+ONE_LINE = """(text) => {
+  const button = [...document.querySelectorAll('[data-testid=conflict] button')].find((b) => b.textContent === text);
+  if (!button) return false;
+  const range = document.createRange();
+  range.selectNodeContents(button);
+  return range.getClientRects().length === 1;
+}"""
+
+
 def row_of(page, name: str):
     return page.locator(".attendance li", has_text=name)
 
@@ -192,11 +201,9 @@ async def test_4_merged_notes_keep_each_writers_words_in_their_own_box(chromium,
         assert await page.input_value("textarea[name=to_improve]") == texts[index]  # my words in my box
         other = await conflict.inner_text()
         assert texts[1 - index] in other and f"{writers[1 - index]}さんの記録" in other
-        join = conflict.get_by_role("button", name="両方をつなげる")
-        lines = await join.evaluate(
-            "(b) => { const r = document.createRange(); r.selectNodeContents(b); return r.getClientRects().length; }"
-        )
-        assert lines == 1  # on one line, never broken mid-word
+        # 両方をつなげる on one line, never broken mid-word (asked of the button on screen now: the
+        # view may have been redrawn since it was found)
+        await page.wait_for_function(ONE_LINE, arg="両方をつなげる", timeout=5_000)
         assert await conflict.get_by_role("button", name="この記録は使わない").count() == 1
     context, page = phones[0]
     await page.locator("[data-testid=conflict]").get_by_role("button", name="両方をつなげる").click()
