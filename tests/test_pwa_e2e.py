@@ -222,26 +222,6 @@ async def test_two_phones_count_arrivals_offline_and_see_the_sum(chromium, serve
         await context.close()
 
 
-async def test_two_phones_write_the_same_note_field_and_neither_text_is_lost(chromium, server, venue):
-    session = venue["session"]
-    texts = ("受付が混雑した", "配膳の順番を決めたい")
-    phones = [await open_phone(chromium, server, person) for person in venue["organisers"]]
-    for (context, page), text in zip(phones, texts, strict=True):
-        await context.set_offline(True)
-        await page.goto(f"{server.url}/app/#/session/{session}/notes")
-        await page.fill("textarea[name=to_improve]", text)
-        await page.locator("h1").click()
-    for context, page in phones:
-        await context.set_offline(False)
-        await wait_synced(page)
-    for context, page in phones:
-        await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-        await page.wait_for_selector("[data-testid=conflict]", timeout=15_000)
-        shown = await page.input_value("textarea[name=to_improve]") + await page.inner_text("[data-testid=conflict]")
-        assert all(text in shown for text in texts)
-        await context.close()
-
-
 async def test_a_new_deployment_offers_a_reload_that_keeps_unsynced_changes(chromium, server, venue, pwa_copy):
     context, page = await open_phone(chromium, server, venue["organisers"][0])
     session = venue["session"]
