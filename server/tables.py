@@ -87,6 +87,7 @@ class AttendanceStatus(str, Enum):
     present = "present"
     absent_notified = "absent_notified"  # 連絡あり欠席
     absent_unnotified = "absent_unnotified"  # 無断欠席
+    unmarked = "unmarked"  # 未記録 again: a mis-tap taken back
 
 
 class SafetyCheckOutcome(str, Enum):
@@ -353,14 +354,21 @@ class Session(Table, tablename="gathering"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class PersonKind(str, Enum):
+    participant = "participant"  # 参加者: on the attendance roster
+    volunteer = "volunteer"  # ボランティア without an account: takes roles, attends meetings
+
+
 class Person(Table):
-    """A registered participant of a group (登録制): personal data."""
+    """Someone a group keeps on a roster without an account: a participant (registered
+    for a 登録制 ibasho, or a guest) or a volunteer. Personal data."""
 
     id = UUID(primary_key=True)
     group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False)
     display_name = Varchar(length=limits.PERSON_NAME)
     kana = Varchar(length=limits.PERSON_NAME, default="")
     category = Varchar(length=limits.CATEGORY, default="adult")
+    kind = Varchar(length=16, choices=PersonKind, default=PersonKind.participant.value)
     registered = Boolean(default=True)
     contact = Text(default="")
     deleted = Boolean(default=False)
@@ -390,12 +398,15 @@ class Tally(Table):
 
 
 class RoleAssignment(Table):
-    """役割分担: who does which job at a session; id = "{session}:{role}:{member}"."""
+    """役割分担: who does which job at a session; id = "{session}:{role}:{member or person}".
+    The one who does it is an organiser (``member``, an account) or a volunteer on the
+    group's roster (``person``): exactly one of the two is set."""
 
     id = Varchar(length=160, primary_key=True)
     session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
     role = Varchar(length=limits.ROLE)
-    member = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
+    member = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=True)
     assigned = Boolean(default=True)
     hlcs = JSON(default={})
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -410,7 +421,9 @@ class Note(Table):
     to_improve = Text(default="")
     handover = Text(default="")  # 申し送り
     concerns = Text(default="")  # 気になる参加者: sensitive
-    conflicts = JSON(default=[])  # [{field, text, hlc}] losing texts, so no words vanish
+    decisions = Text(default="")  # a meeting's 議事録: what was decided
+    conflicts = JSON(default=[])  # [{field, text, hlc, by}] losing texts, so no words vanish
+    authors = JSON(default={})  # {field: account id} of who wrote each field's current text
     hlcs = JSON(default={})
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -429,6 +442,33 @@ class SafetyCheck(Table):
     hlcs = JSON(default={})
     opened_at = Timestamptz(default=TimestamptzNow())
     closed_at = Timestamptz(null=True, default=None)
+
+
+class MeetingAttendance(Table):
+    """Who of the members came to a meeting (会議): an organiser (``member``) or a
+    volunteer (``person``); id = "{session}:{member or person}"."""
+
+    id = Varchar(length=80, primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
+    member = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=True)
+    present = Boolean(default=False)
+    hlcs = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ActionItem(Table):
+    """A meeting's action item (議事録): what is to be done, by whom, by when."""
+
+    id = UUID(primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
+    text = Text(default="")
+    owner = Varchar(length=limits.PERSON_NAME, default="")  # whom: a name, as people from other bodies may take one
+    due = Date(null=True, default=None)
+    done = Boolean(default=False)
+    deleted = Boolean(default=False)
+    hlcs = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 # --- grants ----------------------------------------------------------------------

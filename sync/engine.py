@@ -54,8 +54,12 @@ async def push(store: Store, scope: Scope, request: PushRequest, clock=now_ms) -
                 spec, args = parse_args(mutation.name, mutation.args)
                 hlc = clamp(mutation.hlc, server_now)
                 await spec.apply(Context(scope=scope, work=work, hlc=hlc), args)
-            except (Rejected, InvalidHLC) as error:
-                result = MutationResult(seq=mutation.seq, status="rejected", error=str(error))
+            except Rejected as error:
+                result = MutationResult(
+                    seq=mutation.seq, status="rejected", error=str(error), code=error.code, params=error.params
+                )
+            except InvalidHLC as error:
+                result = MutationResult(seq=mutation.seq, status="rejected", error=str(error), code="invalid_hlc")
             else:
                 result = MutationResult(seq=mutation.seq, status="applied")
             results.append(result)

@@ -35,13 +35,23 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "display_name": "",
         "kana": "",
         "category": "adult",
+        "kind": "participant",
         "registered": True,
         "contact": "",
     },
     "attendance": {"session_id": None, "person_id": None, "status": None},
     "tally": {"session_id": None, "category": None, "delta_sum": 0},
-    "role_assignment": {"session_id": None, "role": None, "member_id": None, "assigned": False},
-    "note": {"session_id": None, "went_well": "", "to_improve": "", "handover": "", "concerns": "", "conflicts": []},
+    "role_assignment": {"session_id": None, "role": None, "member_id": None, "person_id": None, "assigned": False},
+    "note": {
+        "session_id": None,
+        "went_well": "",
+        "to_improve": "",
+        "handover": "",
+        "concerns": "",
+        "decisions": "",
+        "conflicts": [],
+        "authors": {},
+    },
     "safety_check": {
         "session_id": None,
         "person_id": None,
@@ -51,6 +61,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "method": "",
         "notes": "",
     },
+    "meeting_attendance": {"session_id": None, "member_id": None, "person_id": None, "present": False},
+    "action_item": {"session_id": None, "text": "", "owner": "", "due": None, "done": False},
 }
 
 # Maintained on the server (staff pages) and only delivered by pull.
@@ -58,7 +70,7 @@ SERVER_ENTITIES = ("group", "ibasho", "member")
 
 ENTITIES = (*SERVER_ENTITIES, *DEFAULTS)
 
-NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
+NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns", "decisions")
 
 # Fields only some of those who sync a group may read: 気になる参加者 is for the group's
 # organisers and its own area's staff (server/auth/principal.py decides who).
@@ -78,8 +90,9 @@ def without_sensitive(entity: str, data: dict[str, Any]) -> dict[str, Any]:
     data = {**data, **{name: DEFAULTS[entity][name] for name in hidden}}
     if "conflicts" in data:
         data["conflicts"] = [c for c in data["conflicts"] if c["field"] not in hidden]
-    if "hlcs" in data:
-        data["hlcs"] = {name: stamp for name, stamp in data["hlcs"].items() if name not in hidden}
+    for by_field in ("hlcs", "authors"):
+        if by_field in data:
+            data[by_field] = {name: value for name, value in data[by_field].items() if name not in hidden}
     return data
 
 

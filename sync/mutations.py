@@ -23,7 +23,17 @@ from sync.store import Record, Store
 
 
 class Rejected(Exception):
-    """A permanent failure of one mutation: bad args, forbidden, or a deleted record."""
+    """A permanent failure of one mutation: bad args, forbidden, or a deleted record.
+
+    ``code`` and ``params`` say why in a form a client can put in its own words (the
+    phone builds Japanese from them, docs/sync.md "Refusals"); the message is the same
+    in English, for logs and other clients. Params never name what the caller may not see.
+    """
+
+    def __init__(self, code: str, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def redaction_key(field: str | None = None) -> str:
@@ -100,9 +110,9 @@ class Context:
         """A record the caller may touch, or a rejection that says why not."""
         record = await self.work.get(entity, entity_id)
         if record is None or not self.scope.allows(record.group_id):
-            raise Rejected(f"no {what} {entity_id} in your groups")
+            raise Rejected("not_found", f"no {what} {entity_id} in your groups", entity=what, id=entity_id)
         if record.deleted:
-            raise Rejected(f"{what} {entity_id} was deleted")
+            raise Rejected("deleted", f"{what} {entity_id} was deleted", entity=what, id=entity_id)
         return record
 
     async def derived(self, entity: str, entity_id: str, owner: Record) -> Record | None:
@@ -111,14 +121,19 @@ class Context:
         it in another group is refused, never written to."""
         record = await self.work.get(entity, entity_id)
         if record is not None and record.group_id != owner.group_id:
-            raise Rejected(f"{entity} {entity_id} belongs to another group")
+            raise Rejected("other_group", f"{entity} {entity_id} belongs to another group", entity=entity, id=entity_id)
         return record
 
     async def session_and_person(self, session_id: UUID, person_id: UUID) -> Record:
         session = await self.live("session", str(session_id), "session")
         person = await self.live("person", str(person_id), "person")
         if person.group_id != session.group_id:
-            raise Rejected(f"person {person_id} is not in the group of session {session_id}")
+            raise Rejected(
+                "person_not_in_group",
+                f"person {person_id} is not in the group of session {session_id}",
+                person_id=str(person_id),
+                session_id=str(session_id),
+            )
         return session
 
 
@@ -225,6 +240,7 @@ class PersonUpsert(Args):
     display_name: text(limits.PERSON_NAME, least=1) | UnsetType = UNSET
     kana: text(limits.PERSON_NAME) | UnsetType = UNSET
     category: Category | UnsetType = UNSET
+    kind: Literal["participant", "volunteer"] | UnsetType = UNSET
     registered: bool | UnsetType = UNSET
     contact: text(limits.CONTACT) | UnsetType = UNSET
 
@@ -236,7 +252,7 @@ class PersonDelete(Args):
 class AttendanceSet(Args):
     session_id: UUID
     person_id: UUID
-    status: Literal["present", "absent_notified", "absent_unnotified"]
+    status: Literal["present", "absent_notified", "absent_unnotified", "unmarked"]
 
 
 class TallyAdd(Args):
@@ -246,15 +262,22 @@ class TallyAdd(Args):
 
 
 class RoleSet(Args):
+    """A role goes to an organiser (``member_id``, an account) or a volunteer on the roster
+    (``person_id``): exactly one of them."""
+
     session_id: UUID
     role: RoleName
-    member_id: UUID
     assigned: bool
+    member_id: UUID | UnsetType = UNSET
+    person_id: UUID | UnsetType = UNSET
+
+
+NoteField = Literal["went_well", "to_improve", "handover", "concerns", "decisions"]
 
 
 class NoteSet(Args):
     session_id: UUID
-    field: Literal["went_well", "to_improve", "handover", "concerns"]
+    field: NoteField
     text: LongText
     # The HLC of the text the writer was editing: when it is the current one, the write
     # replaces it cleanly; otherwise the two texts were written concurrently.
@@ -265,7 +288,7 @@ class NoteResolve(Args):
     """Dismiss a conflicting text once it has been merged (identified by its HLC)."""
 
     session_id: UUID
-    field: Literal["went_well", "to_improve", "handover", "concerns"]
+    field: NoteField
     hlc: Annotated[str, msgspec.Meta(max_length=120)]
 
 
@@ -278,6 +301,30 @@ class SafetyRecord(Args):
     contacted_at: Moment | None | UnsetType = UNSET
     method: text(limits.METHOD) | UnsetType = UNSET
     notes: LongText | UnsetType = UNSET
+
+
+class MeetingAttend(Args):
+    """Whether a member (an organiser, ``member_id``, or a volunteer, ``person_id``) came to a meeting."""
+
+    session_id: UUID
+    present: bool
+    member_id: UUID | UnsetType = UNSET
+    person_id: UUID | UnsetType = UNSET
+
+
+class ActionUpsert(Args):
+    """A meeting's action item: what, whom (a name) and by when."""
+
+    id: UUID
+    session_id: UUID | UnsetType = UNSET
+    text: LongText | UnsetType = UNSET
+    owner: text(limits.PERSON_NAME) | UnsetType = UNSET
+    due: Day | None | UnsetType = UNSET
+    done: bool | UnsetType = UNSET
+
+
+class ActionDelete(Args):
+    id: UUID
 
 
 # --- the registry ------------------------------------------------------------------
@@ -323,15 +370,17 @@ def holds_nul(value: Any) -> bool:
 def parse_args(name: str, args: dict[str, Any]) -> tuple[MutationSpec, Args]:
     spec = REGISTRY.get(name)
     if spec is None:
-        raise Rejected(f"unknown mutation {name[:64]!r}")
+        raise Rejected("unknown_mutation", f"unknown mutation {name[:64]!r}", name=name[:64])
     if holds_nul(args):
-        raise Rejected("text must not contain NUL characters")  # no database can store one
+        raise Rejected("nul_text", "text must not contain NUL characters")  # no database can store one
     try:
         return spec, msgspec.convert(args, spec.args_type)
     except msgspec.ValidationError as error:
-        raise Rejected(f"invalid args for {name}: {error}") from None
+        raise Rejected("invalid_args", f"invalid args for {name}: {error}", name=name, detail=str(error)) from None
     except RecursionError:  # nested deeper than any argument is
-        raise Rejected(f"invalid args for {name}: nested too deeply") from None
+        raise Rejected(
+            "invalid_args", f"invalid args for {name}: nested too deeply", name=name, detail="nested too deeply"
+        ) from None
 
 
 def derives_own_id(args: Args) -> bool:
@@ -359,16 +408,26 @@ async def owned_record(
     if not mine and is_derived(args.id) and not derives_own_id(args):
         # the same answer whether or not another group has it: a scheduled session's id
         # can be worked out from a poster, and must not tell whether that date exists
-        raise Rejected(f"{entity} id {entity_id} is derived from other records: a new {entity} needs an id of its own")
+        raise Rejected(
+            "derived_id",
+            f"{entity} id {entity_id} is derived from other records: a new {entity} needs an id of its own",
+            entity=entity,
+            id=entity_id,
+        )
     if record is None:
         if args.group_id is UNSET or getattr(args, required) is UNSET:
-            raise Rejected(f"a new {entity} needs group_id and {required}")
+            raise Rejected(
+                "needs_fields",
+                f"a new {entity} needs group_id and {required}",
+                entity=entity,
+                fields=f"group_id,{required}",
+            )
         if not ctx.scope.allows(args.group_id):
-            raise Rejected(f"group {args.group_id} is not one of yours")
+            raise Rejected("group_not_yours", f"group {args.group_id} is not one of yours", group_id=str(args.group_id))
         return entity_id, new_record(entity, args.group_id, group_id=str(args.group_id))
     record = await ctx.live(entity, entity_id, entity)
     if args.group_id is not UNSET and args.group_id != record.group_id:
-        raise Rejected(f"a {entity} cannot move to another group")
+        raise Rejected("cannot_move", f"a {entity} cannot move to another group", entity=entity)
     return entity_id, record
 
 
@@ -379,7 +438,11 @@ async def session_upsert(ctx: Context, args: SessionUpsert) -> None:
     if values.get("ibasho_id"):
         ibasho = await ctx.work.get("ibasho", values["ibasho_id"])
         if ibasho is None or ibasho.group_id != record.group_id:
-            raise Rejected(f"ibasho {values['ibasho_id']} does not belong to this group")
+            raise Rejected(
+                "ibasho_not_in_group",
+                f"ibasho {values['ibasho_id']} does not belong to this group",
+                ibasho_id=values["ibasho_id"],
+            )
     write_fields(record, values, ctx.hlc)
     ctx.work.put("session", entity_id, record)
 
@@ -391,19 +454,24 @@ async def person_upsert(ctx: Context, args: PersonUpsert) -> None:
     ctx.work.put("person", entity_id, record)
 
 
+async def tombstone(ctx: Context, entity: str, entity_id: str, personal: tuple[str, ...] = ()) -> None:
+    """Delete wins: the record stays as a tombstone (its ``personal`` fields blanked) and no
+    later write revives it; deleting twice is the same as once."""
+    record = await ctx.work.get(entity, entity_id)
+    if record is None or not ctx.scope.allows(record.group_id):
+        raise Rejected("not_found", f"no {entity} {entity_id} in your groups", entity=entity, id=entity_id)
+    if record.deleted:
+        return
+    record.deleted = True
+    record.data.update(dict.fromkeys(personal, ""))
+    record.hlcs["deleted"] = ctx.hlc
+    ctx.work.put(entity, entity_id, record)
+
+
 @mutation("person.delete", PersonDelete)
 async def person_delete(ctx: Context, args: PersonDelete) -> None:
-    entity_id = str(args.id)
-    record = await ctx.work.get("person", entity_id)
-    if record is None or not ctx.scope.allows(record.group_id):
-        raise Rejected(f"no person {entity_id} in your groups")
-    if record.deleted:
-        return  # delete wins, and deleting twice is the same as once
-    record.deleted = True
     # Personal data goes with the person; attendance rows keep only the id.
-    record.data.update(display_name="", kana="", contact="")
-    record.hlcs["deleted"] = ctx.hlc
-    ctx.work.put("person", entity_id, record)
+    await tombstone(ctx, "person", str(args.id), personal=("display_name", "kana", "contact"))
 
 
 @mutation("attendance.set", AttendanceSet)
@@ -465,26 +533,97 @@ async def tally_add(ctx: Context, args: TallyAdd) -> None:
     )
     total = record.data["delta_sum"] + args.delta  # a counter: the order of arrival never matters
     if abs(total) > limits.HEAD_COUNT:
-        raise Rejected(f"a count of {total} for {args.category} is beyond {limits.HEAD_COUNT}")
+        raise Rejected(
+            "count_too_large",
+            f"a count of {total} for {args.category} is beyond {limits.HEAD_COUNT}",
+            session_id=str(args.session_id),
+            category=args.category,
+            limit=str(limits.HEAD_COUNT),
+        )
     record.data["delta_sum"] = total
     ctx.work.put("tally", entity_id, record)
+
+
+async def helper_of(ctx: Context, session: Record, args: RoleSet | MeetingAttend) -> tuple[str, dict[str, str | None]]:
+    """Who takes a role or attends a meeting: an organiser of the session's group, or a
+    volunteer on its roster. Returns the id that names them and the two wire fields."""
+    if (args.member_id is UNSET) == (args.person_id is UNSET):
+        raise Rejected("needs_one_helper", "give member_id or person_id, one of them")
+    if args.member_id is not UNSET:
+        if not await ctx.work.store.is_member(session.group_id, args.member_id):
+            raise Rejected(
+                "not_a_member",
+                f"member {args.member_id} is not an organiser of this group",
+                member_id=str(args.member_id),
+            )
+        return str(args.member_id), {"member_id": str(args.member_id), "person_id": None}
+    person_id = str(args.person_id)
+    person = await ctx.live("person", person_id, "person")
+    if person.group_id != session.group_id or person.data["kind"] != "volunteer":
+        raise Rejected("not_a_volunteer", f"person {person_id} is not a volunteer of this group", person_id=person_id)
+    return person_id, {"member_id": None, "person_id": person_id}
 
 
 @mutation("role.set", RoleSet)
 async def role_set(ctx: Context, args: RoleSet) -> None:
     session = await ctx.live("session", str(args.session_id), "session")
-    if not await ctx.work.store.is_member(session.group_id, args.member_id):
-        raise Rejected(f"member {args.member_id} is not an organiser of this group")
-    entity_id = f"{args.session_id}:{args.role}:{args.member_id}"
+    helper, who = await helper_of(ctx, session, args)
+    entity_id = f"{args.session_id}:{args.role}:{helper}"
     record = await ctx.derived("role_assignment", entity_id, session) or new_record(
-        "role_assignment",
-        session.group_id,
-        session_id=str(args.session_id),
-        role=args.role,
-        member_id=str(args.member_id),
+        "role_assignment", session.group_id, session_id=str(args.session_id), role=args.role, **who
     )
     write_fields(record, {"assigned": args.assigned}, ctx.hlc)
     ctx.work.put("role_assignment", entity_id, record)
+
+
+@mutation("meeting.attend", MeetingAttend)
+async def meeting_attend(ctx: Context, args: MeetingAttend) -> None:
+    session = await ctx.live("session", str(args.session_id), "session")
+    if session.data["kind"] != "meeting":
+        raise Rejected("not_a_meeting", f"session {args.session_id} is not a meeting", session_id=str(args.session_id))
+    helper, who = await helper_of(ctx, session, args)
+    entity_id = f"{args.session_id}:{helper}"
+    record = await ctx.derived("meeting_attendance", entity_id, session) or new_record(
+        "meeting_attendance", session.group_id, session_id=str(args.session_id), **who
+    )
+    write_fields(record, {"present": args.present}, ctx.hlc)
+    ctx.work.put("meeting_attendance", entity_id, record)
+
+
+@mutation("action.upsert", ActionUpsert)
+async def action_upsert(ctx: Context, args: ActionUpsert) -> None:
+    entity_id = str(args.id)
+    record = await ctx.work.get("action_item", entity_id)
+    if record is None or not ctx.scope.allows(record.group_id):
+        # a new one (another group's is answered as one that does not exist); its id is the phone's own
+        if is_derived(args.id):
+            raise Rejected(
+                "derived_id",
+                f"action_item id {entity_id} is derived from other records: a new action_item needs an id of its own",
+                entity="action_item",
+                id=entity_id,
+            )
+        if args.session_id is UNSET:
+            raise Rejected(
+                "needs_fields", "a new action_item needs session_id", entity="action_item", fields="session_id"
+            )
+        session = await ctx.live("session", str(args.session_id), "session")
+        if record is not None:
+            raise Rejected(
+                "other_group", f"action_item {entity_id} belongs to another group", entity="action_item", id=entity_id
+            )
+        record = new_record("action_item", session.group_id, session_id=str(args.session_id))
+    else:
+        record = await ctx.live("action_item", entity_id, "action_item")
+        if args.session_id is not UNSET and str(args.session_id) != record.data["session_id"]:
+            raise Rejected("cannot_move", "an action_item cannot move to another session", entity="action_item")
+    write_fields(record, given(args, skip=("id", "session_id")), ctx.hlc)
+    ctx.work.put("action_item", entity_id, record)
+
+
+@mutation("action.delete", ActionDelete)
+async def action_delete(ctx: Context, args: ActionDelete) -> None:
+    await tombstone(ctx, "action_item", str(args.id))
 
 
 async def _note(ctx: Context, session_id: UUID) -> tuple[str, Record]:
@@ -500,19 +639,38 @@ async def note_set(ctx: Context, args: NoteSet) -> None:
     redacted = stored.hlcs.get(redaction_key(args.field))
     # written on a copy from before the erasure (or, knowing no text there, before it)
     if redacted and (args.base_hlc if args.base_hlc is not None else ctx.hlc) < redacted:
-        raise Rejected(f"the {args.field} text of session {args.session_id} was redacted after this edit was made")
+        raise Rejected(
+            "redacted",
+            f"the {args.field} text of session {args.session_id} was redacted after this edit was made",
+            field=args.field,
+            session_id=str(args.session_id),
+        )
     # on a copy: a refusal below must leave the stored note as it was
     record = replace(stored, data=dict(stored.data), hlcs=dict(stored.hlcs))
     current_hlc = record.hlcs.get(args.field, "")
     losers = write_fields(record, {args.field: args.text}, ctx.hlc)
     lost = losers.get(args.field)
     clean_replace = args.base_hlc is not None and args.base_hlc == current_hlc
+    authors = {**record.data["authors"]}
+    writer = str(ctx.scope.account_id)
+    won = record.hlcs[args.field] == ctx.hlc
+    loser_by = authors.get(args.field, "") if won else writer
+    if won:
+        authors[args.field] = writer
+    record.data["authors"] = authors
     if lost is not None and lost[0] and lost[0] != record.data[args.field] and not clean_replace:
         # Nobody's words vanish: the losing text waits in conflicts until someone merges it,
         # up to a bound, so that a note every phone pulls cannot grow without end.
         if sum(c["field"] == args.field for c in record.data["conflicts"]) >= limits.CONFLICTS:
-            raise Rejected(f"the {args.field} text of session {args.session_id} has {limits.CONFLICTS} texts to merge")
-        record.data["conflicts"] = [*record.data["conflicts"], {"field": args.field, "text": lost[0], "hlc": lost[1]}]
+            raise Rejected(
+                "too_many_conflicts",
+                f"the {args.field} text of session {args.session_id} has {limits.CONFLICTS} texts to merge",
+                field=args.field,
+                session_id=str(args.session_id),
+                limit=str(limits.CONFLICTS),
+            )
+        conflict = {"field": args.field, "text": lost[0], "hlc": lost[1], "by": loser_by}
+        record.data["conflicts"] = [*record.data["conflicts"], conflict]
     ctx.work.put("note", entity_id, record)
 
 
@@ -534,21 +692,35 @@ async def safety_record(ctx: Context, args: SafetyRecord) -> None:
         # another group's check is answered as one that does not exist: its id can be
         # worked out from a person id, and must not tell whether that person was absent
         if args.session_id is UNSET or args.person_id is UNSET:
-            raise Rejected("a new safety check needs session_id and person_id")
+            raise Rejected(
+                "needs_fields",
+                "a new safety check needs session_id and person_id",
+                entity="safety_check",
+                fields="session_id,person_id",
+            )
         session = await ctx.session_and_person(args.session_id, args.person_id)
         if entity_id != safety_check_id(str(args.session_id), str(args.person_id)):
             # its id is derived from the absence it follows up, so nobody can open one in
             # advance under the id of another group's absence and silence that follow-up
-            raise Rejected(f"safety check id {entity_id} is not the one derived from its session and person")
+            raise Rejected(
+                "derived_id",
+                f"safety check id {entity_id} is not the one derived from its session and person",
+                entity="safety_check",
+                id=entity_id,
+            )
         if (
             record is not None
         ):  # derived from the caller's own records, yet elsewhere: a row from before ids were checked
-            raise Rejected(f"safety_check {entity_id} belongs to another group")
+            raise Rejected(
+                "other_group", f"safety_check {entity_id} belongs to another group", entity="safety_check", id=entity_id
+            )
         record = new_record("safety_check", session.group_id)
     elif any(values.get(key, record.data[key]) != record.data[key] for key in ("session_id", "person_id")):
-        raise Rejected("a safety check cannot move to another session or person")
+        raise Rejected("cannot_move", "a safety check cannot move to another session or person", entity="safety_check")
     elif record.hlcs.get(redaction_key()):
-        raise Rejected(f"safety check {entity_id} is of a person whose data was erased")
+        raise Rejected(
+            "erased", f"safety check {entity_id} is of a person whose data was erased", entity="safety_check"
+        )
     write_fields(record, values, ctx.hlc)
     ctx.work.put("safety_check", entity_id, record)
 
@@ -566,7 +738,13 @@ def referenced(name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
         "person.delete": [("person", own)],
         "attendance.set": [("attendance", f"{session}:{person}"), ("safety_check", absence)],
         "tally.add": [("tally", f"{session}:{text.get('category')}")],
-        "role.set": [("role_assignment", f"{session}:{text.get('role')}:{text.get('member_id')}")],
+        "role.set": [
+            ("role_assignment", f"{session}:{text.get('role')}:{text.get('member_id') or text.get('person_id')}"),
+            ("person", text.get("person_id")),
+        ],
+        "meeting.attend": [("meeting_attendance", f"{session}:{text.get('member_id') or text.get('person_id')}")],
+        "action.upsert": [("action_item", own)],
+        "action.delete": [("action_item", own)],
         "safety.record": [("safety_check", own)],
     }.get(name, [])
     return [(entity, entity_id) for entity, entity_id in refs if entity_id and "None" not in entity_id]

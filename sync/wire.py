@@ -35,7 +35,9 @@ class PushRequest(msgspec.Struct):
 class MutationResult(msgspec.Struct):
     seq: int
     status: Status
-    error: str | None = None
+    error: str | None = None  # why it was rejected, in English
+    code: str | None = None  # the same as a code and its parameters (docs/sync.md "Refusals")
+    params: dict[str, str] | None = None
 
 
 class PushResponse(msgspec.Struct):

@@ -6,9 +6,14 @@ from __future__ import annotations
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "ja-JP", "has_touch": True}
 
 
-async def open_phone(chromium, server, person):
+# A phone whose organiser has been through the three first-use screens already.
+WELCOMED = "try { localStorage.setItem('ibasho-welcomed', 'yes'); } catch (error) {}"
+
+
+async def open_phone(chromium, server, person, **options):
     """A phone that has logged in online once and is controlled by the service worker."""
-    context = await chromium.new_context(**PHONE)
+    context = await chromium.new_context(**{**PHONE, **options})
+    await context.add_init_script(WELCOMED)
     page = await context.new_page()
     await page.goto(f"{server.url}/app/")
     await page.wait_for_load_state("networkidle")
@@ -26,3 +31,79 @@ async def open_phone(chromium, server, person):
 async def wait_synced(page):
     """Every change of the phone has reached the server (its waiting count is 0)."""
     await page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=15_000)
+
+
+# Latin letters a Japanese screen may show: terms people know in this form, and the names of
+# the language switch and of phones.
+ALLOWED_LATIN = {"QR", "CSV", "LINE", "English", "Android", "iPhone"}
+
+LATIN_RUNS = """(root) => {
+  const scope = root ? document.querySelector(root) : document.body;
+  if (!scope) return [];
+  const texts = [scope.innerText];
+  for (const element of scope.querySelectorAll('[placeholder], [aria-label], [title], img[alt]')) {
+    if (element.checkVisibility && !element.checkVisibility()) continue;
+    texts.push(...['placeholder', 'aria-label', 'title', 'alt'].map((name) => element.getAttribute(name) ?? ''));
+  }
+  return texts.join(' ').match(/[A-Za-z][A-Za-z0-9_.:-]*/g) ?? [];
+}"""
+
+
+async def latin_runs(page, root: str | None = None, names: tuple[str, ...] = ()) -> list[str]:
+    """Runs of Latin letters visible on the page (or within ``root``), beyond the allowed
+    terms and the given names: what an English fallback or developer text looks like."""
+    runs = await page.evaluate(LATIN_RUNS, root)
+    return [run for run in runs if run not in ALLOWED_LATIN and run not in names]
+
+
+OFFSCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const element of document.querySelectorAll('button, a, input, select, textarea, summary, output, label')) {
+    const box = element.getBoundingClientRect();
+    if (!box.width && !box.height) continue;  // not shown
+    if (box.left < -0.5 || box.right > width + 0.5) {
+      const what = (element.innerText || element.name || '').slice(0, 30);
+      out.push(`${element.tagName} ${what} ${Math.round(box.left)}..${Math.round(box.right)}`);
+    }
+  }
+  const wide = document.documentElement.scrollWidth;
+  if (wide > width + 0.5) out.push(`page ${wide} wide in ${width}`);
+  return out;
+}"""
+
+
+async def offscreen_controls(page) -> list[str]:
+    """Controls that stick out of the screen sideways, and a page wider than the screen."""
+    return await page.evaluate(OFFSCREEN)
+
+
+OPEN_DB = "new Promise((ok) => { const r = indexedDB.open('ibasho'); r.onsuccess = () => ok(r.result); })"
+
+
+async def stored_counts(page, *stores: str) -> list[int]:
+    """How many rows the phone's IndexedDB holds in each of these object stores."""
+    return await page.evaluate(
+        f"""async (stores) => {{
+          const db = await {OPEN_DB};
+          const count = (name) => new Promise((ok) => {{
+            const request = db.transaction(name).objectStore(name).count();
+            request.onsuccess = () => ok(request.result);
+          }});
+          return Promise.all(stores.map(count));
+        }}""",
+        list(stores),
+    )
+
+
+async def put_meta(page, key: str, value) -> None:
+    """Write one value of the phone's ``meta`` store, as the app itself would have."""
+    await page.evaluate(
+        f"""async ([key, value]) => {{
+          const db = await {OPEN_DB};
+          const tx = db.transaction('meta', 'readwrite');
+          tx.objectStore('meta').put(value, key);
+          await new Promise((ok) => {{ tx.oncomplete = ok; }});
+        }}""",
+        [key, value],
+    )

@@ -19,6 +19,7 @@ import httpx
 
 from server.auth.accounts import create_user
 from server.core.clock import now
+from server.sync.store import backfill_change_log
 from server.tables import (
     Area,
     Group,
@@ -247,8 +248,10 @@ async def make_session(
     tallies: dict | None = None,
     note: bool = True,
     ibasho: UUID | None = None,
+    **fields,
 ) -> UUID:
-    """A session as staff review it: held, counted, with a note whose concerns are CONCERN."""
+    """A session as staff review it: held, counted, with a note whose concerns are CONCERN
+    (``fields``: any other column of the session)."""
     session_id = uuid4()
     await Session.insert(
         Session(
@@ -262,6 +265,7 @@ async def make_session(
             venue_cost=venue_cost,
             created_at=now(),
             updated_at=now(),
+            **fields,
         )
     )
     for category, n in (tallies if tallies is not None else {"child": 5, "senior": 3, "volunteer": 4}).items():
@@ -285,6 +289,26 @@ async def make_person(group_id: UUID, name: str = "山田花子") -> UUID:
     person_id = uuid4()
     await PersonRow.insert(PersonRow(id=person_id, group=group_id, display_name=name, kana="やまだはなこ"))
     return person_id
+
+
+async def rename_account(person: Person, display_name: str) -> None:
+    """Give someone who logs in a name of the kind a group's members have (a screen in
+    Japanese shows them)."""
+    from server.tables import Account
+
+    await Account.update({Account.display_name: display_name}).where(Account.id == person.account_id)
+
+
+async def wait_for_db(query, attempts: int = 150):
+    """The rows a query finds once a phone's push has reached the database (it pushes on its own)."""
+    import asyncio
+
+    for _ in range(attempts):
+        rows = await query()
+        if rows:
+            return rows
+        await asyncio.sleep(0.1)
+    return []
 
 
 async def login_client(new_client, person: Person) -> Client:
@@ -312,3 +336,50 @@ ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
 def shown_escaped(html: str) -> bool:
     """NASTY (or SCRIPT) appears in the page as text, never as markup."""
     return SCRIPT not in html and ESCAPED in html.replace("&quot;", "&#34;")
+
+
+# --- a venue for the organiser app's browser tests ---------------------------------------------
+
+
+async def make_venue(registration_required: bool = True, people: int = 6) -> dict:
+    """A group with two organisers (Japanese names), an ibasho, participants and a session today."""
+    area = await make_area()
+    group = await make_group(area, name=f"ひまわりの会{uuid4().int % 10**8}")  # unique, and no Latin letters
+    first = await make_account("organiser", groups=[group])
+    second = await make_account("organiser", groups=[group])
+    await rename_account(first, "田中 花子")
+    await rename_account(second, "佐藤 美咲")
+    ibasho = uuid4()
+    await Ibasho.insert(
+        Ibasho(
+            id=ibasho, group=group, name="きらくらサロン", registration_required=registration_required, created_at=now()
+        )
+    )
+    names = [("新井 花子", "あらい はなこ"), ("上田 健", "うえだ けん"), ("イシカワ 明", "いしかわ あきら")]
+    names += [(f"参加者{i:02d}", f"さんかしゃ{i:02d}") for i in range(people - len(names))]
+    persons = [
+        PersonRow(id=uuid4(), group=group, display_name=n, kana=k, category="senior", hlcs={}, updated_at=now())
+        for n, k in names
+    ]
+    await PersonRow.insert(*persons)
+    session = await add_session(group, ibasho, date.today())
+    await backfill_change_log()  # phones pull what was written straight into the tables
+    return {"group": group, "ibasho": ibasho, "session": str(session), "organisers": (first, second), "people": persons}
+
+
+async def add_session(group, ibasho, day, kind="session", title="きらくら", **fields) -> UUID:
+    """A session as a phone first sees it: scheduled, nothing recorded yet."""
+    return await make_session(
+        group,
+        day,
+        ibasho=ibasho,
+        kind=kind,
+        title=title,
+        status="scheduled",
+        venue_cost=None,
+        tallies={},
+        note=False,
+        venue="西部コミセン",
+        hlcs={},
+        **fields,
+    )

@@ -135,6 +135,7 @@ BASES: dict[str, Base] = {
     "role.set": lambda v: {"session_id": v["session"], "role": "調理", "member_id": v["member"], "assigned": True},
     "note.set": lambda v: {"session_id": v["session"], "field": "handover", "text": "x"},
     "note.resolve": lambda v: {"session_id": v["session"], "field": "handover", "hlc": "x"},
+    "action.upsert": lambda v: {"id": str(uuid.uuid4()), "session_id": v["session"], "text": "x"},
     "safety.record": lambda v: {
         "id": safety_check_id(v["session"], v["person"]),
         "session_id": v["session"],
@@ -146,6 +147,8 @@ BASES: dict[str, Base] = {
 def stored(name: str, args: dict, field: str) -> tuple[str, str, str] | None:
     if name in ("session.upsert", "person.upsert", "safety.record"):
         return name.split(".")[0].replace("safety", "safety_check"), args["id"], field
+    if name == "action.upsert":
+        return "action_item", args["id"], field
     if name == "role.set" and field == "role":
         return "role_assignment", f"{args['session_id']}:{args['role']}:{args['member_id']}", "role"
     if name == "note.set" and field == "text":

@@ -50,6 +50,8 @@ async def test_the_engine_gives_each_vectors_results(case):
     ]
     response = await engine.push(store, scope, PushRequest(client_id=client, mutations=mutations))
     assert [result.status for result in response.results] == case["results"], [r.error for r in response.results]
+    if "codes" in case:  # what a phone translates a refusal from (docs/sync.md "Refusals")
+        assert [result.code for result in response.results] == case["codes"], [r.error for r in response.results]
     pulled = await engine.pull(store, scope, client, cursor=0, limit=5000)
     state = {f"{change.entity}:{change.id}": change.data for change in pulled.changes}
     for key, expected in case["after"].items():

@@ -33,6 +33,7 @@ from server.tables import (
     Session,
     SessionStatus,
 )
+from tests.browser import WELCOMED
 from tests.factories import make_account, make_area, make_group, start_server, unique
 from tests.push_service import FakePushService, Subscriber
 from tests.sync_phone import Phone
@@ -362,6 +363,7 @@ async def test_an_organiser_turns_on_reminders_in_the_app_and_gets_them(
     await context.add_init_script(
         remembered % json.dumps({"endpoint": endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})
     )
+    await context.add_init_script(WELCOMED)
     page = await context.new_page()
     await page.goto(f"{push_server.url}/app/")
     await page.wait_for_load_state("networkidle")  # the login form's script is running

@@ -1,24 +1,35 @@
-// The app: routes, the sync bar, the update prompt, and start-up.
+// The app: routes, the sync bar, refusals, the update prompt, and start-up.
 import { h, render } from "./ui.js";
 import { lang, setLang, t, formatTime } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as push from "./push.js";
+import { applyTextSize, settingsView } from "./views/settings.js";
 import { homeView } from "./views/home.js";
 import { loginView } from "./views/login.js";
 import { sessionView } from "./views/session.js";
 import { rosterView } from "./views/roster.js";
 import { newSessionView } from "./views/new_session.js";
+import { historyView } from "./views/history.js";
+import { refusalsPanel } from "./views/refusals.js";
+import { welcomed, welcomeView } from "./views/welcome.js";
 
-const view = document.getElementById("view");
+const screenSlot = document.getElementById("screen");
+const refusals = document.getElementById("refusals");
 const syncbar = document.getElementById("syncbar");
+
+// Screens anyone may see before logging in; every other one needs to know who is using the phone.
+const OPEN = /^#\/(login|welcome\/\d)$/;
 
 // Each route draws into a screen of its own, put on view once drawn.
 const ROUTES = [
   [/^#\/login$/, (screen) => loginView(screen, go)],
-  [/^#\/session\/([\w-]+)(?:\/(\w+))?$/, (screen, id, tab) => sessionView(screen, id, tab ?? "attendance")],
+  [/^#\/welcome\/(\d)$/, (screen, step) => welcomeView(screen, Number(step), go)],
+  [/^#\/session\/([\w-]+)(?:\/(\w+))?$/, (screen, id, tab) => sessionView(screen, id, tab)],
   [/^#\/roster\/([\w-]+)$/, (screen, groupId) => rosterView(screen, groupId)],
   [/^#\/new\/([\w-]+)$/, (screen, groupId) => newSessionView(screen, groupId, go)],
+  [/^#\/history$/, (screen) => historyView(screen)],
+  [/^#\/settings$/, (screen) => settingsView(screen, go)],
   [/^#?\/?$/, (screen) => homeView(screen, go)],
 ];
 
@@ -26,17 +37,28 @@ export function go(hash) {
   if (location.hash !== hash) location.hash = hash; // hashchange draws the view
 }
 
+// One login: the session cookie is the source of truth. Online, the server says who is
+// logged in (a login on /login or an accepted invitation included); offline, the phone
+// goes on as whoever it stored.
+async function learnWhoIsLoggedIn() {
+  if (!navigator.onLine) return;
+  try {
+    await store.adopt(await sync.api("/api/me"));
+  } catch {
+    // not logged in (401) or no server: the stored person, if any, stays
+  }
+}
+
 let cleanup = null;
 let lastHash = null;
 let latest = 0; // the newest route(); an older one still drawing (or redrawing) must not take the screen
 
 async function route() {
-  const me = await store.getMeta("me");
-  if (!me && location.hash !== "#/login") {
-    location.replace("#/login"); // hashchange routes again
+  const hash = location.hash;
+  if (!OPEN.test(hash) && !(await store.getMeta("me"))) {
+    location.replace(welcomed() ? "#/login" : "#/welcome/1"); // hashchange routes again
     return;
   }
-  const hash = location.hash;
   const mine = ++latest;
   for (const [pattern, show] of ROUTES) {
     const match = hash.match(pattern);
@@ -49,7 +71,7 @@ async function route() {
       }
       cleanup?.(); // the old screen's listeners go with it; its late redraws land off-screen
       cleanup = dispose;
-      view.replaceChildren(screen);
+      screenSlot.replaceChildren(screen);
       if (hash !== lastHash) window.scrollTo(0, 0); // a new screen starts at its top
       lastHash = hash;
       return;
@@ -58,31 +80,37 @@ async function route() {
   go("#/");
 }
 
+function statusText(waiting, lastSynced) {
+  if (sync.status.syncing) return t("syncing");
+  if (!navigator.onLine) return t("offline");
+  if (sync.status.error) return t(sync.status.error);
+  return lastSynced ? t("last_synced", { time: formatTime(lastSynced) }) : t("never_synced");
+}
+
 async function drawSyncbar() {
+  syncbar.hidden = !(await store.getMeta("me")); // nothing to send before anyone logs in
   const waiting = (await store.pending()).length;
   const lastSynced = await store.getMeta("last_synced");
-  const rejected = (await store.getMeta("rejected")) ?? [];
   const online = navigator.onLine;
   render(
     syncbar,
-    h("span", { className: `pill ${online ? "online" : "offline"}`, dataset: { testid: "network" } }, t(online ? "online" : "offline")),
-    h("span", { dataset: { testid: "waiting", count: String(waiting) } }, waiting ? t("waiting", { n: waiting }) : t("all_sent")),
-    h("span", { className: "muted" }, sync.status.syncing ? t("syncing") : lastSynced ? t("last_synced", { time: formatTime(lastSynced) }) : t("never_synced")),
-    sync.status.error ? h("span", { className: "error" }, sync.status.error) : null,
-    rejected.length
-      ? h("details", { className: "rejected", open: true, dataset: { testid: "rejected" } },
-          h("summary", {}, `${t("rejected")} (${rejected.length})`),
-          h("ul", {}, rejected.map((r) => h("li", {}, `#${r.seq} ${r.name}: ${r.error}`))))
-      : null,
+    h("p", { className: "sync-status", role: "status" },
+      h("span", { className: `pill ${online ? "online" : "offline"}`, dataset: { testid: "network", online: String(online) } },
+        statusText(waiting, lastSynced)),
+      " ",
+      h("a", { href: "#/history", dataset: { testid: "waiting", count: String(waiting) } },
+        waiting ? t("waiting", { n: waiting }) : t("all_sent"))),
   );
+  render(refusals, await refusalsPanel());
   if (sync.status.needsLogin && location.hash !== "#/login") go("#/login");
 }
 
 function offerUpdates(registration) {
   const banner = document.getElementById("update");
+  let asked = false; // only the organiser's tap on 再読み込み reloads: never a screen being typed in
   const show = (worker) => {
     render(banner, h("span", {}, t("update_ready")),
-      h("button", { className: "primary", onclick: () => worker.postMessage("skip-waiting") }, t("reload")));
+      h("button", { className: "primary", onclick: () => { asked = true; worker.postMessage("skip-waiting"); } }, t("reload")));
     banner.hidden = false;
   };
   if (registration.waiting && navigator.serviceWorker.controller) show(registration.waiting);
@@ -92,17 +120,15 @@ function offerUpdates(registration) {
       if (worker.state === "installed" && navigator.serviceWorker.controller) show(worker);
     });
   });
-  let reloading = false;
+  // A first visit's worker taking control changes nothing on screen; a new version asked for does.
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (!reloading) {
-      reloading = true;
-      location.reload(); // unsynced changes are safe in IndexedDB
-    }
+    if (asked) location.reload(); // unsynced changes are safe in IndexedDB
   });
 }
 
 async function start() {
   setLang(lang());
+  applyTextSize();
   window.addEventListener("hashchange", route);
   store.onChange(drawSyncbar);
   sync.onStatus(drawSyncbar);
@@ -114,6 +140,7 @@ async function start() {
       setInterval(() => registration.update().catch(() => {}), 30 * 60_000);
     });
   }
+  await learnWhoIsLoggedIn();
   await drawSyncbar();
   await route();
   sync.start();

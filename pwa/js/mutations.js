@@ -5,7 +5,7 @@
 // [entity, id, change(old data or null) -> new data or null (gone)] for each record a mutation touches.
 export const LOCAL_EFFECTS = {
   "session.upsert": (args) => [["session", args.id, (old) => ({ ...(old ?? { status: "scheduled", kind: "session" }), ...args })]],
-  "person.upsert": (args) => [["person", args.id, (old) => ({ ...(old ?? { registered: true, category: "adult" }), ...args })]],
+  "person.upsert": (args) => [["person", args.id, (old) => ({ ...(old ?? { registered: true, category: "adult", kind: "participant" }), ...args })]],
   "person.delete": (args) => [["person", args.id, () => null]],
   "attendance.set": (args) => [[
     "attendance", `${args.session_id}:${args.person_id}`,
@@ -20,10 +20,17 @@ export const LOCAL_EFFECTS = {
       return { session_id: args.session_id, category: args.category, delta_sum: sum, count: Math.max(0, sum) };
     },
   ]],
+  // A role goes to an organiser (member_id) or a volunteer on the roster (person_id).
   "role.set": (args) => [[
-    "role_assignment", `${args.session_id}:${args.role}:${args.member_id}`,
-    (old) => ({ ...old, session_id: args.session_id, role: args.role, member_id: args.member_id, assigned: args.assigned }),
+    "role_assignment", `${args.session_id}:${args.role}:${args.member_id ?? args.person_id}`,
+    (old) => ({ ...old, session_id: args.session_id, role: args.role, ...helper(args), assigned: args.assigned }),
   ]],
+  "meeting.attend": (args) => [[
+    "meeting_attendance", `${args.session_id}:${args.member_id ?? args.person_id}`,
+    (old) => ({ ...old, session_id: args.session_id, ...helper(args), present: args.present }),
+  ]],
+  "action.upsert": (args) => [["action_item", args.id, (old) => ({ text: "", owner: "", due: null, done: false, ...old, ...args })]],
+  "action.delete": (args) => [["action_item", args.id, () => null]],
   "note.set": (args) => [[
     "note", args.session_id,
     (old) => ({ conflicts: [], hlcs: {}, ...old, session_id: args.session_id, [args.field]: args.text }),
@@ -34,6 +41,10 @@ export const LOCAL_EFFECTS = {
   ]],
   "safety.record": (args) => [["safety_check", args.id, (old) => ({ outcome: "open", ...old, ...args })]],
 };
+
+function helper(args) {
+  return { member_id: args.member_id ?? null, person_id: args.person_id ?? null };
+}
 
 // The records a mutation touches, as [entity, id] pairs.
 export const touched = (name, args) => LOCAL_EFFECTS[name]?.(args).map(([entity, id]) => [entity, id]) ?? [];

@@ -150,30 +150,78 @@ export async function absorb(page) {
   changed();
 }
 
-// Staff ended this phone's login (a lost phone, a volunteer who left): nothing of the
-// groups stays on it, unsent changes included. Whoever logs in next starts afresh.
-export async function wipe() {
+// Staff ended this phone's login (a lost phone, a volunteer who left), or its organiser
+// logged out of a shared phone (notice null): nothing of the groups stays on it, unsent
+// changes included. Whoever logs in next starts afresh.
+export async function wipe(notice = { kind: "ended" }) {
   await transaction([entities, server, outbox, meta], "readwrite", async (tx) => {
     for (const store of [entities, server, outbox, meta]) tx.objectStore(store).clear();
-    await put(tx, meta, { kind: "ended" }, "notice");
+    if (notice) await put(tx, meta, notice, "notice");
   });
   changed();
 }
 
-// After a push: forget what the server processed; undo the local effect of rejections.
+// What a refusal or the history needs to name an entry in words later, when the
+// records it names may be gone: the person and the session as this phone knew them.
+async function snapshot(tx, entry) {
+  const personId = entry.args.person_id ?? (entry.name.startsWith("person.") ? entry.args.id : undefined);
+  const person = personId ? (await get(tx, entities, ["person", personId]))?.data : undefined;
+  const session = entry.args.session_id ? (await get(tx, entities, ["session", entry.args.session_id]))?.data : undefined;
+  return {
+    person: person && { display_name: person.display_name, kana: person.kana, category: person.category, kind: person.kind, group_id: person.group_id, registered: person.registered },
+    session: session && { title: session.title, date: session.date, kind: session.kind },
+  };
+}
+
+const HISTORY_KEPT = 200;
+
+// After a push: forget what the server processed; undo the local effect of rejections and
+// keep each with its reason (a code and its parameters) until the organiser dismisses it.
 export async function acknowledge(lastSeq, results) {
   await transaction([entities, server, outbox, meta], "readwrite", async (tx) => {
-    const rejectedSeqs = new Set(results.filter((r) => r.status === "rejected").map((r) => r.seq));
-    const rejectedEntries = (await all(tx, outbox)).filter((entry) => rejectedSeqs.has(entry.seq));
+    const resultOf = new Map(results.map((r) => [r.seq, r]));
+    const done = (await all(tx, outbox)).filter((entry) => entry.seq <= lastSeq);
+    const at = new Date().toISOString();
+    const sent = [];
+    const shown = [];
+    for (const entry of done) {
+      const result = resultOf.get(entry.seq);
+      const about = await snapshot(tx, entry);
+      const rejected = result?.status === "rejected";
+      sent.push({ seq: entry.seq, name: entry.name, args: entry.args, at, rejected, ...about });
+      if (rejected) shown.push({ seq: entry.seq, name: entry.name, args: entry.args, code: result.code ?? null, params: result.params ?? {}, error: result.error, ...about });
+    }
+    const rejectedEntries = done.filter((entry) => resultOf.get(entry.seq)?.status === "rejected");
     await dropAcknowledged(tx, lastSeq);
     await rebuild(tx, rejectedEntries.flatMap(effectKeys));
-    const shown = rejectedEntries.map((entry) => ({
-      seq: entry.seq, name: entry.name, error: results.find((r) => r.seq === entry.seq).error,
-    }));
     const earlier = (await get(tx, meta, "rejected")) ?? [];
     await put(tx, meta, [...earlier, ...shown].slice(-20), "rejected");
+    const history = (await get(tx, meta, "history")) ?? [];
+    await put(tx, meta, [...history, ...sent].slice(-HISTORY_KEPT), "history");
   });
   changed();
+}
+
+export async function dismissRejection(seq) {
+  await transaction([meta], "readwrite", async (tx) => {
+    const kept = ((await get(tx, meta, "rejected")) ?? []).filter((r) => r.seq !== seq);
+    await put(tx, meta, kept, "rejected");
+  });
+  changed();
+}
+
+// "entity|id" of every record a still-unsent change touches (its row shows 送信待ち).
+export async function pendingKeys() {
+  return new Set((await pending()).flatMap(effectKeys).map(keyText));
+}
+
+export const recordKey = (entity, id) => keyText([entity, id]);
+
+// Who the server says is logged in (the session cookie decides): the same person keeps
+// everything, unsent changes included; someone else starts afresh.
+export async function adopt(me) {
+  if ((await getMeta("owner")) !== me.id) await reset(me);
+  else await setMeta("me", me);
 }
 
 // A fresh start for a phone (first login, or someone else logs in): a new client id.

@@ -4,6 +4,7 @@ import * as store from "./store.js";
 const MAX_BATCH = 500;
 const PERIOD_MS = 60_000;
 const listeners = new Set();
+// error: null, or why the last sync failed as a message key (the bar says it in words).
 export const status = { online: navigator.onLine, syncing: false, error: null, needsLogin: false };
 let again = false;
 let retryTimer = null;
@@ -21,6 +22,12 @@ function report(changes) {
 
 function csrfToken() {
   return document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.slice("csrftoken=".length) ?? "";
+}
+
+// Why a request failed, as a message key: no network, the server's fault, or anything else.
+export function failureKey(error) {
+  if (!(error instanceof HttpError)) return "sync_unreachable"; // fetch itself failed: no signal or no server
+  return error.status >= 500 ? "sync_server_error" : "sync_failed";
 }
 
 export class HttpError extends Error {
@@ -92,7 +99,7 @@ export async function syncNow() {
     failures += 1;
     if (error.status === 401 && error.body?.code === "session_ended") await store.wipe();
     const needsLogin = error.status === 401;
-    report({ syncing: false, error: needsLogin ? null : String(error.message ?? error), needsLogin });
+    report({ syncing: false, error: needsLogin ? null : failureKey(error), needsLogin });
     if (!needsLogin) {
       // Exponential backoff with jitter, at most five minutes.
       const delay = Math.min(300_000, 2000 * 2 ** Math.min(failures, 8)) * (0.5 + Math.random() / 2);

@@ -22,3 +22,23 @@ export const today = () => {
   const now = new Date();
   return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 };
+
+// A screen's redraw. Each change starts one and several may be under way at once; only the
+// newest may draw, or an older one finishing late would put stale records back on screen.
+// While ``hold()`` is true (someone is typing, a panel is open) a redraw a change started
+// waits for the next change; one the organiser asked for (``force``) draws anyway.
+export function drawer(target, build, hold = () => false) {
+  let newest = 0;
+  return async (force = false) => {
+    const mine = ++newest;
+    const nodes = await build();
+    if (mine === newest && (force || !hold())) render(target, nodes);
+  };
+}
+
+// Whether someone is in the middle of typing on this screen: a field has focus, or a form
+// holds words not yet saved. A redraw then waits, so nothing typed is wiped.
+export function typing(target) {
+  if (document.activeElement?.matches("textarea, input, select")) return true;
+  return [...target.querySelectorAll("form input:not([type=checkbox]), form textarea")].some((field) => field.value);
+}

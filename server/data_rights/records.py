@@ -19,7 +19,7 @@ from server.db import write_transaction
 from server.sync.store import ENTITY_TABLES, PiccoloStore, decoded_json, wire_fields
 from server.tables import Attendance, Group, Note, Person, PushSubscription, SafetyCheck
 from server.web.spreadsheets import Table, csv_bytes
-from sync.entities import without_sensitive
+from sync.entities import NOTE_FIELDS, without_sensitive
 from sync.hlc import beyond_every_clock, now_ms
 from sync.mutations import redaction_key, wire_value
 
@@ -37,7 +37,6 @@ EXPORTED = [
     "safety_check",
 ]
 THROUGH_SESSION = {"attendance", "tally", "role_assignment", "note", "safety_check"}
-NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
 SAFETY_DETAILS = ("contacted_by", "contacted_at", "method", "notes")
 REDACTED = "（削除済み）"
 

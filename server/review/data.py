@@ -102,7 +102,8 @@ class SessionRow:
 async def load_sessions(
     group_ids: list[UUID], year: int, *, with_notes: bool = False, with_roles: bool = True, categories: bool = True
 ) -> list[SessionRow]:
-    """The group's sessions of a fiscal year (not deleted), oldest first, with their numbers.
+    """The group's sessions and events of a fiscal year (not deleted), oldest first, with their
+    numbers. Meetings are the members' own business: never in a review table or a grant's count.
 
     ``categories=False`` loads only each session's walk-in total, summed by the database: one
     row per session instead of six, which is what keeps the dashboard of hundreds of groups fast.
@@ -111,7 +112,11 @@ async def load_sessions(
         return []
     first, last = fiscal_year_bounds(year)
     in_scope = (
-        Session.group.is_in(group_ids) & (Session.date >= first) & (Session.date <= last) & (Session.deleted == False)
+        Session.group.is_in(group_ids)
+        & (Session.date >= first)
+        & (Session.date <= last)
+        & (Session.deleted == False)
+        & (Session.kind != SessionKind.meeting.value)
     )
     rows = (
         await Session.select(

@@ -106,15 +106,26 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         ),
         parse={"date": _date, "application_deadline": _date, "start_time": _time, "end_time": _time},
     ),
-    "person": EntityTable(t.Person, _fields("group_id", "display_name", "kana", "category", "registered", "contact")),
+    "person": EntityTable(
+        t.Person, _fields("group_id", "display_name", "kana", "category", "kind", "registered", "contact")
+    ),
     "attendance": EntityTable(t.Attendance, _fields("session_id", "person_id", "status")),
     "tally": EntityTable(t.Tally, _fields("session_id", "category", "delta_sum")),
-    "role_assignment": EntityTable(t.RoleAssignment, _fields("session_id", "role", "member_id", "assigned")),
-    "note": EntityTable(t.Note, _fields("session_id", "went_well", "to_improve", "handover", "concerns", "conflicts")),
+    "role_assignment": EntityTable(
+        t.RoleAssignment, _fields("session_id", "role", "member_id", "person_id", "assigned")
+    ),
+    "note": EntityTable(
+        t.Note,
+        _fields("session_id", "went_well", "to_improve", "handover", "concerns", "decisions", "conflicts", "authors"),
+    ),
     "safety_check": EntityTable(
         t.SafetyCheck,
         _fields("session_id", "person_id", "outcome", "contacted_by", "contacted_at", "method", "notes"),
         parse={"contacted_at": _datetime},
+    ),
+    "meeting_attendance": EntityTable(t.MeetingAttendance, _fields("session_id", "member_id", "person_id", "present")),
+    "action_item": EntityTable(
+        t.ActionItem, _fields("session_id", "text", "owner", "due", "done"), parse={"due": _date}
     ),
     "group": EntityTable(t.Group, {"area_id": "area", "name": "name"}),
     "ibasho": EntityTable(
@@ -149,7 +160,15 @@ def wire_fields(spec: EntityTable, row: dict) -> dict[str, Any]:
 
 
 # Rows whose group is reached through their session.
-_GROUP_THROUGH_SESSION = {"attendance", "tally", "role_assignment", "note", "safety_check"}
+_GROUP_THROUGH_SESSION = {
+    "attendance",
+    "tally",
+    "role_assignment",
+    "note",
+    "safety_check",
+    "meeting_attendance",
+    "action_item",
+}
 
 
 class PiccoloStore:

@@ -41,6 +41,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from tests.browser import WELCOMED  # the organiser has seen the first-use screens
 from tests.server_process import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
@@ -86,6 +87,7 @@ def launch(playwright):
 
 def log_in_phone(page, url: str, login: str, password: str) -> None:
     """First online visit, login, full sync, then a reload so the service worker controls the page."""
+    page.context.add_init_script(WELCOMED)
     page.goto(f"{url}/app/")
     page.wait_for_selector("input[name=login]")
     page.fill("input[name=login]", login)
@@ -99,10 +101,14 @@ def log_in_phone(page, url: str, login: str, password: str) -> None:
 
 
 def pick_session(page) -> str:
-    """An upcoming (scheduled) session of the organiser's group, else the first one listed."""
-    hrefs = page.eval_on_selector_all("a.card-link", "links => links.map(a => [a.getAttribute('href'), a.className])")
-    scheduled = [href for href, cls in hrefs if "scheduled" in cls]
-    href = (scheduled or [href for href, _ in hrefs])[0]
+    """Today's session of the organiser's group, else the latest one held (attendance is
+    taken on the day or after it, never ahead)."""
+    href = page.evaluate("""() => {
+      const cards = (title) => [...document.querySelectorAll('section')]
+        .filter((s) => s.querySelector('h2')?.textContent === title)
+        .flatMap((s) => [...s.querySelectorAll('a.card-link:not(.cancelled)')]);
+      return [...cards('今日'), ...cards('これまで')][0]?.getAttribute('href');
+    }""")
     return href.removeprefix("#/session/")
 
 
@@ -133,7 +139,7 @@ def measure_shell(browser, url: str) -> dict:
     context.on("response", on_response)  # the page's requests and its service worker's
     page = context.new_page()
     page.goto(f"{url}/app/")
-    page.wait_for_selector("input[name=login]")
+    page.wait_for_selector("[data-testid=welcome]")  # a fresh phone opens on the first-use screens
     page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)

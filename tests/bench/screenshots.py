@@ -3,10 +3,12 @@
     .venv/bin/python -m tests.bench.screenshots
 
 Starts a demo server as tests/bench/bench_pwa.py does and drives Debian's Chromium:
-organiser kirakura1 on a 390×844 phone (device scale 1, ja-JP) — home, one session's
-attendance (a few people marked), tallies (a few counts), roles, notes (Japanese text in
-every field, 気になる参加者 included) and the roster; then staff-west at 1280×800 — the
-staff home and the page of きらくらの会. Writes docs/screenshots/*.png.
+a fresh phone's three first-use screens; organiser kirakura1 on a 390×844 phone (device
+scale 1, ja-JP) — home, one session's attendance (a few people marked), tallies (a few
+counts), roles, notes (Japanese text in every field, 気になる参加者 included), the roster,
+the history, the settings and a meeting's members and minutes, then each of them again at
+the largest text size (``*-xlarge.png``); then staff-west at 1280×800 — the staff home and
+the page of きらくらの会. Writes docs/screenshots/*.png.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ NOTES = {
 }
 
 
+# The latest meeting (会議) the phone holds, through the app's own store module.
+LATEST_MEETING = """async () => {
+  const store = await import(document.querySelector('script[type=module]').src.replace(/app\\.js$/, 'store.js'));
+  const meetings = (await store.list('session')).map((row) => row.data).filter((s) => s.kind === 'meeting');
+  return meetings.sort((a, b) => b.date.localeCompare(a.date))[0]?.id;
+}"""
+
+
 def shoot(page, name: str, **options) -> Path:
     path = OUT / name
     page.wait_for_timeout(300)  # let the last redraw and fonts settle
@@ -66,13 +76,17 @@ def horizontal_overflow(page) -> list[str]:
 
 
 def organiser_screens(browser, url: str) -> None:
+    first_use(browser, url)
     context = browser.new_context(**PHONE)
     page = context.new_page()
     log_in_phone(page, url, *ORGANISER)
 
     def check(label: str) -> None:
         if problems := horizontal_overflow(page):
-            print(f"  {label}: wider than 390 px: {problems}")
+            print(f"  {label}: wider than the screen: {problems}")
+
+    def synced() -> None:
+        page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
 
     page.evaluate("window.scrollTo(0, 0)")
     check("home")
@@ -80,18 +94,25 @@ def organiser_screens(browser, url: str) -> None:
 
     session = pick_session(page)
     page.goto(f"{url}/app/#/session/{session}/attendance")
-    people = page.locator("[data-testid=person]")
-    people.first.wait_for()
-    for index, taps in ((0, 1), (1, 1), (2, 2), (3, 1), (4, 3), (6, 1)):
+    rows = page.locator(".attendance li")
+    rows.first.wait_for()
+    for index, button, taps in (
+        (0, "person", 1),
+        (1, "person", 1),
+        (2, "absence", 1),
+        (3, "person", 1),
+        (4, "absence", 2),
+    ):
         for _ in range(taps):
-            before = people.nth(index).get_attribute("data-status")
-            people.nth(index).click()
+            before = rows.nth(index).locator("[data-testid=person]").get_attribute("data-status")
+            rows.nth(index).locator(f"[data-testid={button}]").click()
             page.wait_for_function(
                 "([i, before]) => document.querySelectorAll('[data-testid=person]')[i].dataset.status !== before",
                 arg=[index, before],
             )
-    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+    synced()
     check("attendance")
+    page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "pwa-attendance.png")
 
     page.click(f"a[href='#/session/{session}/tallies']")
@@ -104,10 +125,11 @@ def organiser_screens(browser, url: str) -> None:
         ("first_time", 1),
         ("volunteer", 6),
     ):
-        for number in range(1, count + 1):
+        counted = int(page.inner_text(f"[data-testid=tally-{category}]"))  # a held session may have counts already
+        for number in range(counted + 1, counted + count + 1):
             page.click(f"[data-category={category}] button[aria-label$='+1']")
-            page.wait_for_selector(f"[data-testid=tally-{category}]:has-text('{number}')")
-    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+            page.wait_for_selector(f"[data-testid=tally-{category}]:text-is('{number}')")
+    synced()
     check("tallies")
     shoot(page, "pwa-tallies.png")
 
@@ -116,7 +138,7 @@ def organiser_screens(browser, url: str) -> None:
     for role_index, chip_index in ((0, 0), (1, 1), (2, 0)):
         page.locator(".roles li").nth(role_index).locator("button.chip").nth(chip_index).click()
         page.wait_for_selector(f".roles li >> nth={role_index} >> button.chip.on")
-    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+    synced()
     check("roles")
     shoot(page, "pwa-roles.png")
 
@@ -125,7 +147,7 @@ def organiser_screens(browser, url: str) -> None:
     for field, text in NOTES.items():
         page.fill(f"textarea[name={field}]", text)
     page.locator("h1").click()  # leaving a field saves it
-    page.wait_for_selector('[data-testid=waiting][data-count="0"]', timeout=30_000)
+    synced()
     check("notes")
     # Scrolled to the end so 気になる参加者 shows (the tabs stay on top); a full-page shot
     # would paint the fixed sync bar in the middle of the page.
@@ -134,15 +156,59 @@ def organiser_screens(browser, url: str) -> None:
 
     page.click("a.back")  # ← 戻る, as an organiser would
     page.wait_for_selector("a.card-link")
-    if scrolled := page.evaluate("window.scrollY"):
-        print(f"  note: home opened from the notes tab still scrolled down by {scrolled:.0f} px")
     page.locator("a[href^='#/roster/']").first.click()
     page.wait_for_selector("ul.roster li")
-    if scrolled := page.evaluate("window.scrollY"):
-        print(f"  note: the roster opened scrolled down by {scrolled:.0f} px")
+    roster = page.url.split("#", 1)[1]
     page.evaluate("window.scrollTo(0, 0)")
     check("roster")
     shoot(page, "pwa-roster.png")
+
+    screens = {
+        "pwa-home": "/",
+        "pwa-attendance": f"/session/{session}/attendance",
+        "pwa-tallies": f"/session/{session}/tallies",
+        "pwa-roles": f"/session/{session}/roles",
+        "pwa-notes": f"/session/{session}/notes",
+        "pwa-roster": roster.removeprefix("#"),
+        "pwa-history": "/history",
+        "pwa-settings": "/settings",
+    }
+    for name in ("pwa-history", "pwa-settings"):
+        page.goto(f"{url}/app/#{screens[name]}")
+        check(name)
+        shoot(page, f"{name}.png")
+    if meeting := page.evaluate(LATEST_MEETING):
+        for tab in ("members", "minutes"):
+            screens[f"pwa-meeting-{tab}"] = f"/session/{meeting}/{tab}"
+            page.goto(f"{url}/app/#{screens[f'pwa-meeting-{tab}']}")
+            page.wait_for_selector("nav.tabs")
+            check(f"meeting {tab}")
+            shoot(page, f"pwa-meeting-{tab}.png")
+
+    # Every screen again at the largest text size (とても大きい).
+    page.goto(f"{url}/app/#/settings")
+    page.click("button[data-size=xlarge]")
+    for name, screen in screens.items():
+        page.goto(f"{url}/app/#{screen}")
+        page.wait_for_selector(".screen > *")
+        check(f"{name}, largest text")
+        if "/session/" in screen:  # the tab itself, below the 申し送り carried forward
+            page.wait_for_selector("nav.tabs")
+            page.wait_for_timeout(500)  # the pull after a navigation redraws the screen once
+            page.evaluate("document.querySelector('nav.tabs')?.scrollIntoView()")
+        shoot(page, f"{name}-xlarge.png")
+    context.close()
+
+
+def first_use(browser, url: str) -> None:
+    """The three first-use screens of a fresh phone."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(f"{url}/app/")
+    for step in (1, 2, 3):
+        page.wait_for_selector(f"[data-testid=welcome][data-step='{step}']")
+        shoot(page, f"pwa-welcome-{step}.png")
+        page.locator("[data-testid=welcome] button.primary").click()
     context.close()
 
 

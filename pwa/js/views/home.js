@@ -1,5 +1,5 @@
-import { h, render, today } from "../ui.js";
-import { formatDate, t } from "../i18n.js";
+import { drawer, h, render, today } from "../ui.js";
+import { formatDate, lang, t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import * as push from "../push.js";
@@ -38,12 +38,13 @@ function posterLinks(places) {
 }
 
 export async function homeView(view, go) {
-  const draw = () => drawHome(view, go);
-  await draw();
+  // The logout warning stays up until it is answered.
+  const draw = drawer(view, () => buildHome(go, () => draw(true)), () => Boolean(view.querySelector(".logout .warning")));
+  await draw(true);
   return store.onChange(draw);
 }
 
-async function drawHome(view, go) {
+async function buildHome(go, redraw) {
   const me = await store.getMeta("me");
   const sessions = (await store.list("session")).map((row) => row.data).sort((a, b) => a.date.localeCompare(b.date));
   const day = today();
@@ -52,17 +53,12 @@ async function drawHome(view, go) {
   const past = sessions.filter((s) => s.date < day).slice(-8).reverse();
   const places = (await store.list("ibasho")).map((row) => row.data)
     .filter((place) => place.status === "active").sort((a, b) => a.name.localeCompare(b.name, "ja"));
-  const logout = async () => {
-    const unsent = (await store.pending()).length;
-    if (unsent && !confirm(t("logout_unsent", { n: unsent }))) return; // their words would be lost
-    await sync.api("/api/auth/logout", { method: "POST", body: {} }).catch(() => {});
-    await store.setMeta("me", null);
-    go("#/login");
-  };
-  render(view,
+  return [
     h("header", { className: "topbar" },
       h("h1", {}, t("app")),
-      h("button", { className: "quiet", onclick: () => document.dispatchEvent(new Event("ibasho:language")) }, t("language"))),
+      h("div", { className: "topbar-actions" },
+        h("a", { className: "button quiet", href: "#/settings" }, t("settings")),
+        h("button", { className: "quiet", lang: lang() === "ja" ? "en" : "ja", onclick: () => document.dispatchEvent(new Event("ibasho:language")) }, t("language")))),
     await noticeBanner(),
     h("section", {}, h("h2", {}, t("today")), todays.length ? todays.map(sessionButton) : h("p", { className: "muted" }, t("no_sessions"))),
     h("section", {}, h("h2", {}, t("upcoming")), upcoming.map(sessionButton)),
@@ -73,7 +69,32 @@ async function drawHome(view, go) {
         h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")),
         posterLinks(places.filter((place) => place.group_id === group.id)))),
     past.length ? h("section", {}, h("h2", {}, t("past")), past.map(sessionButton)) : null,
-    remindersSection(await push.status(), () => drawHome(view, go)),
-    h("button", { className: "quiet", onclick: logout }, t("logout")),
-  );
+    remindersSection(await push.status(), redraw),
+    h("p", {}, h("a", { href: "#/history" }, t("history"))),
+    logoutSection(go),
+  ];
+}
+
+// Logging out of a shared phone: with changes still waiting it warns first (they exist only
+// here); otherwise, or when the organiser chooses so, nothing of the groups stays on the phone.
+function logoutSection(go) {
+  const section = h("section", { className: "logout", dataset: { testid: "logout" } });
+  const leave = async () => {
+    await sync.api("/api/auth/logout", { method: "POST", body: {} }).catch(() => {});
+    await store.wipe(null);
+    go("#/login");
+  };
+  const ask = async () => {
+    const unsent = (await store.pending()).length;
+    if (!unsent) return leave();
+    render(section,
+      h("p", { className: "warning", role: "alert" }, t("logout_waiting", { n: unsent })),
+      navigator.onLine ? h("button", { className: "primary big", onclick: () => { sync.syncNow(); drawButton(); } }, t("logout_send_first"))
+        : h("p", {}, t("logout_offline")),
+      h("button", { className: "big", onclick: drawButton }, t("logout_keep")),
+      h("button", { className: "danger", onclick: leave }, t("logout_discard")));
+  };
+  const drawButton = () => render(section, h("button", { className: "big", onclick: ask }, t("logout")));
+  drawButton();
+  return section;
 }

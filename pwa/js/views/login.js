@@ -4,6 +4,13 @@ import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { noticeBanner } from "./notice.js";
 
+function loginFailure(failure) {
+  if (!navigator.onLine || !(failure instanceof sync.HttpError)) return t("login_offline");
+  if (failure.status === 401) return t("login_failed");
+  if (failure.status === 429) return t("login_throttled");
+  return t("login_error");
+}
+
 export async function loginView(view, go) {
   const error = h("p", { className: "error", role: "alert" });
   const login = h("input", { name: "login", autocomplete: "username", required: true });
@@ -11,15 +18,12 @@ export async function loginView(view, go) {
   const submit = async (event) => {
     event.preventDefault();
     try {
-      const me = await sync.api("/api/auth/login", { method: "POST", body: { login: login.value, password: password.value } });
-      // The same person again keeps everything, unsent changes included; someone else starts afresh.
-      if ((await store.getMeta("owner")) !== me.id) await store.reset(me);
-      else await store.setMeta("me", me);
+      await store.adopt(await sync.api("/api/auth/login", { method: "POST", body: { login: login.value, password: password.value } }));
       navigator.storage?.persist?.(); // ask the browser to keep our data under storage pressure
       go("#/");
       sync.syncNow();
     } catch (failure) {
-      error.textContent = failure.status === 401 ? t("login_failed") : String(failure.message ?? failure);
+      error.textContent = loginFailure(failure);
     }
   };
   render(view,
