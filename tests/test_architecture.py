@@ -23,7 +23,7 @@ AREAS: dict[str, set[str]] = {
     "data_rights": {"auth", "sync"},
     "api": {"auth"},
     "pwa": set(),
-    "ops": {"auth", "sync"},
+    "ops": {"auth", "sync", "grants"},  # grants: the demo's programmes are presets
 }
 
 
