@@ -122,3 +122,30 @@ async def test_loading_does_not_grow_with_the_number_of_groups(world, monkeypatc
     few = await count_queries(monkeypatch, lambda: group_grants(small, YEAR))
     many = await count_queries(monkeypatch, lambda: group_grants(large, YEAR))
     assert few == many <= 10
+
+
+async def test_the_dashboard_flags_what_the_full_computation_calls_at_risk(world):
+    from server.review.dashboard import dashboard_lines
+
+    rules = {
+        "sessions": {"min_participants": 3, "participant_categories": ["child"]},
+        "requirements": {"every_months": 2},
+        "components": [{"kind": "per_participant", "amount": 100, "categories": ["child"]}],
+    }
+    steady, lapsed, not_yet = world.group_a, await make_group(world.area_a), await make_group(world.area_a)
+    programme = await make_programme(rules, enrol=steady, first_year=YEAR)
+    for group, first in ((lapsed, YEAR), (not_yet, YEAR + 1)):
+        await GroupGrant.insert(GroupGrant(id=uuid4(), group=group, programme=programme, first_fiscal_year=first))
+    for month in (5, 7, 9, 11, 1, 3):
+        for group in (steady, lapsed, not_yet):
+            # the lapsed group's sessions from September on have too few children to count
+            children = 1 if group == lapsed and month not in (5, 7) else 4
+            await make_session(group, date(YEAR + (month < 4), month, 1), tallies={"child": children})
+    year_end = date(YEAR + 1, 3, 31)
+    lines = {line.id: line for line in await dashboard_lines([world.area_a], YEAR, year_end)}
+    full = await group_grants([steady, lapsed, not_yet], YEAR, as_of=year_end)
+    for group in (steady, lapsed, not_yet):
+        [enrolment] = full[group]
+        assert lines[group].grant_at_risk == (enrolment.result.at_risk and enrolment.result.rules[0].ok)
+    assert [lines[g].grant_at_risk for g in (steady, lapsed, not_yet)] == [False, True, False]
+    assert full[steady][0].result.amount_due == 6 * 400

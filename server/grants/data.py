@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from server.core.clock import now
 from server.core.dates import fiscal_year, fiscal_year_bounds
 from server.core.labels import N_
 from server.grants.model import Rules
-from server.grants.rules import GrantResult, Member, Reason, RuleResult, SessionIn, evaluate
+from server.grants.rules import GrantResult, Member, Reason, RuleResult, SessionIn, check, evaluate
 from server.tables import (
     Attendance,
     AttendanceStatus,
@@ -152,14 +152,15 @@ async def load_sessions(group_ids: list[UUID], year: int) -> list[tuple[UUID, Se
 
 
 async def enrich(sessions: list[SessionIn], group_ids: list[UUID], year: int, needs: Needs) -> list[SessionIn]:
-    """``sessions`` with the head counts by category, the people present and the roles, as far
-    as ``needs`` (the rules together) reads them."""
+    """Fills in ``sessions`` the head counts by category, the people present and the roles,
+    as far as ``needs`` (the rules together) reads them."""
     by_category: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     people: dict[str, list[tuple[str, str]]] = defaultdict(list)
     roles: dict[str, set[str]] = defaultdict(set)
     if needs.categories:
+        wanted = Tally.category.is_in(sorted(needs.categories))
         tallies = Tally.select(Tally.session, Tally.category, Tally.delta_sum).where(
-            in_scope(Tally.session, group_ids, year) & (Tally.delta_sum > 0)
+            in_scope(Tally.session, group_ids, year) & wanted & (Tally.delta_sum > 0)
         )
         for row in await tallies:
             by_category[str(row["session"])][row["category"]] += row["delta_sum"]
@@ -176,15 +177,12 @@ async def enrich(sessions: list[SessionIn], group_ids: list[UUID], year: int, ne
         )
         for row in await assigned:
             roles[str(row["session"])].add(row["role"])
-    return [
-        replace(
-            s,
-            by_category=dict(by_category.get(s.id, {})) if needs.categories else s.by_category,
-            people=tuple(people.get(s.id, ())) or s.people,
-            roles=frozenset(roles.get(s.id, ())) or s.roles,
-        )
-        for s in sessions
-    ]
+    for s in sessions:
+        if needs.categories:
+            s.by_category = dict(by_category.get(s.id, {}))
+        s.people = tuple(people.get(s.id, ())) or s.people
+        s.roles = frozenset(roles.get(s.id, ())) or s.roles
+    return sessions
 
 
 async def load_members(group_ids: list[UUID]) -> dict[UUID, list[Member]]:
@@ -205,19 +203,20 @@ async def load_members(group_ids: list[UUID]) -> dict[UUID, list[Member]]:
 class Needs:
     """What the rules in force read, together: no query for what none of them reads."""
 
-    categories: bool = False
+    categories: frozenset[str] = frozenset()  # the head-count categories read by name
     people: bool = False
     roles: bool = False
     members: bool = False
     registration: bool = False
 
     @classmethod
-    def of(cls, rules: list[Rules]) -> Needs:
+    def of(cls, rules: list[Rules], amounts: bool = True) -> Needs:
+        """What ``rules`` read together; with ``amounts`` False, what their requirements read."""
         return cls(
-            categories=any(r.needs_categories for r in rules),
-            people=any(r.needs_people for r in rules),
+            categories=frozenset().union(*(r.categories_read(amounts) for r in rules)),
+            people=amounts and any(r.needs_people for r in rules),
             roles=any(r.needs_roles for r in rules),
-            members=any(r.needs_members for r in rules),
+            members=amounts and any(r.needs_members for r in rules),
             registration=any(r.requirements.registration for r in rules),
         )
 
@@ -230,13 +229,16 @@ class Inputs:
     members: dict[UUID, list[Member]]
     registration: dict[UUID, bool] | None  # None: not loaded (no rule needs it)
 
+    def registration_of(self, group: UUID) -> bool | None:
+        return None if self.registration is None else self.registration[group]
+
     def evaluate(self, rules: Rules, group: UUID, year: int, first_fiscal_year: int, as_of: date | None):
         return evaluate(
             rules,
             self.sessions.get(group, []),
             year,
             first_fiscal_year,
-            registration_required=None if self.registration is None else self.registration[group],
+            registration_required=self.registration_of(group),
             as_of=as_of,
             members=tuple(self.members.get(group, ())),
         )
@@ -250,8 +252,7 @@ async def load_inputs(
     wanted = set(group_ids)
     pairs = [(group, s) for group, s in sessions if group in wanted]
     if needs.categories or needs.people or needs.roles:
-        richer = await enrich([s for _group, s in pairs], group_ids, year, needs)
-        pairs = [(group, s) for (group, _old), s in zip(pairs, richer, strict=True)]
+        await enrich([s for _group, s in pairs], group_ids, year, needs)
     by_group: dict[UUID, list[SessionIn]] = defaultdict(list)
     for group, session in pairs:
         by_group[group].append(session)
@@ -269,6 +270,25 @@ def default_as_of(year: int, as_of: date | None) -> date | None:
     return today() if as_of is None and year == fiscal_year(today()) else as_of
 
 
+async def enrolments_in_force(group_ids: list[UUID], year: int) -> tuple[list[dict], dict[UUID, Version | Reason]]:
+    """The groups' enrolments, and for each programme the version in force in ``year`` (or why none is)."""
+    if not group_ids:
+        return [], {}
+    enrolments = await GroupGrant.select(
+        GroupGrant.group,
+        GroupGrant.first_fiscal_year,
+        GroupGrant.programme.id.as_alias("programme_id"),
+        GroupGrant.programme.name.as_alias("programme_name"),
+        GroupGrant.programme.retired_after.as_alias("retired_after"),
+    ).where(GroupGrant.group.is_in(group_ids))
+    versions = await load_versions(list({row["programme_id"] for row in enrolments}))
+    in_force = {
+        row["programme_id"]: rules_in_force(versions[row["programme_id"]], year, row["retired_after"])
+        for row in enrolments
+    }
+    return enrolments, in_force
+
+
 async def group_grants(
     group_ids: list[UUID],
     year: int,
@@ -280,22 +300,9 @@ async def group_grants(
     ``sessions`` ((group, session) pairs of that year) may come from a caller that has
     loaded them; the rest is loaded here. ``as_of`` marks a year still running (by default
     today, for this fiscal year)."""
-    if not group_ids:
-        return {}
-    enrolments = await GroupGrant.select(
-        GroupGrant.group,
-        GroupGrant.first_fiscal_year,
-        GroupGrant.programme.id.as_alias("programme_id"),
-        GroupGrant.programme.name.as_alias("programme_name"),
-        GroupGrant.programme.retired_after.as_alias("retired_after"),
-    ).where(GroupGrant.group.is_in(group_ids))
+    enrolments, in_force = await enrolments_in_force(group_ids, year)
     if not enrolments:
         return {}
-    versions = await load_versions(list({row["programme_id"] for row in enrolments}))
-    in_force = {
-        row["programme_id"]: rules_in_force(versions[row["programme_id"]], year, row["retired_after"])
-        for row in enrolments
-    }
     needs = Needs.of([v.rules for v in in_force.values() if isinstance(v, Version)])
     inputs = await load_inputs(list({row["group"] for row in enrolments}), year, needs, sessions)
     as_of = default_as_of(year, as_of)
@@ -323,3 +330,36 @@ async def evaluate_for(
     """One group's year under ``rules`` (a preview, or a check of a programme it is not in)."""
     inputs = await load_inputs([group_id], year, Needs.of([rules]))
     return inputs.evaluate(rules, group_id, year, first_fiscal_year, default_as_of(year, as_of))
+
+
+async def groups_at_risk(
+    group_ids: list[UUID],
+    year: int,
+    sessions: list[tuple[UUID, SessionIn]] | None = None,
+    as_of: date | None = None,
+) -> set[UUID]:
+    """The groups with a programme in force whose requirements fail or are at risk in ``year``
+    (the dashboard's flag): the requirements only, so no amount is computed."""
+    enrolments, in_force = await enrolments_in_force(group_ids, year)
+    applying = [v.rules for v in in_force.values() if isinstance(v, Version)]
+    if not applying:
+        return set()
+    inputs = await load_inputs(list({row["group"] for row in enrolments}), year, Needs.of(applying, False), sessions)
+    as_of = default_as_of(year, as_of)
+    flagged = set()
+    for row in enrolments:
+        version = in_force[row["programme_id"]]
+        if not isinstance(version, Version):
+            continue
+        group = row["group"]
+        checks = check(
+            version.rules,
+            inputs.sessions.get(group, []),
+            year,
+            row["first_fiscal_year"],
+            registration_required=inputs.registration_of(group),
+            as_of=as_of,
+        )
+        if checks[0].ok and any(not c.ok or c.at_risk for c in checks):
+            flagged.add(group)
+    return flagged

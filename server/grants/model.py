@@ -622,18 +622,19 @@ class Rules:
 
     # What loading must provide (server/grants/data.py asks for no more than the rules use)
 
-    def _category_sets(self) -> list[tuple[str, ...]]:
+    def _category_sets(self, amounts: bool = True) -> list[tuple[str, ...]]:
         sets = [self.counting.participant_categories] if self.counting.min_participants else []
-        for c in self.components:
+        for c in self.components if amounts else ():
             if isinstance(c, PerParticipant) and c.count == "visits":
                 sets.append(c.categories)
             if c.when and c.when.uses_average:
                 sets.append(c.when.categories)
         return sets
 
-    @property
-    def needs_categories(self) -> bool:
-        return any(self._category_sets())
+    def categories_read(self, amounts: bool = True) -> frozenset[str]:
+        """The head-count categories the rules count by name (none: totals are enough); with
+        ``amounts`` False, those the requirements alone read."""
+        return frozenset(c for categories in self._category_sets(amounts) for c in categories)
 
     @property
     def needs_people(self) -> bool:

@@ -56,10 +56,11 @@ from server.grants.model import (
 AT_RISK_DAYS = 14  # a frequency deadline this close is flagged before it is missed
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SessionIn:
     """One session as the rules see it. ``by_category``, ``people`` and ``roles`` are
-    filled when the rules need them (``Rules.needs_*``)."""
+    filled when the rules need them (``Rules.needs_*``; server/grants/data.py fills them
+    in place: thousands of sessions for a dashboard)."""
 
     id: str
     date: date
@@ -88,6 +89,8 @@ class SessionIn:
             return self.participants
         if self.by_category is None:
             raise ValueError(f"session {self.id}: participants by category were not loaded")
+        if len(categories) == 1:
+            return self.by_category.get(categories[0], 0)
         return sum(self.by_category.get(category, 0) for category in categories)
 
 
@@ -374,9 +377,9 @@ def requirements(
     first_fiscal_year: int,
     registration_required: bool | None,
     as_of: date | None,
-    running: bool,
 ) -> list[RuleResult]:
     need = rules.requirements
+    running = as_of is not None and as_of < fiscal_year_bounds(year)[1]
     dates = [s.date for s in counting]
     results = [eligibility_rule(need.eligible_years, year, first_fiscal_year)]
     if need.every_months:
@@ -476,6 +479,19 @@ def is_per_session(component: Component) -> bool:
 def earn(component: Component, year: Year) -> Earned:
     sessions = year.counting
     n = len(sessions)
+    if isinstance(component, PerParticipant) and component.count == "visits":
+        visits = {s.id: s.count(component.categories) for s in sessions}
+        return Earned(
+            Reason(
+                N_("%(amount)s yen × %(n)s visits of %(who)s"),
+                {
+                    "amount": yen(component.amount),
+                    "n": sum(visits.values()),
+                    "who": categories_text(component.categories),
+                },
+            ),
+            by_session={session_id: component.amount * n for session_id, n in visits.items()},
+        )
     if is_per_session(component):
         amounts = {s.id: per_session_amounts(component, s) for s in sessions}
         earned = Earned(Reason(""), by_session=amounts)
@@ -486,7 +502,7 @@ def earn(component: Component, year: Year) -> Earned:
                 beyond = Reason(N_("Beyond %(n)s sessions a year"), {"n": component.max_sessions})
                 earned.gaps.append(Gap(component.amount, beyond, s.id))
             earned.detail = Reason(N_("%(amount)s yen × %(n)s sessions"), {"amount": yen(component.amount), "n": paid})
-        elif isinstance(component, Venue):
+        else:  # the venue, capped per session
             entered = sum(max(s.venue_cost or 0, 0) for s in sessions)
             earned.detail = Reason(
                 N_("%(n)s sessions: costs entered %(entered)s yen, paid %(paid)s yen"),
@@ -506,12 +522,6 @@ def earn(component: Component, year: Year) -> Earned:
                             s.id,
                         )
                     )
-        else:
-            visits = sum(s.count(component.categories) for s in sessions)
-            earned.detail = Reason(
-                N_("%(amount)s yen × %(n)s visits of %(who)s"),
-                {"amount": yen(component.amount), "n": visits, "who": categories_text(component.categories)},
-            )
         return earned
     if isinstance(component, Venue):  # capped per month
         costs: dict[tuple[int, int], int] = defaultdict(int)
@@ -589,6 +599,32 @@ def title_of(component: Component) -> Reason:
 # --- the whole computation ----------------------------------------------------------------------
 
 
+def judge_year(rules: Rules, sessions: list[SessionIn], year: int):
+    """The year's sessions, oldest first, each with whether it counts and why not; the
+    counting ones; and how many 開催回 were held."""
+    start, end = fiscal_year_bounds(year)
+    in_year = sorted((s for s in sessions if start <= s.date <= end), key=lambda s: (s.date, s.id))
+    verdicts = [(s, *judge(rules.counting, s)) for s in in_year]
+    counting = [s for s, counts, _reason in verdicts if counts]
+    held = sum(1 for s in in_year if s.status == "held" and s.kind == "session" and not s.deleted)
+    return verdicts, counting, held
+
+
+def check(
+    rules: Rules,
+    sessions: list[SessionIn],
+    year: int,
+    first_fiscal_year: int,
+    *,
+    registration_required: bool | None = None,
+    as_of: date | None = None,
+) -> tuple[RuleResult, ...]:
+    """Only the requirements of the year, eligibility first (what the dashboard flags): no
+    amounts, so none of what only the components read is needed."""
+    _verdicts, counting, held = judge_year(rules, sessions, year)
+    return tuple(requirements(rules, counting, held, year, first_fiscal_year, registration_required, as_of))
+
+
 def evaluate(
     rules: Rules,
     sessions: list[SessionIn],
@@ -602,12 +638,7 @@ def evaluate(
     """The requirements, counting sessions, computation and amount due of one group in fiscal
     year ``year`` under ``rules``. ``as_of`` (today) marks a year still running; sessions of
     other fiscal years are ignored."""
-    start, end = fiscal_year_bounds(year)
-    running = as_of is not None and as_of < end
-    in_year = sorted((s for s in sessions if start <= s.date <= end), key=lambda s: (s.date, s.id))
-    verdicts = [(s, *judge(rules.counting, s)) for s in in_year]
-    counting = [s for s, counts, _reason in verdicts if counts]
-    held = sum(1 for s in in_year if s.status == "held" and s.kind == "session" and not s.deleted)
+    verdicts, counting, held = judge_year(rules, sessions, year)
     context = Year(year, first_fiscal_year, counting, tuple(members))
 
     lines: list[Line] = []
@@ -691,7 +722,7 @@ def evaluate(
             lost = sum(per_session_amounts(c, s) for c in rules.components if is_per_session(c) and c.when is None)
         gaps.append(Gap(lost, reason, s.id))
 
-    checks = requirements(rules, counting, held, year, first_fiscal_year, registration_required, as_of, running)
+    checks = requirements(rules, counting, held, year, first_fiscal_year, registration_required, as_of)
     failed = [check for check in checks if not check.ok]
     if failed:
         for index, check in enumerate(failed):
