@@ -64,7 +64,7 @@ def read_fields(posted: forms.Posted, check: Checker) -> ProgrammeFields:
         name=check.text(posted.text("name"), _("Name"), NAME_LENGTH, required=True),
         council=check.text(posted.text("council"), _("Council"), NAME_LENGTH),
         source=check.text(posted.text("source"), _("Source"), TEXT_LENGTH),
-        notes=check.text(posted.text("notes"), _("Notes"), TEXT_LENGTH),
+        notes=check.text(posted.text("notes"), _("Notes on the rules"), TEXT_LENGTH),
     )
 
 
@@ -173,6 +173,7 @@ async def list_page(request: Request, errors=()) -> Template:
         years=years,
         enrolled=enrolled,
         presets=PRESETS,
+        added={row["name"]: row["id"] for row in rows},
         this_year=this_year(),
         is_admin=principal_of(request).is_admin,
     )
