@@ -281,24 +281,35 @@ def yen(amount: int) -> str:
 
 
 @dataclass(frozen=True)
-class PerSession(Component):
+class Amounted(Component):
+    """A component that pays ``amount`` yen per something (its parameters add to it)."""
+
+    amount: int = 0
+
+    @classmethod
+    def read_parameters(cls, reader, data, where):
+        return {"amount": reader.whole(data.get("amount"), where + " " + _("amount"))}
+
+    def parameters_json(self):
+        return {"amount": self.amount}
+
+
+@dataclass(frozen=True)
+class PerSession(Amounted):
     """A fixed amount per counting session, for the year's first ``max_sessions`` of them."""
 
     KIND: ClassVar = "per_session"
     TITLE: ClassVar = N_("Amount per session")
     KEYS: ClassVar = ("amount", "max_sessions")
-    amount: int = 0
     max_sessions: int | None = None
 
     @classmethod
     def read_parameters(cls, reader, data, where):
-        return {
-            "amount": reader.whole(data.get("amount"), where + " " + _("amount")),
-            "max_sessions": reader.whole(data.get("max_sessions"), where + " " + _("sessions paid, at most"), 366, 1),
-        }
+        most = reader.whole(data.get("max_sessions"), where + " " + _("sessions paid, at most"), 366, 1)
+        return {**super().read_parameters(reader, data, where), "max_sessions": most}
 
     def parameters_json(self):
-        return {"amount": self.amount, "max_sessions": self.max_sessions}
+        return {**super().parameters_json(), "max_sessions": self.max_sessions}
 
     def describe(self):
         values = {"amount": yen(self.amount), "n": self.max_sessions}
@@ -341,27 +352,26 @@ class Venue(Component):
 
 
 @dataclass(frozen=True)
-class PerParticipant(Component):
+class PerParticipant(Amounted):
     """Per participant of counting sessions: 延べ人数 (every visit counts) or 実人数 (each
     registered person once; head counts cannot be told apart, so only named people count)."""
 
     KIND: ClassVar = "per_participant"
     TITLE: ClassVar = N_("Amount per participant")
     KEYS: ClassVar = ("amount", "count", "categories")
-    amount: int = 0
     count: str = "visits"
     categories: tuple[str, ...] = ()
 
     @classmethod
     def read_parameters(cls, reader, data, where):
         return {
-            "amount": reader.whole(data.get("amount"), where + " " + _("amount")),
+            **super().read_parameters(reader, data, where),
             "count": reader.choice(data.get("count"), where + " " + _("count"), ("visits", "people"), "visits"),
             "categories": reader.categories(data.get("categories"), where + " " + _("whose participants")),
         }
 
     def parameters_json(self):
-        return {"amount": self.amount, "count": self.count, "categories": list(self.categories) or None}
+        return {**super().parameters_json(), "count": self.count, "categories": list(self.categories) or None}
 
     def describe(self):
         values = {"amount": yen(self.amount), "who": categories_text(self.categories)}
@@ -371,13 +381,12 @@ class PerParticipant(Component):
 
 
 @dataclass(frozen=True)
-class PerMember(Component):
+class PerMember(Amounted):
     """Per registered member on the roster on one day of the fiscal year (``on`` = "MM-DD")."""
 
     KIND: ClassVar = "per_member"
     TITLE: ClassVar = N_("Amount per registered member")
     KEYS: ClassVar = ("amount", "on", "categories")
-    amount: int = 0
     on: str = "04-01"
     categories: tuple[str, ...] = ()
 
@@ -391,13 +400,13 @@ class PerMember(Component):
             reader.fail(where + " " + _("counted on"), _("must be a day as MM-DD, such as 04-01"))
             on = "04-01"
         return {
-            "amount": reader.whole(data.get("amount"), where + " " + _("amount")),
+            **super().read_parameters(reader, data, where),
             "on": on,
             "categories": reader.categories(data.get("categories"), where + " " + _("whose participants")),
         }
 
     def parameters_json(self):
-        return {"amount": self.amount, "on": self.on, "categories": list(self.categories) or None}
+        return {**super().parameters_json(), "on": self.on, "categories": list(self.categories) or None}
 
     def count_day(self, year: int) -> date:
         month, day = (int(part) for part in self.on.split("-"))
@@ -410,24 +419,21 @@ class PerMember(Component):
 
 
 @dataclass(frozen=True)
-class PerMonth(Component):
+class PerMonth(Amounted):
     """Per month of the fiscal year with at least ``min_sessions`` counting sessions."""
 
     KIND: ClassVar = "per_month"
     TITLE: ClassVar = N_("Amount per month with sessions")
     KEYS: ClassVar = ("amount", "min_sessions")
-    amount: int = 0
     min_sessions: int = 1
 
     @classmethod
     def read_parameters(cls, reader, data, where):
-        return {
-            "amount": reader.whole(data.get("amount"), where + " " + _("amount")),
-            "min_sessions": reader.whole(data.get("min_sessions"), where + " " + _("sessions a month"), 31, 1) or 1,
-        }
+        least = reader.whole(data.get("min_sessions"), where + " " + _("sessions a month"), 31, 1) or 1
+        return {**super().read_parameters(reader, data, where), "min_sessions": least}
 
     def parameters_json(self):
-        return {"amount": self.amount, "min_sessions": self.min_sessions}
+        return {**super().parameters_json(), "min_sessions": self.min_sessions}
 
     def describe(self):
         values = {"amount": yen(self.amount), "n": self.min_sessions}
@@ -435,44 +441,33 @@ class PerMonth(Component):
 
 
 @dataclass(frozen=True)
-class Fixed(Component):
+class Fixed(Amounted):
     """A fixed amount for the year: a base amount, often due only under a condition."""
 
     KIND: ClassVar = "fixed"
     TITLE: ClassVar = N_("Fixed amount")
     KEYS: ClassVar = ("amount",)
-    amount: int = 0
-
-    @classmethod
-    def read_parameters(cls, reader, data, where):
-        return {"amount": reader.whole(data.get("amount"), where + " " + _("amount"))}
-
-    def parameters_json(self):
-        return {"amount": self.amount}
 
     def describe(self):
         return _("%(amount)s yen for the year") % {"amount": yen(self.amount)}
 
 
 @dataclass(frozen=True)
-class Startup(Component):
+class Startup(Amounted):
     """A one-off amount in each of the first ``years`` fiscal years of the enrolment."""
 
     KIND: ClassVar = "startup"
     TITLE: ClassVar = N_("Start-up amount")
     KEYS: ClassVar = ("amount", "years")
-    amount: int = 0
     years: int = 1
 
     @classmethod
     def read_parameters(cls, reader, data, where):
-        return {
-            "amount": reader.whole(data.get("amount"), where + " " + _("amount")),
-            "years": reader.whole(data.get("years"), where + " " + _("years"), 50, 1) or 1,
-        }
+        years = reader.whole(data.get("years"), where + " " + _("years"), 50, 1) or 1
+        return {**super().read_parameters(reader, data, where), "years": years}
 
     def parameters_json(self):
-        return {"amount": self.amount, "years": self.years}
+        return {**super().parameters_json(), "years": self.years}
 
     def describe(self):
         values = {"amount": yen(self.amount), "years": self.years}

@@ -258,35 +258,62 @@ async def _posted(request: Request) -> forms.Posted:
     return forms.Posted(await request.form())
 
 
-def posted_action(posted: forms.Posted) -> str:
-    return "preview" if posted.text("action") == "preview" else "save"
+@dataclass
+class Submission:
+    """A posted programme form, read: what to show again, and the rules if they are good."""
+
+    posted: forms.Posted
+    check: Checker
+    fields: ProgrammeFields
+    from_year: int | None
+    values: dict
+    rules: Rules | None
+    rule_errors: list[str]
+
+    @property
+    def preview(self) -> bool:
+        return self.posted.text("action") == "preview"
 
 
-@post("/grants/new", guards=[admin_only])
-async def programme_create(request: Request) -> Response:
+async def read_submission(request: Request, programme_id: UUID | None = None) -> Submission:
     posted = await _posted(request)
     check = Checker()
     fields = read_fields(posted, check)
     from_year = read_year(posted, check, "from_year", _("From fiscal year"))
     values, rules, rule_errors = forms.parse(posted.form)
-    if fields.name and await name_taken(fields.name):
+    if fields.name and await name_taken(fields.name, programme_id):
         check.fail(_("A grant programme with this name exists already."))
+    return Submission(posted, check, fields, from_year, values, rules, rule_errors)
+
+
+async def shown_again(sub: Submission, programme: dict | None = None, past: bool = False) -> Template | None:
+    """The form again, with the preview asked for or the problems found; None: save it."""
     shown = None
-    if rules is not None and posted_action(posted) == "preview":
-        shown = await preview(posted, rules, None, check)
-    errors = check.errors + rule_errors
-    if errors or posted_action(posted) == "preview":
-        return form_page(
-            fields=fields,
-            values=values,
-            errors=errors,
-            from_year=posted.text("from_year"),
-            groups=await preview_groups(),
-            chosen_group=posted.text("preview_group"),
-            chosen_year=posted.text("preview_year"),
-            shown=shown,
-        )
-    spec = ProgrammeSpec(**vars(fields), versions=((from_year, rules),))
+    if sub.rules is not None and sub.preview:
+        shown = await preview(sub.posted, sub.rules, programme["id"] if programme else None, sub.check)
+    errors = sub.check.errors + sub.rule_errors
+    if not errors and not sub.preview:
+        return None
+    return form_page(
+        fields=sub.fields,
+        values=sub.values,
+        errors=errors,
+        programme=programme,
+        from_year=sub.posted.text("from_year"),
+        past_years=past,
+        groups=await preview_groups(),
+        chosen_group=sub.posted.text("preview_group"),
+        chosen_year=sub.posted.text("preview_year"),
+        shown=shown,
+    )
+
+
+@post("/grants/new", guards=[admin_only])
+async def programme_create(request: Request) -> Response:
+    sub = await read_submission(request)
+    if again := await shown_again(sub):
+        return again
+    spec = ProgrammeSpec(**vars(sub.fields), versions=((sub.from_year, sub.rules),))
     programme_id = await save_programme(spec, principal_of(request).account_id)
     return see_other(f"/review/grants/{programme_id}")
 
@@ -338,42 +365,21 @@ async def programme_edit(programme_id: FromPath[UUID], year: FromQuery[int | Non
 @post("/grants/{programme_id:uuid}/edit", guards=[admin_only])
 async def programme_update(request: Request, programme_id: FromPath[UUID]) -> Response:
     programme = await programme_or_404(programme_id)
-    posted = await _posted(request)
-    check = Checker()
-    fields = read_fields(posted, check)
-    from_year = read_year(posted, check, "from_year", _("From fiscal year"))
-    values, rules, rule_errors = forms.parse(posted.form)
-    if fields.name and await name_taken(fields.name, programme_id):
-        check.fail(_("A grant programme with this name exists already."))
-    past = from_year is not None and from_year < this_year()
-    if past and posted_action(posted) == "save" and not posted.text("past_ok"):
-        check.fail(
+    sub = await read_submission(request, programme_id)
+    past = sub.from_year is not None and sub.from_year < this_year()
+    if past and not sub.preview and not sub.posted.text("past_ok"):
+        sub.check.fail(
             _(
                 "These rules are used for fiscal years from %(year)s on, before this one: saving changes their "
                 "amounts too. Tick the box to correct them, or copy the rules to a new year instead."
             )
-            % {"year": wareki_fiscal_year(from_year)}
+            % {"year": wareki_fiscal_year(sub.from_year)}
         )
-    shown = None
-    if rules is not None and posted_action(posted) == "preview":
-        shown = await preview(posted, rules, programme_id, check)
-    errors = check.errors + rule_errors
-    if errors or posted_action(posted) == "preview":
-        return form_page(
-            fields=fields,
-            values=values,
-            errors=errors,
-            programme=programme,
-            from_year=posted.text("from_year"),
-            past_years=past,
-            groups=await preview_groups(),
-            chosen_group=posted.text("preview_group"),
-            chosen_year=posted.text("preview_year"),
-            shown=shown,
-        )
+    if again := await shown_again(sub, programme, past):
+        return again
     actor = principal_of(request).account_id
-    await update_fields(programme_id, vars(fields), actor)
-    await save_version(programme_id, from_year, rules, actor)
+    await update_fields(programme_id, vars(sub.fields), actor)
+    await save_version(programme_id, sub.from_year, sub.rules, actor)
     return see_other(f"/review/grants/{programme_id}")
 
 
