@@ -115,6 +115,7 @@ async def test_loading_does_not_grow_with_the_number_of_groups(world, monkeypatc
     small = [world.group_a]
     large = [world.group_b] + [await make_group(world.area_b) for _ in range(15)]
     programme_small = await make_programme(rules, enrol=world.group_a)
+    await make_session(world.group_a, date(YEAR, 5, 10))
     for group in large:
         await make_session(group, date(YEAR, 5, 10))
         enrolment = GroupGrant(id=uuid4(), group=group, programme=programme_small, first_fiscal_year=YEAR)
@@ -149,3 +150,16 @@ async def test_the_dashboard_flags_what_the_full_computation_calls_at_risk(world
         assert lines[group].grant_at_risk == (enrolment.result.at_risk and enrolment.result.rules[0].ok)
     assert [lines[g].grant_at_risk for g in (steady, lapsed, not_yet)] == [False, True, False]
     assert full[steady][0].result.amount_due == 6 * 400
+
+
+async def test_rows_asked_for_in_several_queries_come_back_whole(world, monkeypatch):
+    from server.grants import data
+
+    rules = {"components": [{"kind": "per_participant", "amount": 10, "categories": ["child"]}]}
+    await make_programme(rules, enrol=world.group_a)
+    for month in (5, 6, 7, 8, 9):
+        await make_session(world.group_a, date(YEAR, month, 1), tallies={"child": month, "adult": 1})
+    whole = await group_grants([world.group_a], YEAR, as_of=date(YEAR + 1, 3, 31))
+    monkeypatch.setattr(data, "IDS_PER_QUERY", 2)
+    chunked = await group_grants([world.group_a], YEAR, as_of=date(YEAR + 1, 3, 31))
+    assert whole[world.group_a][0].result.amount_due == chunked[world.group_a][0].result.amount_due == 10 * 35
