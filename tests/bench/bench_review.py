@@ -36,7 +36,7 @@ SMALL_AREA = 50
 YEARS = 5
 LAST_YEAR = 2025
 CATEGORY_SHARES = {"child": 8, "adult": 6, "senior": 8, "parent_child": 3, "first_time": 2, "volunteer": 3}
-GOALS = {"dashboard": 300, "grants alone": 300, "export, CSV": 2000, "export, XLSX": 2000}
+GOALS = {"dashboard": 300, "grants alone": None, "export, CSV": 2000, "export, XLSX": 2000}  # None: no goal
 GRANT_RULES = {
     "sessions": {"min_minutes": 120},
     "requirements": {"every_months": 2},
@@ -80,23 +80,27 @@ def report(results: dict, groups: int) -> None:
     engines = list(results)
     print(
         f"\n{groups} groups × {YEARS} fiscal years of monthly sessions ({groups * 12 * YEARS:,} sessions), "
-        f"timing fiscal year {LAST_YEAR}; median of 5 (max)"
+        f"timing fiscal year {LAST_YEAR}; median of 5 (max), and this process's CPU time"
     )
-    print(f"{'':<28}" + "".join(f"{engine:>24}" for engine in engines) + "     goal")
+    print(f"{'':<28}" + "".join(f"{engine:>32}" for engine in engines) + "     goal")
     for label, goal in GOALS.items():
         cells = []
         for engine in engines:
             figures = (results[engine] or {}).get(label)
-            cells.append(f"{figures['median']:8.0f} ms ({figures['max']:5.0f})" if figures else "failed")
-        verdicts = ", ".join(
-            f"{engine} {'met' if results[engine] and results[engine][label]['median'] < goal else 'MISSED'}"
-            for engine in engines
-        )
-        print(f"{label:<28}" + "".join(f"{cell:>24}" for cell in cells) + f"     < {goal} ms ({verdicts})")
+            cell = f"{figures['median']:6.0f} ms ({figures['max']:5.0f}) cpu {figures['cpu']:4.0f}" if figures else ""
+            cells.append(cell or "failed")
+        aim = ""
+        if goal:
+            verdicts = ", ".join(
+                f"{engine} {'met' if results[engine] and results[engine][label]['median'] < goal else 'MISSED'}"
+                for engine in engines
+            )
+            aim = f"     < {goal} ms ({verdicts})"
+        print(f"{label:<28}" + "".join(f"{cell:>32}" for cell in cells) + aim)
         counts = [(results[engine] or {}).get("queries", {}).get(label) for engine in engines]
         print(
             f"{'  queries, ' + str(groups) + ' / ' + str(SMALL_AREA) + ' groups':<28}"
-            + "".join(f"{(f'{c[0]} / {c[1]}' if c else '-'):>24}" for c in counts)
+            + "".join(f"{(f'{c[0]} / {c[1]}' if c else '-'):>32}" for c in counts)
         )
     if len(engines) == 2 and all(results.values()):
         ratio = results["postgres"]["dashboard"]["median"] / results["sqlite"]["dashboard"]["median"]
@@ -201,13 +205,16 @@ async def counted(work) -> tuple[object, int]:
 
 
 async def timed(work) -> dict:
+    """Wall time, and this process's CPU time (its SQLite thread included; not PostgreSQL's
+    server): on a machine shared with other work, the CPU time says what the code costs."""
     await work()
-    figures = []
+    figures, cpu = [], []
     for _ in range(5):
-        started = clock.perf_counter()
+        started, used = clock.perf_counter(), clock.process_time()
         await work()
         figures.append((clock.perf_counter() - started) * 1000)
-    return {"median": statistics.median(figures), "max": max(figures)}
+        cpu.append((clock.process_time() - used) * 1000)
+    return {"median": statistics.median(figures), "max": max(figures), "cpu": statistics.median(cpu)}
 
 
 async def measure(groups: int) -> dict:
