@@ -140,10 +140,6 @@ class SessionResult:
     reasons: tuple[Reason, ...] = ()
     parts: tuple[tuple[Reason, int], ...] = ()  # (component, yen) before the per-session cap
 
-    @property
-    def venue(self) -> int:
-        return sum(amount for title, amount in self.parts if title.message == Venue.TITLE)
-
 
 @dataclass(frozen=True)
 class Line:
