@@ -1,9 +1,11 @@
-"""The ``ibasho`` command: serve, migrate, createuser, demo, backup, restore, export-group, forget-person."""
+"""The ``ibasho`` command: serve, migrate, createuser, demo, backup, restore, export-group, forget-person,
+grants (import, export, check)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -181,6 +183,22 @@ def cmd_forget_person(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grants(args: argparse.Namespace) -> int:
+    from server import db
+    from server.grants import commands
+
+    async def run() -> int:
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for the programme's JSON
+            await db.migrate_forwards()
+        if args.action == "import":
+            return await commands.import_file(args.file)
+        if args.action == "export":
+            return await commands.export_programme(args.name, args.output)
+        return await commands.check(args.programme, args.group, args.year)
+
+    return asyncio.run(run())
+
+
 def cmd_vapid(args: argparse.Namespace) -> int:
     from server.reminders.vapid import ensure_key, load_vapid
 
@@ -249,6 +267,21 @@ def build_parser() -> argparse.ArgumentParser:
     forget = commands.add_parser("forget-person", help="erase a participant's personal data, keeping the tallies")
     forget.add_argument("person_id")
     forget.set_defaults(func=cmd_forget_person)
+
+    grants = commands.add_parser("grants", help="grant programmes: import, export, check a group's year")
+    actions = grants.add_subparsers(dest="action", required=True)
+    grants_import = actions.add_parser("import", help="add a programme from its JSON file, or replace one of its name")
+    grants_import.add_argument("file")
+    grants_export = actions.add_parser("export", help="print a programme's JSON (docs/grants.md)")
+    grants_export.add_argument("name", help="the programme's exact name or id")
+    grants_export.add_argument("--output", help="write it to this file instead")
+    grants_check = actions.add_parser(
+        "check", help="print a group's computation for a fiscal year; exit 1 if a requirement is not met"
+    )
+    grants_check.add_argument("--programme", required=True, help="the programme's exact name or id")
+    grants_check.add_argument("--group", required=True, help="the group's exact name or id")
+    grants_check.add_argument("--year", required=True, type=int, help="the fiscal year, e.g. 2025 for 令和7年度")
+    grants.set_defaults(func=cmd_grants)
 
     vapid = commands.add_parser("vapid", help="make the Web Push (VAPID) key pair once and print its public key")
     vapid.set_defaults(func=cmd_vapid)

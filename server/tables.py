@@ -374,6 +374,9 @@ class Person(Table):
     deleted = Boolean(default=False)
     hlcs = JSON(default={})
     updated_at = Timestamptz(default=TimestamptzNow())
+    # When the row was made (a database trigger fills it, as phones' pushes insert raw rows):
+    # rosters are counted on a day for grants. Null for people recorded before it was kept.
+    created_at = Timestamptz(null=True, default=None)
 
 
 class Attendance(Table):
@@ -475,21 +478,26 @@ class ActionItem(Table):
 
 
 class GrantProgramme(Table):
-    """A council's grant rules, as data (rules differ by council)."""
+    """A council's grant programme (助成制度). Its rules are versions by fiscal year
+    (``GrantRuleVersion``): a year is always computed with the rules in force that year."""
 
     id = UUID(primary_key=True)
     name = Varchar(length=200, unique=True)
     council = Varchar(length=200, default="")
-    min_sessions_every_months = Integer(null=True, default=None)  # e.g. 2: a session at least every 2 months
-    min_session_minutes = Integer(null=True, default=None)  # e.g. 120
-    activity_amount_per_session = Integer(default=0)  # yen
-    venue_cap_per_session = Integer(default=0)  # yen; venue cost paid at actual cost up to this
-    fixed_yearly_amount = Integer(default=0)  # yen; e.g. Aomori's start-up grant
-    yearly_cap = Integer(null=True, default=None)  # yen
-    eligible_years = Integer(null=True, default=None)  # e.g. 3
-    requires_registration = Boolean(default=False)
-    min_age = Integer(null=True, default=None)
+    source = Text(default="")  # where the 要綱 is published (a URL, a document's title)
+    retired_after = Integer(null=True, default=None)  # the last fiscal year it pays; null: in force
     notes = Text(default="")
+
+
+class GrantRuleVersion(Table):
+    """A programme's rules from fiscal year ``from_year`` until the next version's year, as
+    the JSON of server/grants/model.py (``Rules.to_json``); one per programme and year."""
+
+    id = UUID(primary_key=True)
+    programme = ForeignKey(references=GrantProgramme, on_delete=OnDelete.cascade, null=False, index=True)
+    from_year = Integer()
+    rules = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 class GroupGrant(Table):

@@ -26,8 +26,8 @@ from server.pwa.routes import assets
 from server.registration.records import status_link
 from server.reminders import tokens
 from server.reminders.tokens import manage_token_hash
-from server.tables import GrantProgramme, Ibasho, Person, PushSubscription, ReminderDelivery, Session
-from tests.factories import PASSWORD, World, make_account
+from server.tables import Ibasho, Person, PushSubscription, ReminderDelivery, Session
+from tests.factories import PASSWORD, World, make_account, make_programme
 
 IDENTITIES = ("anonymous", "participant", "organiser_other", "staff_other", "organiser", "staff", "admin")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -69,12 +69,12 @@ class Target:
 
 
 async def make_target(world: World) -> Target:
-    ibasho_id, session_id, programme_id = uuid4(), uuid4(), uuid4()
+    ibasho_id, session_id = uuid4(), uuid4()
     await Ibasho.insert(Ibasho(id=ibasho_id, group=world.group_a, name="きらくら", created_at=now()))
     await Session.insert(
         Session(id=session_id, group=world.group_a, ibasho=ibasho_id, title="きらくら", date=date.today())
     )
-    await GrantProgramme.insert(GrantProgramme(id=programme_id, name=f"grant-{uuid4().hex[:8]}"))
+    programme_id = await make_programme({"components": [{"kind": "fixed", "amount": 1000}]}, enrol=world.group_a)
     version, paths = assets()
     target = Target(
         world=world,
@@ -533,16 +533,35 @@ ROWS = [
         staff_page(303, 404),
     ),
     Row("GET", "/review/audit", fixed("/review/audit"), admin_page(200)),
-    Row("GET", "/review/grants", fixed("/review/grants"), admin_page(200)),
+    Row("GET", "/review/grants", fixed("/review/grants"), staff_page(200)),
     Row("GET", "/review/grants/new", fixed("/review/grants/new"), admin_page(200)),
     Row("POST", "/review/grants/new", fixed("/review/grants/new", **EMPTY_FORM), admin_page(422)),
     Row("POST", "/review/grants/presets/{key:str}", fixed("/review/grants/presets/no-such-preset"), admin_page(404)),
+    Row("GET", "/review/grants/{programme_id:uuid}", fixed("/review/grants/{programme}"), staff_page(200)),
     Row("GET", "/review/grants/{programme_id:uuid}/edit", fixed("/review/grants/{programme}/edit"), admin_page(200)),
     Row(
         "POST",
         "/review/grants/{programme_id:uuid}/edit",
         fixed("/review/grants/{programme}/edit", **EMPTY_FORM),
         admin_page(422),
+    ),
+    Row(
+        "POST",
+        "/review/grants/{programme_id:uuid}/copy",
+        fixed("/review/grants/{programme}/copy", data={"to_year": "next"}),
+        admin_page(422),
+    ),
+    Row(
+        "POST",
+        "/review/grants/{programme_id:uuid}/retire",
+        fixed("/review/grants/{programme}/retire", data={"last_year": "soon"}),
+        admin_page(422),
+    ),
+    Row(
+        "GET",
+        "/review/grants/{programme_id:uuid}/groups/{group_id:uuid}",
+        fixed("/review/grants/{programme}/groups/{group}"),
+        staff_page(200, 404),
     ),
     # admin pages
     Row("GET", "/admin/groups/{group_id:uuid}/data", fixed("/admin/groups/{group}/data"), admin_page(200)),

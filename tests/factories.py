@@ -22,7 +22,10 @@ from server.core.clock import now
 from server.sync.store import backfill_change_log
 from server.tables import (
     Area,
+    GrantProgramme,
+    GrantRuleVersion,
     Group,
+    GroupGrant,
     Ibasho,
     Note,
     PushSubscription,
@@ -282,6 +285,39 @@ async def make_session(
             )
         )
     return session_id
+
+
+async def count_queries(monkeypatch, work) -> int:
+    """How many queries ``work()`` sends to the database."""
+    engine_class = type(Group._meta.db)
+    original = engine_class.run_querystring
+    seen = []
+
+    async def counting(self, querystring, *args, **kwargs):
+        seen.append(querystring)
+        return await original(self, querystring, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine_class, "run_querystring", counting)
+        await work()
+    return len(seen)
+
+
+async def make_programme(
+    rules: dict, *, from_year: int = 2000, enrol: UUID | None = None, first_year: int = 2025
+) -> UUID:
+    """A grant programme with one rule version (rules JSON, docs/grants.md), and the group
+    ``enrol`` enrolled in it from ``first_year``."""
+    programme_id = uuid4()
+    await GrantProgramme.insert(GrantProgramme(id=programme_id, name=unique("grant")))
+    await GrantRuleVersion.insert(
+        GrantRuleVersion(id=uuid4(), programme=programme_id, from_year=from_year, rules=rules, updated_at=now())
+    )
+    if enrol:
+        await GroupGrant.insert(
+            GroupGrant(id=uuid4(), group=enrol, programme=programme_id, first_fiscal_year=first_year)
+        )
+    return programme_id
 
 
 async def make_person(group_id: UUID, name: str = "山田花子") -> UUID:

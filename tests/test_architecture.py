@@ -25,7 +25,7 @@ AREAS: dict[str, set[str]] = {
     "directory": {"council", "reminders"},  # the schedule in words; what the public may see
     "registration": {"auth", "council", "sync"},  # invitations; the schedule builder; sessions ahead
     "pwa": set(),
-    "ops": {"auth", "sync"},
+    "ops": {"auth", "sync", "grants"},  # grants: the demo's programmes are presets
 }
 
 

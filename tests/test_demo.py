@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -20,6 +21,8 @@ import pytest
 
 from server.core.dates import fiscal_year
 from server.core.schedule import zone
+from server.grants.model import Rules
+from server.grants.presets import PRESETS
 from server.ops.demo import (
     AREAS,
     GROUPS,
@@ -35,6 +38,7 @@ from server.tables import (
     Area,
     Attendance,
     GrantProgramme,
+    GrantRuleVersion,
     Group,
     GroupGrant,
     GroupMembership,
@@ -194,17 +198,19 @@ async def test_people_organisers_statuses_meetings_and_grants(demo):
             )
         )
     }
-    musashino = programmes["身近な地域の居場所づくり助成"]
-    assert (musashino["min_sessions_every_months"], musashino["min_session_minutes"]) == (2, 120)
-    assert (musashino["activity_amount_per_session"], musashino["venue_cap_per_session"], musashino["yearly_cap"]) == (
-        2500,
-        2500,
-        100000,
-    )
-    startup = programmes["「みんなの居場所」スタートアップ事業"]
-    assert (startup["fixed_yearly_amount"], startup["eligible_years"]) == (50000, 3)
-    ikiiki = programmes["いきいきサロン"]
-    assert (ikiiki["min_age"], ikiiki["requires_registration"], ikiiki["yearly_cap"]) == (65, True, 200000)
+    rules = {
+        name: Rules.from_json(json.loads(row["rules"]) if isinstance(row["rules"], str) else row["rules"])
+        for name, row in programmes.items()
+        for row in [await GrantRuleVersion.select().where(GrantRuleVersion.programme == row["id"]).first()]
+    }
+    musashino = rules["身近な地域の居場所づくり助成"]
+    assert (musashino.requirements.every_months, musashino.counting.min_minutes) == (2, 120)
+    assert [c.to_json() for c in musashino.components] == PRESETS["musashino"]["rules"]["components"]
+    assert musashino.caps.per_year == 100000
+    startup = rules["「みんなの居場所」スタートアップ事業"]
+    assert (startup.components[0].amount, startup.requirements.eligible_years) == (50000, 3)
+    ikiiki = rules["いきいきサロン"]
+    assert (ikiiki.requirements.registration, ikiiki.caps.per_year) == (True, 200000)
     enrolments = await GroupGrant.select().where(GroupGrant.group.is_in(group_ids))
     assert {row["programme"] for row in enrolments} == {p["id"] for p in programmes.values()}
     assert all(row["first_fiscal_year"] <= fiscal_year(today()) for row in enrolments)

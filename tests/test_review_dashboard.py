@@ -11,7 +11,7 @@ from server.core.dates import fiscal_year
 from server.review.dashboard import dashboard_lines, trend_svg
 from server.review.data import load_sessions, today
 from server.tables import Group, Person, SafetyCheck
-from tests.factories import make_group, make_session
+from tests.factories import count_queries, make_group, make_session
 
 
 def test_trend_svg_has_twelve_bars_and_no_style_attribute():
@@ -85,21 +85,6 @@ async def test_organisers_get_403_and_admins_see_every_area(world, new_client):
     html = (await admin.get(f"/review?area={world.area_b}")).text
     name_b = (await Group.select(Group.name).where(Group.id == world.group_b).first())["name"]
     assert name_b in html
-
-
-async def count_queries(monkeypatch, work) -> int:
-    engine_class = type(Group._meta.db)
-    original = engine_class.run_querystring
-    seen = []
-
-    async def counting(self, querystring, *args, **kwargs):
-        seen.append(querystring)
-        return await original(self, querystring, *args, **kwargs)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(engine_class, "run_querystring", counting)
-        await work()
-    return len(seen)
 
 
 async def test_dashboard_queries_do_not_grow_with_the_number_of_groups(world, monkeypatch):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, time
-from uuid import uuid4
 
 import openpyxl
 
-from server.tables import GrantProgramme, GroupGrant, Session, Tally
-from tests.factories import make_group, make_session, unique
+from server.tables import Session, Tally
+from tests.factories import make_group, make_programme, make_session
 
 YEAR = 2025
 PARTICIPANTS = 14  # column of 参加者数 (Participants)
@@ -19,18 +18,9 @@ VENUE = 15
 
 async def seed(world):
     """Three held sessions (one with a venue cost over the cap), one cancelled, one of the year before."""
-    programme = uuid4()
-    await GrantProgramme.insert(
-        GrantProgramme(
-            id=programme,
-            name=unique("grant"),
-            min_session_minutes=120,
-            activity_amount_per_session=2500,
-            venue_cap_per_session=2500,
-            yearly_cap=100000,
-        )
-    )
-    await GroupGrant.insert(GroupGrant(id=uuid4(), group=world.group_a, programme=programme, first_fiscal_year=2025))
+    components = [{"kind": "per_session", "amount": 2500}, {"kind": "venue", "cap": 2500}]
+    rules = {"sessions": {"min_minutes": 120}, "components": components, "caps": {"per_year": 100000}}
+    await make_programme(rules, enrol=world.group_a)
     await make_session(world.group_a, date(2025, 4, 1), venue_cost=3000, tallies={"child": 4, "volunteer": 2})
     await make_session(world.group_a, date(2025, 5, 1), venue_cost=1000, tallies={"senior": 6, "adult": 1})
     await make_session(world.group_a, date(2025, 6, 1), end=time(11, 50), tallies={"adult": 3})  # too short

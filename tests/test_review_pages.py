@@ -11,14 +11,20 @@ from server.tables import (
     Attendance,
     AuditLog,
     ChangeLog,
-    GrantProgramme,
-    GroupGrant,
     Ibasho,
     RoleAssignment,
     SafetyCheck,
     Session,
 )
-from tests.factories import CONCERN, login_client, make_account, make_person, make_session, synced_phone, unique
+from tests.factories import (
+    CONCERN,
+    login_client,
+    make_account,
+    make_person,
+    make_programme,
+    make_session,
+    synced_phone,
+)
 
 YEAR = 2025
 
@@ -78,17 +84,9 @@ async def test_group_review_shows_sessions_by_month_with_attendance_roles_notes_
     await RoleAssignment.insert(
         RoleAssignment(id=f"{first}:調理:{member.account_id}", session=first, role="調理", member=member.account_id)
     )
-    programme = uuid4()
-    await GrantProgramme.insert(
-        GrantProgramme(
-            id=programme,
-            name=unique("grant"),
-            activity_amount_per_session=2500,
-            venue_cap_per_session=1000,
-            yearly_cap=100000,
-        )
-    )
-    await GroupGrant.insert(GroupGrant(id=uuid4(), group=world.group_a, programme=programme, first_fiscal_year=2025))
+    venue = {"kind": "venue", "cap": 1000}
+    rules = {"components": [{"kind": "per_session", "amount": 2500}, venue], "caps": {"per_year": 100000}}
+    await make_programme(rules, enrol=world.group_a)
 
     await app_client.login(world.staff_a)
     response = await app_client.get(f"/review/groups/{world.group_a}?year={YEAR}")

@@ -27,6 +27,7 @@ from server.core.clock import now
 from server.core.dates import fiscal_year
 from server.core.schedule import occurrences, session_times, zone
 from server.db import write_transaction
+from server.grants.programmes import save_programme, spec_from_preset
 from server.ops.demo_content import (
     ADMIN_PASSWORD,
     ADULT_NAMES,
@@ -575,14 +576,15 @@ async def _create_accounts(logins: Sequence[DemoLogin]) -> dict[str, UUID]:
     return ids
 
 
-async def _programmes() -> dict[str, UUID]:
-    """The grant programmes, reusing any already registered under the same name."""
+async def _programmes(first_year: int) -> dict[str, UUID]:
+    """The grant programmes, their rules in force from ``first_year``, reusing any already
+    registered under the same name."""
     ids = {}
     for grant in GRANTS:
-        row = await GrantProgramme.select(GrantProgramme.id).where(GrantProgramme.name == grant.values["name"]).first()
+        name = grant.programme["name"]
+        row = await GrantProgramme.select(GrantProgramme.id).where(GrantProgramme.name == name).first()
         if row is None:
-            row = {"id": uuid4()}
-            await GrantProgramme.insert(GrantProgramme(id=row["id"], **grant.values))
+            row = {"id": await save_programme(spec_from_preset(grant.programme, first_year), None)}
         ids[grant.key] = row["id"]
     return ids
 
@@ -627,7 +629,7 @@ async def load_demo(force: bool = False) -> None:
     today = datetime.now(zone(TZ)).date()
     async with write_transaction():
         accounts = await _create_accounts(logins)
-        programme_ids = await _programmes()
+        programme_ids = await _programmes(fiscal_year(today) - 2)  # the earliest enrolment's year
         builder = DemoBuilder(random.Random(SEED), today, accounts, logins)
         rows = builder.build(programme_ids)
         for table, table_rows in rows.tables.items():

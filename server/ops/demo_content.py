@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
+from server.grants.presets import PRESETS
 from server.tables import Audience, IbashoKind, IbashoStatus
 
 SEED = 20170507  # きらくら's first day
@@ -285,47 +286,27 @@ GROUPS = (
 
 @dataclass(frozen=True)
 class GrantSpec:
+    """A demo programme: its name and rules as the JSON form of docs/grants.md (no versions)."""
+
     key: str
-    values: dict
+    programme: dict
 
 
 GRANTS = (
-    GrantSpec(
-        "musashino",
-        {
-            "name": "身近な地域の居場所づくり助成",
-            "council": COUNCIL,
-            "min_sessions_every_months": 2,
-            "min_session_minutes": 120,
-            "activity_amount_per_session": 2500,
-            "venue_cap_per_session": 2500,
-            "yearly_cap": 100000,
-            "notes": "開催場所が武蔵野市内、近隣住民が対象で地域に開かれた活動。"
-            "２か月に１回以上、１回あたり概ね２時間以上。"
-            "助成額＝活動費（１回2,500円）＋会場費（実費、１回2,500円まで）、年10万円まで。",
-        },
-    ),
-    GrantSpec(
-        "startup",
-        {
-            "name": "「みんなの居場所」スタートアップ事業",
-            "council": "青森県社会福祉協議会",
-            "fixed_yearly_amount": 50000,
-            "eligible_years": 3,
-            "notes": "居場所づくりを始める個人・団体に、３年間まで毎年度５万円。（ルールの違いを示すデモ用の登録）",
-        },
-    ),
+    GrantSpec("musashino", PRESETS["musashino"]),
+    GrantSpec("startup", {**PRESETS["aomori"], "notes": PRESETS["aomori"]["notes"] + "（ルールの違いを示すデモ用）"}),
     GrantSpec(
         "ikiiki",
         {
             "name": "いきいきサロン",
             "council": COUNCIL,
-            "min_session_minutes": 120,
-            "activity_amount_per_session": 4000,
-            "yearly_cap": 200000,
-            "requires_registration": True,
-            "min_age": 65,
             "notes": "週１回以上、１回２時間以上、65歳以上の登録制サロン。上限20万円（１回あたりの額はデモ用の仮定）。",
+            "rules": {
+                "sessions": {"min_minutes": 120},
+                "requirements": {"registration": True},
+                "components": [{"kind": "per_session", "amount": 4000, "label": "活動費"}],
+                "caps": {"per_year": 200000},
+            },
         },
     ),
 )

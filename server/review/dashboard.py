@@ -21,8 +21,9 @@ from piccolo.query.functions.aggregate import Count, Max
 
 from server.auth.guards import principal_of
 from server.core.dates import fiscal_year_bounds
+from server.grants.data import groups_at_risk
 from server.grants.rules import add_months
-from server.review.data import is_session, load_grants, load_sessions, today
+from server.review.data import is_session, load_sessions, today
 from server.review.pages import pick_year
 from server.review.render import review_page
 from server.tables import (
@@ -134,10 +135,10 @@ async def dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -
         lines[row["group"]].open_checks = row["n"]
 
     first, last = fiscal_year_bounds(year)
-    grants = await load_grants(group_ids, year, sessions, as_of=min(as_of, last) if as_of >= first else None)
-    for group_id, enrolments in grants.items():
-        lines[group_id].grant_at_risk = any(e.result.at_risk and e.result.rules[0].ok for e in enrolments)
+    counted = [(s.group, s.grant_input()) for s in sessions]
+    at_risk = await groups_at_risk(group_ids, year, counted, as_of=min(as_of, last) if as_of >= first else None)
     for line in lines.values():
+        line.grant_at_risk = line.id in at_risk
         line.quiet = line.active and (line.last_session is None or add_months(line.last_session, QUIET_MONTHS) < as_of)
     return list(lines.values())
 

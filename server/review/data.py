@@ -6,7 +6,6 @@ number of queries does not grow with the number of groups or sessions.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
@@ -15,12 +14,11 @@ from zoneinfo import ZoneInfo
 from piccolo.query.functions.aggregate import Count, Sum
 
 from server.core.dates import fiscal_year, fiscal_year_bounds
-from server.grants.rules import GrantResult, Programme, SessionIn, evaluate
+from server.grants.data import Enrolment, group_grants
+from server.grants.rules import SessionIn
 from server.tables import (
     Attendance,
     AttendanceStatus,
-    GroupGrant,
-    Ibasho,
     Note,
     RoleAssignment,
     Session,
@@ -95,7 +93,14 @@ class SessionRow:
 
     def grant_input(self) -> SessionIn:
         return SessionIn(
-            str(self.id), self.date, self.start_time, self.end_time, self.status, self.venue_cost, self.kind
+            str(self.id),
+            self.date,
+            self.start_time,
+            self.end_time,
+            self.status,
+            self.venue_cost,
+            self.kind,
+            participants=self.attendance,
         )
 
 
@@ -192,53 +197,12 @@ async def load_sessions(
     return list(sessions.values())
 
 
-@dataclass
-class Enrolment:
-    group: UUID
-    programme_id: UUID
-    programme_name: str
-    first_fiscal_year: int
-    result: GrantResult
-
-
 async def load_grants(
     group_ids: list[UUID], year: int, sessions: list[SessionRow], as_of: date | None = None
 ) -> dict[UUID, list[Enrolment]]:
-    """Each group's grant programmes, evaluated for ``year`` on ``sessions``."""
-    if not group_ids:
-        return {}
-    enrolments = (
-        await GroupGrant.select(
-            GroupGrant.group,
-            GroupGrant.first_fiscal_year,
-            *GroupGrant.programme.all_columns(),
-        )
-        .where(GroupGrant.group.is_in(group_ids))
-        .output(nested=True)
-    )
-    registration = defaultdict(bool)
-    for row in await Ibasho.select(Ibasho.group, Ibasho.registration_required).where(Ibasho.group.is_in(group_ids)):
-        registration[row["group"]] |= row["registration_required"]
-    by_group: dict[UUID, list[SessionIn]] = defaultdict(list)
-    for session in sessions:
-        by_group[session.group].append(session.grant_input())
-    if as_of is None and year == this_fiscal_year():
-        as_of = today()
-    out: dict[UUID, list[Enrolment]] = defaultdict(list)
-    for row in enrolments:
-        programme_row = row["programme"]
-        result = evaluate(
-            Programme.from_row(programme_row),
-            by_group[row["group"]],
-            year,
-            row["first_fiscal_year"],
-            registration_required=registration[row["group"]],
-            as_of=as_of,
-        )
-        out[row["group"]].append(
-            Enrolment(row["group"], programme_row["id"], programme_row["name"], row["first_fiscal_year"], result)
-        )
-    return out
+    """Each group's grant programmes, evaluated for ``year`` on ``sessions`` (server/grants/data.py),
+    each with the rules in force that year."""
+    return await group_grants(group_ids, year, [(s.group, s.grant_input()) for s in sessions], as_of)
 
 
 def is_session(row: SessionRow) -> bool:

@@ -1,6 +1,7 @@
 """Screenshots of the organiser PWA and the staff pages, for docs/screenshots/.
 
-    .venv/bin/python -m tests.bench.screenshots
+    .venv/bin/python -m tests.bench.screenshots                # every screen
+    .venv/bin/python -m tests.bench.screenshots --only grants  # the grant programme pages
 
 Starts a demo server as tests/bench/bench_pwa.py does and drives Debian's Chromium:
 a fresh phone's three first-use screens; organiser kirakura1 on a 390×844 phone (device
@@ -8,7 +9,9 @@ scale 1, ja-JP) — home, one session's attendance (a few people marked), tallie
 counts), roles, notes (Japanese text in every field, 気になる参加者 included), the roster,
 the history, the settings and a meeting's members and minutes, then each of them again at
 the largest text size (``*-xlarge.png``); then staff-west at 1280×800 — the staff home and
-the page of きらくらの会. Writes docs/screenshots/*.png.
+the page of きらくらの会; then the admin's grant programme pages at 390 px and 1280 px —
+the list with presets, a programme, its form with a preview for きらくらの会, and the
+amount page. Writes docs/screenshots/*.png and names any element wider than the phone.
 """
 
 from __future__ import annotations
@@ -244,16 +247,70 @@ def staff_screens(browser, url: str) -> None:
     context.close()
 
 
+ADMIN = ("admin", "ibasho-admin")
+MUSASHINO = "身近な地域の居場所づくり助成"
+
+
+def log_in(page, url: str, login: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.get_by_label("ログイン名").fill(login)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_load_state("networkidle")
+
+
+def grant_pages(page, url: str, suffix: str, full: bool) -> None:
+    def check(label: str) -> None:
+        if suffix and (problems := horizontal_overflow(page)):
+            print(f"  {label}: wider than 390 px: {problems}")
+
+    page.goto(f"{url}/review/grants")
+    check("grant programmes")
+    shoot(page, f"grants-list{suffix}.png", full_page=full)
+    page.get_by_role("link", name=MUSASHINO).click()
+    page.wait_for_load_state("networkidle")
+    check("programme")
+    shoot(page, f"grants-programme{suffix}.png", full_page=True)
+    amount_url = page.get_by_role("link", name=GROUP_NAME, exact=True).first.get_attribute("href")
+    page.get_by_role("link", name="編集", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    page.select_option("select[name=preview_group]", label=GROUP_NAME)
+    page.get_by_role("button", name="試算").click()
+    page.wait_for_load_state("networkidle")
+    check("form with a preview")
+    shoot(page, f"grants-form{suffix}.png", full_page=True)
+    page.goto(f"{url}{amount_url}")
+    check("amount")
+    shoot(page, f"grants-amount{suffix}.png", full_page=True)
+
+
+def grants_screens(browser, url: str) -> None:
+    """The admin's grant pages on a phone (full pages) and on a laptop."""
+    for options, suffix in ((PHONE, "-phone"), (DESKTOP, "")):
+        context = browser.new_context(**options)
+        page = context.new_page()
+        log_in(page, url, *ADMIN)
+        grant_pages(page, url, suffix, full=bool(suffix))
+        context.close()
+
+
 def main() -> None:
+    import argparse
+
     from playwright.sync_api import sync_playwright
 
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=["organiser", "staff", "grants"], help="one set of screens")
+    only = parser.parse_args().only
     OUT.mkdir(parents=True, exist_ok=True)
     print("starting the demo server…", flush=True)
     with demo_server() as server, sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            organiser_screens(browser, server.url)
-            staff_screens(browser, server.url)
+            screens = {"organiser": organiser_screens, "staff": staff_screens, "grants": grants_screens}
+            for name, shoot_screens in screens.items():
+                if only in (None, name):
+                    shoot_screens(browser, server.url)
         finally:
             browser.close()
 
