@@ -382,7 +382,7 @@ ROWS = [
         "POST",
         "/api/auth/password",
         fixed("/api/auth/password", json={"current_password": "x", "new_password": "short"}),
-        signed_in(422),
+        signed_in(400),
     ),
     # the JSON API and sync
     Row("GET", "/api/groups", fixed("/api/groups"), signed_in(200)),

@@ -24,7 +24,14 @@ from litestar.response import Redirect, Template
 from server.auth import throttle
 from server.auth.guards import principal_of, signed_in
 from server.auth.logins import end_all_logins, start_login
-from server.auth.passwords import VOIDED, hash_password, login_key, password_problem, verify_password
+from server.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    VOIDED,
+    hash_password,
+    login_key,
+    password_problem,
+    verify_password,
+)
 from server.auth.principal import Principal
 from server.auth.routes import LoginThrottled, client_address, home_for, session_cookie
 from server.config import get_settings
@@ -218,7 +225,7 @@ async def password_submit(request: Request, data: URLEncodedBody[ChangePasswordF
 
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     current_password: text(512, least=1)
-    new_password: text(512, least=1)
+    new_password: text(512, least=MIN_PASSWORD_LENGTH)  # the document states the rule: a short one is a 400
 
 
 @post(
@@ -232,18 +239,15 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
         401,
         403,
         413,
-        422,
         429,
         why={
+            400: "Malformed, or the new password is under 8 characters (`extra` names the field)",
             401: "Not logged in, or the current password is wrong",
-            422: "The new password is too short",
             429: "Too many wrong passwords; try again later",
         },
     ),
 )
 async def api_change_password(data: JSONBody[PasswordChange], request: Request) -> Response[dict]:
-    if (problem := password_problem(data.new_password)) is not None:
-        raise HTTPException(status_code=422, detail=problem)
     await change_own_password(principal_of(request), data.current_password, data.new_password, request)
     return Response({"status": "changed"}, status_code=200)
 
