@@ -246,8 +246,9 @@ async def test_6_a_mark_goes_back_to_unmarked_and_the_future_takes_no_absence(ch
     await page.wait_for_selector("[data-testid=person][data-status=present]")
     await button.click()  # a mis-tap, taken back at once
     await row.get_by_text("未記録").wait_for()
-    for _ in range(2):
+    for status in ("absent_notified", "absent_unnotified"):  # each tap drawn before the next
         await row.locator("[data-testid=absence]").click()
+        await page.wait_for_selector(f".attendance li:has-text('{person.display_name}') [data-status='{status}']")
     await page.wait_for_selector("[data-testid=safety-check]")
     await wait_synced(page)
     check = safety_check_id(session, str(person.id))

@@ -31,6 +31,8 @@ export async function enable() {
   const registration = await navigator.serviceWorker.ready;
   const { public_key: key } = await sync.api("/api/push/public-key");
   await save(await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) }));
+  // whichever screen is up now (a sync may have drawn a new one meanwhile) shows it is on
+  await store.setMeta("reminders_since", new Date().toISOString());
   return true;
 }
 

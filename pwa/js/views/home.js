@@ -13,10 +13,12 @@ function sessionButton(session) {
     session.status !== "scheduled" ? h("span", { className: "badge" }, t(session.status)) : null);
 }
 
+let remindersFailed = false; // the last tap could not turn them on: say so until the next
+
 function remindersSection(state, redraw) {
   const enable = async (event) => {
     event.target.disabled = true;
-    await push.enable().catch(() => {});
+    remindersFailed = !(await push.enable().catch(() => false)) && Notification.permission !== "denied";
     redraw();
   };
   return h("section", { className: "reminders", dataset: { testid: "reminders", state } },
@@ -25,6 +27,7 @@ function remindersSection(state, redraw) {
       : state === "denied" ? h("p", { className: "muted" }, t("reminders_blocked"))
       : state === "unsupported" ? h("p", { className: "muted" }, t("reminders_unsupported"))
       : [h("p", { className: "muted" }, t("reminders_hint")),
+         remindersFailed ? h("p", { className: "error", role: "alert" }, t("reminders_failed")) : null,
          h("button", { className: "big", dataset: { testid: "reminders-enable" }, onclick: enable }, t("reminders_enable"))]);
 }
 
