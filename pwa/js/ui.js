@@ -26,14 +26,22 @@ export const today = () => {
 // A screen's redraw. Each change starts one and several may be under way at once; only the
 // newest may draw, or an older one finishing late would put stale records back on screen.
 // While ``hold()`` is true (someone is typing, a panel is open) a redraw a change started
-// waits for the next change; one the organiser asked for (``force``) draws anyway.
+// is kept back, and drawn as soon as the hold ends (focus leaves a field, a field is
+// emptied): otherwise a sync finishing while someone typed would leave 送信待ち on screen
+// until some later change. One the organiser asked for (``force``) draws at once.
 export function drawer(target, build, hold = () => false) {
   let newest = 0;
-  return async (force = false) => {
+  let heldBack = false;
+  const draw = async (force = false) => {
     const mine = ++newest;
     const nodes = await build();
-    if (mine === newest && (force || !hold())) render(target, nodes);
+    if (mine !== newest) return;
+    heldBack = !force && hold();
+    if (!heldBack) render(target, nodes);
   };
+  const resume = () => setTimeout(() => { if (heldBack && !hold()) draw(); }, 0); // after focus has moved
+  for (const event of ["focusout", "input", "toggle"]) target.addEventListener(event, resume, true);
+  return draw;
 }
 
 // Whether someone is in the middle of typing on this screen: a field has focus, or a form
