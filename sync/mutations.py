@@ -658,9 +658,17 @@ async def note_set(ctx: Context, args: NoteSet) -> None:
     if won:
         authors[args.field] = writer
     record.data["authors"] = authors
-    if lost is not None and lost[0] and lost[0] != record.data[args.field] and not clean_replace:
-        # Nobody's words vanish: the losing text waits in conflicts until someone merges it,
-        # up to a bound, so that a note every phone pulls cannot grow without end.
+    waiting = {c["text"] for c in record.data["conflicts"] if c["field"] == args.field}
+    if (
+        lost is not None
+        and lost[0]
+        and lost[0] != record.data[args.field]
+        and lost[0] not in waiting
+        and not clean_replace
+    ):
+        # Nobody's words vanish: the losing text waits in conflicts until someone merges it
+        # (once: the same words from two phones are one text to merge), up to a bound, so
+        # that a note every phone pulls cannot grow without end.
         if sum(c["field"] == args.field for c in record.data["conflicts"]) >= limits.CONFLICTS:
             raise Rejected(
                 "too_many_conflicts",
