@@ -29,7 +29,7 @@ async def push(store: Store, scope: Scope, request: PushRequest, clock=now_ms) -
     """Apply a push in one transaction. Raises SeqGap (nothing applied) or EnvelopeError."""
     check_envelope(request)
     async with store.transaction():
-        client = await store.lock_client(request.client_id)
+        client = await store.lock_client(request.client_id, scope.group_ids)
         if client is not None and client.account_id != scope.account_id:
             raise ClientOwnedByAnother(f"client {request.client_id} belongs to another account")
         last_seq = client.last_seq if client else 0

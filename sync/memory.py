@@ -39,7 +39,7 @@ class MemoryStore:
             self.records, self.clients, self.members, self.changes, self.log, self.change_no = saved
             raise
 
-    async def lock_client(self, client_id: UUID) -> ClientState | None:
+    async def lock_client(self, client_id: UUID, group_ids: frozenset[UUID] | None) -> ClientState | None:
         return self.clients.get(client_id)
 
     async def save_client(self, client_id: UUID, account_id: UUID, last_seq: int) -> None:

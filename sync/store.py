@@ -45,8 +45,10 @@ class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[None]:
         """One database transaction for a whole push."""
 
-    async def lock_client(self, client_id: UUID) -> ClientState | None:
-        """The client's bookkeeping, locked until the transaction ends (one push per client at a time)."""
+    async def lock_client(self, client_id: UUID, group_ids: frozenset[UUID] | None) -> ClientState | None:
+        """The client's bookkeeping, locked until the transaction ends, with the groups the
+        push may write (None: every group): pushes that may touch the same records, or come
+        from one client, apply one at a time; others may run side by side."""
 
     async def save_client(self, client_id: UUID, account_id: UUID, last_seq: int) -> None: ...
 

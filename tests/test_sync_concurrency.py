@@ -3,12 +3,14 @@
 PostgreSQL only: there pushes run in parallel on the pool's connections; SQLite takes its
 write lock at the start of every push (BEGIN IMMEDIATE), so writers never overlap.
 
-A push takes a transaction-scoped advisory lock (``server.core.changelog.CHANGE_NUMBER_LOCK``)
-when it starts and holds it until commit, so pushes apply one at a time and change numbers
-become visible in increasing order. The tests here check that from the outside (a reader
-paging through more than 10,000 changes while four writers commit) and from the inside
-(a push held open at chosen points inside its transaction while another waits and a reader
-pulls; two pushes on one tally; a first push retried while still in flight).
+A push takes transaction-scoped advisory locks (``server.core.changelog.hold_push_locks``) on
+the groups it may write and its client when it starts, so pushes that may touch the same
+records apply one at a time while other groups' go on; the change-number lock, from the
+hand-out of numbers to the commit, makes change numbers visible in increasing order.
+The tests here check that from the outside (a reader paging through more than 10,000
+changes while four writers commit) and from the inside (a push held open at chosen points
+inside its transaction while another waits and a reader pulls; another group's push and
+an admin's meanwhile; two pushes on one tally; a first push retried while still in flight).
 """
 
 from __future__ import annotations
@@ -255,6 +257,56 @@ async def test_a_push_still_open_holds_back_later_ones_and_nothing_is_passed_ove
 
     after = await engine.pull(PiccoloStore(), scope, uuid.uuid4(), middle.cursor, 200)
     assert [c.id for c in after.changes] == [first_person, second_person]  # both, in commit order
+
+
+async def test_other_groups_push_while_one_is_open_and_numbers_still_commit_in_order():
+    """A push open inside its transaction holds back only pushes that may write its group;
+    another group's push commits meanwhile, unless the open one already holds the change
+    numbers. An admin's push (any group) waits for every open one."""
+    first_scope, first_group, _ = await seed()
+    second_scope, second_group, _ = await seed()
+    both = Scope(first_scope.account_id, frozenset({first_group, second_group}))
+    _, cursor = await pull_all(both)
+    first, second = Writer(first_scope), Writer(second_scope)
+    admin = Writer(Scope(first_scope.account_id, None))
+
+    def person(writer: Writer, group_id, name: str) -> tuple[str, list[Mutation]]:
+        person_id = str(uuid.uuid4())
+        return person_id, [writer.mutation("person.upsert", id=person_id, group_id=str(group_id), display_name=name)]
+
+    held = PausingStore("before_number")
+    open_id, open_push = person(first, first_group, "open")
+    open_task = asyncio.create_task(first.push(open_push, held))
+    try:
+        await _started(open_task, held)
+        other_id, other_push = person(second, second_group, "other group")
+        await asyncio.wait_for(second.push(other_push), WAIT)  # not held back
+        admin_id, admin_push = person(admin, second_group, "admin")
+        admin_task = asyncio.create_task(admin.push(admin_push))
+        done, _ = await asyncio.wait({admin_task}, timeout=0.5)
+        assert not done, "an admin's push went ahead of an open group push"
+    finally:
+        held.release.set()
+        await asyncio.wait_for(open_task, WAIT)
+    await asyncio.wait_for(admin_task, WAIT)
+    after = await engine.pull(PiccoloStore(), both, uuid.uuid4(), cursor, 200)
+    assert [c.id for c in after.changes] == [other_id, open_id, admin_id]  # in commit order
+
+    held = PausingStore("holding_number")  # the open push holds the change numbers now
+    open_id, open_push = person(first, first_group, "open again")
+    open_task = asyncio.create_task(first.push(open_push, held))
+    try:
+        await _started(open_task, held)
+        other_id, other_push = person(second, second_group, "waits for the number")
+        other_task = asyncio.create_task(second.push(other_push))
+        done, _ = await asyncio.wait({other_task}, timeout=0.5)
+        assert not done, "a change number was handed out while a lower one was uncommitted"
+    finally:
+        held.release.set()
+        await asyncio.wait_for(open_task, WAIT)
+    await asyncio.wait_for(other_task, WAIT)
+    later = await engine.pull(PiccoloStore(), both, uuid.uuid4(), after.cursor, 200)
+    assert [c.id for c in later.changes] == [open_id, other_id]
 
 
 # --- concurrent pushes that touch the same rows ------------------------------------------------

@@ -23,7 +23,7 @@ from piccolo.table import Table
 from server import tables as t
 from server.core import changelog
 from server.core.clock import now as current_time
-from server.db import write_rows, write_transaction
+from server.db import run_sql, write_rows, write_transaction
 from sync.mutations import wire_value
 from sync.store import ChangeRef, ClientState, LoggedMutation, Record
 
@@ -62,6 +62,31 @@ class EntityTable:
         once, since every row a pull sends goes through ``wire_fields``."""
         as_json = {c._meta.name for c in self.table._meta.columns if isinstance(c, (JSON, JSONB))}
         return tuple(wire for wire, column in self.fields.items() if column in as_json)
+
+    @cached_property
+    def select_sql(self) -> str:
+        """SELECT of the key (``_key``), the wire fields (named as in ``fields``), the owning
+        group (``_group``) and the merge state, up to the key's WHERE test; written once
+        per entity, since loads are the sync's hottest query."""
+        name = self.table._meta.tablename
+        joins, selected = [], [f'"{name}"."{self.table._meta.primary_key._meta.db_column_name}" AS "_key"']
+        for path in self.fields.values():
+            if "." in path:  # through a foreign key: "account.display_name"
+                link, column = path.split(".")
+                target = getattr(self.table, link)._foreign_key_meta.resolved_references._meta.tablename
+                joins.append(f'LEFT JOIN "{target}" AS "_{link}" ON "_{link}"."id" = "{name}"."{link}"')
+                selected.append(f'"_{link}"."{column}" AS "{path}"')
+            else:
+                selected.append(f'"{name}"."{path}" AS "{path}"')
+        if self.has("session"):
+            session = t.Session._meta.tablename
+            joins.append(f'LEFT JOIN "{session}" AS "_session" ON "_session"."id" = "{name}"."session"')
+            selected.append('"_session"."group" AS "_group"')
+        elif self.has("group"):
+            selected.append(f'"{name}"."group" AS "_group"')
+        selected += [f'"{name}"."{state}"' for state in ("hlcs", "deleted") if self.has(state)]
+        key = self.table._meta.primary_key._meta.db_column_name
+        return f'SELECT {", ".join(selected)} FROM "{name}" {" ".join(joins)} WHERE "{name}"."{key}"'
 
 
 def _fields(*names: str) -> dict[str, str]:
@@ -182,13 +207,14 @@ class PiccoloStore:
     def transaction(self):
         return write_transaction()
 
-    async def lock_client(self, client_id: UUID) -> ClientState | None:
+    async def lock_client(self, client_id: UUID, group_ids: frozenset[UUID] | None) -> ClientState | None:
         if self.is_postgres:
-            # Pushes run one at a time, as SQLite's IMMEDIATE transactions make them there:
-            # records are read, merged in Python and written back, so two concurrent pushes
+            # Records are read, merged in Python and written back, so two concurrent pushes
             # on one tally would lose an increment, and a new client's first push could
-            # apply twice (it has no row to lock yet). The lock is held until commit.
-            await changelog.hold_the_lock()
+            # apply twice (it has no row to lock yet): pushes that may write one group's
+            # records, or come from one client, apply one at a time (SQLite's IMMEDIATE
+            # transactions serialise every push anyway). Held until commit.
+            await changelog.hold_push_locks(group_ids, client_id)
         query = t.SyncClient.select(t.SyncClient.account, t.SyncClient.last_seq).where(t.SyncClient.id == client_id)
         row = await query.first()
         return ClientState(row["account"], row["last_seq"]) if row else None
@@ -207,33 +233,22 @@ class PiccoloStore:
 
     async def load(self, entity: str, ids: list[str]) -> dict[str, Record]:
         spec = ENTITY_TABLES[entity]
-        table = spec.table
-        key_values = [_key(table, i) for i in ids]
-        key_values = [k for k in key_values if k is not None]
+        key_values = [k for k in (_key(spec.table, i) for i in ids) if k is not None]
         if not key_values:
             return {}
-        extra = []
-        if entity in _GROUP_THROUGH_SESSION:
-            extra.append(table.session.group.as_alias("_group"))
-        elif entity != "group":
-            extra.append(table.group.as_alias("_group"))
-        for optional in ("hlcs", "deleted"):
-            if spec.has(optional):
-                extra.append(table._meta.get_column_by_name(optional))
-        rows = await table.select(table._meta.primary_key, *spec.columns(), *extra).where(
-            table._meta.primary_key.is_in(key_values)
-        )
-        records = {}
-        for row in rows:
-            data = wire_fields(spec, row)
-            group_id = row["id"] if entity == "group" else row["_group"]
-            records[str(row[table._meta.primary_key._meta.name])] = Record(
-                group_id=group_id,
-                data=data,
+        if self.is_postgres:
+            rows = await run_sql(spec.select_sql + " = ANY($1)", [key_values])
+        else:
+            rows = await run_sql(spec.select_sql + f" IN ({', '.join('?' * len(key_values))})", key_values)
+        return {
+            str(row["_key"]): Record(
+                group_id=row["_key"] if entity == "group" else row["_group"],
+                data=wire_fields(spec, row),
                 hlcs=decoded_json(row.get("hlcs")) or {},
                 deleted=bool(row.get("deleted", False)),
             )
-        return records
+            for row in rows
+        }
 
     async def save(self, entity: str, records: dict[str, Record]) -> None:
         spec = ENTITY_TABLES[entity]

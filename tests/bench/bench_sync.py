@@ -331,6 +331,8 @@ def maybe_profile(enabled: bool, title: str, out: dict):
         yield
     finally:
         profiler.disable()
+        if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats or snakeviz
+            profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
         stats.print_stats(45)
@@ -454,7 +456,9 @@ async def bench_pull(timed: TimedApp, area_id, target: int, reps: int, profile: 
     return figures
 
 
-async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, batch: int, groups: int):
+async def bench_concurrent(
+    timed: TimedApp, area_id, clients: int, rounds: int, batch: int, groups: int, profile: bool, profiles: dict
+):
     """(c) ``clients`` phones in ``groups`` groups push batches at once; tallies are shared
     within a group, so the counts also show whether concurrent increments survive."""
     from server.tables import Tally
@@ -463,8 +467,10 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
     phones: list[Phone] = []
     plan = []  # per phone: (group_id, people ids, session ids, member ids)
     groups = max(1, min(groups, clients))
+    group_ids = []
     for g in range(groups):
         group_id = await make_group(area_id, f"同時{g}")
+        group_ids.append(group_id)
         per_group = clients // groups + (1 if g < clients % groups else 0)
         organisers = await make_organisers(area_id, group_id, per_group, f"conc{g}")
         members = [str(a) for _, a in organisers]
@@ -550,9 +556,10 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
             for key, delta in tallies:
                 expected[key] = expected.get(key, 0) + delta
 
-    start = time.perf_counter()
-    await asyncio.gather(*(run_phone(i) for i in range(len(phones))))
-    wall = time.perf_counter() - start
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with maybe_profile(profile, "concurrent", profiles):
+        await asyncio.gather(*(run_phone(i) for i in range(len(phones))))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     for phone in phones:
         await phone.http.aclose()
 
@@ -561,6 +568,7 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
         for row in await Tally.select(Tally.id, Tally.delta_sum).where(Tally.id.is_in(list(expected)))
     }
     lost = sum(abs(expected[k] - actual.get(k, 0)) for k in expected)
+    reference_s, reference_rows = await plain_write_reference(group_ids, [uuid.UUID(p.client_id) for p in phones])
     wrong = sum(1 for k in expected if expected[k] != actual.get(k, 0))
     log(
         f"{clients} clients: {applied} mutations in {wall:.1f} s; {len(failures)} failed pushes "
@@ -569,6 +577,10 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
     )
     return {
         "conc_mutations_per_s": applied / wall,
+        "conc_cpu_us_per_mutation": cpu / max(applied, 1) * 1e6,
+        "reference_mutations_per_s": applied / reference_s,
+        "reference_fraction": (applied / wall) / (applied / reference_s),
+        "reference_rows": reference_rows,
         "conc_push_p50_ms": statistics.median(latencies) * 1000,
         "conc_push_p95_ms": percentile(latencies, 95) * 1000,
         "conc_failed_pushes": len(failures),
@@ -582,6 +594,87 @@ async def bench_concurrent(timed: TimedApp, area_id, clients: int, rounds: int, 
         "conc_batch": batch,
         "conc_wall_s": wall,
     }
+
+
+# Where the rows of the concurrent run are: (table, filter by its groups $1 and clients $2).
+_UNDER_SESSIONS = 'session IN (SELECT id FROM gathering WHERE "group" = ANY($1::uuid[]))'
+REFERENCE_ROWS = [
+    ("person", '"group" = ANY($1::uuid[])'),
+    ("attendance", _UNDER_SESSIONS),
+    ("tally", _UNDER_SESSIONS),
+    ("note", _UNDER_SESSIONS),
+    ("role_assignment", _UNDER_SESSIONS),
+    ("safety_check", _UNDER_SESSIONS),
+    ("change_log", '"group" = ANY($1::uuid[])'),
+    ("mutation_log", "client = ANY($2::uuid[])"),
+    ("sync_client", "id = ANY($2::uuid[])"),
+]
+
+
+async def plain_write_reference(group_ids: list, client_ids: list) -> tuple[float, int]:
+    """The rows the concurrent run left (entities, mutation log, change log, clients),
+    written again straight into copies of their tables in the same database, with the
+    fastest plain method: COPY in one transaction on PostgreSQL, ``executemany`` in one
+    transaction on SQLite. Returns the seconds it took and the number of rows. It writes
+    each row once, where ibasho rewrote a tally at every increment: a ceiling, not a peer."""
+    from server import db
+    from server.config import get_settings
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        return await asyncio.to_thread(_sqlite_reference, str(settings.sqlite_path), group_ids, client_ids)
+    import asyncpg
+
+    connection = await asyncpg.connect(**db.postgres_config(settings.database_url))
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS bench_reference CASCADE; CREATE SCHEMA bench_reference")
+        copied = []
+        for table, where in REFERENCE_ROWS:
+            await connection.execute(f"CREATE TABLE bench_reference.{table} (LIKE public.{table} INCLUDING ALL)")
+            query = f"SELECT * FROM public.{table} WHERE {where} AND $1::uuid[] IS NOT NULL AND $2::uuid[] IS NOT NULL"
+            copied.append((table, await connection.fetch(query, group_ids, client_ids)))
+        start = time.perf_counter()
+        async with connection.transaction():
+            for table, rows in copied:
+                if rows:
+                    await connection.copy_records_to_table(
+                        table, schema_name="bench_reference", records=rows, columns=list(rows[0].keys())
+                    )
+        elapsed = time.perf_counter() - start
+        await connection.execute("DROP SCHEMA bench_reference CASCADE")
+    finally:
+        await connection.close()
+    return elapsed, sum(len(rows) for _, rows in copied)
+
+
+def _sqlite_reference(path: str, group_ids: list, client_ids: list) -> tuple[float, int]:
+    import sqlite3
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        groups = ",".join(f"'{g}'" for g in group_ids)
+        clients = ",".join(f"'{c}'" for c in client_ids)
+        copied = []
+        for table, where in REFERENCE_ROWS:
+            schema = connection.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+            connection.execute(f"DROP TABLE IF EXISTS reference_{table}")
+            connection.execute(schema.replace(f'"{table}"', f'"reference_{table}"', 1))
+            clause = where.replace("= ANY($1::uuid[])", f"IN ({groups})")
+            clause = clause.replace("= ANY($2::uuid[])", f"IN ({clients})")
+            cursor = connection.execute(f"SELECT * FROM {table} WHERE {clause}")
+            copied.append((table, [tuple(row) for row in cursor], len(cursor.description)))
+        start = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        for table, rows, width in copied:
+            marks = ",".join("?" * width)
+            connection.executemany(f"INSERT INTO reference_{table} VALUES ({marks})", rows)
+        connection.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        for table, _, _ in copied:
+            connection.execute(f"DROP TABLE reference_{table}")
+    finally:
+        connection.close()
+    return elapsed, sum(len(rows) for _, rows, _ in copied)
 
 
 async def child_main(args) -> dict:
@@ -624,7 +717,16 @@ async def child_main(args) -> dict:
                 timed, area_id, args.pull_changes, args.pull_reps, args.profile == "pull", profiles
             )
         if "concurrent" in args.only:
-            figures |= await bench_concurrent(timed, area_id, args.clients, args.rounds, args.batch, args.groups)
+            figures |= await bench_concurrent(
+                timed,
+                area_id,
+                args.clients,
+                args.rounds,
+                args.batch,
+                args.groups,
+                args.profile == "concurrent",
+                profiles,
+            )
     figures["profiles"] = profiles
     return figures
 
@@ -645,6 +747,9 @@ ROWS = [
     ("pull_1000_kib", "  JSON transferred", "KiB", None),
     ("seed_mutations_per_s", "seeding: sequential 500-pushes", "mut/s", None),
     ("conc_mutations_per_s", "20 clients concurrently: mutations applied", "mut/s", None),
+    ("conc_cpu_us_per_mutation", "  CPU of this process per mutation (server + phones)", "µs", None),
+    ("reference_mutations_per_s", "  the same rows written plainly (COPY / executemany)", "mut/s", None),
+    ("reference_fraction", "  ibasho as a fraction of the plain write (goal ≥ 25 %)", "×", None),
     ("conc_push_p50_ms", "  push of 50 under load, p50", "ms", None),
     ("conc_push_p95_ms", "  push of 50 under load, p95", "ms", None),
     ("conc_failed_pushes", "  pushes that failed (retried)", "", None),
@@ -661,7 +766,9 @@ def fmt(value: Any, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "ms":
         return f"{value:.0f} ms"
-    if unit in ("mut/s", "KiB"):
+    if unit == "×":
+        return f"{value * 100:.1f} %"
+    if unit in ("mut/s", "KiB", "µs"):
         return f"{value:,.0f} {unit}"
     return f"{value:.2f}"
 
@@ -770,7 +877,9 @@ def parse(argv: list[str]):
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--groups", type=int, default=4, help="groups the concurrent clients are spread over")
-    parser.add_argument("--profile", choices=["push", "pull"], help="cProfile one benchmark and print the top")
+    parser.add_argument(
+        "--profile", choices=["push", "pull", "concurrent"], help="cProfile one benchmark and print the top"
+    )
     parser.add_argument("--json", action="store_true", help="print the collected figures as JSON too")
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # set by the parent for its children
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
