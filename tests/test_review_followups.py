@@ -201,3 +201,28 @@ async def test_a_pull_records_when_the_device_last_synced(world, new_client):
     assert now() - row["last_pull_at"] < timedelta(minutes=1)
     html = open_part(await page(await login_client(new_client, world.staff_a)))
     assert f'data-key="sync:{world.group_a}' not in html  # it synced just now
+
+
+async def test_staff_set_the_number_of_absences_on_the_ibasho_form(world, new_client):
+    ibasho = await registered_ibasho(world.group_a)
+    staff = await login_client(new_client, world.staff_a)
+    form = {
+        "name": "ひだまりサロン",
+        "kind": "salon",
+        "audience": "anyone",
+        "status": "active",
+        "frequency": "monthly",
+        "weekday": "SU",
+        "nth": "1",
+        "timezone": "Asia/Tokyo",
+        "registration_required": "1",
+    }
+    edit = f"/staff/ibasho/{ibasho}/edit"
+    assert 'name="absence_follow_up" type="number" value="3"' in (await staff.get(edit)).text
+    refused = await staff.form(edit, {**form, "absence_follow_up": "0"})
+    assert (
+        refused.status_code == 422 and "何回続けて欠席したら要フォローにするかは1〜12で入力してください" in refused.text
+    )
+    assert (await staff.form(edit, {**form, "absence_follow_up": "2"})).status_code == 303
+    row = await Ibasho.select(Ibasho.absence_follow_up).where(Ibasho.id == ibasho).first()
+    assert row["absence_follow_up"] == 2
