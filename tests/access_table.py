@@ -517,6 +517,20 @@ ROWS = [
         fixed("/review/areas/{area}/export.xlsx"),
         staff_page(200, 404),
     ),
+    Row("GET", "/review/groups/{group_id:uuid}/report", fixed("/review/groups/{group}/report"), staff_page(200, 404)),
+    Row(
+        "GET",
+        "/review/groups/{group_id:uuid}/report.xlsx",
+        fixed("/review/groups/{group}/report.xlsx"),
+        staff_page(200, 404),
+    ),
+    Row("GET", "/review/areas/{area_id:uuid}/report", fixed("/review/areas/{area}/report"), staff_page(200, 404)),
+    Row(
+        "GET",
+        "/review/areas/{area_id:uuid}/report.xlsx",
+        fixed("/review/areas/{area}/report.xlsx"),
+        staff_page(200, 404),
+    ),
     Row("GET", "/review/sessions/{session_id:uuid}", fixed("/review/sessions/{session}"), staff_page(200, 404)),
     Row(
         "POST",

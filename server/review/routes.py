@@ -3,7 +3,7 @@
 from litestar import Router
 
 from server.auth.guards import staff_only
-from server.review import dashboard, exports, followups, pages, safety, sheet
+from server.review import dashboard, exports, followups, pages, report, safety, sheet
 
 review_router = Router(
     path="/review",
@@ -16,5 +16,6 @@ review_router = Router(
         *safety.HANDLERS,
         *sheet.HANDLERS,
         *followups.HANDLERS,
+        *report.HANDLERS,
     ],
 )
