@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+from dataclasses import dataclass
 from datetime import date, time
 from uuid import uuid4
 
@@ -133,3 +135,73 @@ async def test_other_areas_reports_are_404_and_organisers_403(world, new_client)
         assert (await staff_b.get(url)).status_code == 404, url
     organiser = await login_client(new_client, world.organiser_a)
     assert (await organiser.get(f"/review/groups/{world.group_a}/report")).status_code == 403
+
+
+async def log_in_page(chromium, server, who, **options):
+    context = await chromium.new_context(locale="ja-JP", **options)
+    page = await context.new_page()
+    await page.goto(f"{server.url}/login")
+    await page.get_by_label("ログイン名").fill(who.login)
+    await page.get_by_label("パスワード").fill(who.password)
+    await page.get_by_role("button", name="ログイン").click()
+    await page.wait_for_url(f"{server.url}/staff")
+    return context, page
+
+
+@dataclass
+class Gray:
+    """A page rendered by pdftoppm as 8-bit gray (PGM)."""
+
+    width: int
+    height: int
+    pixels: bytes
+
+    def darkest_in_columns(self, first: int, last: int) -> int:
+        return min(min(self.pixels[row * self.width + first : row * self.width + last]) for row in range(self.height))
+
+
+def pdf_pages(pdf: bytes, folder) -> list[Gray]:
+    """The PDF's pages as pdftoppm draws them (60 dpi, gray); PNGs beside them to look at."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-gray", "-r", "60", str(folder / "report.pdf"), str(folder / "page")], check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(folder / "report.pdf"), str(folder / "page")], check=True)
+    pages = []
+    for path in sorted(folder.glob("page-*.pgm")):
+        data = path.read_bytes()
+        magic, width, height, depth, pixels = data.split(maxsplit=4)
+        assert magic == b"P5" and depth == b"255"
+        pages.append(Gray(int(width), int(height), pixels[: int(width) * int(height)]))
+    return pages
+
+
+async def test_the_report_prints_on_a4_portrait_and_fits_a_phone(world, chromium, live_server, tmp_path):
+    await a_year(world)
+    for n in range(12):  # an area of a dozen groups, each with a year and the one before
+        group = await make_group(world.area_a, f"居場所の会その{n + 1}")
+        await make_session(group, date(2025, 5, 1 + n), tallies={"senior": 10 + n, "volunteer": 2})
+        await make_session(group, date(2024, 5, 1 + n), tallies={"senior": 8})
+    context, page = await log_in_page(chromium, live_server, world.staff_a, viewport={"width": 1280, "height": 900})
+    try:
+        for url in (f"/review/groups/{world.group_a}/report", f"/review/areas/{world.area_a}/report"):
+            await page.goto(f"{live_server.url}{url}?year={YEAR}")
+            await page.emulate_media(media="print")
+            assert not await page.is_visible(".site-header") and not await page.is_visible(".report-nav")
+            pdf = await page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+            pages = pdf_pages(pdf, tmp_path / url.split("/")[2])
+            assert 1 <= len(pages) <= (1 if "/groups/" in url else 2), (url, len(pages))  # a group: one sheet
+            for sheet in pages:
+                assert (sheet.width, sheet.height) == (496, 702)  # A4 portrait (210 × 297 mm) at 60 dpi
+                # nothing printed in the right margin (12 mm is 28 px): no table ran off the page
+                assert sheet.darkest_in_columns(sheet.width - 24, sheet.width) > 240, url
+            await page.emulate_media(media="screen")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        for url in (
+            f"/review/areas/{world.area_a}/report?year={YEAR}",
+            f"/review/groups/{world.group_a}/report?year={YEAR}",
+            "/review/follow-ups",
+        ):
+            await page.goto(f"{live_server.url}{url}")
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    finally:
+        await context.close()

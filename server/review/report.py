@@ -155,8 +155,7 @@ class Change:
     @property
     def delta(self) -> str:
         diff = round(self.now - self.before, 1)
-        diff = int(diff) if float(diff).is_integer() else diff
-        return f"+{diff:,}" if diff > 0 else f"{diff:,}" if diff < 0 else "±0"
+        return f"+{number(diff)}" if diff > 0 else number(diff) if diff < 0 else "±0"
 
     @property
     def percent(self) -> str:
@@ -276,9 +275,20 @@ async def group_report(request: Request, group_id: UUID, year: int | None) -> Re
     return await build(group["name"], [group], pick_year(year))
 
 
+def number(value: float) -> str:
+    """1,234 or 7.5: hours have a decimal only when they need one."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
 def report_page(report: Report, base: str) -> Template:
     response = review_page(
-        "report.html", report=report, base=base, categories=CATEGORIES, outcomes=OUTCOMES, wareki_of=wareki_fiscal_year
+        "report.html",
+        report=report,
+        base=base,
+        categories=CATEGORIES,
+        outcomes=OUTCOMES,
+        wareki_of=wareki_fiscal_year,
+        number=number,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
