@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -27,13 +27,14 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Template
+from piccolo.query.functions.aggregate import Max
 
 from server.auth.guards import principal_of
 from server.core.audit import audit
 from server.core.clock import now
 from server.core.dates import fiscal_year
 from server.core.i18n import gettext as _
-from server.db import write_transaction
+from server.db import read_transaction, write_transaction
 from server.grants.data import requirement_checks
 from server.review.data import JAPAN, today
 from server.review.render import review_page
@@ -45,6 +46,7 @@ from server.tables import (
     FollowUpComment,
     Group,
     GroupMembership,
+    Person,
     Role,
     SafetyCheck,
     SafetyCheckOutcome,
@@ -58,6 +60,7 @@ from server.web.pages import see_other
 STALE_SYNC = timedelta(days=14)
 ABSENCE_WINDOW = timedelta(days=400)  # absences further back do not start a streak on the list
 GRANT_RULES = ("frequency", "each_month")  # the requirements about holding sessions often enough
+DEFAULT_ABSENCES = 3  # sessions without an ibasho
 ABSENT = (AttendanceStatus.absent_notified.value, AttendanceStatus.absent_unnotified.value)
 HISTORY = 200
 COMMENT_MAX = 2000
@@ -103,6 +106,11 @@ class Item:
 def local(moment: datetime | None) -> str:
     """A moment as people read it: Japan time."""
     return moment.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def as_date(value) -> date:
+    """SQLite answers an aggregate of dates as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def days(day: date) -> str:
@@ -167,61 +175,74 @@ async def safety_items(principal, groups: dict[UUID, dict]) -> list[Item]:
     return [i for i in out if i]
 
 
-async def absence_items(principal, groups: dict[UUID, dict], as_of: date) -> list[Item]:
+async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
     """Registered participants whose latest marks at an ibasho are N absences in a row
-    (with or without notice). A session where they were not marked neither counts nor breaks
-    the run; being present ends it. The key names the run's first absence."""
-    query = (
-        Attendance.select(
-            Attendance.person,
-            Attendance.person.display_name.as_alias("person_name"),
-            Attendance.status,
-            Attendance.session.as_alias("session_id"),
-            Attendance.session.date.as_alias("session_date"),
-            Attendance.session.group.as_alias("group_id"),
-            Attendance.session.ibasho.as_alias("ibasho_id"),
-            Attendance.session.ibasho.name.as_alias("ibasho_name"),
-            Attendance.session.ibasho.absence_follow_up.as_alias("needed"),
-        )
-        .where(
-            (Attendance.status != AttendanceStatus.unmarked.value)
-            & (Attendance.person.registered == True)
-            & (Attendance.person.deleted == False)
-            & (Attendance.session.status == SessionStatus.held.value)
-            & (Attendance.session.kind == SessionKind.session.value)
-            & (Attendance.session.deleted == False)
-            & (Attendance.session.date >= as_of - ABSENCE_WINDOW)
-            & (Attendance.session.date <= as_of)
-        )
-        .order_by(Attendance.session.date)
-        .order_by(Attendance.session.start_time)
+    (with or without notice): the absences after the last day they were present there. A
+    session where they were not marked neither counts nor breaks the run. The key names the
+    run's first absence.
+
+    Three queries: the absences, the last day present (counted by the database, so the many
+    present marks never travel) and the names of those with a run long enough."""
+    s = Attendance.session
+    in_window = (
+        s.group.is_in(list(groups))
+        & (s.status == SessionStatus.held.value)
+        & (s.kind == SessionKind.session.value)
+        & (s.deleted == False)
+        & (s.date >= as_of - ABSENCE_WINDOW)
+        & (s.date <= as_of)
     )
-    if (areas := principal.visible_areas()) is not None:
-        query = query.where(Attendance.session.group.area.is_in(list(areas) or [None]))
+    absences = await Attendance.select(
+        Attendance.person,
+        s.as_alias("id"),
+        s.group.as_alias("group"),
+        s.ibasho.as_alias("ibasho"),
+        s.ibasho.name.as_alias("ibasho_name"),
+        s.ibasho.absence_follow_up.as_alias("needed"),
+        s.date.as_alias("date"),
+        s.start_time.as_alias("start_time"),
+    ).where(in_window & Attendance.status.is_in(list(ABSENT)))
+    if not absences:
+        return []
+    last_present = (
+        Attendance.select(Attendance.person, s.ibasho.as_alias("ibasho"), Max(s.date, alias="last"))
+        .where(in_window & (Attendance.status == AttendanceStatus.present.value))
+        .group_by(Attendance.person, s.ibasho)
+    )
+    came = {(r["person"], r["ibasho"]): as_date(r["last"]) for r in await last_present}
     runs: dict[tuple, list[dict]] = defaultdict(list)
-    for row in await query:
-        run = runs[(row["person"], row["ibasho_id"])]
-        if row["status"] in ABSENT:
-            run.append(row)
-        else:
-            run.clear()
+    for row in absences:
+        where = (row["person"], row["ibasho"])
+        if where not in came or row["date"] > came[where]:
+            runs[where].append(row)
+    long_enough = {key: run for key, run in runs.items() if len(run) >= (run[0]["needed"] or DEFAULT_ABSENCES)}
+    if not long_enough:
+        return []
+    people = {
+        row["id"]: row["display_name"]
+        for row in await Person.select(Person.id, Person.display_name).where(
+            Person.id.is_in(list({person for person, _ibasho in long_enough}))
+            & (Person.registered == True)
+            & (Person.deleted == False)
+        )
+    }
     out = []
-    for (person, _ibasho), run in runs.items():
-        if not run or len(run) < max(1, run[-1]["needed"] or 3):
+    for (person, _ibasho), run in long_enough.items():
+        if person not in people:
             continue
+        run.sort(key=lambda session: (session["date"], session["start_time"] or time.min))
         first, last = run[0], run[-1]
-        place = f"{last['ibasho_name']}: " if last["ibasho_name"] else ""
         out.append(
             item(
                 groups,
-                last["group_id"],
-                key=f"absences:{person}:{first['session_id']}",
+                last["group"],
+                key=f"absences:{person}:{first['id']}",
                 kind="absences",
-                title=place
+                title=(f"{last['ibasho_name']}: " if last["ibasho_name"] else "")
                 + _("%(name)s absent %(n)s sessions in a row (since %(day)s)")
-                % {"name": last["person_name"], "n": len(run), "day": days(first["session_date"])},
-                since=first["session_date"],
-                link=f"/review/sessions/{last['session_id']}",
+                % {"name": people[person], "n": len(run), "day": days(first["date"])},
+                since=first["date"],
+                link=f"/review/sessions/{last['id']}",
             )
         )
     return [i for i in out if i]
@@ -306,15 +327,16 @@ async def sync_items(groups: dict[UUID, dict], moment: datetime) -> list[Item]:
 async def derived_items(principal, as_of: date | None = None) -> list[Item]:
     """Every item the principal's areas have now, oldest first."""
     as_of = as_of or today()
-    groups = await visible_groups(principal)
-    if not groups:
-        return []
-    items = [
-        *await safety_items(principal, groups),
-        *await absence_items(principal, groups, as_of),
-        *await grant_items(groups, as_of),
-        *await sync_items(groups, now()),
-    ]
+    async with read_transaction():  # one connection and one snapshot for the dozen queries
+        groups = await visible_groups(principal)
+        if not groups:
+            return []
+        items = [
+            *await safety_items(principal, groups),
+            *await absence_items(groups, as_of),
+            *await grant_items(groups, as_of),
+            *await sync_items(groups, now()),
+        ]
     items.sort(key=lambda i: (i.since, i.group_name, i.key))
     return items
 
