@@ -55,7 +55,7 @@ class Figures:
     volunteer_minutes: int = 0
     untimed: int = 0  # held sessions with people in roles but no times
     checks: Counter = field(default_factory=Counter)  # outcome → safety checks
-    grants: list[tuple[str, int]] = field(default_factory=list)  # (programme, yen due)
+    grants: Counter = field(default_factory=Counter)  # programme → yen due
 
     @property
     def participants(self) -> int:
@@ -71,7 +71,7 @@ class Figures:
 
     @property
     def grant(self) -> int:
-        return sum(amount for _name, amount in self.grants)
+        return sum(self.grants.values())
 
     def add(self, other: Figures) -> None:
         for name in ("sessions", "events", "role_people", "volunteer_minutes", "untimed"):
@@ -79,7 +79,7 @@ class Figures:
         self.cumulative.update(other.cumulative)
         self.unique.update(other.unique)
         self.checks.update(other.checks)
-        self.grants += other.grants
+        self.grants.update(other.grants)
 
 
 def minutes_of(start, end) -> int | None:
@@ -141,7 +141,8 @@ async def year_figures(group_ids: list[UUID], year: int) -> dict[UUID, Figures]:
         out[row["group"]].checks[row["outcome"]] += row["n"]
 
     for group, enrolments in (await load_grants(group_ids, year, sessions)).items():
-        out[group].grants = [(e.programme_name, e.result.amount_due) for e in enrolments]
+        for e in enrolments:
+            out[group].grants[e.programme_name] += e.result.amount_due
     return out
 
 
