@@ -154,6 +154,8 @@ class Ibasho(Table):
     description = Text(default="")
     # When its sessions' reminders go out (server/reminders/rules.py); null: the built-in rule
     reminder_rule = JSON(null=True, default=None)
+    # A registered participant absent this many sessions in a row is on the staff's follow-up list
+    absence_follow_up = Integer(default=3)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -474,6 +476,34 @@ class ActionItem(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class FollowUp(Table):
+    """What staff did about one item of the follow-up list (server/review/followups.py): the
+    items are derived from the data; only who took one on and whether it is closed are kept,
+    under the item's stable key. ``area`` and ``title`` keep it in scope and readable after
+    the data it came from has changed."""
+
+    key = Varchar(length=200, primary_key=True)
+    kind = Varchar(length=32)
+    area = ForeignKey(references=Area, on_delete=OnDelete.cascade, null=False)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=True)
+    title = Varchar(length=300, default="")
+    assignee = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    closed_at = Timestamptz(null=True, default=None)
+    closed_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class FollowUpComment(Table):
+    """A staff member's comment on a follow-up item."""
+
+    id = UUID(primary_key=True)
+    follow_up = ForeignKey(references=FollowUp, on_delete=OnDelete.cascade, null=False, index=True)
+    author = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    body = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 # --- grants ----------------------------------------------------------------------
 
 
@@ -555,7 +585,8 @@ class SyncClient(Table):
     account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False)
     last_seq = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
-    last_seen_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())  # its last push
+    last_pull_at = Timestamptz(null=True, default=None)  # its last pull (staff see when a phone last synced)
 
 
 class ChangeLog(Table):

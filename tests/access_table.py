@@ -275,6 +275,14 @@ async def invitation_revocation(target: Target, who: str) -> Call:
     return Call(f"/staff/groups/{target.world.group_a}/invitations/{invitation['id']}/revoke")
 
 
+async def follow_up_item(target: Target, who: str) -> Call:
+    """An item of group A's follow-up list (an open safety check), with a form that fails."""
+    person, check = uuid4(), uuid4()
+    await Person.insert(Person(id=person, group=target.world.group_a, display_name="安否 太郎"))
+    await tables.SafetyCheck.insert(tables.SafetyCheck(id=check, session=target.session_id, person=person))
+    return Call(f"/review/follow-ups/safety:{check}", dict(EMPTY_FORM))
+
+
 async def own_subscription(target: Target, who: str) -> Call:
     """Accounts stop their own browser's reminders (anonymous callers name some endpoint)."""
     endpoint = push_endpoint()
@@ -485,6 +493,8 @@ ROWS = [
     # review pages
     Row("GET", "/review", fixed("/review"), staff_page(200)),
     Row("GET", "/review/safety", fixed("/review/safety"), staff_page(200)),
+    Row("GET", "/review/follow-ups", fixed("/review/follow-ups"), staff_page(200)),
+    Row("POST", "/review/follow-ups/{key:str}", follow_up_item, staff_page(422, 404)),
     Row("GET", "/review/groups/{group_id:uuid}", fixed("/review/groups/{group}"), staff_page(200, 404)),
     Row(
         "GET",
@@ -505,6 +515,20 @@ ROWS = [
         "GET",
         "/review/areas/{area_id:uuid}/export.xlsx",
         fixed("/review/areas/{area}/export.xlsx"),
+        staff_page(200, 404),
+    ),
+    Row("GET", "/review/groups/{group_id:uuid}/report", fixed("/review/groups/{group}/report"), staff_page(200, 404)),
+    Row(
+        "GET",
+        "/review/groups/{group_id:uuid}/report.xlsx",
+        fixed("/review/groups/{group}/report.xlsx"),
+        staff_page(200, 404),
+    ),
+    Row("GET", "/review/areas/{area_id:uuid}/report", fixed("/review/areas/{area}/report"), staff_page(200, 404)),
+    Row(
+        "GET",
+        "/review/areas/{area_id:uuid}/report.xlsx",
+        fixed("/review/areas/{area}/report.xlsx"),
         staff_page(200, 404),
     ),
     Row("GET", "/review/sessions/{session_id:uuid}", fixed("/review/sessions/{session}"), staff_page(200, 404)),

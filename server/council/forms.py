@@ -185,6 +185,7 @@ class IbashoForm(ReminderRuleFields, EditsRow):
     kind: str = ""
     audience: str = ""
     registration_required: bool = False
+    absence_follow_up: str = "3"  # absences in a row that put a registered participant on the follow-up list
     listed: bool = False
     status: str = ""
     start_time: str = ""
@@ -229,6 +230,9 @@ class IbashoForm(ReminderRuleFields, EditsRow):
             "kind": check.choice(self.kind, KINDS, _("Kind")),
             "audience": check.choice(self.audience, AUDIENCES, _("Audience")),
             "registration_required": self.registration_required,
+            "absence_follow_up": check.number_between(
+                self.absence_follow_up, _("Follow-up after this many absences in a row"), range(1, 13)
+            ),
             "listed": self.listed,
             "status": check.choice(self.status, STATUSES, _("Status")),
             "start_time": check.time(self.start_time, _("Start time")),

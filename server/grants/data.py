@@ -355,21 +355,21 @@ async def evaluate_for(
     return inputs.evaluate(rules, group_id, year, first_fiscal_year, default_as_of(year, as_of))
 
 
-async def groups_at_risk(
+async def requirement_checks(
     group_ids: list[UUID],
     year: int,
     sessions: list[tuple[UUID, SessionIn]] | None = None,
     as_of: date | None = None,
-) -> set[UUID]:
-    """The groups with a programme in force whose requirements fail or are at risk in ``year``
-    (the dashboard's flag): the requirements only, so no amount is computed."""
+) -> list[tuple[dict, tuple[RuleResult, ...]]]:
+    """Each enrolment with a programme in force in ``year`` (group, programme id and name) and
+    its requirements' results: the requirements only, so no amount is computed."""
     enrolments, in_force = await enrolments_in_force(group_ids, year)
     applying = [v.rules for v in in_force.values() if isinstance(v, Version)]
     if not applying:
-        return set()
+        return []
     inputs = await load_inputs(list({row["group"] for row in enrolments}), year, Needs.of(applying, False), sessions)
     as_of = default_as_of(year, as_of)
-    flagged = set()
+    out = []
     for row in enrolments:
         version = in_force[row["programme_id"]]
         if not isinstance(version, Version):
@@ -383,6 +383,20 @@ async def groups_at_risk(
             registration_required=inputs.registration_of(group),
             as_of=as_of,
         )
-        if checks[0].ok and any(not c.ok or c.at_risk for c in checks):
-            flagged.add(group)
-    return flagged
+        out.append((row, checks))
+    return out
+
+
+async def groups_at_risk(
+    group_ids: list[UUID],
+    year: int,
+    sessions: list[tuple[UUID, SessionIn]] | None = None,
+    as_of: date | None = None,
+) -> set[UUID]:
+    """The groups with a programme in force whose requirements fail or are at risk in ``year``
+    (the dashboard's flag)."""
+    return {
+        row["group"]
+        for row, checks in await requirement_checks(group_ids, year, sessions, as_of)
+        if checks[0].ok and any(not c.ok or c.at_risk for c in checks)
+    }

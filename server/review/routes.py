@@ -3,7 +3,7 @@
 from litestar import Router
 
 from server.auth.guards import staff_only
-from server.review import dashboard, exports, pages, safety, sheet
+from server.review import dashboard, exports, followups, pages, report, safety, sheet
 
 review_router = Router(
     path="/review",
@@ -15,5 +15,7 @@ review_router = Router(
         *exports.HANDLERS,
         *safety.HANDLERS,
         *sheet.HANDLERS,
+        *followups.HANDLERS,
+        *report.HANDLERS,
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,8 +14,9 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_413_REQUEST_ENTITY_TOO
 
 from server.auth.guards import principal_of, signed_in
 from server.auth.principal import sync_scope
+from server.core.clock import now
 from server.core.events import SessionsChanged, publish
-from server.db import read_transaction
+from server.db import read_transaction, write_transaction
 from server.sync.store import PiccoloStore
 from server.tables import SyncClient
 from server.web.openapi import error_responses, raw_json_body
@@ -30,6 +32,8 @@ from sync.wire import (
     PushResponse,
     SeqGap,
 )
+
+PULL_TOUCH = timedelta(minutes=10)  # a device's last pull is written at most this often
 
 
 class SeqGapOut(msgspec.Struct, kw_only=True):
@@ -122,10 +126,15 @@ async def sync_pull(
 ) -> PullResponse:
     principal = principal_of(request)
     async with read_transaction():
-        owner = await SyncClient.select(SyncClient.account).where(SyncClient.id == client_id).first()
+        device = SyncClient.select(SyncClient.account, SyncClient.last_pull_at)
+        owner = await device.where(SyncClient.id == client_id).first()
         if owner is not None and owner["account"] != principal.account_id:
             raise PermissionDeniedException(f"client {client_id} belongs to another account")
-        return await engine.pull(PiccoloStore(), await sync_scope(principal), client_id, cursor, limit)
+        page = await engine.pull(PiccoloStore(), await sync_scope(principal), client_id, cursor, limit)
+    if owner is not None and (owner["last_pull_at"] is None or now() - owner["last_pull_at"] > PULL_TOUCH):
+        async with write_transaction():  # staff see when each phone last synced (the follow-up list)
+            await SyncClient.update({SyncClient.last_pull_at: now()}).where(SyncClient.id == client_id)
+    return page
 
 
 sync_router = Router(path="/api/sync", route_handlers=[sync_push, sync_pull], tags=["sync"])

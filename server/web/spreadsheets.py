@@ -45,7 +45,8 @@ def csv_bytes(table: Table) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(table: Table) -> bytes:
+def xlsx_bytes(table: Table | list[Table]) -> bytes:
+    """One sheet per table (a report's summary and its breakdowns)."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -58,16 +59,18 @@ def xlsx_bytes(table: Table) -> bytes:
             "strings_to_urls": False,
         },
     )
-    sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "", table.title)[:31] or "sheet")
-    sheet.freeze_panes(1, 0)
-    sheet.write_row(0, 0, table.header)
-    for number, row in enumerate(table.rows, start=1):
-        sheet.write_row(number, 0, row)
+    for each in table if isinstance(table, list) else [table]:
+        sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "", each.title)[:31] or None)
+        sheet.freeze_panes(1, 0)
+        sheet.write_row(0, 0, each.header)
+        for number, row in enumerate(each.rows, start=1):
+            sheet.write_row(number, 0, row)
     book.close()
     return buffer.getvalue()
 
 
-def download(table: Table, name: str, kind: str) -> Response:
+def download(table: Table | list[Table], name: str, kind: str) -> Response:
+    """``table`` as CSV or XLSX; several tables only as XLSX (a sheet each)."""
     body, media = (csv_bytes(table), CSV_TYPE) if kind == "csv" else (xlsx_bytes(table), XLSX_TYPE)
     filename = f"{name}.{kind}"
     return Response(

@@ -13,7 +13,12 @@ month with a session, the venue cost capped per month, a frequency requirement a
 yearly cap (``GRANT_RULES``). Timed, 5 repetitions after a warm-up: ``dashboard_lines``
 (what GET /review computes, grants included), ``group_grants`` alone, and
 ``exports.build`` + CSV or XLSX encoding (GET /review/areas/{id}/export.*) for the latest
-fiscal year. The query count of each is shown for the 500-group area and for a 50-group
+fiscal year, and the follow-up list (what GET /review/follow-ups computes: the items
+derived for a staff member of the area, with their state). For the list, each group also has
+an ibasho with registration, PEOPLE registered participants marked at every session of the
+latest year (one of them absent at the last three: an item), an open safety check, and an
+organiser with a phone, half of which last synced a month ago (an item each). The query
+count of each is shown for the 500-group area and for a 50-group
 area beside it: it must not grow with the number of groups.
 """
 
@@ -36,7 +41,14 @@ SMALL_AREA = 50
 YEARS = 5
 LAST_YEAR = 2025
 CATEGORY_SHARES = {"child": 8, "adult": 6, "senior": 8, "parent_child": 3, "first_time": 2, "volunteer": 3}
-GOALS = {"dashboard": 300, "grants alone": None, "export, CSV": 2000, "export, XLSX": 2000}  # None: no goal
+GOALS = {
+    "dashboard": 300,
+    "follow-ups": 300,
+    "grants alone": None,
+    "export, CSV": 2000,
+    "export, XLSX": 2000,
+}  # None: no goal
+PEOPLE = 10  # registered participants of each group, marked at the latest fiscal year's sessions
 GRANT_RULES = {
     "sessions": {"min_minutes": 120},
     "requirements": {"every_months": 2},
@@ -181,7 +193,65 @@ async def seed_area(groups: int) -> object:
         for start in range(0, len(rows), 500):
             await table.insert(*rows[start : start + 500])
     await enrol([g.id for g in group_rows])
+    await seed_follow_ups(area_id, [g.id for g in group_rows], session_rows)
     return area_id
+
+
+async def seed_follow_ups(area_id, group_ids: list, sessions: list) -> None:
+    """What the follow-up list reads: registered people marked at the latest year's sessions,
+    one open safety check and one organiser's phone per group."""
+    from datetime import timedelta
+
+    from server.core.clock import now
+    from server.tables import (
+        Account,
+        Attendance,
+        GroupMembership,
+        Ibasho,
+        Person,
+        SafetyCheck,
+        Session,
+        SyncClient,
+    )
+
+    first = date(LAST_YEAR, 4, 1)
+    latest: dict = {}
+    for s in sessions:
+        if s.date >= first:
+            latest.setdefault(s.group, []).append(s)
+    ibasho, people, marks, checks, accounts, members, phones = [], [], [], [], [], [], []
+    for index, group in enumerate(group_ids):
+        place = uuid4()
+        ibasho.append(Ibasho(id=place, group=group, name="サロン", registration_required=True, created_at=now()))
+        roster = [Person(id=uuid4(), group=group, display_name=f"参加者{n}", category="senior") for n in range(PEOPLE)]
+        people += roster
+        held = sorted(latest[group], key=lambda s: s.date)
+        for position, s in enumerate(held):
+            for n, person in enumerate(roster):
+                absent = n == 0 and position >= len(held) - 3
+                status = "absent_unnotified" if absent or (n + position) % 7 == 0 else "present"
+                marks.append(Attendance(id=f"{s.id}:{person.id}", session=s.id, person=person.id, status=status))
+        checks.append(SafetyCheck(id=uuid4(), session=held[-1].id, person=roster[0].id, opened_at=now()))
+        account = uuid4()
+        accounts.append(
+            Account(id=account, login=f"o{account.hex[:12]}", display_name="運営", password_hash="x", role="organiser")
+        )
+        members.append(GroupMembership(id=uuid4(), account=account, group=group))
+        synced = now() - timedelta(days=30 if index % 2 else 1)
+        phones.append(SyncClient(id=uuid4(), account=account, created_at=synced, last_seen_at=synced))
+    for table, rows in (
+        (Ibasho, ibasho),
+        (Person, people),
+        (Attendance, marks),
+        (SafetyCheck, checks),
+        (Account, accounts),
+        (GroupMembership, members),
+        (SyncClient, phones),
+    ):
+        for start in range(0, len(rows), 500):
+            await table.insert(*rows[start : start + 500])
+    for index, group in enumerate(group_ids):  # the sessions happen at the ibasho
+        await Session.update({Session.ibasho: ibasho[index].id}).where(Session.group == group)
 
 
 async def counted(work) -> tuple[object, int]:
@@ -241,6 +311,20 @@ async def measure(groups: int) -> dict:
         def dashboard(area):
             return lambda: dashboard_lines([area], LAST_YEAR, as_of)
 
+        from server.auth.principal import Principal
+        from server.review import followups
+        from server.tables import Role
+
+        def follow_ups(area):
+            staff = Principal(uuid4(), "bench", "bench", Role.staff, "ja", "bench", area_ids=frozenset([area]))
+
+            async def work():
+                items = await followups.derived_items(staff, as_of)
+                await followups.attach_state(items)
+                return items
+
+            return work
+
         def grants(area):
             async def work():
                 rows = await Group.select(Group.id).where(Group.area == area)
@@ -258,6 +342,7 @@ async def measure(groups: int) -> dict:
 
         works = {
             "dashboard": dashboard,
+            "follow-ups": follow_ups,
             "grants alone": grants,
             "export, CSV": lambda area: export(area, "csv"),
             "export, XLSX": lambda area: export(area, "xlsx"),

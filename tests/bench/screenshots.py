@@ -11,7 +11,8 @@ the history, the settings and a meeting's members and minutes, then each of them
 the largest text size (``*-xlarge.png``); then staff-west at 1280×800 — the staff home and
 the page of きらくらの会; then the admin's grant programme pages at 390 px and 1280 px —
 the list with presets, a programme, its form with a preview for きらくらの会, and the
-amount page. Writes docs/screenshots/*.png and names any element wider than the phone.
+amount page; then staff-west's follow-up list and an area's annual report at 1280 px and
+390 px (``--only work``). Writes docs/screenshots/*.png and names any element wider than the phone.
 """
 
 from __future__ import annotations
@@ -294,20 +295,46 @@ def grants_screens(browser, url: str) -> None:
         context.close()
 
 
+def work_screens(browser, url: str) -> None:
+    """staff-west's follow-up list and the annual report of the area, at 1280 px and 390 px."""
+    for options, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+        context = browser.new_context(**options)
+        page = context.new_page()
+        log_in(page, url, *STAFF)
+        page.goto(f"{url}/review/follow-ups")
+        if page.locator(".followup summary").count():
+            page.locator(".followup summary").first.click()  # one item's actions open
+        if suffix and (problems := horizontal_overflow(page)):
+            print(f"  follow-ups: wider than 390 px: {problems}")
+        shoot(page, f"review-followups{suffix}.png", full_page=True)
+        page.goto(f"{url}/review")
+        page.get_by_role("link", name="事業報告").first.click()
+        page.wait_for_load_state("networkidle")
+        if suffix and (problems := horizontal_overflow(page)):
+            print(f"  report: wider than 390 px: {problems}")
+        shoot(page, f"review-report{suffix}.png", full_page=True)
+        context.close()
+
+
 def main() -> None:
     import argparse
 
     from playwright.sync_api import sync_playwright
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=["organiser", "staff", "grants"], help="one set of screens")
+    parser.add_argument("--only", choices=["organiser", "staff", "grants", "work"], help="one set of screens")
     only = parser.parse_args().only
     OUT.mkdir(parents=True, exist_ok=True)
     print("starting the demo server…", flush=True)
     with demo_server() as server, sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            screens = {"organiser": organiser_screens, "staff": staff_screens, "grants": grants_screens}
+            screens = {
+                "organiser": organiser_screens,
+                "staff": staff_screens,
+                "grants": grants_screens,
+                "work": work_screens,
+            }
             for name, shoot_screens in screens.items():
                 if only in (None, name):
                     shoot_screens(browser, server.url)
