@@ -83,6 +83,10 @@ OUTCOMES = {
     SafetyCheckOutcome.withdrawn.value: N_("Withdrawn (mark corrected)"),
 }
 
+# How a follow-up reached the person: what the phone offers (pwa/js/i18n.js method_*); other
+# text an older phone sent is shown as typed.
+METHODS = {"phone": N_("Phone"), "visit": N_("Visit"), "message": N_("Message")}
+
 
 def choices(labels: dict) -> list[tuple[str, str]]:
     """(value, translated label) pairs for a <select>."""

@@ -21,6 +21,7 @@ from server.auth.routes import create_invitation
 from server.core.audit import audit
 from server.core.changelog import publish_server_change
 from server.core.clock import now
+from server.core.dates import format_moment
 from server.core.events import IbashoChanged, publish
 from server.core.schedule import occurrences, zone
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
@@ -116,13 +117,6 @@ def invitation_state(invitation: dict) -> str:
     return "expired" if invitation["expires_at"] <= now() else "unused"
 
 
-def local_moment(moment: datetime | None, tz_name: str) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(zone(tz_name))
-    return f"{format_day(local.date())} {local:%H:%M}"
-
-
 async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationForm | None = None) -> Template:
     """The group, its ibasho, organisers and invitations; ``errors`` are the invitation form's."""
     area = await Area.select(Area.name).where(Area.id == group["area"]).first()
@@ -164,14 +158,14 @@ async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationFo
             }
             for row in programmes
         ],
-        organisers=[{**row, "joined": local_moment(row["joined_at"], tz)} for row in organisers],
+        organisers=[{**row, "joined": format_moment(row["joined_at"], tz)} for row in organisers],
         invitations=[
             {
                 **row,
                 "state": invitation_state(row),
-                "created": local_moment(row["created_at"], tz),
-                "expires": local_moment(row["expires_at"], tz),
-                "used": local_moment(row["used_at"], tz),
+                "created": format_moment(row["created_at"], tz),
+                "expires": format_moment(row["expires_at"], tz),
+                "used": format_moment(row["used_at"], tz),
             }
             for row in invitations
         ],

@@ -71,6 +71,7 @@ async def safety_list(request: Request, show: FromQuery[str] = "open") -> Templa
         SafetyCheck.session.date.as_alias("session_date"),
         SafetyCheck.session.group.id.as_alias("group_id"),
         SafetyCheck.session.group.name.as_alias("group_name"),
+        SafetyCheck.session.group.timezone.as_alias("tz"),
         SafetyCheck.session.group.area.name.as_alias("area_name"),
     )
     if (areas := principal.visible_areas()) is not None:
