@@ -313,7 +313,7 @@ class OutboundMail(Table):
 
 
 class AuditLog(Table):
-    """Who looked at or changed what: sensitive-note views, account changes."""
+    """Who looked at or changed what: every staff action that changes data or shows personal data."""
 
     id = UUID(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
@@ -321,6 +321,7 @@ class AuditLog(Table):
     target = Varchar(length=200, default="")
     detail = Text(default="")
     at = Timestamptz(default=TimestamptzNow(), index=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.set_null, null=True, index=True)  # to filter by
 
 
 # --- what happens at an ibasho ---------------------------------------------------

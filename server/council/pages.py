@@ -73,6 +73,7 @@ async def group_create(request: Request, data: URLEncodedBody[GroupForm]) -> Res
         return await group_form_page(request, data, errors)
     group_id = uuid4()
     await Group.insert(Group(id=group_id, created_at=now(), **values))
+    await audit(principal_of(request).account_id, "group.create", f"group:{group_id}", values["name"], group=group_id)
     await publish_server_change("group", group_id, group_id)
     return see_other(f"/staff/groups/{group_id}")
 
@@ -91,6 +92,7 @@ async def group_update(request: Request, group_id: FromPath[UUID], data: URLEnco
     if errors:
         return await group_form_page(request, data, errors, group)
     await Group.update(values).where(Group.id == group_id)
+    await audit(principal.account_id, "group.update", f"group:{group_id}", values["name"], group=group_id)
     await publish_server_change("group", group_id, group_id)
     return see_other(f"/staff/groups/{group_id}")
 
@@ -218,6 +220,9 @@ async def ibasho_create(request: Request, group_id: FromPath[UUID], data: URLEnc
         return ibasho_form_page(group, data, errors)
     ibasho_id = uuid4()
     await Ibasho.insert(Ibasho(id=ibasho_id, group=group_id, created_at=now(), **values))
+    await audit(
+        principal_of(request).account_id, "ibasho.create", f"ibasho:{ibasho_id}", values["name"], group=group_id
+    )
     await publish_server_change("ibasho", ibasho_id, group_id)
     await ensure_sessions_ahead(ibasho_id)  # refreshes the reminders of the sessions it creates
     return see_other(f"/staff/groups/{group_id}")
@@ -236,6 +241,9 @@ async def ibasho_update(request: Request, ibasho_id: FromPath[UUID], data: URLEn
     if errors:
         return ibasho_form_page(group, data, errors, ibasho)
     await Ibasho.update(values).where(Ibasho.id == ibasho_id)
+    await audit(
+        principal_of(request).account_id, "ibasho.update", f"ibasho:{ibasho_id}", values["name"], group=group["id"]
+    )
     await publish_server_change("ibasho", ibasho_id, group["id"])
     await ensure_sessions_ahead(ibasho_id)
     # its zone or reminder rule may have changed: every upcoming session's reminders follow now
@@ -278,7 +286,7 @@ async def invitation_revoke(request: Request, group_id: FromPath[UUID], invitati
     )
     if not revoked:
         raise NotFoundException(f"no unused invitation {invitation_id} of this group")
-    await audit(principal.account_id, "invitation.revoke", f"invitation:{invitation_id}", f"group {group_id}")
+    await audit(principal.account_id, "invitation.revoke", f"invitation:{invitation_id}", group=group_id)
     return see_other(f"/staff/groups/{group_id}#invitations")
 
 

@@ -140,7 +140,7 @@ async def staff_list(request: Request, show: FromQuery[str] = "open") -> Templat
 
 async def staff_view(request: Request, registration: dict, errors: list[str] = (), form=None) -> Template:
     principal = principal_of(request)
-    await audit(principal.account_id, "registration.view", f"registration:{registration['id']}", "contact shown")
+    await audit(principal.account_id, "registration.view", f"registration:{registration['id']}")
     area = await Area.select(Area.name).where(Area.id == registration["area"]).first()
     return no_store(
         page(

@@ -14,6 +14,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from server.auth.guards import principal_of
+from server.core.audit import audit
 from server.core.clock import now
 from server.review.render import review_page
 from server.tables import Attendance, AttendanceStatus, SafetyCheck, SafetyCheckOutcome
@@ -91,6 +92,7 @@ async def safety_list(request: Request, show: FromQuery[str] = "open") -> Templa
         for row in rows
     ]
     checks.sort(key=lambda c: (not c["is_open"], c["opened_at"]))
+    await audit(principal.account_id, "safety.view", "safety:list", f"{show} {len(checks)}")
     response = review_page("safety.html", checks=checks, show=show, unopened=await unopened(principal))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -24,6 +24,7 @@ from litestar.response import Template
 
 from server.auth.guards import principal_of
 from server.auth.principal import sync_scope
+from server.core.audit import audit
 from server.core.i18n import gettext as _
 from server.core.labels import ATTENDANCE, CATEGORIES
 from server.review.pages import session_in_scope
@@ -73,6 +74,8 @@ async def attendance_sheet(request: Request, session_id: FromPath[UUID]) -> Temp
         roles=roles,
         blank_roles=max(0, ROLE_ROWS - len(roles)),
     )
+    detail = f"{group['name']} {session['date']}"
+    await audit(principal_of(request).account_id, "sheet.print", f"session:{session_id}", detail, group=group["id"])
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -156,6 +159,8 @@ async def paper_save(
         rejected = [r.error for r in result.results if r.status == "rejected"]
         if rejected:
             return await paper_page(session, group, data, rejected)
+        detail = f"{group['name']} {session['date']}: {len(mutations)}"
+        await audit(principal.account_id, "paper.save", f"session:{session_id}", detail, group=group["id"])
     return see_other(f"/review/sessions/{session_id}")
 
 
