@@ -3,7 +3,7 @@ group's time zone (stored UTC, shown on the wall clock)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,6 +64,12 @@ def format_moment(value: datetime | None, tz: str | None = None) -> str:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(_zone(tz or get_settings().default_timezone))
     return f"{local.year}/{local.month}/{local.day} {local:%H:%M}"
+
+
+def end_of_day(day: date, tz: str | None = None) -> datetime:
+    """The first moment after ``day`` on the wall clock of ``tz``: someone made before it
+    was on the roster that day (a person counts only from the day they joined)."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=_zone(tz or get_settings().default_timezone))
 
 
 @cache
