@@ -78,7 +78,7 @@ class SessionStatus(str, Enum):
 
 
 class ReviewState(str, Enum):
-    unreviewed = "unreviewed"  # 未確認
+    unreviewed = "unreviewed"  # 確認待ち
     reviewed = "reviewed"  # 確認済み
     follow_up = "follow_up"  # 要フォロー
 

@@ -4,12 +4,13 @@ code, scanned for English a Japanese reader would see."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
 from server.core import labels
-from server.core.i18n import current_language, gettext
+from server.core.i18n import LOCALE_DIR, current_language, gettext
 from server.grants.presets import PRESETS
 from server.tables import Account, Area, GrantProgramme, Group, Ibasho, Person
 from tests.access_table import ROWS, client_for, make_target, session_for
@@ -98,3 +99,19 @@ async def test_error_pages_say_what_happened_in_japanese(app, target):
         assert wrong_method.status_code == 405 and not english_in(wrong_method.text, names)
     missing = (await (client_for(app, target, None)).get(f"/i/{nowhere}")).text
     assert "このページはありません" in missing and "no such ibasho" not in missing
+
+
+def test_not_yet_reviewed_and_not_yet_reached_are_two_words():
+    """「未確認」 meant both; staff review waits (確認待ち), a person is not yet reached (未連絡)."""
+    token = current_language.set("ja")
+    try:
+        awaiting = gettext(labels.REVIEW_STATES["unreviewed"])
+        flag = gettext("Awaiting review")
+        unreached = gettext(labels.OUTCOMES["open"])
+    finally:
+        current_language.reset(token)
+    assert awaiting == flag == "確認待ち" and unreached == "未連絡"
+    phone = (Path(__file__).resolve().parent.parent / "pwa" / "js" / "i18n.js").read_text()
+    assert 'outcome_open: "未連絡"' in phone  # the phone's safety card says the same as the staff pages
+    catalogue = (LOCALE_DIR / "ja" / "LC_MESSAGES" / "messages.po").read_text()
+    assert "未確認" not in catalogue and "未確認" not in phone

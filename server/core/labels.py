@@ -76,7 +76,7 @@ ATTENDANCE = {
     AttendanceStatus.absent_unnotified.value: N_("Absent without notice"),
 }
 OUTCOMES = {
-    SafetyCheckOutcome.open.value: N_("Open"),
+    SafetyCheckOutcome.open.value: N_("Not yet reached"),  # 未連絡: not 確認待ち, which is the staff review
     SafetyCheckOutcome.safe.value: N_("Safe"),
     SafetyCheckOutcome.unreachable.value: N_("Unreachable"),
     SafetyCheckOutcome.needs_support.value: N_("Needs support"),
