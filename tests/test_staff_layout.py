@@ -7,6 +7,7 @@ IBASHO_SCREENSHOTS=docs/screenshots keeps a screenshot of each page at both widt
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from server.ops.demo import demo_logins
@@ -80,7 +81,11 @@ async def test_every_staff_page_fits_a_phone_and_the_laptop(chromium, demo_serve
                 if problems := await offscreen_controls(page):
                     wide.append(f"{name} at {width}: {problems}")
                 if SHOTS and name in KEPT:
-                    await page.screenshot(path=str(Path(SHOTS) / f"staff-{name}-{width}.png"), full_page=True)
+                    height = min(3000, await page.evaluate("document.documentElement.scrollHeight"))
+                    clip = {"x": 0, "y": 0, "width": width, "height": height}  # a long list's top is enough
+                    await page.screenshot(
+                        path=str(Path(SHOTS) / f"staff-{name}-{width}.png"), full_page=True, clip=clip
+                    )
         assert not wide, "\n".join(wide)
     finally:
         await context.close()
@@ -127,7 +132,20 @@ async def test_the_printed_session_sheet_of_the_demo(chromium, demo_server, tmp_
         await page.goto(demo_server.url + group)
         session = await first_link(page, "a[href^='/review/sessions/']")
         await page.goto(f"{demo_server.url}{session}/sheet")
-        printed = await print_page(page, Path(SHOTS) if SHOTS else tmp_path, "staff-sheet-print")
+        printed = await print_page(page, tmp_path, "staff-sheet-print")
         assert len(printed.pages) == 1 and "反省会" in printed.texts[0] and "よかったこと" in printed.texts[0]
+        if SHOTS:
+            shutil.copy(printed.pages[0], Path(SHOTS) / "staff-sheet-print.png")
     finally:
         await context.close()
+
+
+async def test_every_page_names_a_favicon_that_is_there(app_client, world):
+    """No 404 for /favicon.ico on every page: the pages name their icon."""
+    await app_client.login(world.staff_a)
+    for path in ("/login", "/staff", "/review", "/directory"):
+        html = (await app_client.get(path)).text
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html, path
+    icon = await app_client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg")
