@@ -50,9 +50,12 @@ OTHER_REASON = N_("Something went wrong on the server. Please try again later.")
 
 def page_reason(status_code: int, detail: str) -> str:
     """The reason an error page gives: the exception's own words when they are the reader's
-    (pages raise translated msgids), otherwise a plain sentence for the status."""
+    (pages raise translated msgids; an API's English reason may be a msgid too), otherwise
+    a plain sentence for the status."""
     if current_language.get() != "ja" or not detail.isascii():
         return detail
+    if (translated := gettext(detail)) != detail:
+        return translated
     return gettext(PAGE_REASONS.get(status_code, OTHER_REASON if status_code >= 500 else PAGE_REASONS[400]))
 
 
