@@ -92,7 +92,7 @@ async def safety_list(request: Request, show: FromQuery[str] = "open") -> Templa
         for row in rows
     ]
     checks.sort(key=lambda c: (not c["is_open"], c["opened_at"]))
-    await audit(principal.account_id, "safety.view", "safety:list", f"{show} {len(checks)}")
+    await audit(principal.account_id, "safety.view", "safety:list", str(len(checks)))  # how many were shown
     response = review_page("safety.html", checks=checks, show=show, unopened=await unopened(principal))
     response.headers["Cache-Control"] = "no-store"
     return response
