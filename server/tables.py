@@ -78,7 +78,7 @@ class SessionStatus(str, Enum):
 
 
 class ReviewState(str, Enum):
-    unreviewed = "unreviewed"  # 未確認
+    unreviewed = "unreviewed"  # 確認待ち
     reviewed = "reviewed"  # 確認済み
     follow_up = "follow_up"  # 要フォロー
 
@@ -315,7 +315,7 @@ class OutboundMail(Table):
 
 
 class AuditLog(Table):
-    """Who looked at or changed what: sensitive-note views, account changes."""
+    """Who looked at or changed what: every staff action that changes data or shows personal data."""
 
     id = UUID(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
@@ -323,6 +323,7 @@ class AuditLog(Table):
     target = Varchar(length=200, default="")
     detail = Text(default="")
     at = Timestamptz(default=TimestamptzNow(), index=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.set_null, null=True, index=True)  # to filter by
 
 
 # --- what happens at an ibasho ---------------------------------------------------

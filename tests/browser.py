@@ -107,3 +107,16 @@ async def put_meta(page, key: str, value) -> None:
         }}""",
         [key, value],
     )
+
+
+async def staff_page(chromium, server, person, width: int = 1280):
+    """A staff member's browser, logged in through the login form, in Japanese."""
+    context = await chromium.new_context(viewport={"width": width, "height": 900}, locale="ja-JP")
+    page = await context.new_page()
+    await page.goto(f"{server.url}/login")
+    await page.fill("input[name=login]", person.login)
+    await page.fill("input[name=password]", person.password)
+    async with page.expect_navigation():
+        await page.click("main button[type=submit]")  # not the header's language switch
+    assert "/login" not in page.url, await page.locator("main").inner_text()
+    return context, page

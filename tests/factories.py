@@ -138,6 +138,11 @@ class Client:
         return response
 
 
+def redirected_to(response, path: str) -> bool:
+    """A POST answered the browser way: 303 to ``path``."""
+    return response.status_code == 303 and response.headers["location"] == path
+
+
 def asgi_client(app) -> httpx.AsyncClient:
     """In-process HTTP on the tests' own event loop (the database pool lives there too);
     the app's lifespan is not run: the session fixture in tests/conftest.py does its work."""

@@ -32,7 +32,7 @@ from server.tables import (
     LoginSession,
     StaffArea,
 )
-from tests.factories import PASSWORD, Person, make_account, make_area, unique
+from tests.factories import PASSWORD, Person, make_account, make_area, redirected_to, unique
 
 SERVER_DIR = Path(__file__).resolve().parent.parent / "server"
 
@@ -44,10 +44,6 @@ def language(code: str):
         yield
     finally:
         current_language.reset(token)
-
-
-def redirected_to(response, path: str) -> bool:
-    return response.status_code == 303 and response.headers["location"] == path
 
 
 # --- schedule wording (unit) ---------------------------------------------------------------

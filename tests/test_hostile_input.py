@@ -15,7 +15,6 @@ import os
 import random
 import re
 import time
-from datetime import date
 from uuid import uuid4
 
 import msgspec
@@ -25,6 +24,7 @@ from hypothesis import strategies as st
 
 from server.auth.logins import LOGIN_COOKIE, start_login
 from server.core.clock import now
+from server.review.data import today as japan_today
 from server.tables import Area, Ibasho, Note, Person, PushSubscription, Session
 from sync.hlc import Clock
 from sync.mutations import REGISTRY
@@ -344,7 +344,8 @@ async def push(client, mutations: list[dict], client_id: str | None = None):
 
 async def group_session(group_id) -> str:
     session_id = uuid4()
-    await Session.insert(Session(id=session_id, group=group_id, title="きらくら", date=date.today()))
+    # today in Japan: a roster shows who had joined by the session's day (Japan time)
+    await Session.insert(Session(id=session_id, group=group_id, title="きらくら", date=japan_today()))
     return str(session_id)
 
 

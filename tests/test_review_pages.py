@@ -130,7 +130,7 @@ async def test_admin_not_assigned_to_the_area_does_not_see_concerns_but_reads_th
     assert await audit_rows(world.admin.account_id, session_a) == 0
     log = await admin.get("/review/audit?action=view_concerns")
     assert log.status_code == 200
-    assert f"session:{session_a}" in log.text and world.staff_a.login in log.text
+    assert f"/review/sessions/{session_a}" in log.text and world.staff_a.login in log.text
 
 
 async def test_a_session_without_concerns_writes_no_audit_row(world, app_client):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from server.review.data import today
 from server.tables import Attendance, ChangeLog, MutationLog, Tally
 from tests.factories import (
     login_client,
@@ -12,7 +15,7 @@ from tests.factories import (
 
 
 async def test_sheet_lists_registered_people_and_categories(world, app_client):
-    session = await make_session(world.group_a)
+    session = await make_session(world.group_a, today())
     await make_person(world.group_a, "高橋さくら")
     await app_client.login(world.staff_a)
     response = await app_client.get(f"/review/sessions/{session}/sheet")
@@ -22,7 +25,7 @@ async def test_sheet_lists_registered_people_and_categories(world, app_client):
 
 
 async def test_typed_paper_numbers_go_through_sync_and_reach_phones(world, new_client):
-    session = await make_session(world.group_a, tallies={"child": 5, "senior": 3})
+    session = await make_session(world.group_a, today(), tallies={"child": 5, "senior": 3})
     person = await make_person(world.group_a, "伊藤ミツ")
     phone = await synced_phone(new_client, world.organiser_a)
     staff = await login_client(new_client, world.staff_a)
@@ -68,3 +71,14 @@ async def test_bad_numbers_are_refused_and_other_areas_404(world, new_client):
     for url in (f"/review/sessions/{session}/sheet", f"/review/sessions/{session}/paper"):
         assert (await staff_b.get(url)).status_code == 404
     assert (await staff_b.form(f"/review/sessions/{session}/paper", {"count_child": "1"})).status_code == 404
+
+
+async def test_a_past_sheet_lists_only_who_had_joined_by_that_day(world, app_client):
+    """Someone added to the roster today is not 未記録 at earlier sessions (Person.created_at)."""
+    past = await make_session(world.group_a, today() - timedelta(days=7))
+    await make_person(world.group_a, "新井はじめ")
+    await app_client.login(world.staff_a)
+    assert "新井はじめ" not in (await app_client.get(f"/review/sessions/{past}/sheet")).text
+    assert "新井はじめ" not in (await app_client.get(f"/review/sessions/{past}/paper")).text
+    current = await make_session(world.group_a, today())
+    assert "新井はじめ" in (await app_client.get(f"/review/sessions/{current}/sheet")).text

@@ -29,7 +29,7 @@ export const MESSAGES = {
     reminders_blocked: "通知がブロックされています。ブラウザの設定で許可してください。",
     reminders_unsupported: "iPhoneでは、共有ボタンから「ホーム画面に追加」したアプリで通知を受け取れます。",
     safety_checks: "安否確認", safety_hint: "無断欠席の登録者です。連絡がついたら結果を記録してください。",
-    outcome_open: "未確認", outcome_safe: "無事", outcome_unreachable: "連絡つかず", outcome_needs_support: "要支援",
+    outcome_open: "未連絡", outcome_safe: "無事", outcome_unreachable: "連絡つかず", outcome_needs_support: "要支援",
     method: "連絡方法", method_phone: "電話", method_visit: "訪問", method_message: "メッセージ",
     contacted_by: "連絡した人", safety_notes: "メモ", recorded: "記録 {when}",
     qr_button: "通知用QR", qr_loading: "QRコードを用意しています…", close: "閉じる", qr_alt: "{name}さんの通知用QRコード",

@@ -87,7 +87,7 @@ async def set_password_of(login: str, password: str) -> UUID | None:
     if account is None:
         return None
     await _set_password(account["id"], password)
-    await audit(None, "password.set", f"account:{account['id']}", "from the command line")
+    await audit(None, "password.set", f"account:{account['id']}")
     return account["id"]
 
 
@@ -163,7 +163,7 @@ async def reset_submit(token: FromPath[str], request: Request, data: URLEncodedB
             status_code=410, detail=_("This link has been used or has expired. Ask your council staff for a new one.")
         )
     await _set_password(reset["account_id"], data.password)
-    await audit(reset["account_id"], "password.reset", f"account:{reset['account_id']}", "through a staff link")
+    await audit(reset["account_id"], "password.reset", f"account:{reset['account_id']}")
     login = await start_login(reset["account_id"], request.headers.get("user-agent", ""))
     response = Redirect(path=home_for(Role(reset["role"])), status_code=303)
     response.set_cookie(session_cookie(login))

@@ -32,6 +32,7 @@ from server.auth.passwords import (
 from server.auth.principal import Principal
 from server.config import get_settings
 from server.core import ratelimit
+from server.core.audit import audit
 from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -295,9 +296,10 @@ def invitation_token_hash(token: str) -> str:
 async def create_invitation(group_id: UUID, created_by: UUID, note: str = "") -> str:
     """A new single-use invitation to a group; returns the secret token for the link."""
     token = secrets.token_urlsafe(24)
+    invitation_id = uuid4()
     await Invitation.insert(
         Invitation(
-            id=uuid4(),
+            id=invitation_id,
             token_hash=invitation_token_hash(token),
             group=group_id,
             created_by=created_by,
@@ -306,6 +308,7 @@ async def create_invitation(group_id: UUID, created_by: UUID, note: str = "") ->
             expires_at=now() + timedelta(days=get_settings().invitation_days),
         )
     )
+    await audit(created_by, "invitation.create", f"invitation:{invitation_id}", note[:200], group=group_id)
     return token
 
 

@@ -1,8 +1,13 @@
-"""Japanese calendar helpers: fiscal years (April–March) and 和暦 labels."""
+"""Japanese calendar helpers: fiscal years (April–March), 和暦 labels, and moments in the
+group's time zone (stored UTC, shown on the wall clock)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from server.config import get_settings
 
 # (first day of the era, name); newest first.
 _ERAS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"), (date(1926, 12, 25), "昭和"))
@@ -47,3 +52,29 @@ def wareki_fiscal_year(year: int) -> str:
 def format_date_ja(day: date, with_wareki: bool = False) -> str:
     text = f"{day.year}年{day.month}月{day.day}日({_WEEKDAYS_JA[day.weekday()]})"
     return f"{text}〔{wareki_year(day)}〕" if with_wareki else text
+
+
+def format_moment(value: datetime | None, tz: str | None = None) -> str:
+    """A stored (UTC) moment as people read it: 2026/12/1 02:39 on the wall clock of ``tz``
+    (the group's time zone; the council's default when not given). The one formatter of
+    every time shown on a page; "" for no moment."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite hands back naive values; they were stored as UTC
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(_zone(tz or get_settings().default_timezone))
+    return f"{local.year}/{local.month}/{local.day} {local:%H:%M}"
+
+
+def end_of_day(day: date, tz: str | None = None) -> datetime:
+    """The first moment after ``day`` on the wall clock of ``tz``: someone made before it
+    was on the roster that day (a person counts only from the day they joined)."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=_zone(tz or get_settings().default_timezone))
+
+
+@cache
+def _zone(tz_name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):  # a bad stored name must not break a page
+        return ZoneInfo(get_settings().default_timezone)

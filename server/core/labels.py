@@ -76,12 +76,83 @@ ATTENDANCE = {
     AttendanceStatus.absent_unnotified.value: N_("Absent without notice"),
 }
 OUTCOMES = {
-    SafetyCheckOutcome.open.value: N_("Open"),
+    SafetyCheckOutcome.open.value: N_("Not yet reached"),  # 未連絡: not 確認待ち, which is the staff review
     SafetyCheckOutcome.safe.value: N_("Safe"),
     SafetyCheckOutcome.unreachable.value: N_("Unreachable"),
     SafetyCheckOutcome.needs_support.value: N_("Needs support"),
     SafetyCheckOutcome.withdrawn.value: N_("Withdrawn (mark corrected)"),
 }
+
+# How a follow-up reached the person: what the phone offers (pwa/js/i18n.js method_*); other
+# text an older phone sent is shown as typed.
+METHODS = {"phone": N_("Phone"), "visit": N_("Visit"), "message": N_("Message")}
+
+# The audit log's actions (AuditLog.action), by what the staff member did.
+AUDIT_ACTIONS = {
+    "view_concerns": N_("Read participants of concern"),
+    "safety.view": N_("Opened the safety check list"),
+    "review.save": N_("Saved a session review"),
+    "sheet.print": N_("Opened an attendance sheet"),
+    "paper.save": N_("Typed in a paper sheet"),
+    "export.group": N_("Downloaded a group's records"),
+    "export.area": N_("Downloaded an area's records"),
+    "group.export": N_("Exported a leaving group's data"),
+    "person.erase": N_("Erased a participant"),
+    "area.create": N_("Added an area"),
+    "area.update": N_("Edited an area"),
+    "group.create": N_("Added a group"),
+    "group.update": N_("Edited a group"),
+    "ibasho.create": N_("Added an ibasho"),
+    "ibasho.update": N_("Edited an ibasho"),
+    "invitation.create": N_("Created an invitation link"),
+    "invitation.revoke": N_("Revoked an invitation link"),
+    "account.create": N_("Added a staff account"),
+    "account.update": N_("Edited a staff account"),
+    "account.deactivate": N_("Deactivated a staff account"),
+    "account.reactivate": N_("Reactivated a staff account"),
+    "account.reset": N_("Made a password link for a staff account"),
+    "account.revoke-sessions": N_("Logged a staff account out everywhere"),
+    "organiser.remove": N_("Removed an organiser from a group"),
+    "organiser.deactivate": N_("Deactivated an organiser"),
+    "organiser.reactivate": N_("Reactivated an organiser"),
+    "organiser.reset": N_("Made a password link for an organiser"),
+    "organiser.logout": N_("Logged an organiser out everywhere"),
+    "password.set": N_("Set a password from the command line"),
+    "password.reset": N_("Chose a new password through a link"),
+    "password.change": N_("Changed their password"),
+    "registration.submit": N_("Registration application received"),
+    "registration.view": N_("Read a registration application"),
+    "registration.ask": N_("Asked the applicant a question"),
+    "registration.answer": N_("The applicant answered"),
+    "registration.approve": N_("Approved a registration"),
+    "registration.decline": N_("Declined a registration"),
+    "grant_programme_create": N_("Added a grant programme"),
+    "grant_programme_replace": N_("Replaced a grant programme"),
+    "grant_programme_edit": N_("Edited a grant programme"),
+    "grant_rules_save": N_("Saved grant rules"),
+    "grant_programme_retire": N_("Retired a grant programme"),
+}
+# What an audit entry's target ("kind:id") is.
+AUDIT_TARGETS = {
+    "session": N_("Session"),
+    "group": N_("Group"),
+    "area": N_("Area"),
+    "account": N_("Account"),
+    "invitation": N_("Invitation"),
+    "registration": N_("Registration application"),
+    "person": N_("Participant"),
+    "ibasho": N_("Ibasho"),
+    "grant_programme": N_("Grant programme"),
+    "safety": N_("Safety checks"),
+}
+
+# Time zones by the name people use; one stored otherwise (set by hand) is shown as stored.
+TIMEZONES = {"Asia/Tokyo": N_("Japan time")}
+
+
+def timezone_choices(current: str) -> dict[str, str]:
+    """The zones a form offers, keeping the group's own when it is not one of them."""
+    return TIMEZONES if current in TIMEZONES or not current else {**TIMEZONES, current: current}
 
 
 def choices(labels: dict) -> list[tuple[str, str]]:

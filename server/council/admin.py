@@ -48,11 +48,13 @@ async def area_list() -> Template:
 
 
 @post("/areas")
-async def area_create(data: URLEncodedBody[AreaForm]) -> Response:
+async def area_create(request: Request, data: URLEncodedBody[AreaForm]) -> Response:
     values, errors = await data.clean()
     if errors:
         return await areas_page(data, errors)
-    await Area.insert(Area(id=uuid4(), created_at=now(), **values))
+    area_id = uuid4()
+    await Area.insert(Area(id=area_id, created_at=now(), **values))
+    await audit(principal_of(request).account_id, "area.create", f"area:{area_id}", values["name"])
     return see_other("/admin/areas")
 
 
@@ -63,12 +65,13 @@ async def area_edit(area_id: FromPath[UUID]) -> Template:
 
 
 @post("/areas/{area_id:uuid}/edit")
-async def area_update(area_id: FromPath[UUID], data: URLEncodedBody[AreaForm]) -> Response:
+async def area_update(request: Request, area_id: FromPath[UUID], data: URLEncodedBody[AreaForm]) -> Response:
     area = await area_or_404(area_id)
     values, errors = await data.clean(area_id)
     if errors:
         return page("area_form.html", errors, area=area, form=data)
     await Area.update(values).where(Area.id == area_id)
+    await audit(principal_of(request).account_id, "area.update", f"area:{area_id}", values["name"])
     return see_other("/admin/areas")
 
 

@@ -103,7 +103,7 @@ async def organiser_action(
     request: Request, group_id: FromPath[UUID], account_id: FromPath[UUID], action: FromPath[str]
 ) -> Response:
     principal = principal_of(request)
-    group = await group_in_scope(principal, group_id)
+    await group_in_scope(principal, group_id)
     if action not in ("remove", *ACCOUNT_WIDE, *NEW_PASSWORD):
         raise NotFoundException(f"no organiser action {action!r}")
     membership = await _membership(group_id, account_id)
@@ -122,7 +122,8 @@ async def organiser_action(
         principal.account_id,
         f"organiser.{action}",
         f"account:{account_id}",
-        f"{group['name']} ({group_id})" + (f": {detail}" if detail else ""),
+        detail,
+        group=group_id,
     )
     back = f"/staff/groups/{group_id}#organisers"
     if action in NEW_PASSWORD:

@@ -21,6 +21,7 @@ from server.auth.routes import create_invitation
 from server.core.audit import audit
 from server.core.changelog import publish_server_change
 from server.core.clock import now
+from server.core.dates import format_moment
 from server.core.events import IbashoChanged, publish
 from server.core.schedule import occurrences, zone
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
@@ -72,6 +73,7 @@ async def group_create(request: Request, data: URLEncodedBody[GroupForm]) -> Res
         return await group_form_page(request, data, errors)
     group_id = uuid4()
     await Group.insert(Group(id=group_id, created_at=now(), **values))
+    await audit(principal_of(request).account_id, "group.create", f"group:{group_id}", values["name"], group=group_id)
     await publish_server_change("group", group_id, group_id)
     return see_other(f"/staff/groups/{group_id}")
 
@@ -90,6 +92,7 @@ async def group_update(request: Request, group_id: FromPath[UUID], data: URLEnco
     if errors:
         return await group_form_page(request, data, errors, group)
     await Group.update(values).where(Group.id == group_id)
+    await audit(principal.account_id, "group.update", f"group:{group_id}", values["name"], group=group_id)
     await publish_server_change("group", group_id, group_id)
     return see_other(f"/staff/groups/{group_id}")
 
@@ -114,13 +117,6 @@ def invitation_state(invitation: dict) -> str:
     if invitation["used_at"] is not None:
         return "used"
     return "expired" if invitation["expires_at"] <= now() else "unused"
-
-
-def local_moment(moment: datetime | None, tz_name: str) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(zone(tz_name))
-    return f"{format_day(local.date())} {local:%H:%M}"
 
 
 async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationForm | None = None) -> Template:
@@ -164,14 +160,14 @@ async def group_page(group: dict, errors: Sequence[str] = (), form: InvitationFo
             }
             for row in programmes
         ],
-        organisers=[{**row, "joined": local_moment(row["joined_at"], tz)} for row in organisers],
+        organisers=[{**row, "joined": format_moment(row["joined_at"], tz)} for row in organisers],
         invitations=[
             {
                 **row,
                 "state": invitation_state(row),
-                "created": local_moment(row["created_at"], tz),
-                "expires": local_moment(row["expires_at"], tz),
-                "used": local_moment(row["used_at"], tz),
+                "created": format_moment(row["created_at"], tz),
+                "expires": format_moment(row["expires_at"], tz),
+                "used": format_moment(row["used_at"], tz),
             }
             for row in invitations
         ],
@@ -224,6 +220,9 @@ async def ibasho_create(request: Request, group_id: FromPath[UUID], data: URLEnc
         return ibasho_form_page(group, data, errors)
     ibasho_id = uuid4()
     await Ibasho.insert(Ibasho(id=ibasho_id, group=group_id, created_at=now(), **values))
+    await audit(
+        principal_of(request).account_id, "ibasho.create", f"ibasho:{ibasho_id}", values["name"], group=group_id
+    )
     await publish_server_change("ibasho", ibasho_id, group_id)
     await ensure_sessions_ahead(ibasho_id)  # refreshes the reminders of the sessions it creates
     return see_other(f"/staff/groups/{group_id}")
@@ -242,6 +241,9 @@ async def ibasho_update(request: Request, ibasho_id: FromPath[UUID], data: URLEn
     if errors:
         return ibasho_form_page(group, data, errors, ibasho)
     await Ibasho.update(values).where(Ibasho.id == ibasho_id)
+    await audit(
+        principal_of(request).account_id, "ibasho.update", f"ibasho:{ibasho_id}", values["name"], group=group["id"]
+    )
     await publish_server_change("ibasho", ibasho_id, group["id"])
     await ensure_sessions_ahead(ibasho_id)
     # its zone or reminder rule may have changed: every upcoming session's reminders follow now
@@ -284,7 +286,7 @@ async def invitation_revoke(request: Request, group_id: FromPath[UUID], invitati
     )
     if not revoked:
         raise NotFoundException(f"no unused invitation {invitation_id} of this group")
-    await audit(principal.account_id, "invitation.revoke", f"invitation:{invitation_id}", f"group {group_id}")
+    await audit(principal.account_id, "invitation.revoke", f"invitation:{invitation_id}", group=group_id)
     return see_other(f"/staff/groups/{group_id}#invitations")
 
 

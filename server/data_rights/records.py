@@ -94,6 +94,7 @@ async def export_group(group_id: UUID, actor: UUID | None = None, reveal_sensiti
         f"group:{group_id}",
         ", ".join(f"{entity} {len(rows)}" for entity, rows in records.items())
         + ("" if reveal_sensitive else " (without concerns)"),
+        group=group_id,
     )
     return buffer.getvalue()
 
@@ -192,7 +193,11 @@ async def forget_person(person_id: UUID, actor: UUID | None = None) -> dict[str,
             "push_subscriptions_deleted": len(subscriptions),
         }
         await audit(
-            actor, "person.erase", f"person:{person_id}", ", ".join(f"{key} {value}" for key, value in summary.items())
+            actor,
+            "person.erase",
+            f"person:{person_id}",
+            ", ".join(f"{key} {value}" for key, value in summary.items()),
+            group=group_id,
         )
         await PiccoloStore().publish(
             [("person", str(person_id), group_id)]

@@ -444,7 +444,11 @@ class DemoBuilder:
         if (self.today - ends.date()).days <= 10:
             self.rows.add(SafetyCheck(id=check_id, session=session_id, person=person_id, opened_at=opened))
             return
-        contacted = utc(ends + timedelta(hours=self.rng.randint(1, 5)))
+        notes = self.rng.choice(SAFETY_NOTES)
+        visited = "訪問" in notes
+        # a call within hours of the session; a visit in the evening (Japan time), as its note says
+        later = ends + timedelta(hours=self.rng.randint(1, 5))
+        contacted = utc(max(later.replace(hour=17), ends + timedelta(hours=1)) if visited else later)
         self.rows.add(
             SafetyCheck(
                 id=check_id,
@@ -453,8 +457,8 @@ class DemoBuilder:
                 outcome=SafetyCheckOutcome.safe.value,
                 contacted_by=self.rng.choice(run.organisers)[1],
                 contacted_at=contacted,
-                method="phone",
-                notes=self.rng.choice(SAFETY_NOTES),
+                method="visit" if visited else "phone",
+                notes=notes,
                 opened_at=opened,
                 closed_at=contacted,
             )

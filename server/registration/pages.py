@@ -19,12 +19,9 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
 from server.auth.guards import principal_of, staff_only
-from server.config import get_settings
 from server.core import labels, ratelimit
 from server.core.audit import audit
-from server.core.dates import format_date_ja
 from server.core.i18n import gettext as _
-from server.core.schedule import zone
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule
 from server.registration import records
 from server.registration.forms import PUBLIC_FREQUENCIES, ApplicationForm, MessageForm
@@ -38,12 +35,6 @@ STATES = {
     RegistrationState.approved.value: labels.N_("Registered"),
     RegistrationState.declined.value: labels.N_("Declined"),
 }
-
-
-def moment(at) -> str:
-    """A stored moment in Japan time (until the staff pages share one formatter)."""
-    local = at.astimezone(zone(get_settings().default_timezone))
-    return f"{format_date_ja(local.date())} {local:%H:%M}"
 
 
 def base_url(request: Request) -> str:
@@ -110,7 +101,6 @@ async def status_view(registration: dict, token: str, errors: list[str] = (), fo
         messages=await records.messages_of(registration["id"]),
         token=token,
         form=form or MessageForm(),
-        moment=moment,
     )
 
 
@@ -145,12 +135,12 @@ async def staff_list(request: Request, show: FromQuery[str] = "open") -> Templat
     if show == "open":
         query = query.where(Registration.state.is_in(list(records.OPEN)))
     rows = await query
-    return page("registration/staff_list.html", registrations=rows, states=STATES, showing=show, moment=moment)
+    return page("registration/staff_list.html", registrations=rows, states=STATES, showing=show)
 
 
 async def staff_view(request: Request, registration: dict, errors: list[str] = (), form=None) -> Template:
     principal = principal_of(request)
-    await audit(principal.account_id, "registration.view", f"registration:{registration['id']}", "contact shown")
+    await audit(principal.account_id, "registration.view", f"registration:{registration['id']}")
     area = await Area.select(Area.name).where(Area.id == registration["area"]).first()
     return no_store(
         page(
@@ -163,7 +153,6 @@ async def staff_view(request: Request, registration: dict, errors: list[str] = (
             schedule=describe_schedule(registration["rrule"], registration["start_time"], registration["end_time"]),
             messages=await records.messages_of(registration["id"]),
             form=form or MessageForm(),
-            moment=moment,
         )
     )
 

@@ -190,7 +190,7 @@ async def approve(registration: dict, actor: UUID, base_url: str) -> Approved:
         await tell_applicant(
             registration, _("Your place is registered"), "approved", invitation=f"{base_url}/invite/{token}"
         )
-        await audit(actor, "registration.approve", f"registration:{registration['id']}", f"group:{group_id}")
+        await audit(actor, "registration.approve", f"registration:{registration['id']}", group=group_id)
     await ensure_sessions_ahead(ibasho_id)
     return Approved(group_id, ibasho_id)
 

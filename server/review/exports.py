@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from server.auth.guards import group_in_scope, principal_of
+from server.core.audit import audit
 from server.core.dates import wareki_fiscal_year
 from server.core.i18n import gettext as _
 from server.core.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
@@ -113,6 +114,7 @@ async def group_export(request: Request, group_id: UUID, year: int | None, kind:
     group = await group_in_scope(principal_of(request), group_id)
     year = pick_year(year)
     table = await build([group], year, wareki_fiscal_year(year))
+    await audit(principal_of(request).account_id, "export.group", f"group:{group_id}", f"{year} {kind}", group=group_id)
     return download(table, f"{group['name']}_{wareki_fiscal_year(year)}", kind)
 
 
@@ -128,6 +130,7 @@ async def area_export(request: Request, area_id: UUID, year: int | None, kind: s
         .order_by(Group.name)
     )
     table = await build(groups, year, wareki_fiscal_year(year))
+    await audit(principal_of(request).account_id, "export.area", f"area:{area_id}", f"{area['name']} {year} {kind}")
     return download(table, f"{area['name']}_{wareki_fiscal_year(year)}", kind)
 
 

@@ -22,13 +22,15 @@ from server.core.audit import audit
 from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.i18n import gettext as _
-from server.core.labels import REVIEW_STATES
+from server.core.labels import AUDIT_TARGETS, REVIEW_STATES
 from server.review.data import load_grants, load_sessions, this_fiscal_year
 from server.review.render import review_page
 from server.tables import (
+    Account,
     Area,
     Attendance,
     AuditLog,
+    Group,
     Note,
     RoleAssignment,
     SafetyCheck,
@@ -119,7 +121,11 @@ async def session_page(
         if principal.may_see_concerns(group["id"], group["area"]):
             concerns = note["concerns"]
             await audit(
-                principal.account_id, VIEW_CONCERNS, f"session:{session_id}", f"{group['name']} {session['date']}"
+                principal.account_id,
+                VIEW_CONCERNS,
+                f"session:{session_id}",
+                f"{group['name']} {session['date']}",
+                group=group["id"],
             )
         note = {**note, "concerns": None, "concerns_hidden": concerns is None}
     return review_page(
@@ -163,12 +169,31 @@ async def session_review_save(
     await Session.update(
         {Session.review_state: data.review_state, Session.review_comment: comment, Session.updated_at: now()}
     ).where(Session.id == session_id)
+    detail = f"{group['name']} {session['date']}: {data.review_state}" + (f"\n{comment}" if comment else "")
+    await audit(principal.account_id, "review.save", f"session:{session_id}", detail, group=group["id"])
     await publish_server_change("session", session_id, group["id"])  # reaches the organisers' phones by pull
     return see_other(f"/review/sessions/{session_id}")
 
 
+# Where the audit page links a target ("kind:id") to.
+TARGET_LINKS = {
+    "session": "/review/sessions/{}",
+    "group": "/review/groups/{}",
+    "registration": "/staff/registrations/{}",
+    "grant_programme": "/review/grants/{}",
+    "ibasho": "/staff/ibasho/{}/edit",
+}
+
+
+def shown_target(target: str) -> dict:
+    kind, _, key = target.partition(":")
+    link = TARGET_LINKS.get(kind)
+    return {"kind": AUDIT_TARGETS.get(kind, kind), "link": link.format(key) if link and key else None}
+
+
 @get("/audit", guards=[admin_only])
-async def audit_log(action: FromQuery[str] = "") -> Template:
+async def audit_log(action: FromQuery[str] = "", who: FromQuery[str] = "", group: FromQuery[str] = "") -> Template:
+    """The latest entries, filtered by action, by who acted and by the group concerned."""
     query = (
         AuditLog.select(
             AuditLog.at,
@@ -177,13 +202,45 @@ async def audit_log(action: FromQuery[str] = "") -> Template:
             AuditLog.detail,
             AuditLog.account.display_name.as_alias("who"),
             AuditLog.account.login.as_alias("login"),
+            AuditLog.group.id.as_alias("group_id"),
+            AuditLog.group.name.as_alias("group_name"),
         )
         .order_by(AuditLog.at, ascending=False)
         .limit(AUDIT_PAGE)
     )
     if action:
         query = query.where(AuditLog.action == action)
-    return review_page("audit.html", rows=await query, action=action, limit=AUDIT_PAGE)
+    who_id, group_id = as_uuid(who), as_uuid(group)
+    if who_id:
+        query = query.where(AuditLog.account == who_id)
+    if group_id:
+        query = query.where(AuditLog.group == group_id)
+    acting = await AuditLog.select(AuditLog.account).where(AuditLog.account.is_not_null()).distinct()
+    people = (
+        await Account.select(Account.id, Account.display_name, Account.login)
+        .where(Account.id.is_in([row["account"] for row in acting] or [None]))
+        .order_by(Account.display_name)
+    )
+    groups = await Group.select(Group.id, Group.name).order_by(Group.name_kana).order_by(Group.name)
+    rows = [{**row, **shown_target(row["target"])} for row in await query]
+    return review_page(
+        "audit.html",
+        rows=rows,
+        action=action,
+        who=str(who_id or ""),
+        group=str(group_id or ""),
+        people=people,
+        groups=groups,
+        limit=AUDIT_PAGE,
+    )
+
+
+def as_uuid(value: str) -> UUID | None:
+    """A filter's chosen id; anything else (an empty choice, a hand-edited link) filters nothing."""
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 HANDLERS = [group_review, session_review, session_review_save, audit_log]

@@ -14,6 +14,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from server.auth.guards import principal_of
+from server.core.audit import audit
 from server.core.clock import now
 from server.review.render import review_page
 from server.tables import Attendance, AttendanceStatus, SafetyCheck, SafetyCheckOutcome
@@ -71,6 +72,7 @@ async def safety_list(request: Request, show: FromQuery[str] = "open") -> Templa
         SafetyCheck.session.date.as_alias("session_date"),
         SafetyCheck.session.group.id.as_alias("group_id"),
         SafetyCheck.session.group.name.as_alias("group_name"),
+        SafetyCheck.session.group.timezone.as_alias("tz"),
         SafetyCheck.session.group.area.name.as_alias("area_name"),
     )
     if (areas := principal.visible_areas()) is not None:
@@ -90,6 +92,7 @@ async def safety_list(request: Request, show: FromQuery[str] = "open") -> Templa
         for row in rows
     ]
     checks.sort(key=lambda c: (not c["is_open"], c["opened_at"]))
+    await audit(principal.account_id, "safety.view", "safety:list", str(len(checks)))  # how many were shown
     response = review_page("safety.html", checks=checks, show=show, unopened=await unopened(principal))
     response.headers["Cache-Control"] = "no-store"
     return response

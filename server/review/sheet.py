@@ -24,12 +24,14 @@ from litestar.response import Template
 
 from server.auth.guards import principal_of
 from server.auth.principal import sync_scope
+from server.core.audit import audit
+from server.core.dates import end_of_day
 from server.core.i18n import gettext as _
 from server.core.labels import ATTENDANCE, CATEGORIES
 from server.review.pages import session_in_scope
 from server.review.render import review_page
 from server.sync.server import apply_as_server
-from server.tables import Attendance, Person, RoleAssignment, Tally
+from server.tables import Attendance, Note, Person, RoleAssignment, Tally
 from server.web.pages import see_other
 from sync import limits
 
@@ -38,10 +40,13 @@ MAX_COUNT = limits.HEAD_COUNT  # what a tally may hold
 ROLE_ROWS = 6
 
 
-async def sheet_data(session_id: UUID, group_id: UUID) -> tuple[list[dict], dict[str, int], dict[UUID, str]]:
+async def sheet_data(session: dict, group: dict) -> tuple[list[dict], dict[str, int], dict[UUID, str]]:
+    """The roster of the session's day (who had joined by then), its head counts and marks."""
+    session_id, group_id = session["id"], group["id"]
+    joined = Person.created_at.is_null() | (Person.created_at < end_of_day(session["date"], group["timezone"]))
     people = (
         await Person.select(Person.id, Person.display_name, Person.kana, Person.category)
-        .where((Person.group == group_id) & (Person.deleted == False) & (Person.registered == True))
+        .where((Person.group == group_id) & (Person.deleted == False) & (Person.registered == True) & joined)
         .order_by(Person.kana)
         .order_by(Person.display_name)
     )
@@ -59,12 +64,14 @@ async def sheet_data(session_id: UUID, group_id: UUID) -> tuple[list[dict], dict
 @get("/sessions/{session_id:uuid}/sheet")
 async def attendance_sheet(request: Request, session_id: FromPath[UUID]) -> Template:
     session, group = await session_in_scope(principal_of(request), session_id)
-    people, tallies, marks = await sheet_data(session_id, group["id"])
+    people, tallies, marks = await sheet_data(session, group)
     roles = await RoleAssignment.select(RoleAssignment.role, RoleAssignment.member.display_name.as_alias("name")).where(
         (RoleAssignment.session == session_id) & (RoleAssignment.assigned == True)
     )
+    note = await Note.select(Note.went_well, Note.to_improve, Note.handover).where(Note.session == session_id).first()
     response = review_page(
         "sheet.html",
+        note=note,  # never the concerns: a printed sheet travels
         session=session,
         group=group,
         people=people,
@@ -73,6 +80,8 @@ async def attendance_sheet(request: Request, session_id: FromPath[UUID]) -> Temp
         roles=roles,
         blank_roles=max(0, ROLE_ROWS - len(roles)),
     )
+    detail = f"{group['name']} {session['date']}"
+    await audit(principal_of(request).account_id, "sheet.print", f"session:{session_id}", detail, group=group["id"])
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -84,7 +93,7 @@ async def paper_form(request: Request, session_id: FromPath[UUID]) -> Template:
 
 
 async def paper_page(session: dict, group: dict, typed: dict[str, str], errors=()) -> Template:
-    people, tallies, marks = await sheet_data(session["id"], group["id"])
+    people, tallies, marks = await sheet_data(session, group)
     values = {f"count_{c}": typed.get(f"count_{c}", str(max(0, tallies.get(c, 0)))) for c in CATEGORIES}
     values |= {f"person_{p['id']}": typed.get(f"person_{p['id']}", marks.get(p["id"], "")) for p in people}
     return review_page(
@@ -146,7 +155,7 @@ async def paper_save(
 ) -> Response:
     principal = principal_of(request)
     session, group = await session_in_scope(principal, session_id)
-    people, tallies, marks = await sheet_data(session_id, group["id"])
+    people, tallies, marks = await sheet_data(session, group)
     typed, errors = read_form(data, people)
     if errors:
         return await paper_page(session, group, data, errors)
@@ -156,6 +165,8 @@ async def paper_save(
         rejected = [r.error for r in result.results if r.status == "rejected"]
         if rejected:
             return await paper_page(session, group, data, rejected)
+        detail = f"{group['name']} {session['date']}: {len(mutations)}"
+        await audit(principal.account_id, "paper.save", f"session:{session_id}", detail, group=group["id"])
     return see_other(f"/review/sessions/{session_id}")
 
 

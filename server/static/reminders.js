@@ -49,7 +49,9 @@ function subscribePage(button, status) {
       const { manage_url: manageUrl } = await response.json();
       status.replaceChildren(status.dataset.done, Object.assign(document.createElement("a"), { href: manageUrl, textContent: location.origin + manageUrl }));
     } catch (error) {
-      status.textContent = `${status.dataset.failed}（${error.message}）`;
+      // In words the reader can act on; the code ("permission", "timeout", a status) is for no one.
+      const why = { permission: status.dataset.denied, timeout: status.dataset.slow };
+      status.textContent = why[error.message] || status.dataset.failed;
       button.disabled = false;
     }
   });

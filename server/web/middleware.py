@@ -8,6 +8,8 @@ from http.cookies import SimpleCookie
 from litestar.exceptions import ClientException
 from litestar.types import Message, Receive, Scope, Send
 
+from server.core.labels import N_
+
 # No inline script or style anywhere: pages and the PWA load only same-origin files.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -49,7 +51,7 @@ def header_of(scope: Scope, wanted: bytes) -> str | None:
 # "%00" in a form is one, but in JSON it is just the three characters someone typed.
 FORM_NUL = (b"\x00", b"%00")
 JSON_NUL = (b"\x00", b"\\u0000")
-NUL_REFUSED = "text must not contain NUL characters"
+NUL_REFUSED = N_("text must not contain NUL characters")  # English for the API, translated on pages
 # Sync refuses a NUL per mutation (sync/mutations.py), so one pasted character cannot
 # block a phone's whole outbox.
 CHECKED_PER_MUTATION = "/api/sync/push"

@@ -26,6 +26,7 @@ def make_environment() -> Environment:
         current_language=i18n.current_language.get,
         languages=i18n.LANGUAGES,
         format_date_ja=dates.format_date_ja,
+        moment=dates.format_moment,  # every time shown on a page: moment(value, group.timezone)
         wareki_fiscal_year=dates.wareki_fiscal_year,
         fiscal_year=dates.fiscal_year,
     )
