@@ -20,6 +20,10 @@ class Group(Table, tablename="ibasho_group", schema=None):
     )
 
 
+class AuditLog(Table, tablename="audit_log", schema=None):
+    pass
+
+
 ID = "2026-12-01T17:11:42:016888"
 VERSION = "1.38.0"
 DESCRIPTION = ""
@@ -52,4 +56,9 @@ async def forwards():
         schema=None,
     )
 
+    async def drop_the_index():
+        # SQLite cannot drop a column an index still names (raw steps run first, backwards).
+        await AuditLog.raw('DROP INDEX IF EXISTS "audit_log_group"')
+
+    manager.add_raw_backwards(drop_the_index)
     return manager
