@@ -27,6 +27,7 @@ from server.core.mail import run_mail
 from server.council import council_router
 from server.data_rights.pages import data_rights_router
 from server.directory.pages import directory_router
+from server.events.pages import events_router
 from server.grants.pages import grants_router
 from server.pwa.routes import pwa_router
 from server.registration.pages import registration_router
@@ -88,6 +89,7 @@ def create_app() -> Litestar:
             council_router,
             data_rights_router,
             directory_router,
+            events_router,
             registration_router,
             review_router,
             grants_router,

@@ -474,6 +474,75 @@ class ActionItem(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+# --- the council's own events (講座, 交流会, フォーラム) ---------------------------------
+
+
+class EventKind(str, Enum):
+    course = "course"  # 講座: a certificate (修了証) to those who attend every part
+    network = "network"  # 交流会・ネットワーク会議
+    forum = "forum"  # フォーラム
+
+
+class CouncilEvent(Table):
+    """An event the council runs for an area's 居場所 and the public (server/events/)."""
+
+    id = UUID(primary_key=True)
+    area = ForeignKey(references=Area, on_delete=OnDelete.restrict, null=False)
+    kind = Varchar(length=16, choices=EventKind, default=EventKind.course.value)
+    title = Varchar(length=200)
+    description = Text(default="")
+    capacity = Integer()  # 定員: beyond it, applicants wait (キャンセル待ち)
+    application_deadline = Date()  # 申込締切: the last day one may apply
+    online_url = Varchar(length=limits.URL, default="")  # shown only to those registered
+    created_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EventPart(Table):
+    """One part (第1回, 第2回…) of an event: a day, its times and where it is held."""
+
+    id = UUID(primary_key=True)
+    event = ForeignKey(references=CouncilEvent, on_delete=OnDelete.cascade, null=False, index=True)
+    number = Integer()  # 1, 2, … in date order
+    date = Date()
+    start_time = Time()
+    end_time = Time(null=True, default=None)
+    venue = Varchar(length=limits.VENUE, default="")  # empty: online only
+    online = Boolean(default=False)  # also (or only) online
+
+
+class ApplicationState(str, Enum):
+    registered = "registered"  # 申込済み: has a seat
+    waiting = "waiting"  # キャンセル待ち: gets the next seat that frees
+    cancelled = "cancelled"
+
+
+class EventApplication(Table):
+    """Someone's application to an event, made without an account. Personal data: the
+    applicant and the event's area staff only."""
+
+    id = UUID(primary_key=True)
+    event = ForeignKey(references=CouncilEvent, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=limits.PERSON_NAME)
+    organisation = Varchar(length=200, default="")  # 所属 (a 居場所, a group), as they write it
+    email = Varchar(length=254)
+    phone = Varchar(length=40, default="")
+    state = Varchar(length=16, choices=ApplicationState, default=ApplicationState.registered.value)
+    applied_at = Timestamptz()  # the waiting list's order
+    cancelled_at = Timestamptz(null=True, default=None)
+
+
+class EventAttendance(Table):
+    """Who came to which part, marked at the door; id = "{part}:{application}"."""
+
+    id = Varchar(length=80, primary_key=True)
+    part = ForeignKey(references=EventPart, on_delete=OnDelete.cascade, null=False, index=True)
+    application = ForeignKey(references=EventApplication, on_delete=OnDelete.cascade, null=False)
+    present = Boolean(default=True)
+    marked_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    marked_at = Timestamptz()
+
+
 # --- grants ----------------------------------------------------------------------
 
 

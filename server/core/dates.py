@@ -47,3 +47,8 @@ def wareki_fiscal_year(year: int) -> str:
 def format_date_ja(day: date, with_wareki: bool = False) -> str:
     text = f"{day.year}年{day.month}月{day.day}日({_WEEKDAYS_JA[day.weekday()]})"
     return f"{text}〔{wareki_year(day)}〕" if with_wareki else text
+
+
+def wareki_date(day: date) -> str:
+    """令和8年12月5日, as documents such as a 修了証 date themselves."""
+    return f"{wareki_year(day)}{day.month}月{day.day}日"
