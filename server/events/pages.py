@@ -37,10 +37,15 @@ STATES = {
 }
 
 
+def hours(part: dict) -> str:
+    """13:30〜15:30 (or 13:30〜 with no end time)."""
+    end = part["end_time"].strftime("%H:%M") if part["end_time"] else ""
+    return f"{part['start_time']:%H:%M}〜{end}"
+
+
 def when(part: dict) -> str:
     """A part's day and times, as people read them: 2026年12月5日(土) 13:30〜15:30."""
-    end = part["end_time"].strftime("%H:%M") if part["end_time"] else ""
-    return f"{format_date_ja(part['date'])} {part['start_time']:%H:%M}〜{end}"
+    return f"{format_date_ja(part['date'])} {hours(part)}"
 
 
 def where(part: dict) -> str:
@@ -59,7 +64,7 @@ def no_store(response: Template) -> Template:
 
 
 def helpers() -> dict:
-    return {"when": when, "where": where, "kinds": KINDS, "states": STATES}
+    return {"when": when, "hours": hours, "where": where, "kinds": KINDS, "states": STATES}
 
 
 # --- the public side ---------------------------------------------------------------------------
@@ -160,7 +165,7 @@ def certificate_page(row: dict, parts: list[dict], holders: list[dict]) -> Templ
         parts=parts,
         holders=holders,
         issued=wareki_date(last),
-        issued_western=format_date_ja(last),
+        issued_western=f"{last.year}年{last.month}月{last.day}日",
         **helpers(),
     )
 
