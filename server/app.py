@@ -28,6 +28,7 @@ from server.council import council_router
 from server.data_rights.pages import data_rights_router
 from server.directory.pages import directory_router
 from server.events.pages import events_router
+from server.events.reminders import run_event_reminders
 from server.grants.pages import grants_router
 from server.pwa.routes import pwa_router
 from server.registration.pages import registration_router
@@ -57,10 +58,11 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     background = asyncio.create_task(keep_sessions_ahead())
     reminders = asyncio.create_task(run_reminders())
     mail = asyncio.create_task(run_mail())
+    event_reminders = asyncio.create_task(run_event_reminders())
     try:
         yield
     finally:
-        for task in (background, reminders, mail):
+        for task in (background, reminders, mail, event_reminders):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task

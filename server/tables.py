@@ -543,6 +543,16 @@ class EventAttendance(Table):
     marked_at = Timestamptz()
 
 
+class EventReminder(Table):
+    """A reminder mail put in the outbox for one part and one applicant, so it goes once;
+    id = "{part}:{application}:{kind}" (kinds of server/reminders/rules.py)."""
+
+    id = Varchar(length=120, primary_key=True)
+    part = ForeignKey(references=EventPart, on_delete=OnDelete.cascade, null=False)
+    application = ForeignKey(references=EventApplication, on_delete=OnDelete.cascade, null=False)
+    queued_at = Timestamptz()
+
+
 # --- grants ----------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ AREAS: dict[str, set[str]] = {
     "api": {"auth"},
     "directory": {"council", "reminders"},  # the schedule in words; what the public may see
     "registration": {"auth", "council", "sync"},  # invitations; the schedule builder; sessions ahead
-    "events": {"auth"},
+    "events": {"auth", "reminders"},  # reminders: the rules of when a reminder is due
     "pwa": set(),
     "ops": {"auth", "sync", "grants"},  # grants: the demo's programmes are presets
 }

@@ -250,3 +250,40 @@ async def test_only_the_areas_staff_see_the_applications(app_client, new_client,
     assert who["email"] not in (await app_client.get(f"/events/{event_id}")).text
     forged = f"/events/mine/{UUID(int=1).hex}.AAAAAAAAAAAAAAAAAAAAAA"
     assert (await app_client.get(forged)).status_code == 404
+
+
+async def test_those_registered_get_one_reminder_mail_the_evening_before_each_part(app_client, new_client, world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.events.reminders import queue_due
+    from server.tables import OutboundMail
+
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    event_id, form = await make_course(staff, world)
+    coming, leaving, waiting = person("来る 人"), person("やめる 人"), person("待つ 人")
+    for who in (coming, leaving):
+        await apply(app_client, event_id, who)
+    rows = {r["email"]: r for r in await EventApplication.select().where(EventApplication.event == event_id)}
+    cancelled = await staff.form(f"/staff/events/{event_id}/applications/{rows[leaving['email']]['id']}/cancel", {})
+    assert cancelled.status_code == 303
+    await apply(app_client, event_id, waiting)  # a seat was free: registered too, after the cancellation
+    first = (await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number).first())["date"]
+    tokyo = ZoneInfo("Asia/Tokyo")
+    evening_before = datetime.combine(first - timedelta(days=1), datetime.min.time(), tokyo).replace(hour=18, minute=1)
+
+    def mails(email):
+        return OutboundMail.select().where(
+            (OutboundMail.to_address == email) & (OutboundMail.purpose == "event-reminder")
+        )
+
+    await queue_due(evening_before - timedelta(hours=1))  # not yet due
+    assert await mails(coming["email"]) == []
+    await queue_due(evening_before)
+    await queue_due(evening_before + timedelta(minutes=5))  # the next round: nothing twice
+    (reminder,) = await mails(coming["email"])
+    assert reminder["subject"] == f"明日は「{form['title']}」です" and "県民福祉プラザ 研修室" in reminder["body"]
+    assert "https://meet.example.jp/keicho" in reminder["body"]  # the first part is on site and online
+    assert len(await mails(waiting["email"])) == 1
+    assert await mails(leaving["email"]) == []  # cancelled: no reminder
