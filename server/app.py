@@ -22,6 +22,7 @@ from server.api import api_router
 from server.auth.context import RequestContextMiddleware
 from server.auth.credentials import credentials_router
 from server.auth.routes import auth_router
+from server.committees.pages import committees_router
 from server.config import get_settings
 from server.core.mail import run_mail
 from server.council import council_router
@@ -89,6 +90,7 @@ def create_app() -> Litestar:
             credentials_router,
             api_router,
             council_router,
+            committees_router,
             data_rights_router,
             directory_router,
             events_router,

@@ -553,6 +553,50 @@ class EventReminder(Table):
     queued_at = Timestamptz()
 
 
+# --- committees across organisations (推進委員会) ------------------------------------
+
+
+class Committee(Table):
+    """Marks a group as a committee (server/committees/): its meetings are the group's
+    sessions of kind meeting, its members people (volunteers) of its roster or organisers."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CommitteeOrganisation(Table):
+    """A member organisation of a committee (a 社協, a 市役所 department, a group…)."""
+
+    id = UUID(primary_key=True)
+    committee = ForeignKey(references=Committee, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=200)
+
+
+class CommitteeSeat(Table):
+    """A committee member: a person of the committee group's roster, for an organisation.
+    The email is where reminders and the minutes' link go (personal data: the area's staff)."""
+
+    id = UUID(primary_key=True)
+    committee = ForeignKey(references=Committee, on_delete=OnDelete.cascade, null=False, index=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=False, unique=True)
+    organisation = ForeignKey(references=CommitteeOrganisation, on_delete=OnDelete.set_null, null=True)
+    email = Varchar(length=254, default="")
+
+
+class CommitteeMeetingKind(str, Enum):
+    full = "full"  # 全体会議
+    working = "working"  # 実務者会議
+
+
+class CommitteeMeeting(Table):
+    """Which of the two kinds a committee's meeting (a session of kind meeting) is."""
+
+    id = UUID(primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False, unique=True)
+    kind = Varchar(length=16, choices=CommitteeMeetingKind)
+
+
 # --- grants ----------------------------------------------------------------------
 
 

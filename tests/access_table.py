@@ -21,6 +21,7 @@ from server import tables
 from server.auth.credentials import void_password
 from server.auth.logins import LOGIN_COOKIE, start_login
 from server.auth.routes import create_invitation, invitation_token_hash
+from server.committees.records import member_link
 from server.core.clock import now
 from server.events.records import applicant_link
 from server.pwa.routes import assets
@@ -303,6 +304,30 @@ async def door_mark(target: Target, who: str) -> Call:
     return Call(f"/staff/events/{event}/door/{part}", {"data": {"application": str(application), "present": "1"}})
 
 
+async def fresh_committee(target: Target) -> tuple[UUID, UUID, UUID]:
+    """A committee of area A with one member and one meeting: (group, person, session)."""
+    group, person, session, committee = uuid4(), uuid4(), uuid4(), uuid4()
+    await tables.Group.insert(tables.Group(id=group, area=target.world.area_a, name=f"推進委員会-{group.hex[:8]}"))
+    await tables.Committee.insert(tables.Committee(id=committee, group=group))
+    await tables.Person.insert(tables.Person(id=person, group=group, display_name="委員", kind="volunteer"))
+    await tables.CommitteeSeat.insert(tables.CommitteeSeat(id=uuid4(), committee=committee, person=person))
+    await tables.Session.insert(
+        tables.Session(id=session, group=group, kind="meeting", title="全体会議", date=date.today())
+    )
+    return group, person, session
+
+
+def committee_page(url: str, **kwargs) -> Builder:
+    """``url`` with {committee}, {session} and {token} (the member's) of a fresh committee."""
+
+    async def build(target: Target, who: str) -> Call:
+        group, person, session = await fresh_committee(target)
+        token = member_link("", person).rsplit("/", 1)[1]
+        return Call(url.format(committee=group, session=session, token=token), dict(kwargs))
+
+    return build
+
+
 async def invitation_revocation(target: Target, who: str) -> Call:
     token = await create_invitation(target.world.group_a, target.world.staff_a.account_id)
     invitation = (
@@ -465,6 +490,7 @@ ROWS = [
     Row("GET", "/events/mine/{token:str}", event_page("/events/mine/{token}"), everyone(200)),
     Row("POST", "/events/mine/{token:str}/cancel", event_page("/events/mine/{token}/cancel"), everyone(303)),
     Row("GET", "/events/mine/{token:str}/certificate", event_page("/events/mine/{token}/certificate"), everyone(200)),
+    Row("GET", "/committee/{token:str}", committee_page("/committee/{token}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}", fixed("/i/{ibasho}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/poster", fixed("/i/{ibasho}/poster"), everyone(200)),
@@ -548,6 +574,35 @@ ROWS = [
         "/staff/events/{event_id:uuid}/certificates",
         event_page("/staff/events/{event}/certificates"),
         staff_page(200, 404),
+    ),
+    Row("GET", "/staff/committees", fixed("/staff/committees"), staff_page(200)),
+    Row("POST", "/staff/committees", fixed("/staff/committees", **EMPTY_FORM), staff_page(422)),
+    Row(
+        "GET",
+        "/staff/committees/{group_id:uuid}",
+        committee_page("/staff/committees/{committee}"),
+        staff_page(200, 404),
+    ),
+    *(
+        Row(
+            "POST",
+            f"/staff/committees/{{group_id:uuid}}/{part}",
+            committee_page(f"/staff/committees/{{committee}}/{part}", **EMPTY_FORM),
+            staff_page(422, 404),
+        )
+        for part in ("organisations", "members", "meetings")
+    ),
+    Row(
+        "GET",
+        "/staff/committees/{group_id:uuid}/meetings/{session_id:uuid}",
+        committee_page("/staff/committees/{committee}/meetings/{session}"),
+        staff_page(200, 404),
+    ),
+    Row(
+        "POST",
+        "/staff/committees/{group_id:uuid}/meetings/{session_id:uuid}",
+        committee_page("/staff/committees/{committee}/meetings/{session}", data={"action_owner": "誰か"}),
+        staff_page(422, 404),
     ),
     # review pages
     Row("GET", "/review", fixed("/review"), staff_page(200)),

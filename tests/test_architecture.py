@@ -25,6 +25,7 @@ AREAS: dict[str, set[str]] = {
     "directory": {"council", "reminders"},  # the schedule in words; what the public may see
     "registration": {"auth", "council", "sync"},  # invitations; the schedule builder; sessions ahead
     "events": {"auth", "reminders"},  # reminders: the rules of when a reminder is due
+    "committees": {"auth", "sync"},  # meetings are written as the sync mutations a phone sends
     "pwa": set(),
     "ops": {"auth", "sync", "grants"},  # grants: the demo's programmes are presets
 }
