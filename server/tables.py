@@ -304,6 +304,9 @@ class OutboundMail(Table):
     subject = Varchar(length=300)
     body = Text()
     purpose = Varchar(length=40)  # why: "registration", …
+    # A message that must go once (a reminder): a second queue_mail with the key is a no-op;
+    # unique through an index of its own (migrations, "mail sent once": SQLite adds no UNIQUE column)
+    once_key = Varchar(length=200, null=True, default=None)
     state = Varchar(length=16, choices=MailState, default=MailState.pending.value, index=True)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz()
@@ -541,16 +544,6 @@ class EventAttendance(Table):
     present = Boolean(default=True)
     marked_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
     marked_at = Timestamptz()
-
-
-class EventReminder(Table):
-    """A reminder mail put in the outbox for one part and one applicant, so it goes once;
-    id = "{part}:{application}:{kind}" (kinds of server/reminders/rules.py)."""
-
-    id = Varchar(length=120, primary_key=True)
-    part = ForeignKey(references=EventPart, on_delete=OnDelete.cascade, null=False)
-    application = ForeignKey(references=EventApplication, on_delete=OnDelete.cascade, null=False)
-    queued_at = Timestamptz()
 
 
 # --- committees across organisations (推進委員会) ------------------------------------

@@ -25,7 +25,7 @@ AREAS: dict[str, set[str]] = {
     "directory": {"council", "reminders"},  # the schedule in words; what the public may see
     "registration": {"auth", "council", "sync"},  # invitations; the schedule builder; sessions ahead
     "events": {"auth", "reminders"},  # reminders: the rules of when a reminder is due
-    "committees": {"auth", "sync"},  # meetings are written as the sync mutations a phone sends
+    "committees": {"auth", "sync", "reminders"},  # meetings as sync mutations; when a reminder is due
     "pwa": set(),
     "ops": {"auth", "sync", "grants"},  # grants: the demo's programmes are presets
 }

@@ -169,3 +169,43 @@ async def test_the_forms_refuse_bad_input_and_other_areas_see_nothing(new_client
     organiser = await new_client()
     await organiser.login(world.organiser_a)
     assert (await organiser.get(f"/staff/committees/{group_id}")).status_code == 403
+
+
+async def test_members_get_one_reminder_mail_the_evening_before_a_meeting(new_client, world):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from server.committees.reminders import queue_due
+    from server.tables import OutboundMail
+
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    group_id = await make_committee(staff, world)
+    await staff.form(f"/staff/committees/{group_id}/organisations", {"name": "旭川市社会福祉協議会"})
+    await add_member(staff, group_id, "東 花子", "旭川市社会福祉協議会")
+    email = (await staff.get(f"/staff/committees/{group_id}")).text
+    address = re.search(r'<p class="muted">([^<@]+@example\.jp)</p>', email)[1]
+    day = datetime.now(ZoneInfo("Asia/Tokyo")).date() + timedelta(days=10)
+    await staff.form(
+        f"/staff/committees/{group_id}/meetings",
+        {
+            "kind": "full",
+            "title": "第3回 全体会議",
+            "date": day.isoformat(),
+            "start_time": "14:00",
+            "agenda": "居場所マップ",
+        },
+    )
+    evening = datetime.combine(day - timedelta(days=1), datetime.min.time(), ZoneInfo("Asia/Tokyo")).replace(hour=18)
+
+    def mails():
+        return OutboundMail.select().where(
+            (OutboundMail.to_address == address) & (OutboundMail.purpose == "committee-reminder")
+        )
+
+    await queue_due(evening - timedelta(minutes=30))
+    assert await mails() == []  # not yet due
+    await queue_due(evening)
+    await queue_due(evening + timedelta(minutes=5))
+    (reminder,) = await mails()
+    assert reminder["subject"] == "明日は「第3回 全体会議」です" and "居場所マップ" in reminder["body"]
