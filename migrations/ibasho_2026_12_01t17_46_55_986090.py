@@ -1,17 +1,10 @@
-"""Reminder mails go once: ``outbound_mail.once_key`` with a unique index of its own."""
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.indexes import IndexMethod
-from piccolo.table import Table
 
 ID = "2026-12-01T17:46:55:986090"
 VERSION = "1.38.0"
 DESCRIPTION = "mail sent once"
-
-
-class Raw(Table):
-    """Only a handle for raw statements."""
 
 
 async def forwards():
@@ -39,14 +32,4 @@ async def forwards():
         schema=None,
     )
 
-    async def unique_index():
-        await Raw.raw(
-            'CREATE UNIQUE INDEX IF NOT EXISTS "outbound_mail_once_key_unique" ON "outbound_mail" ("once_key")'
-        )
-
-    async def drop_index():
-        await Raw.raw('DROP INDEX IF EXISTS "outbound_mail_once_key_unique"')
-
-    manager.add_raw(unique_index)
-    manager.add_raw_backwards(drop_index)
     return manager
