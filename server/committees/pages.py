@@ -11,7 +11,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
-from server.auth.guards import principal_of, staff_only
+from server.auth.guards import principal_of, staff_areas, staff_only
 from server.committees import records
 from server.committees.forms import (
     MEETING_KINDS,
@@ -21,25 +21,8 @@ from server.committees.forms import (
     MinutesForm,
     OrganisationForm,
 )
-from server.tables import Area, Committee
-from server.web.pages import page, see_other
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def no_store(response: Template) -> Template:
-    response.headers["Cache-Control"] = "no-store"  # members' contacts, or a secret link
-    return response
-
-
-async def staff_areas(request: Request) -> list[dict]:
-    principal = principal_of(request)
-    query = Area.select(Area.id, Area.name).order_by(Area.name)
-    if not principal.is_admin:
-        query = query.where(Area.id.is_in(list(principal.area_ids) or [UUID(int=0)]))
-    return await query
+from server.tables import Committee
+from server.web.pages import base_url, no_store, page, see_other
 
 
 async def list_page(request: Request, form: CommitteeForm, errors: list[str] = ()) -> Template:

@@ -18,7 +18,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
-from server.auth.guards import principal_of, staff_only
+from server.auth.guards import principal_of, staff_areas, staff_only
 from server.core import labels, ratelimit
 from server.core.audit import audit
 from server.core.clock import now
@@ -26,8 +26,8 @@ from server.core.dates import format_date_ja, wareki_date
 from server.core.i18n import gettext as _
 from server.events import records
 from server.events.forms import KINDS, MODES, ApplyForm, EventForm
-from server.tables import ApplicationState, Area, CouncilEvent, EventPart
-from server.web.pages import page, see_other
+from server.tables import ApplicationState, CouncilEvent, EventPart
+from server.web.pages import base_url, no_store, page, see_other
 
 APPLICATIONS_PER_HOUR = 5
 STATES = {
@@ -52,15 +52,6 @@ def where(part: dict) -> str:
     if not part["online"]:
         return part["venue"]
     return f"{part['venue']}・{_('Online')}" if part["venue"] else _("Online")
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def no_store(response: Template) -> Template:
-    response.headers["Cache-Control"] = "no-store"  # it holds a secret link or personal data
-    return response
 
 
 def helpers() -> dict:
@@ -179,14 +170,6 @@ async def mine_certificate(token: FromPath[str]) -> Template:
 
 
 # --- the staff's side ---------------------------------------------------------------------------
-
-
-async def staff_areas(request: Request) -> list[dict]:
-    principal = principal_of(request)
-    query = Area.select(Area.id, Area.name).order_by(Area.name)
-    if not principal.is_admin:
-        query = query.where(Area.id.is_in(list(principal.area_ids) or [UUID(int=0)]))
-    return await query
 
 
 @get("/staff/events", guards=[staff_only], include_in_schema=False)

@@ -29,7 +29,7 @@ from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WE
 from server.registration import records
 from server.registration.forms import PUBLIC_FREQUENCIES, ApplicationForm, MessageForm
 from server.tables import Area, Registration, RegistrationState
-from server.web.pages import page, see_other
+from server.web.pages import base_url, no_store, page, see_other
 
 APPLICATIONS_PER_HOUR = 5
 STATES = {
@@ -44,15 +44,6 @@ def moment(at) -> str:
     """A stored moment in Japan time (until the staff pages share one formatter)."""
     local = at.astimezone(zone(get_settings().default_timezone))
     return f"{format_date_ja(local.date())} {local:%H:%M}"
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def no_store(response: Template) -> Template:
-    response.headers["Cache-Control"] = "no-store"  # it holds a secret link or personal data
-    return response
 
 
 # --- the public form ---------------------------------------------------------------------------
