@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar
@@ -22,11 +23,16 @@ from server.api import api_router
 from server.auth.context import RequestContextMiddleware
 from server.auth.credentials import credentials_router
 from server.auth.routes import auth_router
+from server.committees import reminders as committee_reminders
+from server.committees.pages import committees_router
 from server.config import get_settings
 from server.core.mail import run_mail
+from server.core.periodic import every
 from server.council import council_router
 from server.data_rights.pages import data_rights_router
 from server.directory.pages import directory_router
+from server.events import reminders as event_reminders
+from server.events.pages import events_router
 from server.grants.pages import grants_router
 from server.pwa.routes import pwa_router
 from server.registration.pages import registration_router
@@ -56,10 +62,15 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     background = asyncio.create_task(keep_sessions_ahead())
     reminders = asyncio.create_task(run_reminders())
     mail = asyncio.create_task(run_mail())
+    # reminder mails of the council's events and committees (people without Web Push)
+    mails = [
+        asyncio.create_task(every(timedelta(minutes=5), event_reminders.queue_due, "event reminders queued")),
+        asyncio.create_task(every(timedelta(minutes=5), committee_reminders.queue_due, "committee reminders queued")),
+    ]
     try:
         yield
     finally:
-        for task in (background, reminders, mail):
+        for task in (background, reminders, mail, *mails):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
@@ -86,8 +97,10 @@ def create_app() -> Litestar:
             credentials_router,
             api_router,
             council_router,
+            committees_router,
             data_rights_router,
             directory_router,
+            events_router,
             registration_router,
             review_router,
             grants_router,

@@ -306,6 +306,9 @@ class OutboundMail(Table):
     subject = Varchar(length=300)
     body = Text()
     purpose = Varchar(length=40)  # why: "registration", …
+    # A message that must go once (a reminder): a second queue_mail with the key is a no-op;
+    # unique through an index of its own (migrations, "mail sent once": SQLite adds no UNIQUE column)
+    once_key = Varchar(length=200, null=True, default=None)
     state = Varchar(length=16, choices=MailState, default=MailState.pending.value, index=True)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz()
@@ -503,6 +506,119 @@ class FollowUpComment(Table):
     author = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
     body = Text()
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+# --- the council's own events (講座, 交流会, フォーラム) ---------------------------------
+
+
+class EventKind(str, Enum):
+    course = "course"  # 講座: a certificate (修了証) to those who attend every part
+    network = "network"  # 交流会・ネットワーク会議
+    forum = "forum"  # フォーラム
+
+
+class CouncilEvent(Table):
+    """An event the council runs for an area's 居場所 and the public (server/events/)."""
+
+    id = UUID(primary_key=True)
+    area = ForeignKey(references=Area, on_delete=OnDelete.restrict, null=False)
+    kind = Varchar(length=16, choices=EventKind, default=EventKind.course.value)
+    title = Varchar(length=200)
+    description = Text(default="")
+    capacity = Integer()  # 定員: beyond it, applicants wait (キャンセル待ち)
+    application_deadline = Date()  # 申込締切: the last day one may apply
+    online_url = Varchar(length=limits.URL, default="")  # shown only to those registered
+    created_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EventPart(Table):
+    """One part (第1回, 第2回…) of an event: a day, its times and where it is held."""
+
+    id = UUID(primary_key=True)
+    event = ForeignKey(references=CouncilEvent, on_delete=OnDelete.cascade, null=False, index=True)
+    number = Integer()  # 1, 2, … in date order
+    date = Date()
+    start_time = Time()
+    end_time = Time(null=True, default=None)
+    venue = Varchar(length=limits.VENUE, default="")  # empty: online only
+    online = Boolean(default=False)  # also (or only) online
+
+
+class ApplicationState(str, Enum):
+    registered = "registered"  # 申込済み: has a seat
+    waiting = "waiting"  # キャンセル待ち: gets the next seat that frees
+    cancelled = "cancelled"
+
+
+class EventApplication(Table):
+    """Someone's application to an event, made without an account. Personal data: the
+    applicant and the event's area staff only."""
+
+    id = UUID(primary_key=True)
+    event = ForeignKey(references=CouncilEvent, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=limits.PERSON_NAME)
+    organisation = Varchar(length=200, default="")  # 所属 (a 居場所, a group), as they write it
+    email = Varchar(length=254)
+    phone = Varchar(length=40, default="")
+    state = Varchar(length=16, choices=ApplicationState, default=ApplicationState.registered.value)
+    applied_at = Timestamptz()  # the waiting list's order
+    cancelled_at = Timestamptz(null=True, default=None)
+
+
+class EventAttendance(Table):
+    """Who came to which part, marked at the door; id = "{part}:{application}"."""
+
+    id = Varchar(length=80, primary_key=True)
+    part = ForeignKey(references=EventPart, on_delete=OnDelete.cascade, null=False, index=True)
+    application = ForeignKey(references=EventApplication, on_delete=OnDelete.cascade, null=False)
+    present = Boolean(default=True)
+    marked_by = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True)
+    marked_at = Timestamptz()
+
+
+# --- committees across organisations (推進委員会) ------------------------------------
+
+
+class Committee(Table):
+    """Marks a group as a committee (server/committees/): its meetings are the group's
+    sessions of kind meeting, its members people (volunteers) of its roster or organisers."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CommitteeOrganisation(Table):
+    """A member organisation of a committee (a 社協, a 市役所 department, a group…)."""
+
+    id = UUID(primary_key=True)
+    committee = ForeignKey(references=Committee, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=200)
+
+
+class CommitteeSeat(Table):
+    """A committee member: a person of the committee group's roster, for an organisation.
+    The email is where reminders and the minutes' link go (personal data: the area's staff)."""
+
+    id = UUID(primary_key=True)
+    committee = ForeignKey(references=Committee, on_delete=OnDelete.cascade, null=False, index=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=False, unique=True)
+    organisation = ForeignKey(references=CommitteeOrganisation, on_delete=OnDelete.set_null, null=True)
+    email = Varchar(length=254, default="")
+
+
+class CommitteeMeetingKind(str, Enum):
+    full = "full"  # 全体会議
+    working = "working"  # 実務者会議
+
+
+class CommitteeMeeting(Table):
+    """Which of the two kinds a committee's meeting (a session of kind meeting) is."""
+
+    id = UUID(primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False, unique=True)
+    kind = Varchar(length=16, choices=CommitteeMeetingKind)
 
 
 # --- grants ----------------------------------------------------------------------

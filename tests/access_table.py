@@ -21,7 +21,9 @@ from server import tables
 from server.auth.credentials import void_password
 from server.auth.logins import LOGIN_COOKIE, start_login
 from server.auth.routes import create_invitation, invitation_token_hash
+from server.committees.records import member_link
 from server.core.clock import now
+from server.events.records import applicant_link
 from server.pwa.routes import assets
 from server.registration.records import status_link
 from server.reminders import tokens
@@ -265,6 +267,67 @@ def registration_page(suffix: str = "", **kwargs) -> Builder:
     return build
 
 
+async def fresh_event(target: Target) -> tuple[UUID, UUID, UUID]:
+    """A one-part course of area A with one applicant who came: (event, part, application)."""
+    event, part, application = uuid4(), uuid4(), uuid4()
+    await tables.CouncilEvent.insert(
+        tables.CouncilEvent(
+            id=event, area=target.world.area_a, title="傾聴講座", capacity=10, application_deadline=date.today()
+        )
+    )
+    await tables.EventPart.insert(
+        tables.EventPart(id=part, event=event, number=1, date=date.today(), start_time=now().time(), venue="本会")
+    )
+    await tables.EventApplication.insert(
+        tables.EventApplication(id=application, event=event, name="青森 花子", email="h@example.jp", applied_at=now())
+    )
+    await tables.EventAttendance.insert(
+        tables.EventAttendance(id=f"{part}:{application}", part=part, application=application, marked_at=now())
+    )
+    return event, part, application
+
+
+def event_page(url: str, **kwargs) -> Builder:
+    """``url`` with {event}, {part}, {application} and {token} of a fresh event."""
+
+    async def build(target: Target, who: str) -> Call:
+        await tables.RateCounter.delete().where(tables.RateCounter.key.like("event-apply:%"))
+        event, part, application = await fresh_event(target)
+        token = applicant_link("", application).rsplit("/", 1)[1]
+        return Call(url.format(event=event, part=part, application=application, token=token), dict(kwargs))
+
+    return build
+
+
+async def door_mark(target: Target, who: str) -> Call:
+    event, part, application = await fresh_event(target)
+    return Call(f"/staff/events/{event}/door/{part}", {"data": {"application": str(application), "present": "1"}})
+
+
+async def fresh_committee(target: Target) -> tuple[UUID, UUID, UUID]:
+    """A committee of area A with one member and one meeting: (group, person, session)."""
+    group, person, session, committee = uuid4(), uuid4(), uuid4(), uuid4()
+    await tables.Group.insert(tables.Group(id=group, area=target.world.area_a, name=f"推進委員会-{group.hex[:8]}"))
+    await tables.Committee.insert(tables.Committee(id=committee, group=group))
+    await tables.Person.insert(tables.Person(id=person, group=group, display_name="委員", kind="volunteer"))
+    await tables.CommitteeSeat.insert(tables.CommitteeSeat(id=uuid4(), committee=committee, person=person))
+    await tables.Session.insert(
+        tables.Session(id=session, group=group, kind="meeting", title="全体会議", date=date.today())
+    )
+    return group, person, session
+
+
+def committee_page(url: str, **kwargs) -> Builder:
+    """``url`` with {committee}, {session} and {token} (the member's) of a fresh committee."""
+
+    async def build(target: Target, who: str) -> Call:
+        group, person, session = await fresh_committee(target)
+        token = member_link("", person).rsplit("/", 1)[1]
+        return Call(url.format(committee=group, session=session, token=token), dict(kwargs))
+
+    return build
+
+
 async def invitation_revocation(target: Target, who: str) -> Call:
     token = await create_invitation(target.world.group_a, target.world.staff_a.account_id)
     invitation = (
@@ -429,6 +492,13 @@ ROWS = [
     Row("GET", "/directory", fixed("/directory"), everyone(200)),
     Row("GET", "/directory.csv", fixed("/directory.csv"), everyone(200)),
     Row("GET", "/directory.xlsx", fixed("/directory.xlsx"), everyone(200)),
+    Row("GET", "/events", fixed("/events"), everyone(200)),
+    Row("GET", "/events/{event_id:uuid}", event_page("/events/{event}"), everyone(200)),
+    Row("POST", "/events/{event_id:uuid}/apply", event_page("/events/{event}/apply", **EMPTY_FORM), everyone(422)),
+    Row("GET", "/events/mine/{token:str}", event_page("/events/mine/{token}"), everyone(200)),
+    Row("POST", "/events/mine/{token:str}/cancel", event_page("/events/mine/{token}/cancel"), everyone(303)),
+    Row("GET", "/events/mine/{token:str}/certificate", event_page("/events/mine/{token}/certificate"), everyone(200)),
+    Row("GET", "/committee/{token:str}", committee_page("/committee/{token}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}", fixed("/i/{ibasho}"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/poster", fixed("/i/{ibasho}/poster"), everyone(200)),
@@ -488,6 +558,58 @@ ROWS = [
         "POST",
         "/staff/registrations/{registration_id:uuid}/{action:str}",
         registration_page("/ask", **EMPTY_FORM),
+        staff_page(422, 404),
+    ),
+    Row("GET", "/staff/events", fixed("/staff/events"), staff_page(200)),
+    Row("GET", "/staff/events/new", fixed("/staff/events/new"), staff_page(200)),
+    Row("POST", "/staff/events/new", fixed("/staff/events/new", **EMPTY_FORM), staff_page(422)),
+    Row("GET", "/staff/events/{event_id:uuid}", event_page("/staff/events/{event}"), staff_page(200, 404)),
+    Row(
+        "POST",
+        "/staff/events/{event_id:uuid}/applications/{application_id:uuid}/cancel",
+        event_page("/staff/events/{event}/applications/{application}/cancel"),
+        staff_page(303, 404),
+    ),
+    Row(
+        "GET",
+        "/staff/events/{event_id:uuid}/door/{part_id:uuid}",
+        event_page("/staff/events/{event}/door/{part}"),
+        staff_page(200, 404),
+    ),
+    Row("POST", "/staff/events/{event_id:uuid}/door/{part_id:uuid}", door_mark, staff_page(303, 404)),
+    Row(
+        "GET",
+        "/staff/events/{event_id:uuid}/certificates",
+        event_page("/staff/events/{event}/certificates"),
+        staff_page(200, 404),
+    ),
+    Row("GET", "/staff/committees", fixed("/staff/committees"), staff_page(200)),
+    Row("POST", "/staff/committees", fixed("/staff/committees", **EMPTY_FORM), staff_page(422)),
+    Row(
+        "GET",
+        "/staff/committees/{group_id:uuid}",
+        committee_page("/staff/committees/{committee}"),
+        staff_page(200, 404),
+    ),
+    *(
+        Row(
+            "POST",
+            f"/staff/committees/{{group_id:uuid}}/{part}",
+            committee_page(f"/staff/committees/{{committee}}/{part}", **EMPTY_FORM),
+            staff_page(422, 404),
+        )
+        for part in ("organisations", "members", "meetings")
+    ),
+    Row(
+        "GET",
+        "/staff/committees/{group_id:uuid}/meetings/{session_id:uuid}",
+        committee_page("/staff/committees/{committee}/meetings/{session}"),
+        staff_page(200, 404),
+    ),
+    Row(
+        "POST",
+        "/staff/committees/{group_id:uuid}/meetings/{session_id:uuid}",
+        committee_page("/staff/committees/{committee}/meetings/{session}", data={"action_owner": "誰か"}),
         staff_page(422, 404),
     ),
     # review pages

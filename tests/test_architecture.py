@@ -24,6 +24,8 @@ AREAS: dict[str, set[str]] = {
     "api": {"auth"},
     "directory": {"council", "reminders"},  # the schedule in words; what the public may see
     "registration": {"auth", "council", "sync"},  # invitations; the schedule builder; sessions ahead
+    "events": {"auth", "reminders"},  # reminders: the rules of when a reminder is due
+    "committees": {"auth", "sync", "reminders"},  # meetings as sync mutations; when a reminder is due
     "pwa": set(),
     "ops": {"auth", "sync", "grants"},  # grants: the demo's programmes are presets
 }

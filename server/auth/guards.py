@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
 from server.auth.logins import ENDED
 from server.auth.principal import Principal
-from server.tables import Group, Role
+from server.tables import Area, Group, Role
 
 
 class SessionEnded(NotAuthorizedException):
@@ -39,6 +41,15 @@ def staff_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if principal_of(connection).role is not Role.admin:
         raise PermissionDeniedException("council admins only")
+
+
+async def staff_areas(connection: ASGIConnection) -> list[dict]:
+    """The areas (id, name) a staff member looks after; every area for an admin."""
+    principal = principal_of(connection)
+    query = Area.select(Area.id, Area.name).order_by(Area.name)
+    if not principal.is_admin:
+        query = query.where(Area.id.is_in(list(principal.area_ids) or [UUID(int=0)]))
+    return await query
 
 
 async def group_in_scope(principal: Principal, group_id) -> dict:

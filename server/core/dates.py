@@ -78,3 +78,8 @@ def _zone(tz_name: str) -> ZoneInfo:
         return ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):  # a bad stored name must not break a page
         return ZoneInfo(get_settings().default_timezone)
+
+
+def wareki_date(day: date) -> str:
+    """令和8年12月5日, as documents such as a 修了証 date themselves."""
+    return f"{wareki_year(day)}{day.month}月{day.day}日"

@@ -114,9 +114,13 @@ async def send_message(message: EmailMessage, server: SmtpServer) -> None:
 # --- the outbox ------------------------------------------------------------------------------
 
 
-async def queue_mail(to: str, subject: str, text: str, purpose: str) -> UUID:
+async def queue_mail(to: str, subject: str, text: str, purpose: str, once: str | None = None) -> UUID | None:
     """Put a message in the outbox (call it inside the transaction of the change it tells);
-    the mail worker sends it. ``purpose`` names why, for the admins' view (e.g. "registration")."""
+    the mail worker sends it. ``purpose`` names why, for the admins' view (e.g. "registration").
+    A message with a ``once`` key (a reminder: "what:for whom:which") is queued only the first
+    time; later calls return None. Call it inside a write transaction then: the key is unique."""
+    if once is not None and await OutboundMail.exists().where(OutboundMail.once_key == once):
+        return None
     mail_id = uuid4()
     await OutboundMail.insert(
         OutboundMail(
@@ -125,6 +129,7 @@ async def queue_mail(to: str, subject: str, text: str, purpose: str) -> UUID:
             subject=subject,
             body=text,
             purpose=purpose,
+            once_key=once,
             state=MailState.pending.value,
             attempts=0,
             next_attempt_at=now(),

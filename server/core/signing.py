@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from base64 import urlsafe_b64encode
+from uuid import UUID
 
 from server.config import get_settings
 
@@ -22,6 +23,15 @@ def _mac(purpose: str, body: str) -> str:
 def sign(purpose: str, *parts: str) -> str:
     body = ".".join(parts)
     return f"{body}.{_mac(purpose, body)}"
+
+
+def signed_id(purpose: str, token: str) -> UUID | None:
+    """The id a one-part token of ``purpose`` carries (``sign(purpose, id.hex)``), or None."""
+    parts = verify(purpose, token, 1)
+    try:
+        return UUID(hex=parts[0]) if parts else None
+    except ValueError:
+        return None
 
 
 def verify(purpose: str, token: str, count: int) -> list[str] | None:

@@ -26,7 +26,7 @@ from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WE
 from server.registration import records
 from server.registration.forms import PUBLIC_FREQUENCIES, ApplicationForm, MessageForm
 from server.tables import Area, Registration, RegistrationState
-from server.web.pages import page, see_other
+from server.web.pages import base_url, no_store, page, see_other
 
 APPLICATIONS_PER_HOUR = 5
 STATES = {
@@ -35,15 +35,6 @@ STATES = {
     RegistrationState.approved.value: labels.N_("Registered"),
     RegistrationState.declined.value: labels.N_("Declined"),
 }
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def no_store(response: Template) -> Template:
-    response.headers["Cache-Control"] = "no-store"  # it holds a secret link or personal data
-    return response
 
 
 # --- the public form ---------------------------------------------------------------------------

@@ -59,11 +59,7 @@ async def submit(values: dict, base_url: str) -> tuple[UUID, str]:
 
 
 async def by_token(token: str) -> dict:
-    parts = signing.verify("registration-status", token, 1)
-    try:
-        registration_id = UUID(hex=parts[0]) if parts else None
-    except ValueError:
-        registration_id = None
+    registration_id = signing.signed_id("registration-status", token)
     registration = (
         await Registration.select().where(Registration.id == registration_id).first() if registration_id else None
     )

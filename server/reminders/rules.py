@@ -163,3 +163,13 @@ def due_times(day: date, start_time: time, tz_name: str, rule: Rule = DEFAULT_RU
         if due < starts:
             result.append(Due(kind, due, starts))
     return sorted(result, key=lambda due: due.due_at)
+
+
+# A reminder by email (the council's events and committees, for people without Web Push):
+# the evening before only, as a mail two hours before is read too late.
+MAIL_RULE = Rule(hours_before=None)
+
+
+def due_now(day: date, start_time: time, tz_name: str, now: datetime, rule: Rule = MAIL_RULE) -> list[Due]:
+    """The reminders of a gathering that are due at ``now`` and not yet past its start."""
+    return [due for due in due_times(day, start_time, tz_name, rule) if due.due_at <= now < due.expires_at]

@@ -103,11 +103,6 @@ class Item:
         return "item-" + hashlib.sha256(self.key.encode()).hexdigest()[:12]
 
 
-def local(moment: datetime | None) -> str:
-    """A moment as people read it: Japan time."""
-    return moment.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
 def as_date(value) -> date:
     """SQLite answers an aggregate of dates as text."""
     return date.fromisoformat(value) if isinstance(value, str) else value
@@ -478,7 +473,6 @@ async def list_page(
         counts=counts,
         staff=await assignable({i.area for i in shown} | {i.area for i in history}),
         me=principal.account_id,
-        local=local,
         typed=typed or {},
         stale_days=STALE_SYNC.days,
     )

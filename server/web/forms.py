@@ -3,6 +3,7 @@ and the form shown again with what was typed. Every page form uses these."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from datetime import date, time
 from uuid import UUID
@@ -12,6 +13,8 @@ from server.core.i18n import gettext as _
 from server.core.schedule import zone
 from sync import limits
 
+# A reply goes to this address, so it must at least look like one (the mail server says the rest).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 Values = dict[str, object]
 Cleaned = tuple[Values, list[str]]
 
@@ -31,6 +34,13 @@ class Checker:
             self.fail(_("Please enter %(field)s.") % {"field": label})
         elif len(value) > max_length:
             self.fail(_("%(field)s can be at most %(max)s characters.") % {"field": label, "max": max_length})
+        return value
+
+    def email(self, value: str, max_length: int) -> str:
+        """A required email address that looks like one."""
+        value = self.text(value, _("Email address"), max_length, required=True)
+        if value and not EMAIL.fullmatch(value):
+            self.fail(_("The email address does not look right. Example: hanako@example.jp"))
         return value
 
     def parse(self, value: str, parse, label: str):

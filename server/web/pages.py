@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from litestar import Request
 from litestar.response import Redirect, Template
 
 from server.core import labels
@@ -25,6 +26,17 @@ def page(template: str, errors: Sequence[str] = (), **context) -> Template:
         },
         status_code=422 if errors else 200,
     )
+
+
+def base_url(request: Request) -> str:
+    """Where this server is reached, for links in mails (no trailing slash)."""
+    return str(request.base_url).rstrip("/")
+
+
+def no_store(response: Template) -> Template:
+    """A page that holds a secret link or personal data: no cache keeps it."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def see_other(path: str) -> Redirect:

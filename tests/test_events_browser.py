@@ -1,0 +1,182 @@
+"""Council events in Chromium against a real server: staff make a course at 1280 px, a
+member of the public finds it from the directory on a phone (390×844, ja-JP) and applies,
+staff mark attendance per part at the door on a phone, and the 修了証 prints as one A4
+page per holder (Chromium's PDF turned into PNG pages by pdftoppm)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+from uuid import uuid4
+
+from server.core.clock import now
+from server.tables import Area, EventApplication, EventAttendance, EventPart, OutboundMail
+from tests.browser import PHONE, latin_runs, offscreen_controls
+from tests.factories import unique
+
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP"}
+
+
+async def logged_in(chromium, server, person, **context):
+    browser = await chromium.new_context(**context)
+    page = await browser.new_page()
+    await page.goto(f"{server.url}/login")
+    await page.get_by_label("ログイン名").fill(person.login)
+    await page.get_by_label("パスワード").fill(person.password)
+    await page.get_by_role("button", name="ログイン").click()
+    await page.wait_for_url(re.compile(r"/staff$"))
+    return browser, page
+
+
+async def looks_right(page, shot: str, phone: bool = True, latin: tuple[str, ...] = ()) -> None:
+    """Saved as docs/screenshots/``shot``; no English but ``latin`` (an example, a link)."""
+    await page.screenshot(path=str(SHOTS / shot), full_page=True)
+    names = tuple(row["name"] for row in await Area.select(Area.name))  # the factories' areas are named in Latin
+    links = " ".join(await page.locator(".secret-link").all_inner_texts())  # a URL is Latin by nature
+    runs = await latin_runs(page, "main", (*names, *latin))
+    assert [run for run in runs if run not in links] == [], shot
+    if phone:
+        assert await offscreen_controls(page) == [], shot
+
+
+async def make_course(page, server, world, title: str, capacity: int = 20) -> str:
+    """Through the staff form; returns the event's staff page URL."""
+    first = now().date() + timedelta(days=20)
+    await page.goto(f"{server.url}/staff/events/new")
+    await page.get_by_label("名称").fill(title)
+    await page.get_by_label("定員").fill(str(capacity))
+    await page.get_by_label("オンライン会議のリンク").fill("https://meet.example.jp/shikin")
+    rows = page.locator("fieldset.event-part-row")
+    for index, day in enumerate((first, first + timedelta(days=14))):
+        row = rows.nth(index)
+        await row.get_by_label("日付").fill(day.isoformat())
+        await row.get_by_label("開始時刻").fill("13:30")
+        await row.get_by_label("終了時刻").fill("16:00")
+        await row.locator("input[name=part_venue]").fill("青森県民福祉プラザ 4階 研修室")
+        await row.get_by_label("開催方法").select_option("both")
+    await page.get_by_role("button", name="催しを作成する").click()
+    await page.wait_for_url(re.compile(r"/staff/events/[0-9a-f-]{36}$"))
+    return page.url
+
+
+async def test_staff_make_a_course_and_someone_applies_from_the_directory_on_a_phone(chromium, live_server, world):
+    title = f"資金調達講座{uuid4().int % 10**8}"  # digits: no Latin letters on the page
+    desk, staff = await logged_in(chromium, live_server, world.staff_a, **DESK)
+    phone = await chromium.new_context(**PHONE)
+    try:
+        await staff.goto(f"{live_server.url}/staff/events/new")
+        await staff.get_by_label("名称").fill(title)
+        await staff.get_by_role("button", name="催しを作成する").click()  # no capacity, no part
+        assert "少なくとも1回分の日付と開始時刻を入力してください。" in await staff.locator(".error-box").inner_text()
+        assert await staff.get_by_label("名称").input_value() == title  # kept as typed
+        await looks_right(staff, "events-staff-new.png", phone=False)
+        event_url = await make_course(staff, live_server, world, title)
+        event_id = event_url.rsplit("/", 1)[1]
+
+        page = await phone.new_page()
+        await page.goto(f"{live_server.url}/directory")
+        await page.locator("main").get_by_role("link", name="社協の講座・催し").click()
+        await page.get_by_role("link", name=title).click()
+        await page.wait_for_url(f"{live_server.url}/events/{event_id}")
+        body = await page.locator("main").inner_text()
+        assert "第2回" in body and "全回に出席した方には修了証をお渡しします。" in body
+        assert "meet.example.jp" not in body  # only for those registered
+        await looks_right(page, "events-event.png")
+        await page.locator("input[name=name]").fill("青森 花子")
+        await page.get_by_label("メールアドレス").fill("hanako-at-example")
+        await page.get_by_role("button", name="この催しに申し込む").click()
+        errors = await page.locator(".error-box").inner_text()
+        assert "メールアドレスの形が正しくないようです。" in errors and "同意をお願いします" in errors
+        assert await page.locator("input[name=name]").input_value() == "青森 花子"
+        await looks_right(page, "events-apply-errors.png", latin=("hanako", "example.jp"))
+        email = f"{unique('hanako')}@example.jp"
+        await page.get_by_label("メールアドレス").fill(email)
+        await page.get_by_label("この催しについて社協から連絡を受けることに同意します。（必須）").check()
+        await page.get_by_role("button", name="この催しに申し込む").click()
+        await page.wait_for_selector("text=確認のメールをお送りしました")
+        await looks_right(page, "events-sent.png")
+        await page.locator(".secret-link a").click()
+        assert "https://meet.example.jp/shikin" in await page.locator("main").inner_text()
+        await looks_right(page, "events-mine.png")
+        mail = await OutboundMail.select().where(OutboundMail.to_address == email).first()
+        assert mail["subject"] == "講座・催しのお申し込みを受け付けました"
+
+        await staff.goto(event_url)
+        assert email in await staff.locator("main").inner_text()  # contact, for the area's staff
+        await looks_right(staff, "events-staff-detail.png", phone=False, latin=tuple(email.split("@")))
+    finally:
+        await desk.close()
+        await phone.close()
+
+
+def pgm(path: Path) -> tuple[int, int, bytes]:
+    """A binary PGM (P5) of pdftoppm -gray: width, height, pixels."""
+    data = path.read_bytes()
+    magic, width, height, _maximum, pixels = data.split(maxsplit=4)
+    assert magic == b"P5"
+    return int(width), int(height), pixels
+
+
+async def test_the_door_on_a_phone_and_the_certificate_as_a_4_pages(chromium, live_server, world, tmp_path):
+    title = f"傾聴講座{uuid4().int % 10**8}"
+    desk, staff = await logged_in(chromium, live_server, world.staff_a, **DESK)
+    door_phone, door = await logged_in(chromium, live_server, world.staff_a, **PHONE)
+    try:
+        event_url = await make_course(staff, live_server, world, title)
+        event_id = event_url.rsplit("/", 1)[1]
+        applicant = await chromium.new_context(**PHONE)
+        for name in ("青森 花子", "弘前 一郎", "八戸 さくら"):
+            page = await applicant.new_page()
+            await page.goto(f"{live_server.url}/events/{event_id}")
+            await page.locator("input[name=name]").fill(name)
+            await page.get_by_label("メールアドレス").fill(f"{unique('a')}@example.jp")
+            await page.get_by_label("この催しについて社協から連絡を受けることに同意します。（必須）").check()
+            await page.get_by_role("button", name="この催しに申し込む").click()
+            await page.wait_for_selector("text=確認のメールをお送りしました")
+            await page.close()
+        await applicant.close()
+        parts = await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number)
+
+        # the door, part by part: 花子 and さくら come to both, 一郎 to the first only
+        for part, names in (
+            (parts[0], ("青森 花子", "弘前 一郎", "八戸 さくら")),
+            (parts[1], ("青森 花子", "八戸 さくら")),
+        ):
+            await door.goto(f"{live_server.url}/staff/events/{event_id}/door/{part['id']}")
+            for name in names:
+                await door.get_by_role("button", name=f"{name} 未着").click()
+                await door.get_by_role("button", name=f"{name} 来場済み").wait_for()
+        assert "3人中 2人 来場" in await door.locator("main").inner_text()
+        await looks_right(door, "events-door.png")
+        came = await EventAttendance.count().where(EventAttendance.part.is_in([p["id"] for p in parts]))
+        assert came == 5
+
+        await staff.goto(f"{event_url}/certificates")
+        text = await staff.locator("main").inner_text()
+        assert "青森 花子 様" in text and "八戸 さくら 様" in text and "弘前 一郎" not in text
+        last = parts[-1]["date"]
+        assert f"令和{last.year - 2018}年{last.month}月{last.day}日" in text  # 和暦, and the Western date beside it
+        assert f"（{last.year}年{last.month}月{last.day}日" in text
+        pdf = tmp_path / "certificates.pdf"
+        await staff.pdf(path=str(pdf), format="A4", print_background=True)
+        subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(tmp_path / "page")], check=True)
+        pages = sorted(tmp_path.glob("page-*.pgm"))
+        assert len(pages) == 2  # one A4 page per holder, nothing spilling over
+        for path in pages:
+            width, height, pixels = pgm(path)
+            assert abs(height / width - 297 / 210) < 0.02  # A4 portrait
+            ink = [sum(1 for x in range(width) if pixels[y * width + x] < 128) for y in range(height)]
+            top, bottom = ink[: height // 3], ink[2 * height // 3 :]
+            assert sum(top) > 0 and sum(bottom) > 0  # the title above, the date and issuer below
+        subprocess.run(
+            ["pdftoppm", "-r", "60", "-png", "-f", "1", "-singlefile", str(pdf), str(SHOTS / "events-certificate")],
+            check=True,
+        )
+        registered = await EventApplication.count().where(EventApplication.event == event_id)
+        assert registered == 3
+    finally:
+        await desk.close()
+        await door_phone.close()
