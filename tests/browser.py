@@ -35,7 +35,7 @@ async def wait_synced(page):
 
 # Latin letters a Japanese screen may show: terms people know in this form, and the names of
 # the language switch and of phones.
-ALLOWED_LATIN = {"QR", "CSV", "LINE", "English", "Android", "iPhone"}
+ALLOWED_LATIN = {"QR", "CSV", "PDF", "LINE", "English", "Android", "iPhone"}
 
 LATIN_RUNS = """(root) => {
   const scope = root ? document.querySelector(root) : document.body;

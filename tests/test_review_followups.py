@@ -7,7 +7,8 @@ from urllib.parse import quote
 from uuid import uuid4
 
 from server.core.clock import now
-from server.review.data import JAPAN, today
+from server.core.dates import format_moment
+from server.review.data import today
 from server.tables import (
     Attendance,
     AuditLog,
@@ -90,7 +91,7 @@ async def test_each_kind_of_item_is_derived_for_the_areas_staff_only(world, new_
     assert "確認 待子" in html
     assert "kind-sync" in html and "の端末" in html and "最終同期" in html
     assert "20日間、どの端末も同期していません" in html
-    assert stale.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M") in html  # each device's last sync, in Japan time
+    assert format_moment(stale) in html  # each device's last sync, in Japan time
     staff_b = await login_client(new_client, world.staff_b)
     other = open_part(await page(staff_b))
     assert "休み 続子" not in other and "確認 待子" not in other

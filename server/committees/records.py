@@ -236,7 +236,7 @@ async def record_minutes(
         )
     if mutations:
         await _push(principal, mutations)
-        await audit(principal.account_id, "committee.minutes", f"session:{session['id']}", f"{len(mutations)} changes")
+        await audit(principal.account_id, "committee.minutes", f"session:{session['id']}", str(len(mutations)))
 
 
 async def member_by_token(token: str) -> dict:

@@ -131,6 +131,19 @@ AUDIT_ACTIONS = {
     "grant_programme_edit": N_("Edited a grant programme"),
     "grant_rules_save": N_("Saved grant rules"),
     "grant_programme_retire": N_("Retired a grant programme"),
+    "event.create": N_("Added a council event"),
+    "event.apply.registered": N_("Application to an event received (seat)"),
+    "event.apply.waiting": N_("Application to an event received (waiting list)"),
+    "event.cancel": N_("Cancelled an event application"),
+    "event.promote": N_("Moved an applicant up from the waiting list"),
+    "event.attendance": N_("Marked attendance at an event"),
+    "event.view": N_("Read an event's applicants"),
+    "event.certificates": N_("Printed certificates of completion"),
+    "committee.create": N_("Added a committee"),
+    "committee.organisation": N_("Added a member organisation"),
+    "committee.member": N_("Added a committee member"),
+    "committee.meeting": N_("Added a committee meeting"),
+    "committee.minutes": N_("Saved a committee meeting's minutes"),
 }
 # What an audit entry's target ("kind:id") is.
 AUDIT_TARGETS = {
@@ -144,6 +157,7 @@ AUDIT_TARGETS = {
     "ibasho": N_("Ibasho"),
     "grant_programme": N_("Grant programme"),
     "safety": N_("Safety checks"),
+    "event": N_("Council event"),
 }
 
 # Time zones by the name people use; one stored otherwise (set by hand) is shown as stored.

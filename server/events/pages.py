@@ -209,7 +209,7 @@ async def staff_create(request: Request, data: URLEncodedBody[EventForm]) -> Res
 async def staff_detail(request: Request, event_id: FromPath[UUID]) -> Template:
     principal = principal_of(request)
     row = await records.in_scope(principal, event_id)
-    await audit(principal.account_id, "event.view", f"event:{event_id}", "contact shown")
+    await audit(principal.account_id, "event.view", f"event:{event_id}")
     parts = await records.parts_of(event_id)
     applications = await records.applications_of(event_id)
     return no_store(
@@ -284,7 +284,7 @@ async def staff_certificates(request: Request, event_id: FromPath[UUID]) -> Temp
     principal = principal_of(request)
     row = await records.in_scope(principal, event_id)
     holders = await records.completers(event_id)
-    await audit(principal.account_id, "event.certificates", f"event:{event_id}", f"{len(holders)} printed")
+    await audit(principal.account_id, "event.certificates", f"event:{event_id}", str(len(holders)))
     return no_store(certificate_page(row, await records.parts_of(event_id), holders))
 
 

@@ -178,7 +178,7 @@ async def mark(part: dict, application_id: UUID, present: bool, actor: UUID) -> 
                 id=key, part=part["id"], application=application_id, present=present, marked_by=actor, marked_at=now()
             )
         )
-        await audit(actor, "event.attendance", f"event:{part['event']}", f"{key} {'present' if present else 'absent'}")
+        await audit(actor, "event.attendance", f"event:{part['event']}", f"{key} {'○' if present else '×'}")
 
 
 async def present_at(part_ids: list[UUID]) -> set[tuple[UUID, UUID]]:
