@@ -25,6 +25,7 @@ from server.core.clock import now
 from server.pwa.routes import assets
 from server.registration.records import status_link
 from server.reminders import tokens
+from server.reminders.email import confirm_token, stop_token
 from server.reminders.tokens import manage_token_hash
 from server.tables import Ibasho, Person, PushSubscription, ReminderDelivery, Session
 from tests.factories import PASSWORD, World, make_account, make_programme
@@ -149,6 +150,28 @@ def by_token(url: str) -> Builder:
     async def build(target: Target, who: str) -> Call:
         token = await participant_subscription() if who == "participant" else secrets.token_urlsafe(32)
         return Call(url.format(token=token))
+
+    return build
+
+
+def by_email_token(url: str, sign: Callable[[UUID], str]) -> Builder:
+    """The participant holds a signed link of an email subscription of theirs (a
+    confirmation or a stop link); everyone else a forged one."""
+
+    async def build(target: Target, who: str) -> Call:
+        sub_id = uuid4()
+        if who == "participant":
+            address = f"{sub_id.hex[:12]}@example.jp"
+            await PushSubscription.insert(
+                PushSubscription(
+                    id=sub_id,
+                    endpoint=f"email:{target.ibasho_id}:{address}",
+                    ibasho=target.ibasho_id,
+                    channel="email",
+                    address=address,
+                )
+            )
+        return Call(url.format(token=sign(sub_id) if who == "participant" else f"{sub_id.hex}.forged"))
 
     return build
 
@@ -425,6 +448,36 @@ ROWS = [
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/poster", fixed("/i/{ibasho}/poster"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/manifest.webmanifest", fixed("/i/{ibasho}/manifest.webmanifest"), everyone(200)),
+    # the call list (電話連絡網): the group's organisers, its area's staff, admins
+    Row("GET", "/api/push/calls/{session_id:uuid}", fixed("/api/push/calls/{session}"), group_api()),
+    Row("GET", "/calls/{session_id:uuid}", fixed("/calls/{session}"), expect(302, 302, 404, 404, 200, 200, 200)),
+    # email and phone reminders: a blank address or number is 422 and changes nothing
+    Row("POST", "/i/{ibasho_id:uuid}/email", fixed("/i/{ibasho}/email", **EMPTY_FORM), everyone(422)),
+    Row("POST", "/i/{ibasho_id:uuid}/phone", fixed("/i/{ibasho}/phone", **EMPTY_FORM), everyone(422)),
+    Row(
+        "GET",
+        "/push/email/confirm/{token:str}",
+        by_email_token("/push/email/confirm/{token}", confirm_token),
+        {**everyone(404), "participant": 200},
+    ),
+    Row(
+        "POST",
+        "/push/email/confirm/{token:str}",
+        by_email_token("/push/email/confirm/{token}", confirm_token),
+        {**everyone(404), "participant": 200},
+    ),
+    Row(
+        "GET",
+        "/push/stop/{token:str}",
+        by_email_token("/push/stop/{token}", stop_token),
+        {**everyone(404), "participant": 200},
+    ),
+    Row(
+        "POST",
+        "/push/stop/{token:str}",
+        by_email_token("/push/stop/{token}", stop_token),
+        {**everyone(404), "participant": 200},
+    ),
     # staff pages
     Row("GET", "/staff", fixed("/staff"), staff_page(200)),
     Row("GET", "/staff/groups/new", fixed("/staff/groups/new"), staff_page(200)),

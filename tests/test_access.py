@@ -102,7 +102,10 @@ async def test_every_mutating_route_refuses_a_request_without_the_csrf_token(app
 
 # Routes whose secret URL is the whole authority (no cookie is read), so a cross-site
 # request cannot forge anything: the service worker answers 「欠席します」 without a CSRF cookie.
-TOKEN_IS_THE_AUTHORITY = {"/api/push/absences/{token:str}"}
+TOKEN_IS_THE_AUTHORITY = {
+    "/api/push/absences/{token:str}",
+    "/push/stop/{token:str}",
+}  # and a mail client's one-click stop
 
 
 async def test_html_form_token_field_counts_as_the_csrf_token(app, target, world):

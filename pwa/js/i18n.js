@@ -101,6 +101,11 @@ export const MESSAGES = {
     logout_waiting: "まだ送信していない記録が{n}件あります。ログアウトすると、この記録は消えてしまいます。",
     logout_send_first: "先に送信する", logout_keep: "ログアウトしない", logout_discard: "記録を消してログアウトする",
     logout_offline: "電波のあるところで送信してからログアウトしてください。",
+    calls: "電話連絡網", calls_open: "電話連絡網を開く", calls_caller: "連絡係：{name}", calls_you: "（あなた）",
+    calls_no_caller: "連絡係が未定です。「役割」で連絡係を決めると、分担されます。", calls_none: "電話する人はいません。",
+    calls_told: "伝えた", calls_no_answer: "不在", calls_absent: "欠席の連絡", calls_print: "印刷する",
+    calls_offline_copy: "電波がないため、{time}に取得した一覧を表示しています。",
+    calls_never_fetched: "一覧をまだ取得していません。電波のあるところで一度開いてください。",
   },
   en: {
     app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
@@ -199,6 +204,11 @@ export const MESSAGES = {
     logout_waiting: "{n} records have not been sent yet. Logging out deletes them.",
     logout_send_first: "Send them first", logout_keep: "Don't log out", logout_discard: "Delete them and log out",
     logout_offline: "Please send them where there is a signal, then log out.",
+    calls: "Call list", calls_open: "Open the call list", calls_caller: "Caller: {name}", calls_you: " (you)",
+    calls_no_caller: "No caller yet. Give someone the 連絡係 role and the list is shared out.", calls_none: "Nobody to call.",
+    calls_told: "Told", calls_no_answer: "No answer", calls_absent: "Will not come", calls_print: "Print",
+    calls_offline_copy: "No signal: showing the list fetched at {time}.",
+    calls_never_fetched: "The list has not been fetched yet. Open it once where there is a signal.",
   },
 };
 

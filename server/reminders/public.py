@@ -60,24 +60,28 @@ async def sessions_since(ibasho: dict, since) -> list[dict]:
     )
 
 
-@get("/i/{ibasho_id:uuid}", include_in_schema=False)
-async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
-    """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
+async def ibasho_page_context(ibasho_id: UUID, person: str | None) -> dict:
+    """What the public page shows (also when one of its forms comes back with errors)."""
     ibasho = await active_ibasho(ibasho_id)
     today = now().date()
     upcoming = [s for s in await sessions_since(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
     person_token = _person_token(person, ibasho_id)
-    return Template(
-        template_name="reminders/ibasho.html",
-        context={
-            "ibasho": ibasho,
-            "sessions": upcoming,
-            "rule": layered(ibasho["reminder_rule"]),
-            "person_token": person_token,
-            "person_link_expired": bool(person) and person_token is None,
-            "app_icon": asset_url("icons/icon-192.png"),
-        },
-    )
+    return {
+        "ibasho": ibasho,
+        "sessions": upcoming,
+        "rule": layered(ibasho["reminder_rule"]),
+        "person_token": person_token,
+        "person_link_expired": bool(person) and person_token is None,
+        "app_icon": asset_url("icons/icon-192.png"),
+        "errors": [],
+        "typed": {},
+    }
+
+
+@get("/i/{ibasho_id:uuid}", include_in_schema=False)
+async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
+    """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
+    return Template(template_name="reminders/ibasho.html", context=await ibasho_page_context(ibasho_id, person))
 
 
 def _person_token(person: str | None, ibasho_id: UUID) -> str | None:

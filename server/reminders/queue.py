@@ -68,6 +68,8 @@ async def claim(limit: int = 100, now: datetime | None = None, lease: timedelta 
         ReminderDelivery.subscription.endpoint.as_alias("endpoint"),
         ReminderDelivery.subscription.p256dh.as_alias("p256dh"),
         ReminderDelivery.subscription.auth.as_alias("auth"),
+        ReminderDelivery.subscription.channel.as_alias("channel"),
+        ReminderDelivery.subscription.address.as_alias("address"),
         ReminderDelivery.subscription.account.as_alias("account_id"),
         ReminderDelivery.subscription.person.as_alias("person_id"),
         ReminderDelivery.session.title.as_alias("title"),

@@ -3,6 +3,7 @@ and the form shown again with what was typed. Every page form uses these."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from datetime import date, time
 from uuid import UUID
@@ -11,6 +12,10 @@ from server.config import get_settings
 from server.core.i18n import gettext as _
 from server.core.schedule import zone
 from sync import limits
+
+# Mail goes to an address, so it must at least look like one (the mail server says the rest).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"[0-9０-９+()（）\- ー－]{6,40}")
 
 Values = dict[str, object]
 Cleaned = tuple[Values, list[str]]
@@ -31,6 +36,18 @@ class Checker:
             self.fail(_("Please enter %(field)s.") % {"field": label})
         elif len(value) > max_length:
             self.fail(_("%(field)s can be at most %(max)s characters.") % {"field": label, "max": max_length})
+        return value
+
+    def email(self, value: str, label: str, max_length: int, required: bool = False) -> str:
+        value = self.text(value, label, max_length, required)
+        if value and not _EMAIL.fullmatch(value):
+            self.fail(_("The email address does not look right. Example: hanako@example.jp"))
+        return value
+
+    def phone(self, value: str, label: str, max_length: int, required: bool = False) -> str:
+        value = self.text(value, label, max_length, required)
+        if value and not _PHONE.fullmatch(value):
+            self.fail(_("The phone number does not look right. Example: 0422-00-0000"))
         return value
 
     def parse(self, value: str, parse, label: str):
