@@ -3,7 +3,7 @@
 // keeps the last one it fetched, so calls are marked with no signal. Each mark is the
 // synced call.set (伝えた / 不在 / 欠席の連絡); 欠席の連絡 marks the attendance 連絡あり欠席.
 import { drawer, h } from "../ui.js";
-import { formatTime, t } from "../i18n.js";
+import { formatDate, formatTime, t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { pendingBadge } from "./roster.js";
@@ -50,7 +50,7 @@ export async function callsView(view, sessionId) {
     const header = [
       h("a", { className: "back", href: `#/session/${sessionId}` }, `← ${t("back")}`),
       h("h1", {}, t("calls")),
-      session ? h("p", { className: "muted" }, `${session.title ?? ""} ${session.date} ${session.start_time ?? ""}`) : null,
+      session ? h("p", { className: "muted" }, `${session.title ?? ""} ${formatDate(session.date)} ${session.start_time ?? ""}`) : null,
     ];
     if (!cached) return [...header, h("p", { className: "notice", dataset: { testid: "calls-never" } }, t("calls_never_fetched"))];
     const { list, fetched_at: fetchedAt } = cached;
