@@ -555,6 +555,19 @@ class PushSubscription(Table):
     confirmed_at = Timestamptz(null=True, default=None)
 
 
+class LineChannel(Table):
+    """A LINE公式アカウント's Messaging API channel, set up by staff: the council's (no
+    group) or one group's. Its secrets sign and authorise; never shown again once saved."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=True, unique=True)
+    name = Varchar(length=100)
+    access_token = Text(secret=True)
+    channel_secret = Varchar(length=64, secret=True)
+    friend_url = Text(default="")  # the account's 友だち追加 link (https://lin.ee/…), shown on public pages
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class ReminderDelivery(Table):
     """One reminder occurrence for one subscription; unique per that pair."""
 

@@ -454,6 +454,9 @@ ROWS = [
     # email and phone reminders: a blank address or number is 422 and changes nothing
     Row("POST", "/i/{ibasho_id:uuid}/email", fixed("/i/{ibasho}/email", **EMPTY_FORM), everyone(422)),
     Row("POST", "/i/{ibasho_id:uuid}/phone", fixed("/i/{ibasho}/phone", **EMPTY_FORM), everyone(422)),
+    # LINE: an ibasho without a LINE account has no code to give (404); the webhook wants LINE's signature
+    Row("POST", "/i/{ibasho_id:uuid}/line", fixed("/i/{ibasho}/line", **EMPTY_FORM), everyone(404)),
+    Row("POST", "/line/webhook/{channel_id:uuid}", fixed(f"/line/webhook/{uuid4()}", content=b"{}"), everyone(404)),
     Row(
         "GET",
         "/push/email/confirm/{token:str}",
@@ -482,6 +485,8 @@ ROWS = [
     Row("GET", "/staff", fixed("/staff"), staff_page(200)),
     Row("GET", "/staff/groups/new", fixed("/staff/groups/new"), staff_page(200)),
     Row("POST", "/staff/groups/new", fixed("/staff/groups/new", **EMPTY_FORM), staff_page(422)),
+    Row("GET", "/staff/line", fixed("/staff/line"), staff_page(200)),
+    Row("POST", "/staff/line", fixed("/staff/line", **EMPTY_FORM), staff_page(422)),
     Row("GET", "/staff/groups/{group_id:uuid}", fixed("/staff/groups/{group}"), staff_page(200, 404)),
     Row("GET", "/staff/groups/{group_id:uuid}/edit", fixed("/staff/groups/{group}/edit"), staff_page(200, 404)),
     Row(

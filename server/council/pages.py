@@ -24,6 +24,7 @@ from server.core.clock import now
 from server.core.events import IbashoChanged, publish
 from server.core.schedule import occurrences, zone
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
+from server.council.line_channels import HANDLERS as LINE_HANDLERS
 from server.council.organisers import HANDLERS as ORGANISER_HANDLERS
 from server.council.render import page
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
@@ -306,5 +307,6 @@ staff_router = Router(
         invitation_create,
         invitation_revoke,
         *ORGANISER_HANDLERS,
+        *LINE_HANDLERS,
     ],
 )

@@ -149,7 +149,7 @@ async def _visible_session(session_id: UUID, request: Request) -> dict:
     guards=[signed_in],
     responses=error_responses(401, 404, why={404: "No such session in the caller's groups or areas"}),
 )
-async def calls(session_id: UUID, request: Request) -> CallList:
+async def calls(session_id: FromPath[UUID], request: Request) -> CallList:
     """The call list of one session, for the organisers' app to keep offline."""
     return await call_list(await _visible_session(session_id, request))
 

@@ -33,7 +33,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.config import get_settings
-from server.core import ratelimit, signing
+from server.core import signing
 from server.core.clock import now
 from server.core.i18n import gettext as _
 from server.core.mail import PermanentFailure, SmtpServer, TemporaryFailure, compose, queue_mail, send_message
@@ -42,6 +42,7 @@ from server.reminders import tokens
 from server.reminders.planning import refresh_ibasho
 from server.reminders.public import active_ibasho, ibasho_page_context
 from server.reminders.sender import Outcome, notice_for
+from server.reminders.subscriptions import within_sign_up_limit
 from server.tables import PushSubscription, SubscriptionChannel
 from server.web.forms import Checker
 
@@ -90,22 +91,13 @@ class PhoneForm:
     person: str = ""
 
 
-async def _within_limit(request: Request) -> bool:
-    key = f"subscribe:{ratelimit.client_network(request.client.host if request.client else None)}"
-    return await ratelimit.hit(key, 3600) <= get_settings().subscriptions_per_address_per_hour
-
-
 async def _page_again(ibasho_id: UUID, person: str, errors: list[str], **typed: str) -> Template:
     context = await ibasho_page_context(ibasho_id, person or None)
     return Template(
         template_name="reminders/ibasho.html",
-        status_code=429 if errors == [_too_many()] else 422,
+        status_code=422,
         context={**context, "errors": errors, "typed": typed},
     )
-
-
-def _too_many() -> str:
-    return _("Too many sign-ups from this network. Please try again in an hour.")
 
 
 @post("/i/{ibasho_id:uuid}/email", include_in_schema=False)
@@ -118,8 +110,7 @@ async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[Addres
     person_link = tokens.read_person_link(data.person) if data.person else None
     if check.errors:
         return await _page_again(ibasho_id, data.person, check.errors, address=data.address)
-    if not await _within_limit(request):
-        return await _page_again(ibasho_id, data.person, [_too_many()], address=data.address)
+    await within_sign_up_limit(request, None)  # 429 past the hour's allowance
     endpoint = endpoint_key(SubscriptionChannel.email, ibasho_id, address)
     manage = secrets.token_urlsafe(32)
     at = now()

@@ -26,6 +26,7 @@ from server.core.schedule import session_times, zone
 from server.pwa.routes import app_manifest, asset_url, manifest_response
 from server.reminders import tokens
 from server.reminders.audience import public_only
+from server.reminders.line import channel_for
 from server.reminders.planning import refresh_ibasho
 from server.reminders.rules import DAY_BEFORE, HOURS_BEFORE, chosen_kinds, layered
 from server.reminders.tokens import manage_token_hash
@@ -75,6 +76,7 @@ async def ibasho_page_context(ibasho_id: UUID, person: str | None) -> dict:
         "app_icon": asset_url("icons/icon-192.png"),
         "errors": [],
         "typed": {},
+        "line": await channel_for(ibasho_id) is not None,
     }
 
 

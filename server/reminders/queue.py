@@ -139,7 +139,7 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
         reason = f"413: {outcome.error}"
     else:
         reason = f"{status}: {outcome.error}"
-        if status in (400, 401, 403):
+        if status in (400, 401, 403) and row.get("channel", "webpush") == "webpush":  # LINE's 401 is its token
             log.warning("push service refused delivery %s: %s", row["id"], reason)
             failures = (
                 await PushSubscription.select(PushSubscription.consecutive_failures)

@@ -3,7 +3,7 @@ the participants' public pages (page, calendar feed, manifest, poster, managemen
 
 from litestar import Router
 
-from server.reminders import absence, calls, email, poster, public, subscriptions
+from server.reminders import absence, calls, email, line, poster, public, subscriptions
 
 push_router = Router(
     path="/",
@@ -11,6 +11,7 @@ push_router = Router(
         Router(path="/api/push", route_handlers=[*subscriptions.HANDLERS, *absence.API_HANDLERS, *calls.API_HANDLERS]),
         *public.HANDLERS,
         *email.HANDLERS,
+        *line.HANDLERS,
         *poster.HANDLERS,
         *absence.PAGE_HANDLERS,
         *calls.PAGE_HANDLERS,

@@ -11,6 +11,7 @@ import aiohttp
 from server.core.clock import now as current_time
 from server.reminders.channels import Channels, ChannelSender
 from server.reminders.email import EmailSender
+from server.reminders.line import LineSender
 from server.reminders.planning import reconcile
 from server.reminders.queue import claim, record, record_sent
 from server.reminders.sender import Outcome, Sender, push_client
@@ -84,7 +85,7 @@ async def run_reminders(
     try:
         while True:
             try:
-                sender = sender or Channels(webpush=Sender(client), email=EmailSender())
+                sender = sender or Channels(webpush=Sender(client), email=EmailSender(), line=LineSender())
                 if last_reconcile is None or current_time() - last_reconcile >= reconcile_every:
                     await reconcile()
                     last_reconcile = current_time()
