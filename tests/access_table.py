@@ -450,6 +450,8 @@ ROWS = [
     Row("GET", "/i/{ibasho_id:uuid}/manifest.webmanifest", fixed("/i/{ibasho}/manifest.webmanifest"), everyone(200)),
     # the call list (電話連絡網): the group's organisers, its area's staff, admins
     Row("GET", "/api/push/calls/{session_id:uuid}", fixed("/api/push/calls/{session}"), group_api()),
+    # an organiser's own reminders by email: a malformed address is 400, nothing made
+    Row("POST", "/api/push/email", fixed("/api/push/email", json={"address": "x@"}), signed_in(400)),
     Row("GET", "/calls/{session_id:uuid}", fixed("/calls/{session}"), expect(302, 302, 404, 404, 200, 200, 200)),
     # email and phone reminders: a blank address or number is 422 and changes nothing
     Row("POST", "/i/{ibasho_id:uuid}/email", fixed("/i/{ibasho}/email", **EMPTY_FORM), everyone(422)),

@@ -156,3 +156,19 @@ async def test_the_public_page_offers_email_and_for_a_linked_participant_the_pho
     await page.click("#by-phone button[type=submit]")
     await page.wait_for_selector("text=ボランティアが 0422-11-1111 にお電話します")
     await visitor.close()
+
+
+async def test_an_organiser_asks_for_email_reminders_in_the_settings(chromium, server):
+    place = await make_venue()
+    context, page = await open_phone(chromium, server, place["organisers"][0])
+    await page.goto(f"{server.url}/app/#/settings")
+    await page.fill("input[name=reminder_email]", "tanaka@example.jp")
+    await page.click("[data-testid=email-form] button[type=submit]")
+    await page.wait_for_selector('[data-testid=email-status]:has-text("確認のメールを送りました")')
+    await fits_in_japanese(page, names=("tanaka", "example.jp"))
+    await shoot(page, "channels-organiser-email")
+    rows = await wait_for_db(
+        lambda: PushSubscription.select(PushSubscription.account).where(PushSubscription.address == "tanaka@example.jp")
+    )
+    assert rows[0]["account"] == place["organisers"][0].account_id
+    await context.close()

@@ -183,3 +183,24 @@ async def test_no_smtp_server_is_retried_then_given_up():
         row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
         at = row["due_at"] + timedelta(seconds=1)
     assert states == ["failed"] and row["last_error"].startswith("gave up after 6 attempts")
+
+
+async def test_an_organiser_gets_meetings_and_duties_by_email_once_confirmed(app_client, smtp):
+    place = await venue()
+    address = f"org-{uuid4().hex[:8]}@example.jp"
+    await app_client.login(place["organiser"])
+    assert (await app_client.post("/api/push/email", json={"address": "org@"})).status_code == 400
+    asked = await app_client.post("/api/push/email", json={"address": address})
+    assert asked.status_code == 202, asked.text
+    sub = await PushSubscription.select().where(PushSubscription.address == address).first()
+    assert sub["account"] == place["organiser"].account_id and sub["ibasho"] is None and sub["confirmed_at"] is None
+    await send_outbox(SmtpServer.from_url(smtp.url))
+    (confirmation,) = smtp.to(address)
+    confirm_path = next(p for p in paths(confirmation.get_body(("plain",)).get_content()) if "/confirm/" in p)
+    done = await app_client.form(confirm_path, {})
+    assert done.status_code == 200 and "あなたの会議と担当のお知らせ" in done.text
+    due = await first_due(place)
+    assert due["subscription"] == sub["id"]
+    assert "sent" in await send_due(email_channel(smtp), now=due["due_at"])  # (the reconcile's others too)
+    _, reminder = smtp.to(address)  # after the confirmation
+    assert f"/app/#/session/{place['session']}" in reminder.get_body(("plain",)).get_content()

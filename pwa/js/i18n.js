@@ -106,6 +106,9 @@ export const MESSAGES = {
     calls_told: "伝えた", calls_no_answer: "不在", calls_absent: "欠席の連絡", calls_print: "印刷する",
     calls_offline_copy: "電波がないため、{time}に取得した一覧を表示しています。",
     calls_never_fetched: "一覧をまだ取得していません。電波のあるところで一度開いてください。",
+    email_reminders: "会議と担当のお知らせをメールでも受け取る", email_address: "メールアドレス",
+    email_send_confirmation: "確認のメールを送る", email_sent: "{address} に確認のメールを送りました。リンクを開くと始まります。",
+    email_invalid: "メールアドレスの形が正しくないようです。", email_failed: "送れませんでした。電波のあるところで、もう一度お試しください。",
   },
   en: {
     app: "ibasho", login: "Log in", login_name: "Login name", password: "Password",
@@ -209,6 +212,9 @@ export const MESSAGES = {
     calls_told: "Told", calls_no_answer: "No answer", calls_absent: "Will not come", calls_print: "Print",
     calls_offline_copy: "No signal: showing the list fetched at {time}.",
     calls_never_fetched: "The list has not been fetched yet. Open it once where there is a signal.",
+    email_reminders: "Meeting and duty reminders by email too", email_address: "Email address",
+    email_send_confirmation: "Send the confirmation mail", email_sent: "A confirmation mail went to {address}. Open its link to start.",
+    email_invalid: "That email address does not look right.", email_failed: "Could not send it. Please try again where there is a signal.",
   },
 };
 

@@ -27,11 +27,13 @@ from datetime import datetime
 from email.message import EmailMessage
 from uuid import UUID, uuid4
 
+import msgspec
 from litestar import Request, get, post
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, URLEncodedBody
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Template
 
+from server.auth.guards import principal_of, signed_in
 from server.config import get_settings
 from server.core import signing
 from server.core.clock import now
@@ -39,12 +41,13 @@ from server.core.i18n import gettext as _
 from server.core.mail import PermanentFailure, SmtpServer, TemporaryFailure, compose, queue_mail, send_message
 from server.db import write_transaction
 from server.reminders import tokens
-from server.reminders.planning import refresh_ibasho
+from server.reminders.planning import reconcile, refresh_ibasho
 from server.reminders.public import active_ibasho, ibasho_page_context
 from server.reminders.sender import Outcome, notice_for
 from server.reminders.subscriptions import within_sign_up_limit
 from server.tables import PushSubscription, SubscriptionChannel
 from server.web.forms import Checker
+from server.web.openapi import error_responses, text
 
 ADDRESS_LENGTH = 254
 PHONE_LENGTH = 40
@@ -111,19 +114,33 @@ async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[Addres
     if check.errors:
         return await _page_again(ibasho_id, data.person, check.errors, address=data.address)
     await within_sign_up_limit(request, None)  # 429 past the hour's allowance
-    endpoint = endpoint_key(SubscriptionChannel.email, ibasho_id, address)
+    person = person_link[0] if person_link is not None and person_link[1] == ibasho_id else None
+    await request_email(address, ibasho["name"], ibasho_id=ibasho_id, person_id=person)
+    return Template(
+        template_name="reminders/email.html", context={"state": "sent", "ibasho": ibasho, "address": address}
+    )
+
+
+async def request_email(
+    address: str,
+    name: str,
+    *,
+    ibasho_id: UUID | None = None,
+    account_id: UUID | None = None,
+    person_id: UUID | None = None,
+) -> None:
+    """Make (or refresh) the unconfirmed email subscription of an ibasho's participant or of
+    an organiser's account, and mail it the confirmation link and a new management link."""
+    endpoint = endpoint_key(SubscriptionChannel.email, ibasho_id or account_id, address)
     manage = secrets.token_urlsafe(32)
     at = now()
     async with write_transaction():
         existing = (
             await PushSubscription.select(PushSubscription.id).where(PushSubscription.endpoint == endpoint).first()
         )
-        values = {
-            PushSubscription.manage_token_hash: tokens.manage_token_hash(manage),
-            PushSubscription.updated_at: at,
-        }
-        if person_link is not None and person_link[1] == ibasho_id:
-            values[PushSubscription.person] = person_link[0]
+        values = {PushSubscription.manage_token_hash: tokens.manage_token_hash(manage), PushSubscription.updated_at: at}
+        if person_id is not None:
+            values[PushSubscription.person] = person_id
         if existing is not None:
             sub_id = existing["id"]
             await PushSubscription.update(values).where(PushSubscription.id == sub_id)
@@ -133,9 +150,8 @@ async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[Addres
                 PushSubscription(
                     id=sub_id,
                     endpoint=endpoint,
-                    p256dh="",
-                    auth="",
                     ibasho=ibasho_id,
+                    account=account_id,
                     channel=SubscriptionChannel.email.value,
                     address=address,
                     offsets=[],
@@ -149,16 +165,32 @@ async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[Addres
             "To choose which reminders you get, or to stop them, keep this link:\n%(manage)s\n\n"
             "If you did not ask for this, ignore this mail: nothing will be sent."
         ) % {
-            "name": ibasho["name"],
+            "name": name,
             "confirm": link(f"/push/email/confirm/{confirm_token(sub_id)}"),
             "manage": link(f"/push/manage/{manage}"),
         }
-        await queue_mail(
-            address, _("Please confirm: reminders of %(name)s") % {"name": ibasho["name"]}, text, "reminder-confirm"
-        )
-    return Template(
-        template_name="reminders/email.html", context={"state": "sent", "ibasho": ibasho, "address": address}
-    )
+        await queue_mail(address, _("Please confirm: reminders of %(name)s") % {"name": name}, text, "reminder-confirm")
+
+
+class OwnEmailIn(msgspec.Struct, forbid_unknown_fields=True):
+    address: text(254)
+
+
+@post(
+    "/email",
+    guards=[signed_in],
+    status_code=202,
+    responses=error_responses(400, 401, 403, 429, why={400: "Not an email address"}),
+)
+async def own_email(data: JSONBody[OwnEmailIn], request: Request) -> dict:
+    """An organiser's meetings and duties by email too: the confirmation mail goes first."""
+    check = Checker()
+    address = check.email(data.address, _("Email address"), ADDRESS_LENGTH, required=True)
+    if check.errors:
+        raise ClientException(check.errors[0])
+    await within_sign_up_limit(request, principal_of(request))
+    await request_email(address, _("your meetings and duties"), account_id=principal_of(request).account_id)
+    return {"address": address}
 
 
 @post("/i/{ibasho_id:uuid}/phone", include_in_schema=False)
@@ -217,7 +249,7 @@ async def _email_subscription(token: str, purpose: str) -> dict:
     )
     if row is None:
         raise NotFoundException("no such subscription")
-    return row
+    return {**row, "name": row["name"] or _("your meetings and duties")}  # an organiser's own
 
 
 @get("/push/email/confirm/{token:str}", include_in_schema=False)
@@ -234,6 +266,8 @@ async def confirm(token: FromPath[str]) -> Template:
         await PushSubscription.update({PushSubscription.confirmed_at: now()}).where(PushSubscription.id == sub["id"])
         if sub["ibasho"] is not None:
             await refresh_ibasho(sub["ibasho"])
+        else:  # an organiser's: their groups' upcoming meetings and duties
+            await reconcile()
     return Template(template_name="reminders/email.html", context={"state": "confirmed", "sub": sub})
 
 
@@ -257,6 +291,7 @@ async def stop(token: FromPath[str]) -> Template:
 
 
 HANDLERS = [subscribe_email, subscribe_phone, confirm_page, confirm, stop_page, stop]
+API_HANDLERS = [own_email]
 
 
 # --- the message and its sender --------------------------------------------------------------

@@ -8,7 +8,10 @@ from server.reminders import absence, calls, email, line, poster, public, subscr
 push_router = Router(
     path="/",
     route_handlers=[
-        Router(path="/api/push", route_handlers=[*subscriptions.HANDLERS, *absence.API_HANDLERS, *calls.API_HANDLERS]),
+        Router(
+            path="/api/push",
+            route_handlers=[*subscriptions.HANDLERS, *absence.API_HANDLERS, *calls.API_HANDLERS, *email.API_HANDLERS],
+        ),
         *public.HANDLERS,
         *email.HANDLERS,
         *line.HANDLERS,
