@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from server.reminders.email import endpoint_key
-from server.tables import Attendance, CallMark, PushSubscription, RoleAssignment, SubscriptionChannel
+from server.tables import Attendance, CallMark, LineChannel, PushSubscription, RoleAssignment, SubscriptionChannel
 from tests.browser import PHONE, latin_runs, offscreen_controls, open_phone, wait_synced
 from tests.factories import Client, make_venue, start_server, wait_for_db
 from tests.server_process import REPO
@@ -130,6 +130,16 @@ async def test_calls_are_marked_offline_and_an_absence_reaches_the_attendance(ch
 
 async def test_the_public_page_offers_email_and_for_a_linked_participant_the_phone(chromium, server):
     place = await make_venue()
+    await LineChannel.insert(
+        LineChannel(
+            id=uuid4(),
+            group=place["group"],
+            name="きらくら",
+            access_token="t",
+            channel_secret="s" * 32,
+            friend_url="https://lin.ee/example",
+        )
+    )
     async with httpx.AsyncClient(base_url=server.url) as http:  # the organiser shows the personal QR code
         organiser = Client(http)
         await organiser.login(place["organisers"][0])
@@ -151,6 +161,12 @@ async def test_the_public_page_offers_email_and_for_a_linked_participant_the_pho
             (PushSubscription.address == "hanako@example.jp") & (PushSubscription.ibasho == place["ibasho"])
         )
     )
+    await page.go_back()
+    await page.click("#by-line button[type=submit]")
+    await page.wait_for_selector("[data-testid=line-code]")
+    assert len((await page.inner_text("[data-testid=line-code]")).strip()) == 8
+    await fits_in_japanese(page, names=("LINE",))
+    await shoot(page, "channels-line-code")
     await page.go_back()
     await page.fill("#by-phone input[name=phone]", "0422-11-1111")
     await page.click("#by-phone button[type=submit]")

@@ -111,7 +111,13 @@ async def subscribe_line(ibasho_id: FromPath[UUID], data: URLEncodedBody[LineFor
     )
     return Template(
         template_name="reminders/email.html",
-        context={"state": "line", "ibasho": ibasho, "code": code, "friend_url": channel["friend_url"]},
+        context={
+            "state": "line",
+            "ibasho": ibasho,
+            "code": code,
+            "friend_url": channel["friend_url"],
+            "account": channel["name"],
+        },
     )
 
 
