@@ -38,6 +38,8 @@ class Settings:
     smtp_url: str = ""  # IBASHO_SMTP_URL: where mail goes (server/core/mail.py); empty: it waits
     mail_from: str = "noreply@ibasho.invalid"  # IBASHO_MAIL_FROM
     mail_from_name: str = "いばしょ"  # IBASHO_MAIL_FROM_NAME
+    public_url: str = "http://127.0.0.1:8000"  # IBASHO_PUBLIC_URL: where links in reminder mails lead
+    line_api_url: str = "https://api.line.me"  # IBASHO_LINE_API_URL: the Messaging API (a fake one in tests)
     # IBASHO_PUSH_HOSTS: comma-separated push-service hosts ("*.example" = subdomains);
     # "127.0.0.1:PORT" entries (loopback only) also allow plain http, for tests.
     push_hosts: tuple[str, ...] = (
@@ -92,6 +94,8 @@ def load_settings() -> Settings:
         smtp_url=os.environ.get("IBASHO_SMTP_URL", ""),
         mail_from=os.environ.get("IBASHO_MAIL_FROM") or "noreply@ibasho.invalid",
         mail_from_name=os.environ.get("IBASHO_MAIL_FROM_NAME") or "いばしょ",
+        public_url=(os.environ.get("IBASHO_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        line_api_url=(os.environ.get("IBASHO_LINE_API_URL") or "https://api.line.me").rstrip("/"),
         **(
             {"push_hosts": tuple(h.strip().lower() for h in os.environ["IBASHO_PUSH_HOSTS"].split(",") if h.strip())}
             if os.environ.get("IBASHO_PUSH_HOSTS")

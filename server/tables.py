@@ -466,6 +466,18 @@ class MeetingAttendance(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class CallMark(Table):
+    """A call of the session's 電話連絡網 to a participant who chose the phone:
+    told (伝えた), no answer (不在) or absent (欠席の連絡); id = "{session}:{person}"."""
+
+    id = Varchar(length=80, primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, null=False)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=False)
+    outcome = Varchar(length=16, null=True, default=None)
+    hlcs = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class ActionItem(Table):
     """A meeting's action item (議事録): what is to be done, by whom, by when."""
 
@@ -659,10 +671,20 @@ class GroupGrant(Table):
 # --- reminders -------------------------------------------------------------------
 
 
+class SubscriptionChannel(str, Enum):
+    webpush = "webpush"
+    email = "email"
+    line = "line"
+    phone = "phone"  # nothing is sent: the person is on the session's call list (電話連絡網)
+
+
 class PushSubscription(Table):
-    """A browser's Web Push subscription: a participant's (tied to an ibasho) or an account's."""
+    """How a participant (tied to an ibasho) or an account is reminded: a browser's Web
+    Push subscription, an email address, or a phone number a volunteer calls."""
 
     id = UUID(primary_key=True)
+    # Web Push: the push service URL. Other channels: "<channel>:<ibasho or account>:<address>",
+    # so one address subscribes once per ibasho.
     endpoint = Text(unique=True)
     p256dh = Varchar(length=200)
     auth = Varchar(length=64)
@@ -674,6 +696,23 @@ class PushSubscription(Table):
     consecutive_failures = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    channel = Varchar(length=16, choices=SubscriptionChannel, default=SubscriptionChannel.webpush.value)
+    address = Text(default="")  # the email address or phone number (personal data)
+    # email: when the confirmation link was followed; nothing is sent before (Web Push needs none)
+    confirmed_at = Timestamptz(null=True, default=None)
+
+
+class LineChannel(Table):
+    """A LINE公式アカウント's Messaging API channel, set up by staff: the council's (no
+    group) or one group's. Its secrets sign and authorise; never shown again once saved."""
+
+    id = UUID(primary_key=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=True, unique=True)
+    name = Varchar(length=100)
+    access_token = Text(secret=True)
+    channel_secret = Varchar(length=64, secret=True)
+    friend_url = Text(default="")  # the account's 友だち追加 link (https://lin.ee/…), shown on public pages
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class ReminderDelivery(Table):

@@ -63,6 +63,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "meeting_attendance": {"session_id": None, "member_id": None, "person_id": None, "present": False},
     "action_item": {"session_id": None, "text": "", "owner": "", "due": None, "done": False},
+    # the 電話連絡網: told, no_answer or absent (None: not called yet)
+    "call": {"session_id": None, "person_id": None, "outcome": None},
 }
 
 # Maintained on the server (staff pages) and only delivered by pull.

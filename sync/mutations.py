@@ -292,6 +292,14 @@ class NoteResolve(Args):
     hlc: Annotated[str, msgspec.Meta(max_length=120)]
 
 
+class CallSet(Args):
+    """A call of the 電話連絡網 to a participant: 伝えた, 不在, 欠席の連絡, or not yet."""
+
+    session_id: UUID
+    person_id: UUID
+    outcome: Literal["told", "no_answer", "absent", "unmarked"]
+
+
 class SafetyRecord(Args):
     id: UUID
     session_id: UUID | UnsetType = UNSET
@@ -733,6 +741,21 @@ async def safety_record(ctx: Context, args: SafetyRecord) -> None:
     ctx.work.put("safety_check", entity_id, record)
 
 
+@mutation("call.set", CallSet)
+async def call_set(ctx: Context, args: CallSet) -> None:
+    """An absence told on the phone counts like a reply to a reminder: the attendance is
+    連絡あり欠席 (and an untouched 安否確認 withdrawn), as ``attendance.set`` does it."""
+    session = await ctx.session_and_person(args.session_id, args.person_id)
+    entity_id = f"{args.session_id}:{args.person_id}"
+    record = await ctx.derived("call", entity_id, session) or new_record(
+        "call", session.group_id, session_id=str(args.session_id), person_id=str(args.person_id)
+    )
+    if args.outcome == "absent" and ctx.hlc > record.hlcs.get("outcome", ""):
+        await attendance_set(ctx, AttendanceSet(args.session_id, args.person_id, "absent_notified"))
+    write_fields(record, {"outcome": None if args.outcome == "unmarked" else args.outcome}, ctx.hlc)
+    ctx.work.put("call", entity_id, record)
+
+
 def referenced(name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
     """The records a mutation will read, guessed from its raw args (for prefetching only:
     a wrong guess costs a query later, never correctness)."""
@@ -745,6 +768,7 @@ def referenced(name: str, args: dict[str, Any]) -> list[tuple[str, str]]:
         "person.upsert": [("person", own)],
         "person.delete": [("person", own)],
         "attendance.set": [("attendance", f"{session}:{person}"), ("safety_check", absence)],
+        "call.set": [("call", f"{session}:{person}"), ("attendance", f"{session}:{person}"), ("safety_check", absence)],
         "tally.add": [("tally", f"{session}:{text.get('category')}")],
         "role.set": [
             ("role_assignment", f"{session}:{text.get('role')}:{text.get('member_id') or text.get('person_id')}"),

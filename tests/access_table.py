@@ -27,6 +27,7 @@ from server.events.records import applicant_link
 from server.pwa.routes import assets
 from server.registration.records import status_link
 from server.reminders import tokens
+from server.reminders.email import confirm_token, stop_token
 from server.reminders.tokens import manage_token_hash
 from server.tables import Ibasho, Person, PushSubscription, ReminderDelivery, Session
 from tests.factories import PASSWORD, World, make_account, make_programme
@@ -151,6 +152,28 @@ def by_token(url: str) -> Builder:
     async def build(target: Target, who: str) -> Call:
         token = await participant_subscription() if who == "participant" else secrets.token_urlsafe(32)
         return Call(url.format(token=token))
+
+    return build
+
+
+def by_email_token(url: str, sign: Callable[[UUID], str]) -> Builder:
+    """The participant holds a signed link of an email subscription of theirs (a
+    confirmation or a stop link); everyone else a forged one."""
+
+    async def build(target: Target, who: str) -> Call:
+        sub_id = uuid4()
+        if who == "participant":
+            address = f"{sub_id.hex[:12]}@example.jp"
+            await PushSubscription.insert(
+                PushSubscription(
+                    id=sub_id,
+                    endpoint=f"email:{target.ibasho_id}:{address}",
+                    ibasho=target.ibasho_id,
+                    channel="email",
+                    address=address,
+                )
+            )
+        return Call(url.format(token=sign(sub_id) if who == "participant" else f"{sub_id.hex}.forged"))
 
     return build
 
@@ -503,10 +526,47 @@ ROWS = [
     Row("GET", "/i/{ibasho_id:uuid}/calendar.ics", fixed("/i/{ibasho}/calendar.ics"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/poster", fixed("/i/{ibasho}/poster"), everyone(200)),
     Row("GET", "/i/{ibasho_id:uuid}/manifest.webmanifest", fixed("/i/{ibasho}/manifest.webmanifest"), everyone(200)),
+    # the call list (電話連絡網): the group's organisers, its area's staff, admins
+    Row("GET", "/api/push/calls/{session_id:uuid}", fixed("/api/push/calls/{session}"), group_api()),
+    # an organiser's own reminders by email: a malformed address is 400, nothing made
+    Row("POST", "/api/push/email", fixed("/api/push/email", json={"address": "x@"}), signed_in(400)),
+    Row("GET", "/calls/{session_id:uuid}", fixed("/calls/{session}"), expect(302, 302, 404, 404, 200, 200, 200)),
+    # email and phone reminders: a blank address or number is 422 and changes nothing
+    Row("POST", "/i/{ibasho_id:uuid}/email", fixed("/i/{ibasho}/email", **EMPTY_FORM), everyone(422)),
+    Row("POST", "/i/{ibasho_id:uuid}/phone", fixed("/i/{ibasho}/phone", **EMPTY_FORM), everyone(422)),
+    # LINE: an ibasho without a LINE account has no code to give (404); the webhook wants LINE's signature
+    Row("POST", "/i/{ibasho_id:uuid}/line", fixed("/i/{ibasho}/line", **EMPTY_FORM), everyone(404)),
+    Row("POST", "/line/webhook/{channel_id:uuid}", fixed(f"/line/webhook/{uuid4()}", content=b"{}"), everyone(404)),
+    Row(
+        "GET",
+        "/push/email/confirm/{token:str}",
+        by_email_token("/push/email/confirm/{token}", confirm_token),
+        {**everyone(404), "participant": 200},
+    ),
+    Row(
+        "POST",
+        "/push/email/confirm/{token:str}",
+        by_email_token("/push/email/confirm/{token}", confirm_token),
+        {**everyone(404), "participant": 200},
+    ),
+    Row(
+        "GET",
+        "/push/stop/{token:str}",
+        by_email_token("/push/stop/{token}", stop_token),
+        {**everyone(404), "participant": 200},
+    ),
+    Row(
+        "POST",
+        "/push/stop/{token:str}",
+        by_email_token("/push/stop/{token}", stop_token),
+        {**everyone(404), "participant": 200},
+    ),
     # staff pages
     Row("GET", "/staff", fixed("/staff"), staff_page(200)),
     Row("GET", "/staff/groups/new", fixed("/staff/groups/new"), staff_page(200)),
     Row("POST", "/staff/groups/new", fixed("/staff/groups/new", **EMPTY_FORM), staff_page(422)),
+    Row("GET", "/staff/line", fixed("/staff/line"), staff_page(200)),
+    Row("POST", "/staff/line", fixed("/staff/line", **EMPTY_FORM), staff_page(422)),
     Row("GET", "/staff/groups/{group_id:uuid}", fixed("/staff/groups/{group}"), staff_page(200, 404)),
     Row("GET", "/staff/groups/{group_id:uuid}/edit", fixed("/staff/groups/{group}/edit"), staff_page(200, 404)),
     Row(

@@ -100,9 +100,15 @@ async def test_every_mutating_route_refuses_a_request_without_the_csrf_token(app
     assert checked == sum(row.method in MUTATING and row.route not in TOKEN_IS_THE_AUTHORITY for row in ROWS) > 20
 
 
-# Routes whose secret URL is the whole authority (no cookie is read), so a cross-site
-# request cannot forge anything: the service worker answers 「欠席します」 without a CSRF cookie.
-TOKEN_IS_THE_AUTHORITY = {"/api/push/absences/{token:str}"}
+# Routes whose secret URL (or signed body) is the whole authority (no cookie is read), so a
+# cross-site request cannot forge anything: the service worker answers 「欠席します」 without a
+# CSRF cookie, a mail client's one-click unsubscribe (RFC 8058) posts to the stop link, and
+# LINE signs its webhook (X-Line-Signature).
+TOKEN_IS_THE_AUTHORITY = {
+    "/api/push/absences/{token:str}",
+    "/push/stop/{token:str}",
+    "/line/webhook/{channel_id:uuid}",
+}
 
 
 async def test_html_form_token_field_counts_as_the_csrf_token(app, target, world):

@@ -8,6 +8,7 @@ import { applyTextSize, settingsView } from "./views/settings.js";
 import { homeView } from "./views/home.js";
 import { loginView } from "./views/login.js";
 import { sessionView } from "./views/session.js";
+import { callsView } from "./views/calls.js";
 import { rosterView } from "./views/roster.js";
 import { newSessionView } from "./views/new_session.js";
 import { historyView } from "./views/history.js";
@@ -26,6 +27,7 @@ const ROUTES = [
   [/^#\/login$/, (screen) => loginView(screen, go)],
   [/^#\/welcome\/(\d)$/, (screen, step) => welcomeView(screen, Number(step), go)],
   [/^#\/session\/([\w-]+)(?:\/(\w+))?$/, (screen, id, tab) => sessionView(screen, id, tab)],
+  [/^#\/calls\/([\w-]+)$/, (screen, id) => callsView(screen, id)],
   [/^#\/roster\/([\w-]+)$/, (screen, groupId) => rosterView(screen, groupId)],
   [/^#\/new\/([\w-]+)$/, (screen, groupId) => newSessionView(screen, groupId, go)],
   [/^#\/history$/, (screen) => historyView(screen)],

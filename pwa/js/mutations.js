@@ -40,6 +40,13 @@ export const LOCAL_EFFECTS = {
     (old) => old && { ...old, conflicts: old.conflicts.filter((c) => !(c.field === args.field && c.hlc === args.hlc)) },
   ]],
   "safety.record": (args) => [["safety_check", args.id, (old) => ({ outcome: "open", ...old, ...args })]],
+  // A call of the 電話連絡網; 欠席の連絡 counts like a reply to a reminder: 連絡あり欠席.
+  "call.set": (args) => [
+    ["call", `${args.session_id}:${args.person_id}`, (old) => ({
+      ...old, session_id: args.session_id, person_id: args.person_id, outcome: args.outcome === "unmarked" ? null : args.outcome,
+    })],
+    ...(args.outcome === "absent" ? LOCAL_EFFECTS["attendance.set"]({ ...args, status: "absent_notified" }) : []),
+  ],
 };
 
 function helper(args) {

@@ -55,7 +55,7 @@ class MemberForm:
         values = {
             "name": check.text(self.name, _("Name"), limits.PERSON_NAME, required=True),
             "organisation": organisation,
-            "email": check.email(self.email, CommitteeSeat.email.length),
+            "email": check.email(self.email, _("Email address"), CommitteeSeat.email.length, required=True),
         }
         return values, check.errors
 

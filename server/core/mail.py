@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 from uuid import UUID, uuid4
 
@@ -80,6 +80,7 @@ def compose(to: str, subject: str, text: str, html: str | None = None) -> EmailM
     message["From"] = formataddr((settings.mail_from_name, settings.mail_from))
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.mail_from.rsplit("@", 1)[-1])
     message.set_content(text, charset="utf-8")
     if html is not None:

@@ -25,6 +25,7 @@ from server.core.dates import format_moment
 from server.core.events import IbashoChanged, publish
 from server.core.schedule import occurrences, zone
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
+from server.council.line_channels import HANDLERS as LINE_HANDLERS
 from server.council.organisers import HANDLERS as ORGANISER_HANDLERS
 from server.council.render import page
 from server.council.schedule_text import BUILDER_NTHS, FREQUENCIES, ORDINALS, WEEKDAYS, describe_schedule, format_day
@@ -308,5 +309,6 @@ staff_router = Router(
         invitation_create,
         invitation_revoke,
         *ORGANISER_HANDLERS,
+        *LINE_HANDLERS,
     ],
 )

@@ -133,7 +133,7 @@ class ApplyForm:
             "organisation": check.text(
                 self.organisation, _("Organisation (place or group)"), EventApplication.organisation.length
             ),
-            "email": check.email(self.email, EventApplication.email.length),
+            "email": check.email(self.email, _("Email address"), EventApplication.email.length, required=True),
             "phone": check.text(self.phone, _("Phone number"), EventApplication.phone.length),
         }
         if not self.agree_contact:

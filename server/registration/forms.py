@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -13,7 +12,6 @@ from server.council.schedule_text import Builder
 from server.tables import Registration
 from server.web.forms import Checker, Cleaned, Values
 
-_PHONE = re.compile(r"[0-9０-９+()（）\- ー－]{6,40}")
 MESSAGE_LENGTH = 4000
 PUBLIC_FREQUENCIES = ("", "monthly", "weekly")
 
@@ -69,12 +67,10 @@ class ApplicationForm:
             "representative": check.text(
                 self.representative, _("Representative"), Registration.representative.length, required=True
             ),
-            "email": check.email(self.email, Registration.email.length),
-            "phone": check.text(self.phone, _("Phone number"), Registration.phone.length),
+            "email": check.email(self.email, _("Email address"), Registration.email.length, required=True),
+            "phone": check.phone(self.phone, _("Phone number"), Registration.phone.length),
             "listed": self.listed,
         }
-        if values["phone"] and not _PHONE.fullmatch(values["phone"]):
-            check.fail(_("The phone number does not look right. Example: 0422-00-0000"))
         if values["end_time"] and not values["start_time"]:
             check.fail(_("Please enter the start time too."))
         if not self.agree_rules:

@@ -27,6 +27,7 @@ from server.tables import (
     ReminderDelivery,
     Session,
     SessionStatus,
+    SubscriptionChannel,
 )
 
 log = logging.getLogger("ibasho.reminders")
@@ -50,8 +51,15 @@ async def _subscriptions_for(session: dict) -> list[dict]:
     meeting), and the organisers of its group, with the reminder kinds each chose."""
     subs: dict[UUID, dict] = {}
     columns = (PushSubscription.id, PushSubscription.offsets)
+    # a browser at once; an address once confirmed; a phone never (it is on the call list)
+    sendable = (PushSubscription.channel == SubscriptionChannel.webpush.value) | (
+        PushSubscription.channel.is_in([SubscriptionChannel.email.value, SubscriptionChannel.line.value])
+        & PushSubscription.confirmed_at.is_not_null()
+    )
     if session["ibasho"] is not None and is_public(session):
-        for row in await PushSubscription.select(*columns).where(PushSubscription.ibasho == session["ibasho"]):
+        for row in await PushSubscription.select(*columns).where(
+            (PushSubscription.ibasho == session["ibasho"]) & sendable
+        ):
             subs[row["id"]] = row
     members = [
         r["account"]
@@ -59,7 +67,7 @@ async def _subscriptions_for(session: dict) -> list[dict]:
     ]
     if members:
         for row in await PushSubscription.select(*columns).where(
-            PushSubscription.account.is_in(members) & PushSubscription.ibasho.is_null()
+            PushSubscription.account.is_in(members) & PushSubscription.ibasho.is_null() & sendable
         ):
             subs[row["id"]] = row
     return list(subs.values())

@@ -26,6 +26,7 @@ from server.core.schedule import session_times, zone
 from server.pwa.routes import app_manifest, asset_url, manifest_response
 from server.reminders import tokens
 from server.reminders.audience import public_only
+from server.reminders.line import channel_for
 from server.reminders.planning import refresh_ibasho
 from server.reminders.rules import DAY_BEFORE, HOURS_BEFORE, chosen_kinds, layered
 from server.reminders.tokens import manage_token_hash
@@ -60,24 +61,29 @@ async def sessions_since(ibasho: dict, since) -> list[dict]:
     )
 
 
-@get("/i/{ibasho_id:uuid}", include_in_schema=False)
-async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
-    """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
+async def ibasho_page_context(ibasho_id: UUID, person: str | None) -> dict:
+    """What the public page shows (also when one of its forms comes back with errors)."""
     ibasho = await active_ibasho(ibasho_id)
     today = now().date()
     upcoming = [s for s in await sessions_since(ibasho, today) if s["status"] == SessionStatus.scheduled.value][:6]
     person_token = _person_token(person, ibasho_id)
-    return Template(
-        template_name="reminders/ibasho.html",
-        context={
-            "ibasho": ibasho,
-            "sessions": upcoming,
-            "rule": layered(ibasho["reminder_rule"]),
-            "person_token": person_token,
-            "person_link_expired": bool(person) and person_token is None,
-            "app_icon": asset_url("icons/icon-192.png"),
-        },
-    )
+    return {
+        "ibasho": ibasho,
+        "sessions": upcoming,
+        "rule": layered(ibasho["reminder_rule"]),
+        "person_token": person_token,
+        "person_link_expired": bool(person) and person_token is None,
+        "app_icon": asset_url("icons/icon-192.png"),
+        "errors": [],
+        "typed": {},
+        "line": await channel_for(ibasho_id) is not None,
+    }
+
+
+@get("/i/{ibasho_id:uuid}", include_in_schema=False)
+async def ibasho_page(ibasho_id: FromPath[UUID], person: FromQuery[str | None] = None) -> Template:
+    """``?person=<token>``: reached from a participant's personal QR code (absence replies)."""
+    return Template(template_name="reminders/ibasho.html", context=await ibasho_page_context(ibasho_id, person))
 
 
 def _person_token(person: str | None, ibasho_id: UUID) -> str | None:

@@ -68,6 +68,8 @@ async def claim(limit: int = 100, now: datetime | None = None, lease: timedelta 
         ReminderDelivery.subscription.endpoint.as_alias("endpoint"),
         ReminderDelivery.subscription.p256dh.as_alias("p256dh"),
         ReminderDelivery.subscription.auth.as_alias("auth"),
+        ReminderDelivery.subscription.channel.as_alias("channel"),
+        ReminderDelivery.subscription.address.as_alias("address"),
         ReminderDelivery.subscription.account.as_alias("account_id"),
         ReminderDelivery.subscription.person.as_alias("person_id"),
         ReminderDelivery.session.title.as_alias("title"),
@@ -137,7 +139,7 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
         reason = f"413: {outcome.error}"
     else:
         reason = f"{status}: {outcome.error}"
-        if status in (400, 401, 403):
+        if status in (400, 401, 403) and row.get("channel", "webpush") == "webpush":  # LINE's 401 is its token
             log.warning("push service refused delivery %s: %s", row["id"], reason)
             failures = (
                 await PushSubscription.select(PushSubscription.consecutive_failures)

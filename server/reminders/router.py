@@ -3,14 +3,20 @@ the participants' public pages (page, calendar feed, manifest, poster, managemen
 
 from litestar import Router
 
-from server.reminders import absence, poster, public, subscriptions
+from server.reminders import absence, calls, email, line, poster, public, subscriptions
 
 push_router = Router(
     path="/",
     route_handlers=[
-        Router(path="/api/push", route_handlers=[*subscriptions.HANDLERS, *absence.API_HANDLERS]),
+        Router(
+            path="/api/push",
+            route_handlers=[*subscriptions.HANDLERS, *absence.API_HANDLERS, *calls.API_HANDLERS, *email.API_HANDLERS],
+        ),
         *public.HANDLERS,
+        *email.HANDLERS,
+        *line.HANDLERS,
         *poster.HANDLERS,
         *absence.PAGE_HANDLERS,
+        *calls.PAGE_HANDLERS,
     ],
 )

@@ -50,8 +50,8 @@ def day_word(day, now: datetime, tz_name: str | None) -> str:
     return f"{day.month}月{day.day}日"
 
 
-def payload_for(row: dict, now: datetime | None = None) -> bytes:
-    """The notification the service worker shows, in Japanese; tag = occurrence.
+def notice_for(row: dict, now: datetime | None = None) -> dict:
+    """What a reminder says, in Japanese, whatever carries it; tag = occurrence.
 
     Organisers open the session in their app; participants the ibasho's public page; a
     participant linked to their roster entry gets the 「欠席します」 action, and the page
@@ -74,7 +74,12 @@ def payload_for(row: dict, now: datetime | None = None) -> bytes:
         }
     else:
         message["url"] = f"/i/{row['ibasho_id']}" if row.get("ibasho_id") else "/"
-    data = json.dumps(message, ensure_ascii=False).encode()
+    return message
+
+
+def payload_for(row: dict, now: datetime | None = None) -> bytes:
+    """The notification the service worker shows (``notice_for`` as JSON)."""
+    data = json.dumps(notice_for(row, now), ensure_ascii=False).encode()
     if len(data) > MAX_PLAINTEXT:
         raise ValueError(f"payload of {len(data)} bytes is over {MAX_PLAINTEXT}")
     return data

@@ -208,7 +208,7 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
         if existing["account"] is None and not same_browser:
             raise SubscriptionTaken(detail="this endpoint is subscribed with other keys")
     else:
-        await _within_sign_up_limit(request, account)
+        await within_sign_up_limit(request, account)
     now = current_time()
     values = {
         PushSubscription.p256dh: data.keys.p256dh,
@@ -265,7 +265,7 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
     return SubscriptionOut(id=sub_id, manage_url=f"/push/manage/{token}" if token else None, token=token)
 
 
-async def _within_sign_up_limit(request: Request, account: Principal | None) -> None:
+async def within_sign_up_limit(request: Request, account: Principal | None) -> None:
     """New subscriptions per hour: per client address for participants (enough for a salon
     on the venue's Wi-Fi, too few to fill the table from one machine), per account for an
     organiser (each one is sent every reminder of their groups)."""

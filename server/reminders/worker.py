@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 import aiohttp
 
 from server.core.clock import now as current_time
+from server.reminders.channels import Channels, ChannelSender
+from server.reminders.email import EmailSender
+from server.reminders.line import LineSender
 from server.reminders.planning import reconcile
 from server.reminders.queue import claim, record, record_sent
 from server.reminders.sender import Outcome, Sender, push_client
@@ -20,7 +23,7 @@ BATCH = 500  # deliveries claimed per transaction
 LANES = 2  # batches in flight at once: one is claimed or recorded while another is being sent
 
 
-async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = None) -> list[str]:
+async def send_due(sender: ChannelSender, limit: int = BATCH, now: datetime | None = None) -> list[str]:
     """Claim, send and record one batch; returns the new states."""
     rows = await claim(limit, now)
     if not rows:
@@ -51,7 +54,7 @@ async def send_due(sender: Sender, limit: int = BATCH, now: datetime | None = No
 
 
 async def send_all_due(
-    sender: Sender, limit: int = BATCH, now: datetime | None = None, lanes: int = LANES
+    sender: ChannelSender, limit: int = BATCH, now: datetime | None = None, lanes: int = LANES
 ) -> list[str]:
     """Send everything that is due, a batch at a time in each of ``lanes``; returns the states.
     A lane's database work (claim, record) overlaps the other lanes' sending, so the
@@ -77,12 +80,12 @@ async def run_reminders(
     """Runs in the server's lifespan: reconcile now and then, send what is due every tick."""
     own = client is None
     client = client or push_client()
-    sender: Sender | None = None
+    sender: Channels | None = None
     last_reconcile: datetime | None = None
     try:
         while True:
             try:
-                sender = sender or Sender(client)
+                sender = sender or Channels(webpush=Sender(client), email=EmailSender(), line=LineSender())
                 if last_reconcile is None or current_time() - last_reconcile >= reconcile_every:
                     await reconcile()
                     last_reconcile = current_time()

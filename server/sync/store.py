@@ -149,6 +149,7 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         parse={"contacted_at": _datetime},
     ),
     "meeting_attendance": EntityTable(t.MeetingAttendance, _fields("session_id", "member_id", "person_id", "present")),
+    "call": EntityTable(t.CallMark, _fields("session_id", "person_id", "outcome")),
     "action_item": EntityTable(
         t.ActionItem, _fields("session_id", "text", "owner", "due", "done"), parse={"due": _date}
     ),
@@ -193,6 +194,7 @@ _GROUP_THROUGH_SESSION = {
     "safety_check",
     "meeting_attendance",
     "action_item",
+    "call",
 }
 
 

@@ -13,8 +13,10 @@ from server.core.i18n import gettext as _
 from server.core.schedule import zone
 from sync import limits
 
-# A reply goes to this address, so it must at least look like one (the mail server says the rest).
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Mail goes to an address, so it must at least look like one (the mail server says the rest).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"[0-9０-９+()（）\- ー－]{6,40}")
+
 Values = dict[str, object]
 Cleaned = tuple[Values, list[str]]
 
@@ -36,11 +38,16 @@ class Checker:
             self.fail(_("%(field)s can be at most %(max)s characters.") % {"field": label, "max": max_length})
         return value
 
-    def email(self, value: str, max_length: int) -> str:
-        """A required email address that looks like one."""
-        value = self.text(value, _("Email address"), max_length, required=True)
-        if value and not EMAIL.fullmatch(value):
+    def email(self, value: str, label: str, max_length: int, required: bool = False) -> str:
+        value = self.text(value, label, max_length, required)
+        if value and not _EMAIL.fullmatch(value):
             self.fail(_("The email address does not look right. Example: hanako@example.jp"))
+        return value
+
+    def phone(self, value: str, label: str, max_length: int, required: bool = False) -> str:
+        value = self.text(value, label, max_length, required)
+        if value and not _PHONE.fullmatch(value):
+            self.fail(_("The phone number does not look right. Example: 0422-00-0000"))
         return value
 
     def parse(self, value: str, parse, label: str):

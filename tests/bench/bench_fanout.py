@@ -98,30 +98,23 @@ class RemoteService:
         return result
 
 
-async def prepare(count: int, port: int, key) -> tuple:
-    """One ibasho, one session, ``count`` participants subscribed: ``count`` deliveries due."""
+async def bench_session(name: str) -> tuple:
+    """A new area, group and ibasho with one session on SESSION_DAY at 10:00: (ibasho, session)."""
     from uuid import uuid4
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from server.tables import Area, Group, Ibasho, Session, SessionStatus
 
-    from server import db
-    from server.reminders import planning
-    from server.tables import Area, Group, Ibasho, PushSubscription, Session, SessionStatus
-    from tests.push_service import b64
-
-    await db.migrate_forwards()
     now = datetime.now(UTC)
     area, group, ibasho, session = uuid4(), uuid4(), uuid4(), uuid4()
     await Area.insert(Area(id=area, name=f"bench {area}", created_at=now))
     await Group.insert(Group(id=group, area=area, name=f"bench {group}", created_at=now))
-    await Ibasho.insert(Ibasho(id=ibasho, group=group, name="きらくら", created_at=now))
+    await Ibasho.insert(Ibasho(id=ibasho, group=group, name=name, created_at=now))
     await Session.insert(
         Session(
             id=session,
             group=group,
             ibasho=ibasho,
-            title="きらくら",
+            title=name,
             date=SESSION_DAY,
             start_time=datetime(2030, 1, 1, 10).time(),
             venue="西部コミセン",
@@ -131,6 +124,24 @@ async def prepare(count: int, port: int, key) -> tuple:
             updated_at=now,
         )
     )
+    return ibasho, session
+
+
+async def prepare(count: int, port: int, key) -> tuple:
+    """One ibasho, one session, ``count`` participants subscribed: ``count`` deliveries due."""
+    from uuid import uuid4
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from server import db
+    from server.reminders import planning
+    from server.tables import PushSubscription
+    from tests.push_service import b64
+
+    await db.migrate_forwards()
+    now = datetime.now(UTC)
+    ibasho, session = await bench_session("きらくら")
     public = (
         ec.derive_private_key(key[0], ec.SECP256R1())
         .public_key()

@@ -87,6 +87,7 @@ async function attendanceTab(session, context) {
   return [
     h("p", { className: "count", dataset: { testid: "present-count" } }, t("present_count", { n: present, total: roster.length })),
     future ? h("p", { className: "notice", dataset: { testid: "future-hint" } }, t("future_hint")) : null,
+    context.ibasho ? h("p", {}, h("a", { className: "button", href: `#/calls/${session.id}`, dataset: { testid: "open-calls" } }, t("calls_open"))) : null,
     registrationBased && !future && unmarked.length
       ? h("div", { className: "stack" },
           h("button", { className: "primary big", dataset: { testid: "all-present" }, onclick: allPresent }, t("all_present")),

@@ -1,6 +1,7 @@
 // Settings kept on this phone: the text size (標準 / 大きい / とても大きい).
 import { h, render } from "../ui.js";
 import { t } from "../i18n.js";
+import * as sync from "../sync.js";
 
 const TEXT_SIZE = "ibasho-text-size";
 export const TEXT_SIZES = ["normal", "large", "xlarge"];
@@ -26,7 +27,30 @@ export function settingsView(view) {
             applyTextSize(size);
             draw();
           },
-        }, t(`text_${size}`)))));
+        }, t(`text_${size}`)))),
+      emailForm());
   };
   draw();
+}
+
+// Meetings and duties by email too (an organiser without notifications on this phone):
+// the server mails a confirmation link first.
+function emailForm() {
+  const address = h("input", { name: "reminder_email", type: "email", required: true, maxLength: 254, autocomplete: "email" });
+  const status = h("p", { role: "status", dataset: { testid: "email-status" } });
+  const submit = async (event) => {
+    event.preventDefault();
+    try {
+      await sync.api("/api/push/email", { method: "POST", body: { address: address.value.trim() } });
+      status.textContent = t("email_sent", { address: address.value.trim() });
+      event.target.reset();
+    } catch (error) {
+      status.textContent = t(error instanceof sync.HttpError && error.status === 400 ? "email_invalid" : "email_failed");
+    }
+  };
+  return h("form", { className: "stack", onsubmit: submit, dataset: { testid: "email-form" } },
+    h("h2", {}, t("email_reminders")),
+    h("label", {}, t("email_address"), address),
+    h("button", { type: "submit", className: "primary" }, t("email_send_confirmation")),
+    status);
 }

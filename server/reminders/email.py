@@ -1,0 +1,343 @@
+"""Reminders by email (and the phone choice), beside Web Push.
+
+1. On the ibasho's public page a participant gives an address. A subscription of channel
+   ``email`` is made unconfirmed, and a confirmation mail (through the outbox) carries a
+   signed link; nothing is sent until it is followed (and its button pressed: a mail
+   scanner that fetches links confirms nothing). So nobody can subscribe someone else.
+2. Confirmed, the address gets the same deliveries as a browser: the same planning, lease,
+   claim, quiet hours, one per occurrence, retries with backoff (a 4xx or no connection),
+   and on a permanent failure (SMTP 5xx: a bounce) the subscription is removed
+   (``queue.record``: an Outcome marked ``unusable``).
+3. Each mail has a text and an HTML part, a UTF-8 subject, ``List-Unsubscribe`` (one click,
+   RFC 8058), a signed stop link and, for a participant linked to their roster entry, the
+   signed 「欠席します」 link: the reply page Web Push notifications open.
+
+A participant reached through the personal QR code may instead ask to be phoned: a
+subscription of channel ``phone`` (their number; the signed person link is the proof) puts
+them on each session's call list (server/reminders/calls.py) and sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from uuid import UUID, uuid4
+
+import msgspec
+from litestar import Request, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, JSONBody, URLEncodedBody
+from litestar.response import Template
+
+from server.auth.guards import principal_of, signed_in
+from server.config import get_settings
+from server.core import signing
+from server.core.clock import now
+from server.core.i18n import gettext as _
+from server.core.mail import PermanentFailure, SmtpServer, TemporaryFailure, compose, queue_mail, send_message
+from server.db import write_transaction
+from server.reminders import tokens
+from server.reminders.planning import reconcile, refresh_ibasho
+from server.reminders.public import active_ibasho, ibasho_page_context
+from server.reminders.sender import Outcome, notice_for
+from server.reminders.subscriptions import within_sign_up_limit
+from server.tables import PushSubscription, SubscriptionChannel
+from server.web.forms import Checker
+from server.web.openapi import error_responses, text
+
+ADDRESS_LENGTH = 254
+PHONE_LENGTH = 40
+CONCURRENCY = 20  # SMTP sessions at once: a relay takes a few in parallel from one client
+
+
+def endpoint_key(channel: SubscriptionChannel, owner: UUID, address: str) -> str:
+    """The unique key of a subscription that is no push endpoint: one per address and ibasho."""
+    return f"{channel.value}:{owner}:{address.strip().lower()}"
+
+
+def confirm_token(subscription_id: UUID) -> str:
+    return signing.sign("email-confirm", subscription_id.hex)
+
+
+def stop_token(subscription_id: UUID) -> str:
+    return signing.sign("reminder-stop", subscription_id.hex)
+
+
+def _subscription_of(purpose: str, token: str) -> UUID | None:
+    parts = signing.verify(purpose, token, 1)
+    try:
+        return UUID(hex=parts[0]) if parts else None
+    except ValueError:
+        return None
+
+
+def link(path: str) -> str:
+    return f"{get_settings().public_url}{path}"
+
+
+# --- the public page's forms -----------------------------------------------------------------
+
+
+@dataclass
+class AddressForm:
+    address: str = ""
+    person: str = ""  # the personal QR code's token, if the page was reached through it
+
+
+@dataclass
+class PhoneForm:
+    phone: str = ""
+    person: str = ""
+
+
+async def _page_again(ibasho_id: UUID, person: str, errors: list[str], **typed: str) -> Template:
+    context = await ibasho_page_context(ibasho_id, person or None)
+    return Template(
+        template_name="reminders/ibasho.html",
+        status_code=422,
+        context={**context, "errors": errors, "typed": typed},
+    )
+
+
+@post("/i/{ibasho_id:uuid}/email", include_in_schema=False)
+async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[AddressForm], request: Request) -> Template:
+    """Make (or refresh) an unconfirmed email subscription and mail its confirmation link.
+    The answer is the same whether the address was known or not."""
+    ibasho = await active_ibasho(ibasho_id)
+    check = Checker()
+    address = check.email(data.address, _("Email address"), ADDRESS_LENGTH, required=True)
+    person_link = tokens.read_person_link(data.person) if data.person else None
+    if check.errors:
+        return await _page_again(ibasho_id, data.person, check.errors, address=data.address)
+    await within_sign_up_limit(request, None)  # 429 past the hour's allowance
+    person = person_link[0] if person_link is not None and person_link[1] == ibasho_id else None
+    await request_email(address, ibasho["name"], ibasho_id=ibasho_id, person_id=person)
+    return Template(
+        template_name="reminders/email.html", context={"state": "sent", "ibasho": ibasho, "address": address}
+    )
+
+
+async def request_email(
+    address: str,
+    name: str,
+    *,
+    ibasho_id: UUID | None = None,
+    account_id: UUID | None = None,
+    person_id: UUID | None = None,
+) -> None:
+    """Make (or refresh) the unconfirmed email subscription of an ibasho's participant or of
+    an organiser's account, and mail it the confirmation link and a new management link."""
+    endpoint = endpoint_key(SubscriptionChannel.email, ibasho_id or account_id, address)
+    manage = secrets.token_urlsafe(32)
+    at = now()
+    async with write_transaction():
+        existing = (
+            await PushSubscription.select(PushSubscription.id).where(PushSubscription.endpoint == endpoint).first()
+        )
+        values = {PushSubscription.manage_token_hash: tokens.manage_token_hash(manage), PushSubscription.updated_at: at}
+        if person_id is not None:
+            values[PushSubscription.person] = person_id
+        if existing is not None:
+            sub_id = existing["id"]
+            await PushSubscription.update(values).where(PushSubscription.id == sub_id)
+        else:
+            sub_id = uuid4()
+            await PushSubscription.insert(
+                PushSubscription(
+                    id=sub_id,
+                    endpoint=endpoint,
+                    ibasho=ibasho_id,
+                    account=account_id,
+                    channel=SubscriptionChannel.email.value,
+                    address=address,
+                    offsets=[],
+                    created_at=at,
+                    **{column._meta.name: value for column, value in values.items()},
+                )
+            )
+        text = _(
+            "You asked for the reminders of “%(name)s” by email.\n\n"
+            "To start them, open this link and press the button:\n%(confirm)s\n\n"
+            "To choose which reminders you get, or to stop them, keep this link:\n%(manage)s\n\n"
+            "If you did not ask for this, ignore this mail: nothing will be sent."
+        ) % {
+            "name": name,
+            "confirm": link(f"/push/email/confirm/{confirm_token(sub_id)}"),
+            "manage": link(f"/push/manage/{manage}"),
+        }
+        await queue_mail(address, _("Please confirm: reminders of %(name)s") % {"name": name}, text, "reminder-confirm")
+
+
+class OwnEmailIn(msgspec.Struct, forbid_unknown_fields=True):
+    address: text(254)
+
+
+@post(
+    "/email",
+    guards=[signed_in],
+    status_code=202,
+    responses=error_responses(400, 401, 403, 429, why={400: "Not an email address"}),
+)
+async def own_email(data: JSONBody[OwnEmailIn], request: Request) -> dict:
+    """An organiser's meetings and duties by email too: the confirmation mail goes first."""
+    check = Checker()
+    address = check.email(data.address, _("Email address"), ADDRESS_LENGTH, required=True)
+    if check.errors:
+        raise ClientException(check.errors[0])
+    await within_sign_up_limit(request, principal_of(request))
+    await request_email(address, _("your meetings and duties"), account_id=principal_of(request).account_id)
+    return {"address": address}
+
+
+@post("/i/{ibasho_id:uuid}/phone", include_in_schema=False)
+async def subscribe_phone(ibasho_id: FromPath[UUID], data: URLEncodedBody[PhoneForm], request: Request) -> Template:
+    """A registered participant (through their personal QR code) asks to be phoned."""
+    ibasho = await active_ibasho(ibasho_id)
+    check = Checker()
+    phone = check.phone(data.phone, _("Phone number"), PHONE_LENGTH, required=True)
+    person_link = tokens.read_person_link(data.person) if data.person else None
+    if person_link is None or person_link[1] != ibasho_id:
+        check.fail(_("This personal QR code has expired. Ask the organisers to show it again."))
+    if check.errors:
+        return await _page_again(ibasho_id, data.person, check.errors, phone=data.phone)
+    person_id = person_link[0]
+    endpoint = endpoint_key(SubscriptionChannel.phone, ibasho_id, person_id.hex)
+    at = now()
+    values = {PushSubscription.address: phone, PushSubscription.updated_at: at, PushSubscription.confirmed_at: at}
+    async with write_transaction():
+        existing = (
+            await PushSubscription.select(PushSubscription.id).where(PushSubscription.endpoint == endpoint).first()
+        )
+        if existing is not None:
+            await PushSubscription.update(values).where(PushSubscription.id == existing["id"])
+        else:
+            await PushSubscription.insert(
+                PushSubscription(
+                    id=uuid4(),
+                    endpoint=endpoint,
+                    p256dh="",
+                    auth="",
+                    ibasho=ibasho_id,
+                    person=person_id,
+                    channel=SubscriptionChannel.phone.value,
+                    offsets=[],
+                    created_at=at,
+                    **{column._meta.name: value for column, value in values.items()},
+                )
+            )
+    return Template(template_name="reminders/email.html", context={"state": "phone", "ibasho": ibasho, "phone": phone})
+
+
+async def _email_subscription(token: str, purpose: str) -> dict:
+    sub_id = _subscription_of(purpose, token)
+    row = (
+        None
+        if sub_id is None
+        else await PushSubscription.select(
+            PushSubscription.id,
+            PushSubscription.ibasho,
+            PushSubscription.address,
+            PushSubscription.confirmed_at,
+            PushSubscription.ibasho.name.as_alias("name"),
+        )
+        .where((PushSubscription.id == sub_id) & (PushSubscription.channel != SubscriptionChannel.webpush.value))
+        .first()
+    )
+    if row is None:
+        raise NotFoundException("no such subscription")
+    return {**row, "name": row["name"] or _("your meetings and duties")}  # an organiser's own
+
+
+@get("/push/email/confirm/{token:str}", include_in_schema=False)
+async def confirm_page(token: FromPath[str]) -> Template:
+    sub = await _email_subscription(token, "email-confirm")
+    state = "confirmed" if sub["confirmed_at"] else "confirm"
+    return Template(template_name="reminders/email.html", context={"state": state, "sub": sub, "token": token})
+
+
+@post("/push/email/confirm/{token:str}", include_in_schema=False)
+async def confirm(token: FromPath[str]) -> Template:
+    sub = await _email_subscription(token, "email-confirm")
+    if sub["confirmed_at"] is None:
+        await PushSubscription.update({PushSubscription.confirmed_at: now()}).where(PushSubscription.id == sub["id"])
+        if sub["ibasho"] is not None:
+            await refresh_ibasho(sub["ibasho"])
+        else:  # an organiser's: their groups' upcoming meetings and duties
+            await reconcile()
+    return Template(template_name="reminders/email.html", context={"state": "confirmed", "sub": sub})
+
+
+@get("/push/stop/{token:str}", include_in_schema=False)
+async def stop_page(token: FromPath[str]) -> Template:
+    sub = await _email_subscription(token, "reminder-stop")
+    return Template(template_name="reminders/email.html", context={"state": "stop", "sub": sub, "token": token})
+
+
+# The signed token is the whole authority, as for absence replies; a mail client's one-click
+# unsubscribe (RFC 8058) posts here with no cookie, so no CSRF token can be asked for.
+@post("/push/stop/{token:str}", include_in_schema=False, exclude_from_csrf=True, status_code=200)
+async def stop(token: FromPath[str]) -> Template:
+    sub_id = _subscription_of("reminder-stop", token)
+    if sub_id is None:
+        raise NotFoundException("no such subscription")
+    await PushSubscription.delete().where(  # twice is the same as once
+        (PushSubscription.id == sub_id) & (PushSubscription.channel != SubscriptionChannel.webpush.value)
+    )
+    return Template(template_name="reminders/email.html", context={"state": "stopped"})
+
+
+HANDLERS = [subscribe_email, subscribe_phone, confirm_page, confirm, stop_page, stop]
+API_HANDLERS = [own_email]
+
+
+# --- the message and its sender --------------------------------------------------------------
+
+
+def reminder_message(row: dict, at: datetime) -> EmailMessage:
+    """One reminder as a mail: the notification's words, its links made absolute."""
+    notice = notice_for(row, at)
+    stop_url = link(f"/push/stop/{stop_token(row['subscription'])}")
+    lines = [notice["body"], ""]
+    links: list[tuple[str, str]] = []
+    if notice.get("actions"):  # a participant linked to their roster entry can answer
+        links.append((_("If you cannot come, tell the organisers here"), link(notice["url"])))
+    else:
+        links.append((_("Details"), link(notice["url"])))
+    links.append((_("Stop these reminders"), stop_url))
+    lines += [f"{label}:\n{url}\n" for label, url in links]
+    text = "\n".join(lines)
+    body = "".join(f'<p><a href="{html.escape(url)}">{html.escape(label)}</a></p>' for label, url in links)
+    markup = (
+        '<!doctype html><html lang="ja"><body style="font-size:18px;line-height:1.6">'
+        f"<p><strong>{html.escape(notice['title'])}</strong></p><p>{html.escape(notice['body'])}</p>{body}</body></html>"
+    )
+    message = compose(row["address"], notice["title"], text, markup)
+    message["List-Unsubscribe"] = f"<{stop_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+class EmailSender:
+    """Sends reminder mails through IBASHO_SMTP_URL; a few SMTP sessions at once."""
+
+    def __init__(self, server: SmtpServer | None = None, concurrency: int = CONCURRENCY) -> None:
+        url = get_settings().smtp_url
+        self.server = server or (SmtpServer.from_url(url) if url else None)
+        self.limit = asyncio.Semaphore(concurrency)
+
+    async def send(self, row: dict, at: datetime) -> Outcome:
+        if self.server is None:
+            return Outcome(status=None, error="IBASHO_SMTP_URL is not set")
+        async with self.limit:
+            try:
+                await send_message(reminder_message(row, at), self.server)
+            except PermanentFailure as error:  # a bounce: the address is gone
+                return Outcome(status=None, error=str(error), unusable=True)
+            except TemporaryFailure as error:
+                return Outcome(status=None, error=str(error))
+        return Outcome(status=202)

@@ -1,0 +1,277 @@
+"""Reminders by LINE, through a LINE公式アカウント's Messaging API channel (``line-bot-sdk``).
+
+1. Staff register the channel of the council or of one group (its channel access token and
+   secret, and the account's 友だち追加 link): ``LineChannel``, on /staff/line.
+2. On the ibasho's public page a participant asks for LINE: a pending subscription is made
+   with a short code, and the page shows the code and the friend-add link. The participant
+   adds the account and sends the code; the webhook (``/line/webhook/<channel>``, its
+   ``X-Line-Signature`` checked: HMAC-SHA256 of the body with the channel secret, base64)
+   links their LINE userId. Only who holds that LINE account can send the code from it.
+3. Deliveries go through the same queue as the other channels. A message to a person linked
+   to their roster entry carries a 「欠席します」 postback button; the postback in the webhook
+   records the absence as the Web Push reply does (the delivery's own signed token, and
+   only from the LINE user it was sent to). ``X-Line-Retry-Key`` is the delivery id, so a
+   retried push is never shown twice.
+4. Failures: 429 and 5xx are retried with backoff (``Retry-After`` honoured); a refusal of
+   the recipient (400/403: blocked, or not a friend) removes the subscription; an unfollow
+   event (the user blocked the account) removes it too. A 401 is the channel's token, not
+   the user: retried, then given up, never unsubscribed.
+
+``IBASHO_LINE_API_URL`` says where the Messaging API is (the tests' fake one on loopback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import aiohttp
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    ButtonsTemplate,
+    Configuration,
+    PostbackAction,
+    PushMessageRequest,
+    TemplateMessage,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.webhooks import FollowEvent, MessageEvent, PostbackEvent, TextMessageContent, UnfollowEvent
+from litestar import Request, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Template
+
+from server.config import get_settings
+from server.core.clock import now
+from server.db import write_transaction
+from server.reminders import tokens
+from server.reminders.absence import ABSENT, record_absence, reply_of
+from server.reminders.planning import refresh_ibasho
+from server.reminders.sender import Outcome, notice_for, retry_after_seconds
+from server.reminders.subscriptions import within_sign_up_limit
+from server.tables import Ibasho, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
+
+log = logging.getLogger("ibasho.reminders")
+
+CODE_LIFETIME = timedelta(hours=1)
+CONCURRENCY = 20
+ABSENT_DATA = "absent="
+
+
+async def channel_for(ibasho_id: UUID) -> dict | None:
+    """The ibasho's group's channel, else the council's; None if neither is set up."""
+    group = (await Ibasho.select(Ibasho.group).where(Ibasho.id == ibasho_id).first() or {}).get("group")
+    rows = await LineChannel.select().where((LineChannel.group == group) | LineChannel.group.is_null())
+    return next((row for row in rows if row["group"] is not None), rows[0] if rows else None)
+
+
+def code_endpoint(channel_id: UUID, code: str) -> str:
+    return f"line-code:{channel_id}:{code}"
+
+
+def line_endpoint(channel_id: UUID, ibasho_id: UUID, user_id: str) -> str:
+    return f"line:{channel_id}:{ibasho_id}:{user_id}"
+
+
+@dataclass
+class LineForm:
+    person: str = ""  # the personal QR code's token, if the page was reached through it
+
+
+@post("/i/{ibasho_id:uuid}/line", include_in_schema=False)
+async def subscribe_line(ibasho_id: FromPath[UUID], data: URLEncodedBody[LineForm], request: Request) -> Template:
+    """A code to send to the ibasho's LINE account from the participant's own LINE."""
+    ibasho = await Ibasho.select(Ibasho.id, Ibasho.name).where(Ibasho.id == ibasho_id).first()
+    channel = await channel_for(ibasho_id) if ibasho else None
+    if channel is None:
+        raise NotFoundException("this ibasho has no LINE account")
+    await within_sign_up_limit(request, None)
+    person_link = tokens.read_person_link(data.person) if data.person else None
+    code = f"{secrets.randbelow(10**8):08d}"
+    at = now()
+    await PushSubscription.insert(
+        PushSubscription(
+            id=uuid4(),
+            endpoint=code_endpoint(channel["id"], code),
+            ibasho=ibasho_id,
+            person=person_link[0] if person_link and person_link[1] == ibasho_id else None,
+            channel=SubscriptionChannel.line.value,
+            offsets=[],
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    return Template(
+        template_name="reminders/email.html",
+        context={
+            "state": "line",
+            "ibasho": ibasho,
+            "code": code,
+            "friend_url": channel["friend_url"],
+            "account": channel["name"],
+        },
+    )
+
+
+# --- the webhook ------------------------------------------------------------------------------
+
+
+# LINE's platform signs the body with the channel secret; it sends no cookie, so no CSRF token.
+@post("/line/webhook/{channel_id:uuid}", include_in_schema=False, exclude_from_csrf=True, status_code=200)
+async def webhook(channel_id: FromPath[UUID], request: Request) -> dict:
+    channel = await LineChannel.select().where(LineChannel.id == channel_id).first()
+    if channel is None:
+        raise NotFoundException("no such LINE channel")
+    body = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        events = WebhookParser(channel["channel_secret"]).parse(body, request.headers.get("x-line-signature", ""))
+    except InvalidSignatureError:
+        raise ClientException("invalid X-Line-Signature") from None
+    except ValueError:
+        raise ClientException("not a webhook body") from None
+    for event in events:
+        user = getattr(event.source, "user_id", None)
+        if not user:
+            continue  # a group or room: not a person's subscription
+        try:
+            if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+                await _link(channel_id, event.message.text.strip(), user)
+            elif isinstance(event, PostbackEvent) and event.postback.data.startswith(ABSENT_DATA):
+                await _absent(event.postback.data.removeprefix(ABSENT_DATA), user)
+            elif isinstance(event, UnfollowEvent):
+                await _unsubscribe(channel_id, user)
+            elif isinstance(event, FollowEvent):
+                pass  # the code they then send links them
+        except NotFoundException:
+            continue  # a stale code or reply: nothing to do, and LINE must still get a 200
+    return {}
+
+
+async def _link(channel_id: UUID, code: str, user: str) -> None:
+    code = code.translate(str.maketrans("０１２３４５６７８９", "0123456789")).replace(" ", "")
+    async with write_transaction():
+        pending = (
+            await PushSubscription.select(PushSubscription.id, PushSubscription.ibasho, PushSubscription.person)
+            .where(
+                (PushSubscription.endpoint == code_endpoint(channel_id, code))
+                & (PushSubscription.created_at > now() - CODE_LIFETIME)
+            )
+            .first()
+        )
+        if pending is None:
+            raise NotFoundException("no such code")
+        endpoint = line_endpoint(channel_id, pending["ibasho"], user)
+        await PushSubscription.delete().where(PushSubscription.endpoint == endpoint)  # linked again: the new one
+        await PushSubscription.update(
+            {
+                PushSubscription.endpoint: endpoint,
+                PushSubscription.address: user,
+                PushSubscription.confirmed_at: now(),
+                PushSubscription.updated_at: now(),
+            }
+        ).where(PushSubscription.id == pending["id"])
+    await refresh_ibasho(pending["ibasho"])
+
+
+async def _absent(token: str, user: str) -> None:
+    delivery_id = tokens.read_absence(token)
+    sent_to = (
+        None
+        if delivery_id is None
+        else await ReminderDelivery.select(ReminderDelivery.subscription.address.as_alias("address"))
+        .where(ReminderDelivery.id == delivery_id)
+        .first()
+    )
+    if sent_to is None or sent_to["address"] != user:
+        raise NotFoundException("no such reminder of this user")
+    reply = await reply_of(token)
+    if reply.going_ahead and not reply.too_late(now()) and reply.status != ABSENT:
+        await record_absence(reply)
+
+
+async def _unsubscribe(channel_id: UUID, user: str) -> None:
+    await PushSubscription.delete().where(
+        PushSubscription.endpoint.like(f"line:{channel_id}:%") & (PushSubscription.address == user)
+    )
+
+
+HANDLERS = [subscribe_line, webhook]
+
+
+# --- the sender -------------------------------------------------------------------------------
+
+
+def line_message(row: dict, at: datetime) -> TemplateMessage | TextMessage:
+    notice = notice_for(row, at)
+    if notice.get("actions"):  # a participant linked to their roster entry
+        return TemplateMessage(
+            altText=f"{notice['title']} {notice['body']}"[:400],
+            template=ButtonsTemplate(
+                title=notice["title"][:40],
+                text=notice["body"][:60],
+                actions=[
+                    PostbackAction(
+                        label="欠席します", data=ABSENT_DATA + tokens.absence(row["id"]), displayText="欠席します"
+                    )
+                ],
+            ),
+        )
+    return TextMessage(text=f"{notice['title']}\n{notice['body']}")
+
+
+class LineSender:
+    """Pushes through each channel's Messaging API; one API client per channel, kept."""
+
+    def __init__(self, concurrency: int = CONCURRENCY) -> None:
+        self.limit = asyncio.Semaphore(concurrency)
+        self._channels: dict[UUID, dict | None] = {}  # ibasho → its channel, looked up once
+        self._apis: dict[UUID, tuple[AsyncApiClient, AsyncMessagingApi]] = {}
+
+    async def _api(self, ibasho_id: UUID) -> AsyncMessagingApi | None:
+        if ibasho_id not in self._channels:
+            self._channels[ibasho_id] = await channel_for(ibasho_id)
+        channel = self._channels[ibasho_id]
+        if channel is None:
+            return None
+        if channel["id"] not in self._apis:
+            client = AsyncApiClient(
+                Configuration(host=get_settings().line_api_url, access_token=channel["access_token"])
+            )
+            self._apis[channel["id"]] = (client, AsyncMessagingApi(client))
+        return self._apis[channel["id"]][1]
+
+    async def send(self, row: dict, at: datetime) -> Outcome:
+        api = await self._api(row["ibasho_id"]) if row.get("ibasho_id") else None
+        if api is None:
+            return Outcome(status=None, error="no LINE channel for this ibasho")
+        request = PushMessageRequest(to=row["address"], messages=[line_message(row, at)])
+        async with self.limit:
+            try:
+                await api.push_message_with_http_info(request, x_line_retry_key=str(row["id"]))
+            except ApiException as error:
+                status = error.status or 0
+                if status == 409:  # this retry key was accepted before: it went out
+                    return Outcome(status=202)
+                headers = error.headers or {}
+                return Outcome(
+                    status=status,
+                    retry_after=retry_after_seconds(headers.get("Retry-After") or headers.get("retry-after"), at),
+                    error=str(error.body or error.reason)[:500],
+                    unusable=status in (400, 403),  # the recipient: blocked, not a friend, no such user
+                )
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+                return Outcome(status=None, error=f"{type(error).__name__}: {error}"[:500])
+        return Outcome(status=202)
+
+    async def close(self) -> None:
+        for client, _ in self._apis.values():
+            await client.close()
+        self._apis.clear()

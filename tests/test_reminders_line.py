@@ -1,0 +1,231 @@
+"""Reminders by LINE (issue #16): linking through the webhook (X-Line-Signature checked), the
+push with its 「欠席します」 postback, retries on 429 and 5xx, and removal of a blocked
+recipient, against a fake Messaging API on loopback (tests/line_service.py)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from server import config
+from server.reminders.channels import Channels
+from server.reminders.line import LineSender, line_endpoint
+from server.reminders.planning import refresh_deliveries
+from server.reminders.worker import send_due
+from server.tables import Attendance, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
+from tests.factories import login_client as login_client_for
+from tests.line_service import FakeLineApi
+from tests.test_reminders_absence import venue
+from tests.test_reminders_email import first_due
+
+pytestmark = pytest.mark.usefixtures("no_other_deliveries")
+SECRET = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+async def line_api(monkeypatch):
+    api = FakeLineApi(token=secrets.token_urlsafe(24))
+    await api.start()
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(config.get_settings(), line_api_url=api.url))
+    yield api
+    await api.stop()
+
+
+def user_id() -> str:
+    return "U" + uuid4().hex
+
+
+async def line_venue(api) -> dict:
+    place = await venue()
+    channel = uuid4()
+    await LineChannel.insert(
+        LineChannel(
+            id=channel,
+            group=place["group"],
+            name="すみれの家",
+            access_token=api.token,
+            channel_secret=SECRET,
+            friend_url="https://lin.ee/example",
+        )
+    )
+    return {**place, "channel": channel}
+
+
+def event(kind: str, user: str, **extra) -> dict:
+    return {
+        "type": kind,
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": user},
+        "webhookEventId": uuid4().hex.upper()[:26],
+        "deliveryContext": {"isRedelivery": False},
+        **({"replyToken": uuid4().hex} if kind != "unfollow" else {}),
+        **extra,
+    }
+
+
+async def deliver(client, place, events: list[dict], secret: str = SECRET):
+    body = json.dumps({"destination": "U" + "0" * 32, "events": events}).encode()
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return await client.http.post(
+        f"/line/webhook/{place['channel']}",
+        content=body,
+        headers={"x-line-signature": signature, "content-type": "application/json"},
+    )
+
+
+def text(user: str, words: str) -> dict:
+    return event("message", user, message={"id": "1", "type": "text", "text": words, "quoteToken": "q"})
+
+
+async def linked(app_client, place, user: str, person: bool = True) -> dict:
+    data = {}
+    if person:
+        await app_client.login(place["organiser"])
+        made = await app_client.post("/api/push/person-links", json={"person_id": str(place["person"])})
+        await app_client.post("/api/auth/logout")
+        data["person"] = made.json()["url"].split("?person=", 1)[1]
+    page = await app_client.form(f"/i/{place['ibasho']}/line", data)
+    assert page.status_code == 200, page.text
+    assert "https://lin.ee/example" in page.text
+    code = re.search(r'data-testid="line-code"><strong>(\d{8})<', page.text)[1]
+    answer = await deliver(app_client, place, [text(user, code)])
+    assert answer.status_code == 200, answer.text
+    return await PushSubscription.select().where(PushSubscription.address == user).first()
+
+
+async def test_the_code_sent_from_line_links_the_user_and_a_forged_signature_is_refused(app_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    page = await app_client.get(f"/i/{place['ibasho']}")
+    assert "LINEで受け取る" in page.text
+    await app_client.form(f"/i/{place['ibasho']}/line", {})
+    pending = await PushSubscription.select().where(
+        (PushSubscription.ibasho == place["ibasho"]) & (PushSubscription.channel == "line")
+    )
+    code = pending[0]["endpoint"].rsplit(":", 1)[1]
+    forged = await deliver(app_client, place, [text(user, code)], secret="x" * 32)
+    assert forged.status_code == 400
+    unsigned = await app_client.http.post(f"/line/webhook/{place['channel']}", content=b"{}")
+    assert unsigned.status_code == 400
+    assert not await PushSubscription.exists().where(PushSubscription.address == user)
+    await refresh_deliveries(place["session"])
+    assert not await ReminderDelivery.exists().where(ReminderDelivery.subscription == pending[0]["id"])
+
+    assert (await deliver(app_client, place, [text(user, "00000000")])).status_code == 200  # a wrong code: nothing
+    assert (await deliver(app_client, place, [text(user, f" {code} ")])).status_code == 200
+    sub = await PushSubscription.select().where(PushSubscription.address == user).first()
+    assert sub["confirmed_at"] is not None
+    assert sub["endpoint"] == line_endpoint(place["channel"], place["ibasho"], user)
+    await refresh_deliveries(place["session"])
+    assert await ReminderDelivery.exists().where(ReminderDelivery.subscription == sub["id"])
+
+
+async def test_the_push_carries_a_postback_that_records_the_absence(app_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    await linked(app_client, place, user)
+    due = await first_due(place)
+    assert await send_due(Channels(line=LineSender()), now=due["due_at"]) == ["sent"]
+    assert line_api.refused == []
+    (pushed,) = line_api.to(user)
+    (message,) = pushed["messages"]
+    assert message["type"] == "template" and "すみれの家" in message["altText"]
+    (action,) = message["template"]["actions"]
+    assert action["label"] == "欠席します"
+
+    stranger = await deliver(app_client, place, [event("postback", user_id(), postback={"data": action["data"]})])
+    assert stranger.status_code == 200
+    assert not await Attendance.exists().where(Attendance.person == place["person"])
+    answered = await deliver(app_client, place, [event("postback", user, postback={"data": action["data"]})])
+    assert answered.status_code == 200
+    attendance = await Attendance.select().where(Attendance.id == f"{place['session']}:{place['person']}").first()
+    assert attendance["status"] == "absent_notified"
+
+
+async def test_429_and_5xx_are_retried_and_a_retry_is_never_shown_twice(app_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    await linked(app_client, place, user, person=False)
+    due = await first_due(place)
+    line_api.busy, line_api.failing = 1, 1
+    assert await send_due(Channels(line=LineSender()), now=due["due_at"]) == ["pending"]
+    row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
+    assert row["due_at"] >= due["due_at"] + timedelta(seconds=60) and row["last_error"].startswith("429")  # Retry-After
+    assert await send_due(Channels(line=LineSender()), now=row["due_at"]) == ["pending"]
+    row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
+    assert row["last_error"].startswith("500")
+    assert await send_due(Channels(line=LineSender()), now=row["due_at"]) == ["sent"]
+    (pushed,) = line_api.to(user)
+    assert pushed["messages"][0]["type"] == "text"
+    # a lease that ran out after LINE had it: sent again with the same retry key, shown once
+    await ReminderDelivery.update({ReminderDelivery.state: "pending"}).where(ReminderDelivery.id == due["id"])
+    assert await send_due(Channels(line=LineSender()), now=row["due_at"]) == ["sent"]
+    assert len(line_api.to(user)) == 1
+
+
+async def test_a_blocked_recipient_and_an_unfollow_unsubscribe(app_client, line_api):
+    place = await line_venue(line_api)
+    blocked, leaving = user_id(), user_id()
+    await linked(app_client, place, blocked, person=False)
+    gone = await linked(app_client, place, leaving, person=False)
+    line_api.blocked.add(blocked)
+    await ReminderDelivery.delete().where(ReminderDelivery.subscription == gone["id"])
+    await PushSubscription.update({PushSubscription.offsets: ["2h"]}).where(PushSubscription.id == gone["id"])
+    due = await first_due(place)
+    assert await send_due(Channels(line=LineSender()), now=due["due_at"]) == ["removed"]
+    assert not await PushSubscription.exists().where(PushSubscription.address == blocked)
+    assert (await deliver(app_client, place, [event("unfollow", leaving)])).status_code == 200
+    assert not await PushSubscription.exists().where(PushSubscription.address == leaving)
+
+
+async def test_a_wrong_token_is_the_channels_fault_not_the_users(app_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    await linked(app_client, place, user, person=False)
+    await LineChannel.update({LineChannel.access_token: "wrong"}).where(LineChannel.id == place["channel"])
+    due = await first_due(place)
+    assert await send_due(Channels(line=LineSender()), now=due["due_at"]) == ["failed"]
+    assert line_api.refused == ["token"]
+    assert await PushSubscription.exists().where(
+        (PushSubscription.address == user) & (PushSubscription.channel == SubscriptionChannel.line.value)
+    )
+
+
+async def test_staff_set_up_a_groups_channel_and_never_see_its_secrets_again(world, new_client):
+    staff = await login_client_for(new_client, world.staff_a)
+    typed = {
+        "name": "きらくら",
+        "group": str(world.group_a),
+        "access_token": "tok-" + uuid4().hex,
+        "channel_secret": "sec-" + uuid4().hex[:20],
+        "friend_url": "http://lin.ee/x",
+    }
+    refused = await staff.form("/staff/line", typed)
+    assert refused.status_code == 422 and "https://" in refused.text and typed["access_token"] not in refused.text
+    other = await staff.form("/staff/line", {**typed, "group": str(world.group_b), "friend_url": ""})
+    assert other.status_code == 422 and "団体を一覧から選んでください" in other.text
+    council = await staff.form("/staff/line", {**typed, "group": "council", "friend_url": ""})
+    assert council.status_code == 422  # the council's own account: admins only
+    saved = await staff.form("/staff/line", {**typed, "friend_url": "https://lin.ee/x"})
+    assert saved.status_code == 303
+    row = await LineChannel.select().where(LineChannel.group == world.group_a).first()
+    assert row["access_token"] == typed["access_token"] and row["channel_secret"] == typed["channel_secret"]
+    listed = await staff.get("/staff/line")
+    assert f"/line/webhook/{row['id']}" in listed.text
+    assert typed["access_token"] not in listed.text and typed["channel_secret"] not in listed.text
+    again = await staff.form("/staff/line", {**typed, "access_token": "new-token", "friend_url": ""})
+    assert again.status_code == 303
+    assert await LineChannel.count().where(LineChannel.group == world.group_a) == 1
+    other_staff = await login_client_for(new_client, world.staff_b)
+    assert f"/line/webhook/{row['id']}" not in (await other_staff.get("/staff/line")).text
