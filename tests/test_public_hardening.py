@@ -20,6 +20,7 @@ from server.core.dates import format_date_ja
 from server.reminders import public
 from server.reminders.planning import refresh_deliveries
 from server.tables import Ibasho, ReminderDelivery, Session, SessionStatus
+from server.web.secret_urls import redact
 from tests.factories import make_account, reminder_session, subscribe, unique
 from tests.server_process import ServerProcess
 
@@ -154,6 +155,17 @@ def test_secret_tokens_never_reach_the_servers_output(capfd):
     assert token not in out
     for method, _url, prefix in requests:
         assert f'"{method} ' in out and prefix in out, prefix
+
+
+def test_every_route_with_a_token_in_its_path_is_redacted(app):
+    """A new route that takes a token in its path must name it in SECRET_PATHS: checked from
+    the app's own routes, so that one added later cannot be forgotten."""
+    token = f"SeCrEt{secrets.token_hex(8)}"
+    secret_routes = [route.path for route in app.routes if "{token" in route.path]
+    assert len(secret_routes) >= 10
+    for path in secret_routes:
+        url = path.replace(path[path.index("{token") : path.index("}", path.index("{token")) + 1], token)
+        assert token not in redact(f'"GET {url} HTTP/1.1" 200'), path
 
 
 async def broken(*args) -> None:

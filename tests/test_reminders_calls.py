@@ -73,6 +73,7 @@ async def test_without_a_caller_everyone_is_in_one_unassigned_block(new_client):
     assert len(callers) == 1 and callers[0]["name"] == "" and len(callers[0]["people"]) == 3
     page = await organiser.get(f"/calls/{place['session']}")
     assert "連絡係が未定です" in page.text
+    assert page.headers["cache-control"] == "no-store"  # names and numbers: no cache keeps them
 
 
 async def test_an_absence_told_on_the_phone_counts_like_a_reply(new_client):

@@ -87,6 +87,7 @@ async def test_an_address_gets_nothing_until_its_confirmation_link_is_followed(a
     asked = await app_client.form(f"/i/{place['ibasho']}/email", {"address": address, "person": token})
     assert asked.status_code == 200, asked.text
     assert "確認のメールを送りました" in asked.text
+    assert asked.headers["cache-control"] == "no-store"
     sub = await PushSubscription.select().where(PushSubscription.address == address).first()
     assert sub["channel"] == "email" and sub["confirmed_at"] is None and sub["person"] == place["person"]
     await refresh_deliveries(place["session"])

@@ -118,6 +118,12 @@ async def test_the_code_sent_from_line_links_the_user_and_a_forged_signature_is_
     assert forged.status_code == 400
     unsigned = await app_client.http.post(f"/line/webhook/{place['channel']}", content=b"{}")
     assert unsigned.status_code == 400
+    for body in (b"[1]", b'{"events": [1]}', b'{"events": "x"}', b"{"):  # signed, but not LINE's shape
+        signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+        malformed = await app_client.http.post(
+            f"/line/webhook/{place['channel']}", content=body, headers={"x-line-signature": signature}
+        )
+        assert malformed.status_code == 400, (body, malformed.text)
     assert not await PushSubscription.exists().where(PushSubscription.address == user)
     await refresh_deliveries(place["session"])
     assert not await ReminderDelivery.exists().where(ReminderDelivery.subscription == pending[0]["id"])

@@ -24,6 +24,7 @@ from litestar.response import Template
 from server.auth.guards import group_in_scope, principal_of, signed_in
 from server.tables import Account, CallMark, Person, PushSubscription, RoleAssignment, Session, SubscriptionChannel
 from server.web.openapi import error_responses
+from server.web.pages import NO_STORE
 
 CALLER_ROLE = "連絡係"
 
@@ -154,7 +155,7 @@ async def calls(session_id: FromPath[UUID], request: Request) -> CallList:
     return await call_list(await _visible_session(session_id, request))
 
 
-@get("/calls/{session_id:uuid}", guards=[signed_in], include_in_schema=False)
+@get("/calls/{session_id:uuid}", guards=[signed_in], include_in_schema=False, cache_control=NO_STORE)
 async def calls_page(session_id: FromPath[UUID], request: Request) -> Template:
     """The same list to print (A4), with boxes to tick by hand."""
     session = await _visible_session(session_id, request)

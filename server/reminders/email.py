@@ -48,6 +48,7 @@ from server.reminders.subscriptions import within_sign_up_limit
 from server.tables import PushSubscription, SubscriptionChannel
 from server.web.forms import Checker
 from server.web.openapi import error_responses, text
+from server.web.pages import NO_STORE
 
 ADDRESS_LENGTH = 254
 PHONE_LENGTH = 40
@@ -103,7 +104,7 @@ async def _page_again(ibasho_id: UUID, person: str, errors: list[str], **typed: 
     )
 
 
-@post("/i/{ibasho_id:uuid}/email", include_in_schema=False)
+@post("/i/{ibasho_id:uuid}/email", include_in_schema=False, cache_control=NO_STORE)
 async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[AddressForm], request: Request) -> Template:
     """Make (or refresh) an unconfirmed email subscription and mail its confirmation link.
     The answer is the same whether the address was known or not."""
@@ -193,7 +194,7 @@ async def own_email(data: JSONBody[OwnEmailIn], request: Request) -> dict:
     return {"address": address}
 
 
-@post("/i/{ibasho_id:uuid}/phone", include_in_schema=False)
+@post("/i/{ibasho_id:uuid}/phone", include_in_schema=False, cache_control=NO_STORE)
 async def subscribe_phone(ibasho_id: FromPath[UUID], data: URLEncodedBody[PhoneForm], request: Request) -> Template:
     """A registered participant (through their personal QR code) asks to be phoned."""
     ibasho = await active_ibasho(ibasho_id)
@@ -252,14 +253,14 @@ async def _email_subscription(token: str, purpose: str) -> dict:
     return {**row, "name": row["name"] or _("your meetings and duties")}  # an organiser's own
 
 
-@get("/push/email/confirm/{token:str}", include_in_schema=False)
+@get("/push/email/confirm/{token:str}", include_in_schema=False, cache_control=NO_STORE)
 async def confirm_page(token: FromPath[str]) -> Template:
     sub = await _email_subscription(token, "email-confirm")
     state = "confirmed" if sub["confirmed_at"] else "confirm"
     return Template(template_name="reminders/email.html", context={"state": state, "sub": sub, "token": token})
 
 
-@post("/push/email/confirm/{token:str}", include_in_schema=False)
+@post("/push/email/confirm/{token:str}", include_in_schema=False, cache_control=NO_STORE)
 async def confirm(token: FromPath[str]) -> Template:
     sub = await _email_subscription(token, "email-confirm")
     if sub["confirmed_at"] is None:
@@ -271,7 +272,7 @@ async def confirm(token: FromPath[str]) -> Template:
     return Template(template_name="reminders/email.html", context={"state": "confirmed", "sub": sub})
 
 
-@get("/push/stop/{token:str}", include_in_schema=False)
+@get("/push/stop/{token:str}", include_in_schema=False, cache_control=NO_STORE)
 async def stop_page(token: FromPath[str]) -> Template:
     sub = await _email_subscription(token, "reminder-stop")
     return Template(template_name="reminders/email.html", context={"state": "stop", "sub": sub, "token": token})
@@ -279,7 +280,9 @@ async def stop_page(token: FromPath[str]) -> Template:
 
 # The signed token is the whole authority, as for absence replies; a mail client's one-click
 # unsubscribe (RFC 8058) posts here with no cookie, so no CSRF token can be asked for.
-@post("/push/stop/{token:str}", include_in_schema=False, exclude_from_csrf=True, status_code=200)
+@post(
+    "/push/stop/{token:str}", include_in_schema=False, exclude_from_csrf=True, status_code=200, cache_control=NO_STORE
+)
 async def stop(token: FromPath[str]) -> Template:
     sub_id = _subscription_of("reminder-stop", token)
     if sub_id is None:

@@ -58,6 +58,7 @@ from server.reminders.planning import refresh_ibasho
 from server.reminders.sender import Outcome, notice_for, retry_after_seconds
 from server.reminders.subscriptions import within_sign_up_limit
 from server.tables import Ibasho, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
+from server.web.pages import NO_STORE
 
 log = logging.getLogger("ibasho.reminders")
 
@@ -86,7 +87,7 @@ class LineForm:
     person: str = ""  # the personal QR code's token, if the page was reached through it
 
 
-@post("/i/{ibasho_id:uuid}/line", include_in_schema=False)
+@post("/i/{ibasho_id:uuid}/line", include_in_schema=False, cache_control=NO_STORE)
 async def subscribe_line(ibasho_id: FromPath[UUID], data: URLEncodedBody[LineForm], request: Request) -> Template:
     """A code to send to the ibasho's LINE account from the participant's own LINE."""
     ibasho = await Ibasho.select(Ibasho.id, Ibasho.name).where(Ibasho.id == ibasho_id).first()
@@ -135,7 +136,7 @@ async def webhook(channel_id: FromPath[UUID], request: Request) -> dict:
         events = WebhookParser(channel["channel_secret"]).parse(body, request.headers.get("x-line-signature", ""))
     except InvalidSignatureError:
         raise ClientException("invalid X-Line-Signature") from None
-    except ValueError:
+    except (ValueError, TypeError, KeyError, AttributeError):  # signed, but not LINE's shape
         raise ClientException("not a webhook body") from None
     for event in events:
         user = getattr(event.source, "user_id", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from litestar import Request
+from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect, Template
 
 from server.core import labels
@@ -31,6 +32,10 @@ def page(template: str, errors: Sequence[str] = (), **context) -> Template:
 def base_url(request: Request) -> str:
     """Where this server is reached, for links in mails (no trailing slash)."""
     return str(request.base_url).rstrip("/")
+
+
+# For a route whose every answer holds a secret link or personal data: ``cache_control=NO_STORE``.
+NO_STORE = CacheControlHeader(no_store=True)
 
 
 def no_store(response: Template) -> Template:

@@ -25,6 +25,10 @@ SECRET_PATHS = (
     "/invite/",  # an organiser's invitation
     "/reset/",  # a link to choose a new password (server/auth/credentials.py)
     "/apply/status/",  # an applicant's view of their registration (server/registration)
+    "/events/mine/",  # an event applicant's page: cancel, certificate (server/events)
+    "/committee/",  # a committee member's page of minutes (server/committees)
+    "/push/email/confirm/",  # confirming reminders by email (server/reminders/email.py)
+    "/push/stop/",  # stopping them from a mail
 )
 # The value of these query parameters is a secret token.
 SECRET_PARAMETERS = ("person",)  # the personal QR code, on /i/<id> and its manifest
