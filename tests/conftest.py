@@ -239,3 +239,17 @@ async def no_other_deliveries():
     from server.tables import ReminderDelivery
 
     await ReminderDelivery.delete(force=True)
+
+
+@pytest.fixture
+async def fresh_event_apply_count():
+    """The per-address count of event applications from loopback, cleared before and after:
+    the in-process client and the live server both apply from 127.0.0.1, so a test that
+    spends the hour's applications would otherwise leave later tests refused."""
+    from server.core.ratelimit import client_network
+    from server.tables import RateCounter
+
+    key = f"event-apply:{client_network('127.0.0.1')}"
+    await RateCounter.delete().where(RateCounter.key == key)
+    yield
+    await RateCounter.delete().where(RateCounter.key == key)

@@ -13,14 +13,10 @@ import pytest
 
 from server.core import mail
 from server.core.clock import now
-from server.core.ratelimit import client_network
-from server.tables import AuditLog, CouncilEvent, EventApplication, EventPart, RateCounter
+from server.tables import AuditLog, CouncilEvent, EventApplication, EventPart
 from tests.factories import unique
 
-
-@pytest.fixture(autouse=True)
-async def fresh_address_count():
-    await RateCounter.delete().where(RateCounter.key == f"event-apply:{client_network('127.0.0.1')}")
+pytestmark = pytest.mark.usefixtures("fresh_event_apply_count")
 
 
 def course(world, **changes) -> dict:
@@ -64,7 +60,7 @@ def person(name: str) -> dict:
 
 async def apply(client, event_id, who: dict):
     answer = await client.form(f"/events/{event_id}/apply", who)
-    assert answer.status_code == 200 and "申し込み" in answer.text, answer.text[-2000:]
+    assert answer.status_code == 200 and "受け付けました" in answer.text, answer.text[-2000:]
     assert answer.headers["cache-control"] == "no-store"
     return answer
 

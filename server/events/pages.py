@@ -104,15 +104,16 @@ async def public_apply(request: Request, event_id: FromPath[UUID], data: URLEnco
         errors = [_("Too many applications from this connection. Please try again in an hour.")]
         return await event_page(row, data, errors, status=HTTP_429_TOO_MANY_REQUESTS)
     if data.from_a_bot:
-        return no_store(page("events/sent.html", event=row, application=None, link=None, **helpers()))
+        return no_store(page("events/sent.html", event=row, application=None, **helpers()))
     if not records.open_for_applications(row, now().date()):
         return await event_page(row, data, [_("Applications for this event have closed.")], status=409)
     values, errors = data.clean()
     if errors:
         return await event_page(row, data, errors)
+    # The applicant's page (the online link, cancelling) goes only to the address given: whoever
+    # typed someone else's address learns nothing of it here.
     application = await records.apply(row, values, base_url(request))
-    link = records.applicant_link(base_url(request), application["id"])
-    return no_store(page("events/sent.html", event=row, application=application, link=link, **helpers()))
+    return no_store(page("events/sent.html", event=row, application=application, **helpers()))
 
 
 async def mine_view(token: str) -> tuple[dict, dict, list[dict], set]:
