@@ -11,7 +11,22 @@ from tests.browser import ALLOWED_LATIN
 LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*[A-Za-z0-9]|[A-Za-z]")  # then only runs with a letter
 # Written as is in Japanese too: names of things, file kinds, and the literal syntax of the
 # advanced repeat rule (its example on the ibasho form).
-TERMS = {"Excel", "iPad", "A4", "URL", "JSON", "zip", "NUL", "RRULE", "FREQ", "MONTHLY", "BYDAY", "SU"}
+TERMS = {
+    "Excel",
+    "iPad",
+    "A4",
+    "URL",
+    "JSON",
+    "zip",
+    "NUL",
+    "RRULE",
+    "FREQ",
+    "MONTHLY",
+    "BYDAY",
+    "SU",
+    "Webhook",
+    "Developers",
+}  # LINE Developers, Webhook: LINE's own words
 # Not words: addresses and mail addresses shown to be copied, codes with digits in them.
 NOT_WORDS = re.compile(r"https?://\S+|[\w.+-]+@[\w.-]+")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

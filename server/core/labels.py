@@ -144,6 +144,11 @@ AUDIT_ACTIONS = {
     "committee.member": N_("Added a committee member"),
     "committee.meeting": N_("Added a committee meeting"),
     "committee.minutes": N_("Saved a committee meeting's minutes"),
+    "follow_up_assign": N_("Assigned a follow-up item"),
+    "follow_up_comment": N_("Commented on a follow-up item"),
+    "follow_up_close": N_("Closed a follow-up item"),
+    "follow_up_reopen": N_("Reopened a follow-up item"),
+    "line_channel.save": N_("Saved a LINE channel"),
 }
 # What an audit entry's target ("kind:id") is.
 AUDIT_TARGETS = {
@@ -158,6 +163,8 @@ AUDIT_TARGETS = {
     "grant_programme": N_("Grant programme"),
     "safety": N_("Safety checks"),
     "event": N_("Council event"),
+    "follow_up": N_("Follow-up item"),
+    "line_channel": N_("LINE channel"),
 }
 
 # Time zones by the name people use; one stored otherwise (set by hand) is shown as stored.

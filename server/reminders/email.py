@@ -25,6 +25,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Annotated
 from uuid import UUID, uuid4
 
 import msgspec
@@ -46,9 +47,10 @@ from server.reminders.public import active_ibasho, ibasho_page_context
 from server.reminders.sender import Outcome, notice_for
 from server.reminders.subscriptions import within_sign_up_limit
 from server.tables import PushSubscription, SubscriptionChannel
-from server.web.forms import Checker
-from server.web.openapi import error_responses, text
+from server.web.forms import EMAIL_PATTERN, Checker
+from server.web.openapi import error_responses
 from server.web.pages import NO_STORE
+from sync import limits
 
 ADDRESS_LENGTH = 254
 PHONE_LENGTH = 40
@@ -174,7 +176,10 @@ async def request_email(
 
 
 class OwnEmailIn(msgspec.Struct, forbid_unknown_fields=True):
-    address: text(254)
+    address: Annotated[str, msgspec.Meta(max_length=ADDRESS_LENGTH, pattern=f"^{EMAIL_PATTERN}$")]
+
+    def __post_init__(self) -> None:
+        limits.check_patterns(self)  # the whole address, as the API document reads the pattern
 
 
 @post(

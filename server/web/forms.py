@@ -14,7 +14,8 @@ from server.core.schedule import zone
 from sync import limits
 
 # Mail goes to an address, so it must at least look like one (the mail server says the rest).
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"  # also the API document's (server/reminders/email.py)
+_EMAIL = re.compile(EMAIL_PATTERN)
 _PHONE = re.compile(r"[0-9０-９+()（）\- ー－]{6,40}")
 
 Values = dict[str, object]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -33,6 +34,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -285,9 +287,13 @@ class Activity:
     sent must win) and counts on the group's shared session (so every delta must add up)."""
 
     NOTE_FIELDS = ("went_well", "to_improve", "handover", "concerns")
+    # Arrivals one phone counts at one gathering before the next one starts: three phones
+    # stay far below a head count's bound (sync.limits.HEAD_COUNT) however long a run is.
+    COUNTED_PER_GATHERING = 300
 
     def __init__(self, phone: Phone, expected: Expected, shared_session: str, number: int, rng: random.Random):
         self.phone, self.expected, self.rng = phone, expected, rng
+        self.shared, self.gathering, self.counted = uuid.UUID(shared_session), 0, 0
         self.session = shared_session
         self.field = self.NOTE_FIELDS[number % len(self.NOTE_FIELDS)]
         self.people: list[str] = []
@@ -295,8 +301,17 @@ class Activity:
         self.notes_written = 0
 
     def start(self) -> None:
-        self.phone.mutate("session.upsert", id=self.session, group_id=self.phone.group_id, date="2026-12-05")
+        day = date(2026, 12, 5) + timedelta(days=7 * self.gathering)
+        self.phone.mutate("session.upsert", id=self.session, group_id=self.phone.group_id, date=day.isoformat())
         self.expected.sessions.add(self.session)
+
+    def next_gathering(self) -> None:
+        """The group's next gathering (the same id on every phone of the group)."""
+        self.gathering, self.counted, self.note_hlc = self.gathering + 1, 0, None
+        # a version-4 id (version 5 is kept for ids derived from other records: sync/ids.py)
+        digest = hashlib.sha256(f"{self.shared}:{self.gathering}".encode()).digest()
+        self.session = str(uuid.UUID(bytes=digest[:16], version=4))
+        self.start()
 
     def step(self) -> None:
         """One user action (one mutation, sometimes two)."""
@@ -313,7 +328,10 @@ class Activity:
             self.phone.mutate("attendance.set", session_id=self.session, person_id=person, status=status)
             self.expected.attendance[f"{self.session}:{person}"] = status
         elif roll < 0.85:
+            if self.counted >= self.COUNTED_PER_GATHERING:
+                self.next_gathering()
             category, delta = self.rng.choice(("child", "adult", "senior")), self.rng.randint(1, 3)
+            self.counted += delta
             self.phone.mutate("tally.add", session_id=self.session, category=category, delta=delta)
             tally = f"{self.session}:{category}"
             self.expected.tallies[tally] = self.expected.tallies.get(tally, 0) + delta
