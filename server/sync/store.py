@@ -57,6 +57,11 @@ class EntityTable:
         return any(c._meta.name == column for c in self.table._meta.columns)
 
     @cached_property
+    def group_through_session(self) -> bool:
+        """Whether a row's group is its session's (attendance, tallies, notes…)."""
+        return self.has("session")
+
+    @cached_property
     def json_fields(self) -> tuple[str, ...]:
         """Wire fields kept in JSON columns (SQLite hands those back as text); worked out
         once, since every row a pull sends goes through ``wire_fields``."""
@@ -78,7 +83,7 @@ class EntityTable:
                 selected.append(f'"_{link}"."{column}" AS "{path}"')
             else:
                 selected.append(f'"{name}"."{path}" AS "{path}"')
-        if self.has("session"):
+        if self.group_through_session:
             session = t.Session._meta.tablename
             joins.append(f'LEFT JOIN "{session}" AS "_session" ON "_session"."id" = "{name}"."session"')
             selected.append('"_session"."group" AS "_group"')
@@ -183,19 +188,6 @@ def wire_fields(spec: EntityTable, row: dict) -> dict[str, Any]:
     for wire in spec.json_fields:
         data[wire] = decoded_json(data[wire])
     return data
-
-
-# Rows whose group is reached through their session.
-_GROUP_THROUGH_SESSION = {
-    "attendance",
-    "tally",
-    "role_assignment",
-    "note",
-    "safety_check",
-    "meeting_attendance",
-    "action_item",
-    "call",
-}
 
 
 class PiccoloStore:
@@ -331,7 +323,7 @@ async def backfill_change_log() -> int:
             table = spec.table
             if entity == "group":
                 group = table.id
-            elif entity in _GROUP_THROUGH_SESSION:
+            elif spec.group_through_session:
                 group = table.session.group
             else:
                 group = table.group
