@@ -96,6 +96,19 @@ async def stored_counts(page, *stores: str) -> list[int]:
     )
 
 
+async def meta_keys(page) -> list[str]:
+    """The keys of the phone's ``meta`` store (what it keeps beside the records)."""
+    return await page.evaluate(
+        f"""async () => {{
+          const db = await {OPEN_DB};
+          return new Promise((ok) => {{
+            const request = db.transaction('meta').objectStore('meta').getAllKeys();
+            request.onsuccess = () => ok(request.result);
+          }});
+        }}"""
+    )
+
+
 async def put_meta(page, key: str, value) -> None:
     """Write one value of the phone's ``meta`` store, as the app itself would have."""
     await page.evaluate(

@@ -405,7 +405,14 @@ async def make_venue(registration_required: bool = True, people: int = 6) -> dic
     await PersonRow.insert(*persons)
     session = await add_session(group, ibasho, date.today())
     await backfill_change_log()  # phones pull what was written straight into the tables
-    return {"group": group, "ibasho": ibasho, "session": str(session), "organisers": (first, second), "people": persons}
+    return {
+        "area": area,
+        "group": group,
+        "ibasho": ibasho,
+        "session": str(session),
+        "organisers": (first, second),
+        "people": persons,
+    }
 
 
 async def add_session(group, ibasho, day, kind="session", title="きらくら", **fields) -> UUID:
@@ -424,3 +431,20 @@ async def add_session(group, ibasho, day, kind="session", title="きらくら", 
         hlcs={},
         **fields,
     )
+
+
+async def staff_organiser_action(server: ServerProcess, staff: Person, group: UUID, account: UUID, action: str) -> None:
+    """Staff, logged in over HTTP to a live server, act on one organiser of a group:
+    ``remove`` them from it, or ``logout`` their phones (server/council/organisers.py)."""
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        await http.get("/healthz")  # the CSRF cookie
+        login = await http.post(
+            "/api/auth/login",
+            json={"login": staff.login, "password": staff.password},
+            headers={"x-csrftoken": http.cookies["csrftoken"]},
+        )
+        assert login.status_code == 200, login.text
+        response = await http.post(
+            f"/staff/groups/{group}/organisers/{account}/{action}", data={"_csrf_token": http.cookies["csrftoken"]}
+        )
+        assert response.status_code == 303, response.text

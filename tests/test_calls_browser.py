@@ -16,8 +16,16 @@ import pytest
 
 from server.reminders.email import endpoint_key
 from server.tables import Attendance, CallMark, LineChannel, PushSubscription, RoleAssignment, SubscriptionChannel
-from tests.browser import PHONE, latin_runs, offscreen_controls, open_phone, wait_synced
-from tests.factories import Client, make_venue, start_server, wait_for_db
+from tests.browser import PHONE, latin_runs, meta_keys, offscreen_controls, open_phone, wait_synced
+from tests.factories import (
+    Client,
+    make_account,
+    make_group,
+    make_venue,
+    staff_organiser_action,
+    start_server,
+    wait_for_db,
+)
 from tests.server_process import REPO
 
 NUMBERS = ["0422-11-1111", "0422-22-2222", "0422-33-3333"]
@@ -125,6 +133,24 @@ async def test_calls_are_marked_offline_and_an_absence_reaches_the_attendance(ch
     assert "連絡係：田中 花子" in text and NUMBERS[0] in text and "○" in text
     await fits_in_japanese(page, names=("A4",))
     await shoot(page, "call-list-print")
+    await context.close()
+
+
+async def test_an_organiser_removed_from_the_group_keeps_no_phone_numbers(chromium, server):
+    place = await phone_venue()
+    elsewhere = await make_group(place["area"])  # still an organiser there: the phone stays logged in
+    organiser = await make_account("organiser", groups=[place["group"], elsewhere])
+    context, page = await open_phone(chromium, server, organiser)
+    await page.goto(f"{server.url}/app/#/calls/{place['session']}")
+    await page.wait_for_selector("[data-testid=call-block] [data-testid=call]")
+    assert f"calls:{place['session']}" in await meta_keys(page)
+
+    staff = await make_account("staff", areas=[place["area"]])
+    await staff_organiser_action(server, staff, place["group"], organiser.account_id, "remove")
+    await page.goto(f"{server.url}/app/#/")
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # a sync, as on return
+    await page.locator("[data-testid=notice]").wait_for()
+    assert not [key for key in await meta_keys(page) if key.startswith("calls:")]
     await context.close()
 
 

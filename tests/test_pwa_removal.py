@@ -6,13 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, time
 
-import httpx
-
 from server.core.clock import now
 from server.sync.store import backfill_change_log
 from server.tables import Person, Session
 from tests.browser import open_phone
-from tests.factories import make_account, make_area, make_group
+from tests.factories import make_account, make_area, make_group, staff_organiser_action
 
 COUNT_RECORDS = """async () => {
   const db = await new Promise((resolve, reject) => {
@@ -53,26 +51,6 @@ async def group_with_session(area, title: str) -> uuid.UUID:
     return group
 
 
-async def staff_action(server, staff, group, account, action: str) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        assert (
-            await http.post(
-                "/api/auth/login",
-                json={"login": staff.login, "password": staff.password},
-                headers={"x-csrftoken": await csrf(http)},
-            )
-        ).status_code == 200
-        response = await http.post(
-            f"/staff/groups/{group}/organisers/{account}/{action}", data={"_csrf_token": http.cookies["csrftoken"]}
-        )
-        assert response.status_code == 303, response.text
-
-
-async def csrf(http: httpx.AsyncClient) -> str:
-    await http.get("/healthz")
-    return http.cookies["csrftoken"]
-
-
 async def test_a_removed_organisers_phone_is_told_and_wiped(chromium, live_server, tmp_path):
     area = await make_area()
     kept = await group_with_session(area, "残る会の開催")
@@ -85,7 +63,7 @@ async def test_a_removed_organisers_phone_is_told_and_wiped(chromium, live_serve
     assert any(row.endswith(str(lost)) for row in await page.evaluate(COUNT_RECORDS))
 
     # removed from one group: that group goes, the other stays, and the phone says why
-    await staff_action(live_server, staff, lost, organiser.account_id, "remove")
+    await staff_organiser_action(live_server, staff, lost, organiser.account_id, "remove")
     await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # a sync, as on return to the app
     notice = page.locator("[data-testid=notice]")
     await notice.wait_for()
@@ -99,7 +77,7 @@ async def test_a_removed_organisers_phone_is_told_and_wiped(chromium, live_serve
     await notice.wait_for(state="detached")
 
     # logged out everywhere (a lost phone): nothing stays, and the login screen says why
-    await staff_action(live_server, staff, kept, organiser.account_id, "logout")
+    await staff_organiser_action(live_server, staff, kept, organiser.account_id, "logout")
     await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     await page.wait_for_selector("input[name=login]")
     text = await page.locator("[data-testid=notice]").inner_text()

@@ -62,4 +62,7 @@ export const del = (tx, store, key) => request(tx.objectStore(store).delete(key)
 export const all = (tx, store) => request(tx.objectStore(store).getAll());
 export const allOf = (tx, entity) =>
   request(tx.objectStore(STORES.entities).index("by_entity").getAll(entity));
+// The keys of `store` that start with `prefix` (meta keys are plain strings).
+export const keysFrom = (tx, store, prefix) =>
+  request(tx.objectStore(store).getAllKeys(IDBKeyRange.bound(prefix, `${prefix}\uffff`)));
 export const clear = (tx, store) => request(tx.objectStore(store).clear());

@@ -1,6 +1,6 @@
 // The local store: every user action writes its visible effect and its outbox entry in
 // ONE IndexedDB transaction, so nothing typed is lost even if the phone dies right after.
-import { STORES, all, allOf, del, get, put, transaction } from "./db.js";
+import { STORES, all, allOf, del, get, keysFrom, put, transaction } from "./db.js";
 import * as hlc from "./hlc.js";
 import { uuid, uuid7 } from "./ids.js";
 import { LOCAL_EFFECTS, touched } from "./mutations.js";
@@ -90,6 +90,9 @@ async function dropAcknowledged(tx, lastSeq) {
   }
 }
 
+// Where a fetched call list (電話連絡網) is kept: `calls:<session id>` in meta.
+export const CALL_LIST_PREFIX = "calls:";
+
 // Entities that name their group; the rest belong to a session (or, for a group, are one).
 const GROUP_OWNED = new Set(["session", "person", "ibasho", "member"]);
 
@@ -121,6 +124,10 @@ async function dropGroupsOtherThan(tx, keep) {
   }
   for (const entry of await all(tx, outbox)) {
     if (refersToDropped(entry.args)) await del(tx, outbox, entry.seq);
+  }
+  // the call lists fetched for those sessions hold participants' phone numbers
+  for (const key of await keysFrom(tx, meta, CALL_LIST_PREFIX)) {
+    if (dropped.has(key.slice(CALL_LIST_PREFIX.length))) await del(tx, meta, key);
   }
   const names = (me?.groups ?? []).filter((g) => gone.has(g.id)).map((g) => g.name);
   if (me) await put(tx, meta, { ...me, groups: me.groups.filter((g) => !gone.has(g.id)) }, "me");

@@ -9,7 +9,7 @@ import * as sync from "../sync.js";
 import { pendingBadge } from "./roster.js";
 
 const OUTCOMES = [["told", "calls_told"], ["no_answer", "calls_no_answer"], ["absent", "calls_absent"]];
-const cacheKey = (sessionId) => `calls:${sessionId}`;
+const cacheKey = (sessionId) => `${store.CALL_LIST_PREFIX}${sessionId}`;
 
 async function fetchList(sessionId) {
   if (!navigator.onLine) return;
