@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from server.auth.routes import create_invitation
+from server.core.clock import now
 from server.sync.store import backfill_change_log
 from server.tables import (
     ActionItem,
@@ -546,6 +547,23 @@ async def test_everyone_present_then_absentees_walk_ins_and_absences_in_a_row(ch
     assert await history.count() >= len(persons) + 4
     assert "登録 次郎さんの出欠" in await history.first.inner_text()
     assert await latin_runs(page) == []
+    await context.close()
+
+
+async def test_a_person_counts_only_from_the_day_they_joined(chromium, server, venue):
+    """Someone put on the roster today is not 未記録 in last week's session (issue 13)."""
+    regular, newcomer = venue["people"][0], venue["people"][1]
+    await Person.update({Person.created_at: now() - timedelta(days=30)}).where(Person.id == regular.id)
+    last_week = await add_session(venue["group"], venue["ibasho"], TODAY - timedelta(days=7), title="先週のきらくら")
+    await backfill_change_log()
+    context, page = await open_phone(chromium, server, venue["organisers"][0])
+    await page.goto(f"{server.url}/app/#/session/{last_week}/attendance")
+    await row_of(page, regular.display_name).wait_for()
+    assert await page.locator(".attendance li").count() == 1
+    assert await page.locator("[data-testid=present-count]").inner_text() == "出席 0人 / 1人"
+    await page.goto(f"{server.url}/app/#/session/{venue['session']}/attendance")  # today: everyone
+    await row_of(page, newcomer.display_name).wait_for()
+    assert await page.locator(".attendance li").count() == len(venue["people"])
     await context.close()
 
 

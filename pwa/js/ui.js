@@ -18,10 +18,12 @@ export function render(target, ...nodes) {
   target.replaceChildren(...nodes.flat(Infinity).filter(Boolean));
 }
 
-export const today = () => {
-  const now = new Date();
-  return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
+// The phone's own calendar day ("YYYY-MM-DD") of a moment: now, or an ISO 8601 text.
+export const localDay = (moment = new Date()) => {
+  const at = new Date(moment);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 };
+export const today = () => localDay();
 
 // A screen's redraw. Each change starts one and several may be under way at once; only the
 // newest may draw, or an older one finishing late would put stale records back on screen.

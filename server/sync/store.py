@@ -42,11 +42,19 @@ class EntityTable:
     table: type[Table]
     fields: dict[str, str]  # wire field -> column name
     parse: dict[str, Callable[[Any], Any]] | None = None  # wire -> column value
+    # Wire fields the server alone writes (a trigger fills them): sent to phones, never saved
+    # from a mutation; each with how its column value is shown on the wire.
+    server_made: dict[str, Callable[[Any], Any]] | None = None
 
-    def columns(self) -> list[Column]:
-        """Columns for the wire fields; "account.display_name" follows a foreign key."""
+    @cached_property
+    def written(self) -> dict[str, str]:
+        """The wire fields a mutation's record saves (all but the server-made)."""
+        return {wire: column for wire, column in self.fields.items() if wire not in (self.server_made or {})}
+
+    def columns(self, fields: dict[str, str] | None = None) -> list[Column]:
+        """Columns for the wire fields (or these of them); "account.display_name" follows a foreign key."""
         columns = []
-        for path in self.fields.values():
+        for path in (self.fields if fields is None else fields).values():
             column = self.table
             for part in path.split("."):
                 column = getattr(column, part)
@@ -106,11 +114,17 @@ def _time(value: str | None) -> time | None:
     return time.fromisoformat(value) if value else None
 
 
-def _datetime(value: str | None) -> datetime | None:
+def _datetime(value: str | datetime | None) -> datetime | None:
     if not value:
         return None
-    parsed = datetime.fromisoformat(value)
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _utc_text(value: str | datetime | None) -> str | None:
+    """A stored moment as ISO 8601 with its offset (SQLite hands back naive UTC text)."""
+    moment = _datetime(value)
+    return moment.isoformat() if moment else None
 
 
 ENTITY_TABLES: dict[str, EntityTable] = {
@@ -137,7 +151,12 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         parse={"date": _date, "application_deadline": _date, "start_time": _time, "end_time": _time},
     ),
     "person": EntityTable(
-        t.Person, _fields("group_id", "display_name", "kana", "category", "kind", "registered", "contact")
+        t.Person,
+        {
+            **_fields("group_id", "display_name", "kana", "category", "kind", "registered", "contact"),
+            "joined_at": "created_at",  # a person counts only from the day they joined
+        },
+        server_made={"joined_at": _utc_text},
     ),
     "attendance": EntityTable(t.Attendance, _fields("session_id", "person_id", "status")),
     "tally": EntityTable(t.Tally, _fields("session_id", "category", "delta_sum")),
@@ -187,6 +206,8 @@ def wire_fields(spec: EntityTable, row: dict) -> dict[str, Any]:
     data = {wire: wire_value(row[column]) for wire, column in spec.fields.items()}
     for wire in spec.json_fields:
         data[wire] = decoded_json(data[wire])
+    for wire, shown in (spec.server_made or {}).items():
+        data[wire] = shown(row[spec.fields[wire]])
     return data
 
 
@@ -253,14 +274,14 @@ class PiccoloStore:
         rows = []
         for entity_id, record in records.items():
             values: dict[str, Any] = {key: _key(table, entity_id)}
-            for wire, column in spec.fields.items():
+            for wire, column in spec.written.items():
                 value = record.data.get(wire)
                 parse = (spec.parse or {}).get(wire)
                 values[column] = parse(value) if parse else value
             state = {"hlcs": record.hlcs, "deleted": record.deleted, "updated_at": now}
             values.update({name: state[name] for name in merge_state})
             rows.append(values)
-        columns = [c._meta.db_column_name for c in spec.columns()] + merge_state
+        columns = [c._meta.db_column_name for c in spec.columns(spec.written)] + merge_state
         await write_rows(table, rows, on_conflict=key, update=columns)
 
     async def is_member(self, group_id: UUID, account_id: UUID) -> bool:

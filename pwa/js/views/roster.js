@@ -1,4 +1,4 @@
-import { drawer, h, render } from "../ui.js";
+import { drawer, h, localDay, render } from "../ui.js";
 import { t } from "../i18n.js";
 import { uuid } from "../ids.js";
 import * as store from "../store.js";
@@ -29,6 +29,10 @@ export async function people(groupId, kind = "participant") {
     .filter((p) => p.group_id === groupId && (p.kind ?? "participant") === kind && (kind === "volunteer" || p.registered))
     .sort(byReading);
 }
+
+// On the roster by that day: a person counts only from the day they joined (the server
+// sends when; someone this phone added and not yet synced has joined today).
+export const joinedBy = (person, day) => !person.joined_at || localDay(person.joined_at) <= day;
 
 export function pendingBadge(pendingKeys, entity, id) {
   return pendingKeys.has(store.recordKey(entity, id))

@@ -6,7 +6,7 @@ import { formatDate, t } from "../i18n.js";
 import { safetyCheckId, uuid } from "../ids.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
-import { byReading, matches, pendingBadge, people } from "./roster.js";
+import { byReading, joinedBy, matches, pendingBadge, people } from "./roster.js";
 
 const TABS = { session: ["attendance", "tallies", "roles", "notes"], event: ["attendance", "tallies", "roles", "notes"], meeting: ["members", "minutes"] };
 const NOTE_FIELDS = ["went_well", "to_improve", "handover", "concerns"];
@@ -47,8 +47,10 @@ async function attendanceTab(session, context) {
     return status === "unmarked" ? undefined : status;
   };
   const everyone = (await dataOf("person")).filter((p) => p.group_id === session.group_id && (p.kind ?? "participant") === "participant");
-  // The roster, and the walk-ins of this session who were not put on it.
-  const roster = everyone.filter((p) => p.registered || marks[`${session.id}:${p.id}`]).sort(byReading);
+  // The roster of the session's day, and its walk-ins who were not put on it.
+  const roster = everyone
+    .filter((p) => (p.registered && joinedBy(p, session.date)) || marks[`${session.id}:${p.id}`])
+    .sort(byReading);
   const present = roster.filter((p) => statusOf(p) === "present").length;
   const future = session.date > today();
   const registrationBased = context.ibasho ? context.ibasho.registration_required : true;
