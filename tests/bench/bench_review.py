@@ -48,6 +48,7 @@ GOALS = {
     "export, CSV": 2000,
     "export, XLSX": 2000,
 }  # None: no goal
+PROFILE_ENV = "BENCH_REVIEW_PROFILE"  # the figure whose calls a child prints (stderr), if any
 PEOPLE = 10  # registered participants of each group, marked at the latest fiscal year's sessions
 GRANT_RULES = {
     "sessions": {"min_minutes": 120},
@@ -65,11 +66,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--groups", type=int, default=GROUPS)
+    parser.add_argument("--profile", choices=[label for label in GOALS], help="print where one figure's time goes")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
         print(json.dumps(child(options.engine, options.groups)))
         return
+    if options.profile:
+        os.environ[PROFILE_ENV] = options.profile
     engines = ["sqlite", "postgres"] if options.engine == "both" else [options.engine]
     results = {engine: run_child(engine, options.groups) for engine in engines}
     report(results, options.groups)
@@ -85,6 +89,8 @@ def run_child(engine: str, groups: int) -> dict | None:
     if done.returncode != 0:
         print(done.stderr[-3000:], file=sys.stderr)
         return None
+    if os.environ.get(PROFILE_ENV):
+        print(done.stderr, file=sys.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -287,6 +293,19 @@ async def timed(work) -> dict:
     return {"median": statistics.median(figures), "max": max(figures), "cpu": statistics.median(cpu)}
 
 
+async def profiled(work) -> None:
+    """One run of ``work`` under cProfile: the 25 functions with the most time of their own."""
+    import cProfile
+    import pstats
+
+    await work()  # warm
+    profile = cProfile.Profile()
+    profile.enable()
+    await work()
+    profile.disable()
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+
+
 async def measure(groups: int) -> dict:
     from piccolo.engine.postgres import PostgresEngine
 
@@ -349,6 +368,8 @@ async def measure(groups: int) -> dict:
         }
         result: dict = {"queries": {}}
         for label, work in works.items():
+            if os.environ.get(PROFILE_ENV) == label:
+                await profiled(work(big))
             result[label] = await timed(work(big))
             result["queries"][label] = [(await counted(work(area)))[1] for area in (big, small)]
         return result
