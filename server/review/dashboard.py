@@ -118,11 +118,12 @@ async def dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -
     for s in sessions:
         line = lines[s.group]
         if s.held:
+            attendance = s.attendance
             line.held += 1
-            line.cumulative += s.attendance
-            line.by_month[FISCAL_MONTHS.index(s.date.month)] += s.attendance
+            line.cumulative += attendance
+            line.by_month[FISCAL_MONTHS.index(s.date.month)] += attendance
             if line.last_session == s.date:
-                line.last_attendance = s.attendance
+                line.last_attendance = attendance
             if s.review_state == "unreviewed":
                 line.awaiting_review += 1
 

@@ -28,6 +28,9 @@ from server.tables import (
 )
 
 JAPAN = ZoneInfo("Asia/Tokyo")
+# Enum values read once: a dashboard asks each of thousands of sessions several times.
+PRESENT, UNNOTIFIED = AttendanceStatus.present.value, AttendanceStatus.absent_unnotified.value
+HELD = SessionStatus.held.value
 CATEGORIES = ("child", "adult", "senior", "parent_child", "first_time", "volunteer")
 
 
@@ -65,7 +68,7 @@ class SessionRow:
 
     @property
     def registered_present(self) -> int:
-        return self.named.get(AttendanceStatus.present.value, 0)
+        return self.named.get(PRESENT, 0)
 
     @property
     def walk_ins(self) -> int:
@@ -85,11 +88,11 @@ class SessionRow:
 
     @property
     def unnotified(self) -> int:
-        return self.named.get(AttendanceStatus.absent_unnotified.value, 0)
+        return self.named.get(UNNOTIFIED, 0)
 
     @property
     def held(self) -> bool:
-        return self.status == SessionStatus.held.value
+        return self.status == HELD
 
     def grant_input(self) -> SessionIn:
         return SessionIn(
@@ -154,8 +157,8 @@ async def load_sessions(
 
     if categories:
         for row in await Tally.select(Tally.session, Tally.category, Tally.delta_sum).where(joined(Tally)):
-            if row["session"] in sessions:
-                sessions[row["session"]].tallies[row["category"]] = max(0, row["delta_sum"])
+            if session := sessions.get(row["session"]):
+                session.tallies[row["category"]] = max(0, row["delta_sum"])
     else:
         for session in sessions.values():
             session.walk_in_total = 0
@@ -166,16 +169,16 @@ async def load_sessions(
             .group_by(Tally.session)
         )
         for row in await walk_ins:
-            if row["session"] in sessions:
-                sessions[row["session"]].walk_in_total = int(row["n"])
+            if session := sessions.get(row["session"]):
+                session.walk_in_total = int(row["n"])
     counts = (
         await Attendance.select(Attendance.session, Attendance.status, Count(alias="n"))
         .where(joined(Attendance))
         .group_by(Attendance.session, Attendance.status)
     )
     for row in counts:
-        if row["session"] in sessions:
-            sessions[row["session"]].named[row["status"]] = row["n"]
+        if session := sessions.get(row["session"]):
+            session.named[row["status"]] = row["n"]
     roles = (
         []
         if not with_roles
@@ -184,8 +187,8 @@ async def load_sessions(
         .group_by(RoleAssignment.session, RoleAssignment.role)
     )
     for row in roles:
-        if row["session"] in sessions:
-            sessions[row["session"]].roles[row["role"]] = row["n"]
+        if session := sessions.get(row["session"]):
+            session.roles[row["role"]] = row["n"]
     if with_notes:  # never the concerns: those are read one session at a time, with an audit row
         notes = await Note.select(Note.session, Note.went_well, Note.to_improve, Note.handover, Note.concerns).where(
             joined(Note)
