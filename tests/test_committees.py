@@ -20,7 +20,16 @@ from server.tables import (
     Person,
     Session,
 )
-from tests.factories import synced_phone, unique
+from tests.factories import make_group, make_programme, synced_phone, unique
+
+
+def xlsx_text(content: bytes) -> str:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(content), read_only=True)
+    return "\n".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row)
 
 
 async def make_committee(staff, world) -> UUID:
@@ -209,3 +218,50 @@ async def test_members_get_one_reminder_mail_the_evening_before_a_meeting(new_cl
     await queue_due(evening + timedelta(minutes=5))
     (reminder,) = await mails()
     assert reminder["subject"] == "明日は「第3回 全体会議」です" and "居場所マップ" in reminder["body"]
+
+
+async def test_a_committee_is_no_ibasho_group_in_the_staff_lists_totals_exports_or_directory(new_client, world):
+    """A committee is stored as a group; none of the lists of 居場所 groups shows it (one
+    condition, server/core/groups.py), while an organiser who sits on it sees it in the app
+    marked as a committee."""
+    from server.tables import Group, Ibasho
+
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    group_id = await make_committee(staff, world)
+    name = (await Group.select(Group.name).where(Group.id == group_id).first())["name"]
+    ordinary = (await Group.select(Group.name).where(Group.id == world.group_a).first())["name"]
+    await make_group(world.area_a)  # two groups: the area's report lists them one by one
+    # a listed place on the committee would be a mistake; the directory still leaves it out
+    await Ibasho.insert(Ibasho(group=group_id, name=unique("委員会の場"), listed=True))
+    # both enrolled in a grant asking for a session a month, neither holding one: a follow-up
+    # for the group only (the committee holds meetings, never 居場所 sessions)
+    rules = {"components": [{"kind": "fixed", "amount": 1000}], "requirements": {"every_months": 1}}
+    for enrolled in (world.group_a, group_id):
+        await make_programme(rules, enrol=enrolled, first_year=2000)
+    for url in (
+        "/staff/",
+        "/review/",
+        "/review/follow-ups",
+        f"/review/areas/{world.area_a}/report",
+        f"/review/areas/{world.area_a}/export.csv",
+        f"/review/areas/{world.area_a}/report.xlsx",
+    ):
+        page = await staff.get(url)
+        assert page.status_code == 200, url
+        text = xlsx_text(page.content) if url.endswith(".xlsx") else page.text
+        assert ordinary in text and name not in text, url
+    admin = await new_client()
+    await admin.login(world.admin)
+    grants = await admin.get("/review/grants/new")
+    assert grants.status_code == 200 and ordinary in grants.text and name not in grants.text
+    directory = await admin.get("/directory")
+    assert name not in directory.text and "委員会の場" not in directory.text
+
+    await GroupMembership.insert(GroupMembership(account=world.organiser_a.account_id, group=group_id))
+    organiser = await new_client()
+    await organiser.login(world.organiser_a)
+    groups = {g["id"]: g["committee"] for g in (await organiser.get("/api/me")).json()["groups"]}
+    assert groups == {str(world.group_a): False, str(group_id): True}
+    listed = {g["id"]: g["committee"] for g in (await organiser.get("/api/groups")).json()}
+    assert listed == {str(world.group_a): False, str(group_id): True}
