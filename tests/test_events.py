@@ -283,3 +283,84 @@ async def test_those_registered_get_one_reminder_mail_the_evening_before_each_pa
     assert "https://meet.example.jp/keicho" in reminder["body"]  # the first part is on site and online
     assert len(await mails(waiting["email"])) == 1
     assert await mails(leaving["email"]) == []  # cancelled: no reminder
+
+
+async def test_staff_edit_an_event_with_the_same_checks_and_everyone_applied_hears_of_a_new_time(
+    app_client, new_client, world, smtp
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.events.reminders import queue_due
+    from server.tables import OutboundMail
+
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    event_id, form = await make_course(staff, world)
+    people = [person(name) for name in ("一 花子", "二 太郎", "三 次郎", "四 三子")]
+    for who in people:
+        await apply(app_client, event_id, who)
+    parts_before = await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number)
+    first = parts_before[0]["date"]
+    evening = datetime.combine(first - timedelta(days=1), datetime.min.time(), ZoneInfo("Asia/Tokyo")).replace(hour=18)
+    assert await queue_due(evening) == 2  # the two with a seat: reminded of 13:30, not yet sent
+
+    page = await staff.get(f"/staff/events/{event_id}/edit")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert f'value="{form["title"]}"' in page.text and 'value="13:30"' in page.text
+    assert '<option value="both" selected' in page.text  # the first part: on site and online
+
+    # the same checks as making one: refused whole, typed input kept, nothing changed
+    refused = await staff.form(f"/staff/events/{event_id}/edit", {**form, "capacity": "0", "title": "新しい題"})
+    assert refused.status_code == 422 and "定員は1〜1000で入力してください。" in refused.text
+    assert 'value="新しい題"' in refused.text
+    assert (await CouncilEvent.select().where(CouncilEvent.id == event_id).first())["title"] == form["title"]
+
+    edited = {**form, "title": form["title"] + "（改）", "capacity": "3", "part_start": ["14:00", "13:30", "", ""]}
+    saved = await staff.form(f"/staff/events/{event_id}/edit", edited)
+    assert saved.status_code == 303, saved.text[-2000:]
+    event = await CouncilEvent.select().where(CouncilEvent.id == event_id).first()
+    assert (event["title"], event["capacity"]) == (edited["title"], 3)
+    parts = await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number)
+    assert [p["id"] for p in parts] == [p["id"] for p in parts_before]  # the door's marks keep their part
+    assert parts[0]["start_time"].strftime("%H:%M") == "14:00"
+    states = {r["email"]: r["state"] for r in await EventApplication.select().where(EventApplication.event == event_id)}
+    assert [states[p["email"]] for p in people] == ["registered", "registered", "registered", "waiting"]
+
+    await deliver(smtp)
+    for who in people:  # seat or waiting: all hear of the new time
+        (changed,) = [m for m in smtp.to(who["email"]) if m["Subject"] == "日程が変更されました"]
+        assert "14:00" in changed.get_content() and "/events/mine/" in changed.get_content()
+    assert [m["Subject"] for m in smtp.to(people[2]["email"])][-2:] == [
+        "日程が変更されました",
+        "キャンセル待ちから参加が確定しました",
+    ]
+    # the reminder for 13:30 was withdrawn; the one for 14:00 goes to the three now seated
+    reminders = await OutboundMail.select().where(
+        OutboundMail.once_key.like(f"event:{parts[0]['id']}:%") & (OutboundMail.purpose == "event-reminder")
+    )
+    assert reminders == []
+    assert await queue_due(evening) == 3
+    assert await queue_due(evening) == 0
+    (audit_row,) = await AuditLog.select().where(
+        (AuditLog.action == "event.edit") & (AuditLog.target == f"event:{event_id}")
+    )
+    assert audit_row["detail"] == "名称、定員、第1回"
+    # a part with marks from the door is not dropped by an edit
+    seated = (
+        await EventApplication.select()
+        .where((EventApplication.event == event_id) & (EventApplication.state == "registered"))
+        .first()
+    )
+    await staff.form(
+        f"/staff/events/{event_id}/door/{parts[1]['id']}", {"application": str(seated["id"]), "present": "1"}
+    )
+    one_part = {**edited, "part_date": [edited["part_date"][0], "", "", ""], "part_start": ["14:00", "", "", ""]}
+    kept = await staff.form(f"/staff/events/{event_id}/edit", {**one_part, "part_end": ["15:30", "", "", ""]})
+    assert kept.status_code == 422 and "第2回は受付で出席が記録されているため、削除できません。" in kept.text
+    assert await EventPart.count().where(EventPart.event == event_id) == 2
+    # only the area's staff
+    other = await new_client()
+    await other.login(world.staff_b)
+    assert (await other.get(f"/staff/events/{event_id}/edit")).status_code == 404
+    assert (await other.form(f"/staff/events/{event_id}/edit", edited)).status_code == 404

@@ -186,8 +186,18 @@ async def staff_list(request: Request) -> Template:
     return page("events/staff_list.html", events=rows, taken=taken, **helpers())
 
 
-async def new_page(request: Request, form: EventForm, errors: list[str] = ()) -> Template:
-    return page("events/staff_new.html", errors, form=form, areas=await staff_areas(request), modes=MODES, **helpers())
+async def new_page(request: Request, form: EventForm, errors: list[str] = (), editing: dict | None = None) -> Template:
+    """The form that makes an event and, with ``editing`` (the event), changes one."""
+    response = page(
+        "events/staff_new.html",
+        errors,
+        form=form,
+        editing=editing,
+        areas=await staff_areas(request),
+        modes=MODES,
+        **helpers(),
+    )
+    return response if editing is None else no_store(response)
 
 
 @get("/staff/events/new", guards=[staff_only], include_in_schema=False)
@@ -203,6 +213,30 @@ async def staff_create(request: Request, data: URLEncodedBody[EventForm]) -> Res
     if errors:
         return await new_page(request, data, errors)
     event_id = await records.create(values, parts, principal_of(request).account_id)
+    return see_other(f"/staff/events/{event_id}")
+
+
+@get("/staff/events/{event_id:uuid}/edit", guards=[staff_only], include_in_schema=False)
+async def staff_edit(request: Request, event_id: FromPath[UUID]) -> Template:
+    row = await records.in_scope(principal_of(request), event_id)
+    return await new_page(request, EventForm.of(row, await records.parts_of(event_id)), editing=row)
+
+
+@post("/staff/events/{event_id:uuid}/edit", guards=[staff_only], include_in_schema=False)
+async def staff_update(request: Request, event_id: FromPath[UUID], data: URLEncodedBody[EventForm]) -> Response:
+    principal = principal_of(request)
+    row = await records.in_scope(principal, event_id)
+    values, parts, errors = data.clean({area["id"] for area in await staff_areas(request)})
+    marked = await records.marked_parts(event_id)
+    if parts and marked and max(marked) > len(parts):
+        errors.append(
+            _("Part %(number)s has attendance marked at the door: it cannot be removed.") % {"number": max(marked)}
+        )
+    if errors:
+        response = await new_page(request, data, errors, editing=row)
+        response.status_code = 422
+        return response
+    await records.update(row, values, parts, principal.account_id, base_url(request))
     return see_other(f"/staff/events/{event_id}")
 
 
@@ -301,6 +335,8 @@ events_router = Router(
         staff_list,
         staff_new,
         staff_create,
+        staff_edit,
+        staff_update,
         staff_detail,
         staff_cancel,
         door,
