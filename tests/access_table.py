@@ -327,6 +327,12 @@ async def door_mark(target: Target, who: str) -> Call:
     return Call(f"/staff/events/{event}/door/{part}", {"data": {"application": str(application), "present": "1"}})
 
 
+async def door_marks(target: Target, who: str) -> Call:
+    event, part, application = await fresh_event(target)
+    mark = {"application": str(application), "present": True, "marked_at": now().isoformat()}
+    return Call(f"/staff/events/{event}/door/{part}/marks", {"json": {"marks": [mark]}})
+
+
 async def fresh_committee(target: Target) -> tuple[UUID, UUID, UUID, UUID]:
     """A committee of area A with one member, one meeting and one member organisation
     nobody sits for: (group, person, session, organisation)."""
@@ -650,6 +656,8 @@ ROWS = [
         staff_page(200, 404),
     ),
     Row("POST", "/staff/events/{event_id:uuid}/door/{part_id:uuid}", door_mark, staff_page(303, 404)),
+    Row("POST", "/staff/events/{event_id:uuid}/door/{part_id:uuid}/marks", door_marks, staff_page(200, 404)),
+    Row("GET", "/staff/events/door-sw.js", fixed("/staff/events/door-sw.js"), everyone(200)),
     Row(
         "GET",
         "/staff/events/{event_id:uuid}/certificates",

@@ -13,7 +13,7 @@ import pytest
 
 from server.core import mail
 from server.core.clock import now
-from server.tables import AuditLog, CouncilEvent, EventApplication, EventPart
+from server.tables import AuditLog, CouncilEvent, EventApplication, EventAttendance, EventPart
 from tests.factories import unique
 
 pytestmark = pytest.mark.usefixtures("fresh_event_apply_count")
@@ -364,3 +364,48 @@ async def test_staff_edit_an_event_with_the_same_checks_and_everyone_applied_hea
     await other.login(world.staff_b)
     assert (await other.get(f"/staff/events/{event_id}/edit")).status_code == 404
     assert (await other.form(f"/staff/events/{event_id}/edit", edited)).status_code == 404
+
+
+async def test_the_door_outbox_is_taken_once_however_often_it_is_sent(app_client, new_client, world):
+    """What door.js sends after a time without signal: each mark with the time it was made."""
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    event_id, _form = await make_course(staff, world)
+    for name in ("電波 なし子", "圏外 太郎"):
+        await apply(app_client, event_id, person(name))
+    apps = {r["name"]: r["id"] for r in await EventApplication.select().where(EventApplication.event == event_id)}
+    part = (await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number).first())["id"]
+    url = f"/staff/events/{event_id}/door/{part}/marks"
+    made = now() - timedelta(minutes=20)
+    marks = [
+        {"application": str(apps["電波 なし子"]), "present": True, "marked_at": made.isoformat()},
+        {
+            "application": str(apps["圏外 太郎"]),
+            "present": True,
+            "marked_at": (made + timedelta(seconds=9)).isoformat(),
+        },
+        {"application": str(UUID(int=7)), "present": True, "marked_at": made.isoformat()},  # nobody registered
+    ]
+    sent = await staff.post(url, json={"marks": marks})
+    assert sent.status_code == 200, sent.text
+    assert sent.json() == {"taken": 2, "stale": 0, "refused": [str(UUID(int=7))]}
+    again = await staff.post(url, json={"marks": marks[:2]})  # the reply was lost: the outbox goes again
+    assert again.json() == {"taken": 0, "stale": 2, "refused": []}
+    # another phone had unmarked 太郎 later than this one's old mark: the later word stands
+    later = {"application": str(apps["圏外 太郎"]), "present": False, "marked_at": now().isoformat()}
+    assert (await staff.post(url, json={"marks": [later]})).json()["taken"] == 1
+    assert (await staff.post(url, json={"marks": [marks[1]]})).json() == {"taken": 0, "stale": 1, "refused": []}
+    rows = {r["application"]: r["present"] for r in await EventAttendance.select().where(EventAttendance.part == part)}
+    assert rows == {apps["電波 なし子"]: True, apps["圏外 太郎"]: False}
+    audited = await AuditLog.count().where(
+        (AuditLog.action == "event.attendance") & (AuditLog.target == f"event:{event_id}")
+    )
+    assert audited == 3  # two marks and the later unmarking, each once
+    future = {**marks[0], "marked_at": (now() + timedelta(days=3)).isoformat()}
+    assert (await staff.post(url, json={"marks": [future]})).json()["refused"] == [marks[0]["application"]]
+    assert (await staff.post(url, json={"marks": "no"})).status_code == 400
+    other = await new_client()
+    await other.login(world.staff_b)
+    assert (await other.post(url, json={"marks": marks})).status_code == 404
+    worker = await app_client.get("/staff/events/door-sw.js")
+    assert worker.status_code == 200 and worker.headers["content-type"].startswith("text/javascript")

@@ -10,8 +10,12 @@ step is audited.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
@@ -30,6 +34,7 @@ from server.tables import ApplicationState, CouncilEvent, EventPart
 from server.web.pages import base_url, no_store, page, see_other
 
 APPLICATIONS_PER_HOUR = 5
+DOOR_WORKER = Path(__file__).resolve().parent.parent / "static" / "door-sw.js"
 STATES = {
     ApplicationState.registered.value: labels.N_("Registered"),
     ApplicationState.waiting.value: labels.N_("On the waiting list"),
@@ -314,6 +319,50 @@ async def door_mark(request: Request, event_id: FromPath[UUID], part_id: FromPat
     return see_other(f"/staff/events/{event_id}/door/{part_id}#a-{application_id}")
 
 
+class DoorMark(msgspec.Struct):
+    application: UUID
+    present: bool
+    marked_at: datetime  # when the phone marked it: the later of two phones' marks stands
+
+
+class DoorMarks(msgspec.Struct):
+    marks: Annotated[list[DoorMark], msgspec.Meta(max_length=500)]
+
+
+@post(
+    "/staff/events/{event_id:uuid}/door/{part_id:uuid}/marks",
+    guards=[staff_only],
+    include_in_schema=False,
+    status_code=200,
+)
+async def door_marks(request: Request, event_id: FromPath[UUID], part_id: FromPath[UUID], data: DoorMarks) -> dict:
+    """The door page's outbox (static/door.js): marks made with or without a signal, sent
+    when there is one, possibly again. Each mark is taken, stale or refused (someone no
+    longer registered); the page drops all it sent once answered."""
+    principal = principal_of(request)
+    _row, part = await part_in(principal, event_id, part_id)
+    answer = {"taken": 0, "stale": 0, "refused": []}
+    soon = now() + timedelta(days=1)  # a phone's clock may be a little off, not a day
+    for mark in data.marks:
+        if mark.marked_at.tzinfo is None or mark.marked_at > soon:
+            answer["refused"].append(str(mark.application))
+            continue
+        try:
+            taken = await records.mark(part, mark.application, mark.present, principal.account_id, mark.marked_at)
+        except NotFoundException:
+            answer["refused"].append(str(mark.application))
+            continue
+        answer["taken" if taken else "stale"] += 1
+    return answer
+
+
+@get("/staff/events/door-sw.js", include_in_schema=False)
+async def door_worker() -> Response:
+    """The door page's service worker, served here so that its scope covers the door pages
+    (a worker controls only paths under its own)."""
+    return Response(DOOR_WORKER.read_text(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
 @get("/staff/events/{event_id:uuid}/certificates", guards=[staff_only], include_in_schema=False)
 async def staff_certificates(request: Request, event_id: FromPath[UUID]) -> Template:
     principal = principal_of(request)
@@ -341,6 +390,8 @@ events_router = Router(
         staff_cancel,
         door,
         door_mark,
+        door_marks,
+        door_worker,
         staff_certificates,
     ],
 )

@@ -9,7 +9,7 @@ twice, and a cancellation hands its seat to the first on the waiting list in the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from litestar.exceptions import HTTPException, NotFoundException
@@ -243,8 +243,13 @@ async def applications_of(event_id: UUID) -> list[dict]:
     )
 
 
-async def mark(part: dict, application_id: UUID, present: bool, actor: UUID) -> None:
-    """At the door: came or not. Marking again overwrites (a mis-tap taken back)."""
+async def mark(part: dict, application_id: UUID, present: bool, actor: UUID, at: datetime | None = None) -> bool:
+    """At the door: came or not. Marking again overwrites (a mis-tap taken back). ``at`` is
+    when the phone marked it (sent later from its outbox when there was no signal): a mark
+    older than the one kept is stale (another phone's later word stands), and the same mark
+    sent twice changes nothing, so a resent outbox neither loses nor doubles. Returns
+    whether the mark was taken."""
+    at = at or now()
     registered = await EventApplication.exists().where(
         (EventApplication.id == application_id)
         & (EventApplication.event == part["event"])
@@ -254,13 +259,20 @@ async def mark(part: dict, application_id: UUID, present: bool, actor: UUID) -> 
         raise NotFoundException(_("This person is not registered for the event."))
     key = f"{part['id']}:{application_id}"
     async with write_transaction():
+        await _lock(part["event"])
+        kept = await EventAttendance.select(EventAttendance.present, EventAttendance.marked_at).where(
+            EventAttendance.id == key
+        )
+        if kept and (kept[0]["marked_at"] > at or (kept[0]["marked_at"] == at and kept[0]["present"] == present)):
+            return False
         await EventAttendance.delete().where(EventAttendance.id == key)
         await EventAttendance.insert(
             EventAttendance(
-                id=key, part=part["id"], application=application_id, present=present, marked_by=actor, marked_at=now()
+                id=key, part=part["id"], application=application_id, present=present, marked_by=actor, marked_at=at
             )
         )
         await audit(actor, "event.attendance", f"event:{part['event']}", f"{key} {'○' if present else '×'}")
+    return True
 
 
 async def present_at(part_ids: list[UUID]) -> set[tuple[UUID, UUID]]:
