@@ -155,6 +155,7 @@ async def test_the_door_on_a_phone_and_the_certificate_as_a_4_pages(chromium, li
             for name in names:
                 await door.get_by_role("button", name=f"{name} 未着").click()
                 await door.get_by_role("button", name=f"{name} 来場済み").wait_for()
+            await door.locator(".door-outbox").wait_for(state="hidden")  # sent (door.js's outbox)
         assert "3人中 2人 来場" in await door.locator("main").inner_text()
         await looks_right(door, "events-door.png")
         came = await EventAttendance.count().where(EventAttendance.part.is_in([p["id"] for p in parts]))
@@ -186,3 +187,60 @@ async def test_the_door_on_a_phone_and_the_certificate_as_a_4_pages(chromium, li
     finally:
         await desk.close()
         await door_phone.close()
+
+
+async def test_the_door_marks_people_without_a_signal_and_sends_them_once_back_online(chromium, live_server, world):
+    from playwright.async_api import expect
+
+    from server.tables import AuditLog, CouncilEvent
+
+    event_id, part_id = uuid4(), uuid4()
+    day = now().date() + timedelta(days=3)
+    await CouncilEvent.insert(
+        CouncilEvent(
+            id=event_id, area=world.area_a, title="認知症サポーター養成講座", capacity=10, application_deadline=day
+        )
+    )
+    await EventPart.insert(
+        EventPart(id=part_id, event=event_id, number=1, date=day, start_time=now().time(), venue="市民センター")
+    )
+    for name in ("山の上 花子", "谷の底 一郎", "圏外 さくら"):
+        await EventApplication.insert(
+            EventApplication(event=event_id, name=name, email=f"{unique('d')}@example.jp", applied_at=now())
+        )
+    context, door = await logged_in(chromium, live_server, world.staff_a, **PHONE)
+    try:
+        url = f"{live_server.url}/staff/events/{event_id}/door/{part_id}"
+        await door.goto(url)
+        await door.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+        await door.reload()  # now under the worker, which keeps this page
+        await door.wait_for_function("navigator.serviceWorker.controller !== null")
+
+        await context.set_offline(True)
+        opened = await door.reload()  # opened again in the hall without a signal: the worker's copy
+        assert opened.from_service_worker
+        for name in ("山の上 花子", "圏外 さくら"):
+            await door.get_by_role("button", name=f"{name} 未着").click()
+            await door.get_by_role("button", name=f"{name} 来場済み").wait_for()
+        note = door.locator(".door-outbox")
+        await expect(note).to_have_text("未送信の記録が2件あります。電波が戻ると送信します。")
+        assert "3人中 2人 来場" in await door.locator("main").inner_text()
+        await looks_right(door, "events-door-offline.png")
+        assert await EventAttendance.count().where(EventAttendance.part == part_id) == 0
+
+        await context.set_offline(False)  # the signal returns: the outbox goes by itself
+        await note.wait_for(state="hidden")
+        await door.reload()  # and the page sends nothing twice
+        await door.get_by_role("button", name="山の上 花子 来場済み").wait_for()
+        await door.wait_for_load_state("networkidle")
+        came = await EventAttendance.select(EventAttendance.application.name.as_alias("name")).where(
+            EventAttendance.part == part_id
+        )
+        assert sorted(r["name"] for r in came) == ["圏外 さくら", "山の上 花子"]
+        audited = await AuditLog.count().where(
+            (AuditLog.action == "event.attendance") & (AuditLog.target == f"event:{event_id}")
+        )
+        assert audited == 2
+        await looks_right(door, "events-door-synced.png")
+    finally:
+        await context.close()

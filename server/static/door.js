@@ -28,7 +28,8 @@ async function store(mode, work) {
   });
 }
 
-const waiting = async () => (await store("readonly", (s) => s.getAll())).filter((m) => m.url === list.dataset.marks);
+// every part's marks not sent yet (a phone may go to the next part's page before a signal)
+const waiting = async () => store("readonly", (s) => s.getAll());
 
 function show(li, present) {
   const button = li.querySelector("button");
@@ -56,25 +57,38 @@ function csrf() {
 }
 
 let sending = false;
+let again = false; // a tap while a send is under way: send once more after it
 async function send() {
-  if (sending || !navigator.onLine) return;
+  if (!navigator.onLine) return;
+  if (sending) { again = true; return; }
   sending = true;
   try {
-    const marks = await waiting();
-    if (!marks.length) return;
-    const response = await fetch(list.dataset.marks, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "content-type": "application/json", "x-csrftoken": csrf() },
-      body: JSON.stringify({ marks: marks.map(({ application, present, marked_at }) => ({ application, present, marked_at })) }),
-    });
-    if (!response.ok) return; // signed out or the server away: kept for the next try
-    await store("readwrite", (s) => { for (const m of marks) s.delete(m.id); return s.count(); });
-  } catch (error) {
-    // no signal after all: kept for the next try
+    do {
+      again = false;
+      await sendAll();
+    } while (again && navigator.onLine);
   } finally {
     sending = false;
     await refresh();
+  }
+}
+
+async function sendAll() {
+  try {
+    const byPart = new Map();
+    for (const m of await waiting()) byPart.set(m.url, [...(byPart.get(m.url) ?? []), m]);
+    for (const [url, marks] of byPart) {
+      const response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "content-type": "application/json", "x-csrftoken": csrf() },
+        body: JSON.stringify({ marks: marks.map(({ application, present, marked_at }) => ({ application, present, marked_at })) }),
+      });
+      if (!response.ok) continue; // signed out or the server away: kept for the next try
+      await store("readwrite", (s) => { for (const m of marks) s.delete(m.id); return s.count(); });
+    }
+  } catch (error) {
+    // no signal after all: kept for the next try
   }
 }
 
@@ -94,7 +108,7 @@ async function start() {
   if (!list) return;
   for (const form of list.querySelectorAll("form")) form.addEventListener("submit", tap);
   // marks not sent yet (the page opened again without a signal) show as marked
-  for (const m of await waiting()) {
+  for (const m of (await waiting()).filter((mark) => mark.url === list.dataset.marks)) {
     const li = list.querySelector(`#a-${CSS.escape(m.application)}`);
     if (li) show(li, m.present);
   }
