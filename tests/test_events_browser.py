@@ -244,3 +244,31 @@ async def test_the_door_marks_people_without_a_signal_and_sends_them_once_back_o
         await looks_right(door, "events-door-synced.png")
     finally:
         await context.close()
+
+
+async def test_staff_edit_an_event_on_a_phone(chromium, live_server, world):
+    title = f"傾聴講座{uuid4().int % 10**8}"
+    desk, staff = await logged_in(chromium, live_server, world.staff_a, **DESK)
+    phone_context, phone = await logged_in(chromium, live_server, world.staff_a, **PHONE)
+    try:
+        event_url = await make_course(staff, live_server, world, title, capacity=20)
+        await phone.goto(event_url)
+        await phone.get_by_role("link", name="催しを編集").click()
+        await phone.wait_for_selector("h1:text('催しを編集')")
+        assert await phone.get_by_label("名称").input_value() == title
+        await phone.get_by_label("定員").fill("0")
+        await phone.get_by_role("button", name="変更を保存").click()
+        assert "定員は1〜1000で入力してください。" in await phone.locator(".error-box").inner_text()
+        await phone.get_by_label("定員").fill("30")
+        await phone.locator("fieldset.event-part-row").nth(1).get_by_label("開始時刻").fill("14:00")
+        await looks_right(phone, "events-edit.png", latin=("https://meet.example.jp/shikin",))
+        await phone.get_by_role("button", name="変更を保存").click()
+        await phone.wait_for_url(re.compile(r"/staff/events/[0-9a-f-]{36}$"))
+        assert "定員30人中 0人 申込済み" in await phone.locator("main").inner_text()
+        event_id = event_url.rsplit("/", 1)[1]
+        parts = await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number)
+        assert parts[1]["start_time"].strftime("%H:%M") == "14:00"
+        await looks_right(phone, "events-staff-detail-phone.png")
+    finally:
+        await desk.close()
+        await phone_context.close()
