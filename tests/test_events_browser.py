@@ -242,6 +242,24 @@ async def test_the_door_marks_people_without_a_signal_and_sends_them_once_back_o
         )
         assert audited == 2
         await looks_right(door, "events-door-synced.png")
+
+        # a mark made while the login ended is kept, not lost to the login page, until signed in again
+        await context.set_offline(True)
+        await door.get_by_role("button", name="谷の底 一郎 未着").click()
+        await expect(note).to_have_text("未送信の記録が1件あります。電波が戻ると送信します。")
+        await context.clear_cookies()
+        await context.set_offline(False)
+        await door.wait_for_timeout(1500)
+        await expect(note).to_have_text("未送信の記録が1件あります。電波が戻ると送信します。")
+        assert await EventAttendance.count().where(EventAttendance.part == part_id) == 2
+        await door.goto(f"{live_server.url}/login")
+        await door.get_by_label("ログイン名").fill(world.staff_a.login)
+        await door.get_by_label("パスワード").fill(world.staff_a.password)
+        await door.get_by_role("button", name="ログイン").click()
+        await door.wait_for_url(re.compile(r"/staff$"))
+        await door.goto(url)
+        await door.locator(".door-outbox").wait_for(state="hidden")
+        assert await EventAttendance.count().where(EventAttendance.part == part_id) == 3
     finally:
         await context.close()
 

@@ -81,10 +81,14 @@ async function sendAll() {
       const response = await fetch(url, {
         method: "POST",
         credentials: "same-origin",
+        redirect: "manual", // signed out: the login page is no answer for the marks
         headers: { "content-type": "application/json", "x-csrftoken": csrf() },
         body: JSON.stringify({ marks: marks.map(({ application, present, marked_at }) => ({ application, present, marked_at })) }),
       });
-      if (!response.ok) continue; // signed out or the server away: kept for the next try
+      // 400/404: never to be taken (the part is gone, or not this login's area): dropped.
+      // Anything but the server's JSON answer (signed out, the server away): kept for the next try.
+      const answered = response.ok && (response.headers.get("content-type") ?? "").includes("json");
+      if (!answered && response.status !== 400 && response.status !== 404) continue;
       await store("readwrite", (s) => { for (const m of marks) s.delete(m.id); return s.count(); });
     }
   } catch (error) {
