@@ -346,6 +346,9 @@ async def test_staff_edit_an_event_with_the_same_checks_and_everyone_applied_hea
         (AuditLog.action == "event.edit") & (AuditLog.target == f"event:{event_id}")
     )
     assert audit_row["detail"] == "名称、定員、第1回"
+    # the seats given stay given: the capacity cannot go below them
+    shrunk = await staff.form(f"/staff/events/{event_id}/edit", {**edited, "capacity": "2"})
+    assert shrunk.status_code == 422 and "定員は、すでに申込済みの3人より少なくできません。" in shrunk.text
     # a part with marks from the door is not dropped by an edit
     seated = (
         await EventApplication.select()

@@ -232,6 +232,10 @@ async def staff_update(request: Request, event_id: FromPath[UUID], data: URLEnco
     principal = principal_of(request)
     row = await records.in_scope(principal, event_id)
     values, parts, errors = data.clean({area["id"] for area in await staff_areas(request)})
+    taken = await records.seats_taken(event_id)
+    if values["capacity"] is not None and values["capacity"] < taken:
+        # a seat given is not taken back by an edit: cancel applications first if it must shrink
+        errors.append(_("The capacity cannot be below the %(taken)s already registered.") % {"taken": taken})
     marked = await records.marked_parts(event_id)
     if parts and marked and max(marked) > len(parts):
         errors.append(

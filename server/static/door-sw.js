@@ -18,8 +18,9 @@ self.addEventListener("fetch", (event) => {
     const cache = await caches.open(CACHE);
     try {
       const response = await fetch(event.request);
-      // a login page after a redirect is not the door: keep the last good copy
       if (response.ok && !response.redirected) await cache.put(url.pathname, response.clone());
+      // sent to the login page: the login has ended, and its copies of names go with it
+      else if (door && (response.redirected || response.type === "opaqueredirect")) await caches.delete(CACHE);
       return response;
     } catch (error) {
       return (await cache.match(url.pathname)) || Response.error();
