@@ -327,26 +327,38 @@ async def door_mark(target: Target, who: str) -> Call:
     return Call(f"/staff/events/{event}/door/{part}", {"data": {"application": str(application), "present": "1"}})
 
 
-async def fresh_committee(target: Target) -> tuple[UUID, UUID, UUID]:
-    """A committee of area A with one member and one meeting: (group, person, session)."""
-    group, person, session, committee = uuid4(), uuid4(), uuid4(), uuid4()
+async def door_marks(target: Target, who: str) -> Call:
+    event, part, application = await fresh_event(target)
+    mark = {"application": str(application), "present": True, "marked_at": now().isoformat()}
+    return Call(f"/staff/events/{event}/door/{part}/marks", {"json": {"marks": [mark]}})
+
+
+async def fresh_committee(target: Target) -> tuple[UUID, UUID, UUID, UUID]:
+    """A committee of area A with one member, one meeting and one member organisation
+    nobody sits for: (group, person, session, organisation)."""
+    group, person, session, committee, organisation = uuid4(), uuid4(), uuid4(), uuid4(), uuid4()
     await tables.Group.insert(tables.Group(id=group, area=target.world.area_a, name=f"推進委員会-{group.hex[:8]}"))
     await tables.Committee.insert(tables.Committee(id=committee, group=group))
+    await tables.CommitteeOrganisation.insert(
+        tables.CommitteeOrganisation(id=organisation, committee=committee, name="社会福祉協議会")
+    )
     await tables.Person.insert(tables.Person(id=person, group=group, display_name="委員", kind="volunteer"))
     await tables.CommitteeSeat.insert(tables.CommitteeSeat(id=uuid4(), committee=committee, person=person))
     await tables.Session.insert(
         tables.Session(id=session, group=group, kind="meeting", title="全体会議", date=date.today())
     )
-    return group, person, session
+    return group, person, session, organisation
 
 
 def committee_page(url: str, **kwargs) -> Builder:
-    """``url`` with {committee}, {session} and {token} (the member's) of a fresh committee."""
+    """``url`` with {committee}, {session}, {person}, {organisation} and {token} (the
+    member's) of a fresh committee."""
 
     async def build(target: Target, who: str) -> Call:
-        group, person, session = await fresh_committee(target)
+        group, person, session, organisation = await fresh_committee(target)
         token = member_link("", person).rsplit("/", 1)[1]
-        return Call(url.format(committee=group, session=session, token=token), dict(kwargs))
+        ids = {"committee": group, "session": session, "person": person, "organisation": organisation}
+        return Call(url.format(token=token, **ids), dict(kwargs))
 
     return build
 
@@ -624,6 +636,13 @@ ROWS = [
     Row("GET", "/staff/events/new", fixed("/staff/events/new"), staff_page(200)),
     Row("POST", "/staff/events/new", fixed("/staff/events/new", **EMPTY_FORM), staff_page(422)),
     Row("GET", "/staff/events/{event_id:uuid}", event_page("/staff/events/{event}"), staff_page(200, 404)),
+    Row("GET", "/staff/events/{event_id:uuid}/edit", event_page("/staff/events/{event}/edit"), staff_page(200, 404)),
+    Row(
+        "POST",
+        "/staff/events/{event_id:uuid}/edit",
+        event_page("/staff/events/{event}/edit", **EMPTY_FORM),
+        staff_page(422, 404),
+    ),
     Row(
         "POST",
         "/staff/events/{event_id:uuid}/applications/{application_id:uuid}/cancel",
@@ -637,6 +656,8 @@ ROWS = [
         staff_page(200, 404),
     ),
     Row("POST", "/staff/events/{event_id:uuid}/door/{part_id:uuid}", door_mark, staff_page(303, 404)),
+    Row("POST", "/staff/events/{event_id:uuid}/door/{part_id:uuid}/marks", door_marks, staff_page(200, 404)),
+    Row("GET", "/staff/events/door-sw.js", fixed("/staff/events/door-sw.js"), everyone(200)),
     Row(
         "GET",
         "/staff/events/{event_id:uuid}/certificates",
@@ -659,6 +680,18 @@ ROWS = [
             staff_page(422, 404),
         )
         for part in ("organisations", "members", "meetings")
+    ),
+    Row(
+        "POST",
+        "/staff/committees/{group_id:uuid}/organisations/{organisation_id:uuid}/remove",
+        committee_page("/staff/committees/{committee}/organisations/{organisation}/remove"),
+        staff_page(303, 404),
+    ),
+    Row(
+        "POST",
+        "/staff/committees/{group_id:uuid}/members/{person_id:uuid}/remove",
+        committee_page("/staff/committees/{committee}/members/{person}/remove"),
+        staff_page(303, 404),
     ),
     Row(
         "GET",

@@ -72,6 +72,16 @@ async def test_staff_hold_a_committee_meeting_and_a_member_reads_the_minutes(chr
         assert "申請3件をすべて承認した。" in text and "申請団体へ結果を通知する（北 花子）" in text
         assert "助成申請の審査" in text and "全体会議" in text
         await looks_right(member, "committee-member.png", latin=())
+
+        # a member leaves: taken off on a phone; their organisation can go once nobody sits for it
+        await phone.goto(committee_url)
+        await phone.get_by_role("button", name="南 一郎を委員会から外す").click()
+        await phone.wait_for_selector("h1:text('地域の居場所づくり推進委員会')")
+        assert "南 一郎" not in await phone.locator("ul.people").inner_text()
+        await phone.get_by_role("button", name="旭川市 福祉保険部を委員会から外す").click()
+        await phone.wait_for_selector("h1:text('地域の居場所づくり推進委員会')")
+        assert "旭川市 福祉保険部" not in await phone.locator("main").inner_text()
+        await looks_right(phone, "committee-members-phone.png", latin=("example.jp",))
     finally:
         await desk.close()
         await phone_context.close()

@@ -13,7 +13,7 @@ import pytest
 
 from server.core import mail
 from server.core.clock import now
-from server.tables import AuditLog, CouncilEvent, EventApplication, EventPart
+from server.tables import AuditLog, CouncilEvent, EventApplication, EventAttendance, EventPart
 from tests.factories import unique
 
 pytestmark = pytest.mark.usefixtures("fresh_event_apply_count")
@@ -283,3 +283,132 @@ async def test_those_registered_get_one_reminder_mail_the_evening_before_each_pa
     assert "https://meet.example.jp/keicho" in reminder["body"]  # the first part is on site and online
     assert len(await mails(waiting["email"])) == 1
     assert await mails(leaving["email"]) == []  # cancelled: no reminder
+
+
+async def test_staff_edit_an_event_with_the_same_checks_and_everyone_applied_hears_of_a_new_time(
+    app_client, new_client, world, smtp
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.events.reminders import queue_due
+    from server.tables import OutboundMail
+
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    event_id, form = await make_course(staff, world)
+    people = [person(name) for name in ("一 花子", "二 太郎", "三 次郎", "四 三子")]
+    for who in people:
+        await apply(app_client, event_id, who)
+    parts_before = await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number)
+    first = parts_before[0]["date"]
+    evening = datetime.combine(first - timedelta(days=1), datetime.min.time(), ZoneInfo("Asia/Tokyo")).replace(hour=18)
+    assert await queue_due(evening) == 2  # the two with a seat: reminded of 13:30, not yet sent
+
+    page = await staff.get(f"/staff/events/{event_id}/edit")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert f'value="{form["title"]}"' in page.text and 'value="13:30"' in page.text
+    assert '<option value="both" selected' in page.text  # the first part: on site and online
+
+    # the same checks as making one: refused whole, typed input kept, nothing changed
+    refused = await staff.form(f"/staff/events/{event_id}/edit", {**form, "capacity": "0", "title": "新しい題"})
+    assert refused.status_code == 422 and "定員は1〜1000で入力してください。" in refused.text
+    assert 'value="新しい題"' in refused.text
+    assert (await CouncilEvent.select().where(CouncilEvent.id == event_id).first())["title"] == form["title"]
+
+    edited = {**form, "title": form["title"] + "（改）", "capacity": "3", "part_start": ["14:00", "13:30", "", ""]}
+    saved = await staff.form(f"/staff/events/{event_id}/edit", edited)
+    assert saved.status_code == 303, saved.text[-2000:]
+    event = await CouncilEvent.select().where(CouncilEvent.id == event_id).first()
+    assert (event["title"], event["capacity"]) == (edited["title"], 3)
+    parts = await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number)
+    assert [p["id"] for p in parts] == [p["id"] for p in parts_before]  # the door's marks keep their part
+    assert parts[0]["start_time"].strftime("%H:%M") == "14:00"
+    states = {r["email"]: r["state"] for r in await EventApplication.select().where(EventApplication.event == event_id)}
+    assert [states[p["email"]] for p in people] == ["registered", "registered", "registered", "waiting"]
+
+    await deliver(smtp)
+    for who in people:  # seat or waiting: all hear of the new time
+        (changed,) = [m for m in smtp.to(who["email"]) if m["Subject"] == "日程が変更されました"]
+        assert "14:00" in changed.get_content() and "/events/mine/" in changed.get_content()
+    assert [m["Subject"] for m in smtp.to(people[2]["email"])][-2:] == [
+        "日程が変更されました",
+        "キャンセル待ちから参加が確定しました",
+    ]
+    # the reminder for 13:30 was withdrawn; the one for 14:00 goes to the three now seated
+    reminders = await OutboundMail.select().where(
+        OutboundMail.once_key.like(f"event:{parts[0]['id']}:%") & (OutboundMail.purpose == "event-reminder")
+    )
+    assert reminders == []
+    assert await queue_due(evening) == 3
+    assert await queue_due(evening) == 0
+    (audit_row,) = await AuditLog.select().where(
+        (AuditLog.action == "event.edit") & (AuditLog.target == f"event:{event_id}")
+    )
+    assert audit_row["detail"] == "名称、定員、第1回"
+    # the seats given stay given: the capacity cannot go below them
+    shrunk = await staff.form(f"/staff/events/{event_id}/edit", {**edited, "capacity": "2"})
+    assert shrunk.status_code == 422 and "定員は、すでに申込済みの3人より少なくできません。" in shrunk.text
+    # a part with marks from the door is not dropped by an edit
+    seated = (
+        await EventApplication.select()
+        .where((EventApplication.event == event_id) & (EventApplication.state == "registered"))
+        .first()
+    )
+    await staff.form(
+        f"/staff/events/{event_id}/door/{parts[1]['id']}", {"application": str(seated["id"]), "present": "1"}
+    )
+    one_part = {**edited, "part_date": [edited["part_date"][0], "", "", ""], "part_start": ["14:00", "", "", ""]}
+    kept = await staff.form(f"/staff/events/{event_id}/edit", {**one_part, "part_end": ["15:30", "", "", ""]})
+    assert kept.status_code == 422 and "第2回は受付で出席が記録されているため、削除できません。" in kept.text
+    assert await EventPart.count().where(EventPart.event == event_id) == 2
+    # only the area's staff
+    other = await new_client()
+    await other.login(world.staff_b)
+    assert (await other.get(f"/staff/events/{event_id}/edit")).status_code == 404
+    assert (await other.form(f"/staff/events/{event_id}/edit", edited)).status_code == 404
+
+
+async def test_the_door_outbox_is_taken_once_however_often_it_is_sent(app_client, new_client, world):
+    """What door.js sends after a time without signal: each mark with the time it was made."""
+    staff = await new_client()
+    await staff.login(world.staff_a)
+    event_id, _form = await make_course(staff, world)
+    for name in ("電波 なし子", "圏外 太郎"):
+        await apply(app_client, event_id, person(name))
+    apps = {r["name"]: r["id"] for r in await EventApplication.select().where(EventApplication.event == event_id)}
+    part = (await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number).first())["id"]
+    url = f"/staff/events/{event_id}/door/{part}/marks"
+    made = now() - timedelta(minutes=20)
+    marks = [
+        {"application": str(apps["電波 なし子"]), "present": True, "marked_at": made.isoformat()},
+        {
+            "application": str(apps["圏外 太郎"]),
+            "present": True,
+            "marked_at": (made + timedelta(seconds=9)).isoformat(),
+        },
+        {"application": str(UUID(int=7)), "present": True, "marked_at": made.isoformat()},  # nobody registered
+    ]
+    sent = await staff.post(url, json={"marks": marks})
+    assert sent.status_code == 200, sent.text
+    assert sent.json() == {"taken": 2, "stale": 0, "refused": [str(UUID(int=7))]}
+    again = await staff.post(url, json={"marks": marks[:2]})  # the reply was lost: the outbox goes again
+    assert again.json() == {"taken": 0, "stale": 2, "refused": []}
+    # another phone had unmarked 太郎 later than this one's old mark: the later word stands
+    later = {"application": str(apps["圏外 太郎"]), "present": False, "marked_at": now().isoformat()}
+    assert (await staff.post(url, json={"marks": [later]})).json()["taken"] == 1
+    assert (await staff.post(url, json={"marks": [marks[1]]})).json() == {"taken": 0, "stale": 1, "refused": []}
+    rows = {r["application"]: r["present"] for r in await EventAttendance.select().where(EventAttendance.part == part)}
+    assert rows == {apps["電波 なし子"]: True, apps["圏外 太郎"]: False}
+    audited = await AuditLog.count().where(
+        (AuditLog.action == "event.attendance") & (AuditLog.target == f"event:{event_id}")
+    )
+    assert audited == 3  # two marks and the later unmarking, each once
+    future = {**marks[0], "marked_at": (now() + timedelta(days=3)).isoformat()}
+    assert (await staff.post(url, json={"marks": [future]})).json()["refused"] == [marks[0]["application"]]
+    assert (await staff.post(url, json={"marks": "no"})).status_code == 400
+    other = await new_client()
+    await other.login(world.staff_b)
+    assert (await other.post(url, json={"marks": marks})).status_code == 404
+    worker = await app_client.get("/staff/events/door-sw.js")
+    assert worker.status_code == 200 and worker.headers["content-type"].startswith("text/javascript")

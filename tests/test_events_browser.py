@@ -12,6 +12,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from playwright.async_api import expect
 
 from server.core.clock import now
 from server.tables import Area, EventApplication, EventAttendance, EventPart, OutboundMail
@@ -44,6 +45,18 @@ async def looks_right(page, shot: str, phone: bool = True, latin: tuple[str, ...
     assert [run for run in runs if run not in links] == [], shot
     if phone:
         assert await offscreen_controls(page) == [], shot
+
+
+async def marks_on_server(part_ids, n: int) -> None:
+    """Wait (10 s at most) for ``n`` marks of the parts on the server: the door page sends them
+    in the background."""
+    import asyncio
+
+    for _ in range(100):
+        if await EventAttendance.count().where(EventAttendance.part.is_in(part_ids)) >= n:
+            break
+        await asyncio.sleep(0.1)
+    assert await EventAttendance.count().where(EventAttendance.part.is_in(part_ids)) == n
 
 
 async def make_course(page, server, world, title: str, capacity: int = 20) -> str:
@@ -155,6 +168,8 @@ async def test_the_door_on_a_phone_and_the_certificate_as_a_4_pages(chromium, li
             for name in names:
                 await door.get_by_role("button", name=f"{name} 未着").click()
                 await door.get_by_role("button", name=f"{name} 来場済み").wait_for()
+        await marks_on_server([p["id"] for p in parts], 5)  # door.js sends its outbox by itself
+        await expect(door.locator(".door-outbox")).to_be_hidden()
         assert "3人中 2人 来場" in await door.locator("main").inner_text()
         await looks_right(door, "events-door.png")
         came = await EventAttendance.count().where(EventAttendance.part.is_in([p["id"] for p in parts]))
@@ -186,3 +201,104 @@ async def test_the_door_on_a_phone_and_the_certificate_as_a_4_pages(chromium, li
     finally:
         await desk.close()
         await door_phone.close()
+
+
+async def test_the_door_marks_people_without_a_signal_and_sends_them_once_back_online(chromium, live_server, world):
+    from server.tables import AuditLog, CouncilEvent
+
+    event_id, part_id = uuid4(), uuid4()
+    day = now().date() + timedelta(days=3)
+    await CouncilEvent.insert(
+        CouncilEvent(
+            id=event_id, area=world.area_a, title="認知症サポーター養成講座", capacity=10, application_deadline=day
+        )
+    )
+    await EventPart.insert(
+        EventPart(id=part_id, event=event_id, number=1, date=day, start_time=now().time(), venue="市民センター")
+    )
+    for name in ("山の上 花子", "谷の底 一郎", "圏外 さくら"):
+        await EventApplication.insert(
+            EventApplication(event=event_id, name=name, email=f"{unique('d')}@example.jp", applied_at=now())
+        )
+    context, door = await logged_in(chromium, live_server, world.staff_a, **PHONE)
+    try:
+        url = f"{live_server.url}/staff/events/{event_id}/door/{part_id}"
+        await door.goto(url)
+        await door.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+        await door.reload()  # now under the worker, which keeps this page
+        await door.wait_for_function("navigator.serviceWorker.controller !== null")
+
+        await context.set_offline(True)
+        opened = await door.reload()  # opened again in the hall without a signal: the worker's copy
+        assert opened.from_service_worker
+        for name in ("山の上 花子", "圏外 さくら"):
+            await door.get_by_role("button", name=f"{name} 未着").click()
+            await door.get_by_role("button", name=f"{name} 来場済み").wait_for()
+        note = door.locator(".door-outbox")
+        await expect(note).to_have_text("未送信の記録が2件あります。電波が戻ると送信します。")
+        assert "3人中 2人 来場" in await door.locator("main").inner_text()
+        await looks_right(door, "events-door-offline.png")
+        assert await EventAttendance.count().where(EventAttendance.part == part_id) == 0
+
+        await context.set_offline(False)  # the signal returns: the outbox goes by itself
+        await note.wait_for(state="hidden")
+        await door.reload()  # and the page sends nothing twice
+        await door.get_by_role("button", name="山の上 花子 来場済み").wait_for()
+        await door.wait_for_load_state("networkidle")
+        came = await EventAttendance.select(EventAttendance.application.name.as_alias("name")).where(
+            EventAttendance.part == part_id
+        )
+        assert sorted(r["name"] for r in came) == ["圏外 さくら", "山の上 花子"]
+        audited = await AuditLog.count().where(
+            (AuditLog.action == "event.attendance") & (AuditLog.target == f"event:{event_id}")
+        )
+        assert audited == 2
+        await looks_right(door, "events-door-synced.png")
+
+        # a mark made while the login ended is kept, not lost to the login page, until signed in again
+        await context.set_offline(True)
+        await door.get_by_role("button", name="谷の底 一郎 未着").click()
+        await expect(note).to_have_text("未送信の記録が1件あります。電波が戻ると送信します。")
+        await context.clear_cookies()
+        await context.set_offline(False)
+        await door.wait_for_timeout(1500)
+        await expect(note).to_have_text("未送信の記録が1件あります。電波が戻ると送信します。")
+        assert await EventAttendance.count().where(EventAttendance.part == part_id) == 2
+        await door.goto(f"{live_server.url}/login")
+        await door.get_by_label("ログイン名").fill(world.staff_a.login)
+        await door.get_by_label("パスワード").fill(world.staff_a.password)
+        await door.get_by_role("button", name="ログイン").click()
+        await door.wait_for_url(re.compile(r"/staff$"))
+        await door.goto(url)
+        await marks_on_server([part_id], 3)
+        await expect(door.locator(".door-outbox")).to_be_hidden()
+    finally:
+        await context.close()
+
+
+async def test_staff_edit_an_event_on_a_phone(chromium, live_server, world):
+    title = f"傾聴講座{uuid4().int % 10**8}"
+    desk, staff = await logged_in(chromium, live_server, world.staff_a, **DESK)
+    phone_context, phone = await logged_in(chromium, live_server, world.staff_a, **PHONE)
+    try:
+        event_url = await make_course(staff, live_server, world, title, capacity=20)
+        await phone.goto(event_url)
+        await phone.get_by_role("link", name="催しを編集").click()
+        await phone.wait_for_selector("h1:text('催しを編集')")
+        assert await phone.get_by_label("名称").input_value() == title
+        await phone.get_by_label("定員").fill("0")
+        await phone.get_by_role("button", name="変更を保存").click()
+        assert "定員は1〜1000で入力してください。" in await phone.locator(".error-box").inner_text()
+        await phone.get_by_label("定員").fill("30")
+        await phone.locator("fieldset.event-part-row").nth(1).get_by_label("開始時刻").fill("14:00")
+        await looks_right(phone, "events-edit.png", latin=("https://meet.example.jp/shikin",))
+        await phone.get_by_role("button", name="変更を保存").click()
+        await phone.wait_for_url(re.compile(r"/staff/events/[0-9a-f-]{36}$"))
+        assert "定員30人中 0人 申込済み" in await phone.locator("main").inner_text()
+        event_id = event_url.rsplit("/", 1)[1]
+        parts = await EventPart.select().where(EventPart.event == event_id).order_by(EventPart.number)
+        assert parts[1]["start_time"].strftime("%H:%M") == "14:00"
+        await looks_right(phone, "events-staff-detail-phone.png")
+    finally:
+        await desk.close()
+        await phone_context.close()

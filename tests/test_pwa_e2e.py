@@ -331,3 +331,28 @@ async def test_the_home_screen_links_each_active_ibasho_to_its_one_page_poster(c
     pdf = await poster.pdf(format="A4", prefer_css_page_size=True, print_background=True)
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1  # it all fits on one A4 sheet
     await context.close()
+
+
+@pytest.mark.slow
+async def test_a_committee_the_organiser_sits_on_shows_as_a_committee_not_a_group_to_run(chromium, server, venue):
+    from pathlib import Path
+
+    from server.tables import Committee, Group, GroupMembership
+
+    committee_group = uuid.uuid4()
+    area = (await Group.select(Group.area).where(Group.id == venue["group"]).first())["area"]
+    await Group.insert(Group(id=committee_group, area=area, name="居場所づくり推進委員会", created_at=now()))
+    await Committee.insert(Committee(id=uuid.uuid4(), group=committee_group, created_at=now()))
+    await GroupMembership.insert(GroupMembership(account=venue["organisers"][0].account_id, group=committee_group))
+    context, page = await open_phone(chromium, server, venue["organisers"][0])
+    try:
+        committee = page.locator("[data-testid=committee]")
+        await committee.wait_for()
+        assert "居場所づくり推進委員会" in await committee.inner_text() and "推進委員会" in await committee.inner_text()
+        assert await committee.get_by_role("link", name="開催回・会議を追加").count() == 0  # no 居場所 to run
+        assert await committee.get_by_role("link", name="名簿").count() == 1
+        assert await page.get_by_role("link", name="開催回・会議を追加").count() == 1  # the group's own, still
+        shots = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+        await page.screenshot(path=str(shots / "pwa-home-committee.png"), full_page=True)
+    finally:
+        await context.close()

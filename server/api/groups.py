@@ -11,6 +11,7 @@ from litestar.params import FromPath
 
 from server.auth.guards import group_in_scope, principal_of, signed_in
 from server.auth.principal import sync_scope
+from server.core.groups import committee_ids
 from server.tables import Group, Ibasho, Person
 from server.web.openapi import error_responses
 from sync.mutations import ClockTime, wire_value
@@ -23,6 +24,7 @@ class GroupSummary(msgspec.Struct):
     id: UUID
     area_id: UUID
     name: str
+    committee: bool = False  # a 推進委員会 (its meetings and roster), not a 居場所 group
 
 
 class IbashoOut(msgspec.Struct):
@@ -78,13 +80,15 @@ async def list_groups(request: Request) -> list[GroupSummary]:
     if scope.group_ids is not None:
         query = query.where(Group.id.is_in(list(scope.group_ids) or [None]))
     rows = await query
-    return [GroupSummary(id=r["id"], area_id=r["area"], name=r["name"]) for r in rows]
+    committees = await committee_ids([r["id"] for r in rows])
+    return [GroupSummary(id=r["id"], area_id=r["area"], name=r["name"], committee=r["id"] in committees) for r in rows]
 
 
 @get("/groups/{group_id:uuid}", guards=[signed_in], summary="One group (404 outside your scope)", responses=IN_SCOPE)
 async def get_group(request: Request, group_id: FromPath[UUID]) -> GroupSummary:
     group = await group_in_scope(principal_of(request), group_id)
-    return GroupSummary(id=group["id"], area_id=group["area"], name=group["name"])
+    committee = bool(await committee_ids([group_id]))
+    return GroupSummary(id=group["id"], area_id=group["area"], name=group["name"], committee=committee)
 
 
 @get("/groups/{group_id:uuid}/ibasho", guards=[signed_in], summary="A group's ibasho", responses=IN_SCOPE)

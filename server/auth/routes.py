@@ -35,6 +35,7 @@ from server.core import ratelimit
 from server.core.audit import audit
 from server.core.changelog import publish_server_change
 from server.core.clock import now
+from server.core.groups import committee_ids
 from server.core.i18n import LANGUAGE_COOKIE, LANGUAGES
 from server.core.i18n import gettext as _
 from server.db import write_transaction
@@ -140,6 +141,7 @@ class GroupOut(msgspec.Struct):
     id: UUID
     name: str
     area_id: UUID
+    committee: bool = False  # a 推進委員会 (its meetings and roster), not a 居場所 group
 
 
 class Me(msgspec.Struct):
@@ -163,6 +165,7 @@ async def describe(principal: Principal) -> Me:
             .where(Group.id.is_in(list(principal.group_ids) or [uuid4()]))
             .order_by(Group.name)
         )
+    committees = await committee_ids([g["id"] for g in groups])
     return Me(
         id=principal.account_id,
         login=principal.login,
@@ -170,7 +173,9 @@ async def describe(principal: Principal) -> Me:
         role=principal.role.value,
         language=principal.language,
         areas=[AreaOut(id=a["id"], name=a["name"]) for a in areas],
-        groups=[GroupOut(id=g["id"], name=g["name"], area_id=g["area"]) for g in groups],
+        groups=[
+            GroupOut(id=g["id"], name=g["name"], area_id=g["area"], committee=g["id"] in committees) for g in groups
+        ],
     )
 
 

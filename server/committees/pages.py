@@ -102,6 +102,30 @@ async def member_add(request: Request, group_id: FromPath[UUID], data: URLEncode
     return see_other(f"/staff/committees/{group_id}")
 
 
+@post(
+    "/staff/committees/{group_id:uuid}/organisations/{organisation_id:uuid}/remove",
+    guards=[staff_only],
+    include_in_schema=False,
+)
+async def organisation_remove(request: Request, group_id: FromPath[UUID], organisation_id: FromPath[UUID]) -> Response:
+    principal = principal_of(request)
+    committee = await records.in_scope(principal, group_id)
+    errors = await records.remove_organisation(committee, organisation_id, principal.account_id)
+    if errors:
+        response = await detail_page(request, committee, errors)
+        response.status_code = 409
+        return response
+    return see_other(f"/staff/committees/{group_id}")
+
+
+@post("/staff/committees/{group_id:uuid}/members/{person_id:uuid}/remove", guards=[staff_only], include_in_schema=False)
+async def member_remove(request: Request, group_id: FromPath[UUID], person_id: FromPath[UUID]) -> Response:
+    principal = principal_of(request)
+    committee = await records.in_scope(principal, group_id)
+    await records.remove_member(principal, committee, person_id)
+    return see_other(f"/staff/committees/{group_id}")
+
+
 @post("/staff/committees/{group_id:uuid}/meetings", guards=[staff_only], include_in_schema=False)
 async def meeting_add(request: Request, group_id: FromPath[UUID], data: URLEncodedBody[MeetingForm]) -> Response:
     principal = principal_of(request)
@@ -176,6 +200,8 @@ committees_router = Router(
         committee_detail,
         organisation_add,
         member_add,
+        organisation_remove,
+        member_remove,
         meeting_add,
         meeting_detail,
         meeting_minutes,

@@ -81,6 +81,36 @@ async def add_organisation(committee: dict, name: str, actor: UUID) -> None:
     await audit(actor, "committee.organisation", f"group:{committee['group_id']}", name)
 
 
+async def remove_organisation(committee: dict, organisation_id: UUID, actor: UUID) -> list[str]:
+    """Take a member organisation off the committee; refused (the reasons returned) while
+    someone still sits for it, so nobody's seat is left without its organisation unnoticed."""
+    org = (
+        await CommitteeOrganisation.select()
+        .where((CommitteeOrganisation.id == organisation_id) & (CommitteeOrganisation.committee == committee["id"]))
+        .first()
+    )
+    if org is None:
+        raise NotFoundException(f"no organisation {organisation_id} of this committee")
+    if any(m["organisation_id"] == organisation_id for m in await members(committee)):
+        return [_("%(name)s still has members on the committee: remove them first.") % {"name": org["name"]}]
+    async with write_transaction():
+        await CommitteeOrganisation.delete().where(CommitteeOrganisation.id == organisation_id)
+        await audit(actor, "committee.organisation.remove", f"group:{committee['group_id']}", org["name"])
+    return []
+
+
+async def remove_member(principal: Principal, committee: dict, person_id: UUID) -> None:
+    """Take a member off: their person goes from the roster through the sync engine (phones
+    drop them), the address is forgotten, so no reminder goes and their link opens nothing."""
+    if not any(m["person_id"] == person_id for m in await members(committee)):
+        raise NotFoundException(f"no member {person_id} of this committee")
+    await _push(principal, [("person.delete", {"id": str(person_id)})])
+    await CommitteeSeat.update({CommitteeSeat.email: ""}).where(CommitteeSeat.person == person_id)
+    await audit(
+        principal.account_id, "committee.member.remove", f"group:{committee['group_id']}", f"person:{person_id}"
+    )
+
+
 async def organisations(committee: dict) -> list[dict]:
     return (
         await CommitteeOrganisation.select()
@@ -117,6 +147,7 @@ async def members(committee: dict) -> list[dict]:
         CommitteeSeat.person.as_alias("person_id"),
         CommitteeSeat.person.display_name.as_alias("name"),
         CommitteeSeat.organisation.name.as_alias("organisation"),
+        CommitteeSeat.organisation.as_alias("organisation_id"),
         CommitteeSeat.email,
     ).where((CommitteeSeat.committee == committee["id"]) & (CommitteeSeat.person.deleted == False))  # noqa: E712
 

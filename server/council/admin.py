@@ -16,6 +16,7 @@ from server.auth.guards import admin_only, principal_of
 from server.auth.logins import end_all_logins
 from server.core.audit import audit
 from server.core.clock import now
+from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.council.forms import AccountForm, AreaForm, StaffAccountForm
 from server.council.render import page
@@ -38,7 +39,7 @@ async def area_or_404(area_id: UUID) -> dict:
 
 async def areas_page(form: AreaForm, errors: Sequence[str] = ()) -> Template:
     areas = await Area.select().order_by(Area.name)
-    group_counts = Counter(row["area"] for row in await Group.select(Group.area))
+    group_counts = Counter(row["area"] for row in await Group.select(Group.area).where(ordinary_groups(Group.id)))
     return page("areas.html", errors, areas=areas, group_counts=group_counts, form=form)
 
 

@@ -17,6 +17,7 @@ from server.auth.principal import Principal
 from server.config import get_settings
 from server.core.audit import audit
 from server.core.clock import now
+from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.council.render import page
 from server.tables import Group, LineChannel
@@ -36,7 +37,7 @@ class LineChannelForm:
 
 
 async def _groups(principal: Principal) -> list[dict]:
-    rows = await Group.select(Group.id, Group.name, Group.area).order_by(Group.name)
+    rows = await Group.select(Group.id, Group.name, Group.area).where(ordinary_groups(Group.id)).order_by(Group.name)
     return [row for row in rows if principal.may_see_group(row["id"], row["area"])]
 
 

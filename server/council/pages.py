@@ -23,6 +23,7 @@ from server.core.changelog import publish_server_change
 from server.core.clock import now
 from server.core.dates import format_moment
 from server.core.events import IbashoChanged, publish
+from server.core.groups import ordinary_groups
 from server.core.schedule import occurrences, zone
 from server.council.forms import GroupForm, IbashoForm, InvitationForm
 from server.council.line_channels import HANDLERS as LINE_HANDLERS
@@ -47,7 +48,11 @@ async def visible_areas(principal: Principal) -> list[dict]:
 @get("/")
 async def staff_home(request: Request) -> Template:
     areas = await visible_areas(principal_of(request))
-    groups = await Group.select(Group.id, Group.name, Group.area, Group.active).order_by(Group.name)
+    groups = (
+        await Group.select(Group.id, Group.name, Group.area, Group.active)
+        .where(ordinary_groups(Group.id))
+        .order_by(Group.name)
+    )
     by_area = {a["id"]: [g for g in groups if g["area"] == a["id"]] for a in areas}
     return page("home.html", areas=areas, groups_by_area=by_area)
 

@@ -23,6 +23,7 @@ from litestar.response import Template
 from server.core import labels
 from server.core.clock import now
 from server.core.dates import format_date_ja
+from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.council.schedule_text import WEEKDAYS as WEEKDAY_NAMES
 from server.council.schedule_text import describe_schedule
@@ -85,7 +86,7 @@ async def listed_places(filters: Filters, today: date) -> list[Place]:
             Ibasho.group.area.as_alias("area_id"),
             Ibasho.group.area.name.as_alias("area_name"),
         )
-        .where((Ibasho.listed == True) & (Ibasho.status == IbashoStatus.active.value))
+        .where((Ibasho.listed == True) & (Ibasho.status == IbashoStatus.active.value) & ordinary_groups(Ibasho.group))
         .order_by(Ibasho.group.area.name)
         .order_by(Ibasho.name)
     )

@@ -39,6 +39,25 @@ class EventForm:
     part_venue: list[str] | str = field(default_factory=list)
     part_mode: list[str] | str = field(default_factory=list)
 
+    @classmethod
+    def of(cls, row: dict, parts: list[dict]) -> EventForm:
+        """The form of an event as it stands, for editing it."""
+        hhmm = lambda t: t.strftime("%H:%M") if t else ""  # noqa: E731
+        return cls(
+            area=str(row["area"]),
+            kind=row["kind"],
+            title=row["title"],
+            description=row["description"],
+            capacity=str(row["capacity"]),
+            application_deadline=row["application_deadline"].isoformat(),
+            online_url=row["online_url"],
+            part_date=[p["date"].isoformat() for p in parts],
+            part_start=[hhmm(p["start_time"]) for p in parts],
+            part_end=[hhmm(p["end_time"]) for p in parts],
+            part_venue=[p["venue"] for p in parts],
+            part_mode=[("both" if p["venue"] else "online") if p["online"] else "onsite" for p in parts],
+        )
+
     def rows(self) -> list[dict]:
         """The part rows as typed, padded to ``PART_ROWS``, for showing the form again."""
         columns = [as_list(c) for c in (self.part_date, self.part_start, self.part_end, self.part_venue)]

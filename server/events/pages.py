@@ -10,8 +10,12 @@ step is audited.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
@@ -30,6 +34,7 @@ from server.tables import ApplicationState, CouncilEvent, EventPart
 from server.web.pages import base_url, no_store, page, see_other
 
 APPLICATIONS_PER_HOUR = 5
+DOOR_WORKER = Path(__file__).resolve().parent.parent / "static" / "door-sw.js"
 STATES = {
     ApplicationState.registered.value: labels.N_("Registered"),
     ApplicationState.waiting.value: labels.N_("On the waiting list"),
@@ -186,8 +191,18 @@ async def staff_list(request: Request) -> Template:
     return page("events/staff_list.html", events=rows, taken=taken, **helpers())
 
 
-async def new_page(request: Request, form: EventForm, errors: list[str] = ()) -> Template:
-    return page("events/staff_new.html", errors, form=form, areas=await staff_areas(request), modes=MODES, **helpers())
+async def new_page(request: Request, form: EventForm, errors: list[str] = (), editing: dict | None = None) -> Template:
+    """The form that makes an event and, with ``editing`` (the event), changes one."""
+    response = page(
+        "events/staff_new.html",
+        errors,
+        form=form,
+        editing=editing,
+        areas=await staff_areas(request),
+        modes=MODES,
+        **helpers(),
+    )
+    return response if editing is None else no_store(response)
 
 
 @get("/staff/events/new", guards=[staff_only], include_in_schema=False)
@@ -203,6 +218,34 @@ async def staff_create(request: Request, data: URLEncodedBody[EventForm]) -> Res
     if errors:
         return await new_page(request, data, errors)
     event_id = await records.create(values, parts, principal_of(request).account_id)
+    return see_other(f"/staff/events/{event_id}")
+
+
+@get("/staff/events/{event_id:uuid}/edit", guards=[staff_only], include_in_schema=False)
+async def staff_edit(request: Request, event_id: FromPath[UUID]) -> Template:
+    row = await records.in_scope(principal_of(request), event_id)
+    return await new_page(request, EventForm.of(row, await records.parts_of(event_id)), editing=row)
+
+
+@post("/staff/events/{event_id:uuid}/edit", guards=[staff_only], include_in_schema=False)
+async def staff_update(request: Request, event_id: FromPath[UUID], data: URLEncodedBody[EventForm]) -> Response:
+    principal = principal_of(request)
+    row = await records.in_scope(principal, event_id)
+    values, parts, errors = data.clean({area["id"] for area in await staff_areas(request)})
+    taken = await records.seats_taken(event_id)
+    if values["capacity"] is not None and values["capacity"] < taken:
+        # a seat given is not taken back by an edit: cancel applications first if it must shrink
+        errors.append(_("The capacity cannot be below the %(taken)s already registered.") % {"taken": taken})
+    marked = await records.marked_parts(event_id)
+    if parts and marked and max(marked) > len(parts):
+        errors.append(
+            _("Part %(number)s has attendance marked at the door: it cannot be removed.") % {"number": max(marked)}
+        )
+    if errors:
+        response = await new_page(request, data, errors, editing=row)
+        response.status_code = 422
+        return response
+    await records.update(row, values, parts, principal.account_id, base_url(request))
     return see_other(f"/staff/events/{event_id}")
 
 
@@ -280,6 +323,50 @@ async def door_mark(request: Request, event_id: FromPath[UUID], part_id: FromPat
     return see_other(f"/staff/events/{event_id}/door/{part_id}#a-{application_id}")
 
 
+class DoorMark(msgspec.Struct):
+    application: UUID
+    present: bool
+    marked_at: datetime  # when the phone marked it: the later of two phones' marks stands
+
+
+class DoorMarks(msgspec.Struct):
+    marks: Annotated[list[DoorMark], msgspec.Meta(max_length=500)]
+
+
+@post(
+    "/staff/events/{event_id:uuid}/door/{part_id:uuid}/marks",
+    guards=[staff_only],
+    include_in_schema=False,
+    status_code=200,
+)
+async def door_marks(request: Request, event_id: FromPath[UUID], part_id: FromPath[UUID], data: DoorMarks) -> dict:
+    """The door page's outbox (static/door.js): marks made with or without a signal, sent
+    when there is one, possibly again. Each mark is taken, stale or refused (someone no
+    longer registered); the page drops all it sent once answered."""
+    principal = principal_of(request)
+    _row, part = await part_in(principal, event_id, part_id)
+    answer = {"taken": 0, "stale": 0, "refused": []}
+    soon = now() + timedelta(days=1)  # a phone's clock may be a little off, not a day
+    for mark in data.marks:
+        if mark.marked_at.tzinfo is None or mark.marked_at > soon:
+            answer["refused"].append(str(mark.application))
+            continue
+        try:
+            taken = await records.mark(part, mark.application, mark.present, principal.account_id, mark.marked_at)
+        except NotFoundException:
+            answer["refused"].append(str(mark.application))
+            continue
+        answer["taken" if taken else "stale"] += 1
+    return answer
+
+
+@get("/staff/events/door-sw.js", include_in_schema=False)
+async def door_worker() -> Response:
+    """The door page's service worker, served here so that its scope covers the door pages
+    (a worker controls only paths under its own)."""
+    return Response(DOOR_WORKER.read_text(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
 @get("/staff/events/{event_id:uuid}/certificates", guards=[staff_only], include_in_schema=False)
 async def staff_certificates(request: Request, event_id: FromPath[UUID]) -> Template:
     principal = principal_of(request)
@@ -301,10 +388,14 @@ events_router = Router(
         staff_list,
         staff_new,
         staff_create,
+        staff_edit,
+        staff_update,
         staff_detail,
         staff_cancel,
         door,
         door_mark,
+        door_marks,
+        door_worker,
         staff_certificates,
     ],
 )

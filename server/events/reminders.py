@@ -43,6 +43,8 @@ async def queue_due(now: datetime | None = None) -> int:
             subject = _("Tomorrow: %(title)s") % {"title": event["title"]}
             for reminder in due:
                 async with write_transaction():
-                    once = f"event:{part['id']}:{application['id']}:{reminder.kind}"
+                    # the part's time in the key: moved by staff, it is reminded of again
+                    at = f"{part['date']:%Y-%m-%d}T{part['start_time']:%H:%M}"
+                    once = f"event:{part['id']}:{application['id']}:{reminder.kind}:{at}"
                     queued += bool(await queue_mail(application["email"], subject, text, "event-reminder", once))
     return queued

@@ -19,6 +19,7 @@ from litestar.response import Template
 
 from server.auth.guards import admin_only, group_in_scope, principal_of, staff_only
 from server.core.dates import fiscal_year, wareki_fiscal_year
+from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.core.labels import CATEGORIES
 from server.grants import forms
@@ -80,7 +81,7 @@ async def programme_or_404(programme_id: UUID) -> dict:
 
 
 async def preview_groups() -> list[dict]:
-    return await Group.select(Group.id, Group.name).order_by(Group.name)
+    return await Group.select(Group.id, Group.name).where(ordinary_groups(Group.id)).order_by(Group.name)
 
 
 @dataclass
@@ -98,7 +99,11 @@ async def preview(posted: forms.Posted, rules: Rules, programme_id: UUID | None,
     if not group_text or year is None:
         return None
     try:
-        group = await Group.select(Group.id, Group.name).where(Group.id == UUID(group_text)).first()
+        group = (
+            await Group.select(Group.id, Group.name)
+            .where((Group.id == UUID(group_text)) & ordinary_groups(Group.id))
+            .first()
+        )
     except ValueError:
         group = None
     if group is None:

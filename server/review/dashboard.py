@@ -21,6 +21,7 @@ from piccolo.query.functions.aggregate import Count, Max
 
 from server.auth.guards import principal_of
 from server.core.dates import fiscal_year_bounds
+from server.core.groups import ordinary_groups
 from server.grants.data import groups_at_risk
 from server.grants.rules import add_months
 from server.review.data import is_session, load_sessions, today
@@ -90,7 +91,7 @@ async def dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -
     """Every group of the areas (``None``: all areas) with its numbers for fiscal year ``year``."""
     groups_query = Group.select(
         Group.id, Group.name, Group.name_kana, Group.active, Group.area.name.as_alias("area_name")
-    )
+    ).where(ordinary_groups(Group.id))
     if area_ids is not None:
         groups_query = groups_query.where(Group.area.is_in(area_ids or [None]))
     groups = await groups_query

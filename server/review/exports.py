@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery
 from server.auth.guards import group_in_scope, principal_of
 from server.core.audit import audit
 from server.core.dates import wareki_fiscal_year
+from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.core.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
 from server.review.data import SessionRow, is_session, load_grants, load_sessions
@@ -125,7 +126,7 @@ async def area_export(request: Request, area_id: UUID, year: int | None, kind: s
     year = pick_year(year)
     groups = (
         await Group.select(Group.id, Group.name)
-        .where(Group.area == area_id)
+        .where((Group.area == area_id) & ordinary_groups(Group.id))
         .order_by(Group.name_kana)
         .order_by(Group.name)
     )

@@ -33,6 +33,7 @@ from server.auth.guards import principal_of
 from server.core.audit import audit
 from server.core.clock import now
 from server.core.dates import fiscal_year
+from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.db import read_transaction, write_transaction
 from server.grants.data import requirement_checks
@@ -116,7 +117,9 @@ def days(day: date) -> str:
 
 
 async def visible_groups(principal) -> dict[UUID, dict]:
-    query = Group.select(Group.id, Group.name, Group.area, Group.area.name.as_alias("area_name"), Group.active)
+    query = Group.select(Group.id, Group.name, Group.area, Group.area.name.as_alias("area_name"), Group.active).where(
+        ordinary_groups(Group.id)
+    )
     if (areas := principal.visible_areas()) is not None:
         query = query.where(Group.area.is_in(list(areas) or [None]))
     return {g["id"]: g for g in await query}

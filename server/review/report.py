@@ -33,6 +33,7 @@ from piccolo.query.functions.aggregate import Count
 
 from server.auth.guards import group_in_scope, principal_of
 from server.core.dates import fiscal_year_bounds, format_date_ja, wareki_fiscal_year
+from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.core.labels import CATEGORIES, OUTCOMES
 from server.grants.data import in_scope, of_sessions
@@ -264,7 +265,7 @@ async def area_report(request: Request, area_id: UUID, year: int | None) -> Repo
         raise NotFoundException(_("There is no such area that you may see."))
     groups = (
         await Group.select(Group.id, Group.name, Group.area)
-        .where(Group.area == area_id)
+        .where((Group.area == area_id) & ordinary_groups(Group.id))
         .order_by(Group.name_kana)
         .order_by(Group.name)
     )

@@ -65,8 +65,12 @@ async function buildHome(go, redraw) {
     await noticeBanner(),
     h("section", {}, h("h2", {}, t("today")), todays.length ? todays.map(sessionButton) : h("p", { className: "muted" }, t("no_sessions"))),
     h("section", {}, h("h2", {}, t("upcoming")), upcoming.map(sessionButton)),
-    (me?.groups ?? []).map((group) =>
-      h("section", { className: "group-actions" },
+    (me?.groups ?? []).map((group) => group.committee
+      // A 推進委員会: its meetings are the council's (they arrive with the sessions), no 居場所 to run
+      ? h("section", { className: "group-actions", dataset: { testid: "committee" } },
+        h("h2", {}, group.name, " ", h("span", { className: "badge" }, t("committee"))),
+        h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")))
+      : h("section", { className: "group-actions" },
         h("h2", {}, group.name),
         h("a", { className: "button", href: `#/new/${group.id}` }, t("new_session")),
         h("a", { className: "button", href: `#/roster/${group.id}` }, t("roster")),
