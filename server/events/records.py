@@ -202,10 +202,15 @@ async def update(row: dict, values: dict, parts: list[dict], actor: UUID, base_u
         for old, new in zip(old_parts, parts, strict=False):
             if schedule(old) != schedule(new):
                 moved = True
-                # a reminder queued for the old time is not sent; the new time's is queued when due
-                await OutboundMail.delete().where(
-                    OutboundMail.once_key.like(f"event:{old['id']}:%") & (OutboundMail.state == MailState.pending.value)
+                # a reminder queued for the old time is not sent; one sent for it is kept under
+                # a key of its own (unique per edit), so the new time's is queued when due
+                of_part = OutboundMail.once_key.like(f"event:{old['id']}:%") & (
+                    OutboundMail.purpose == "event-reminder"
                 )
+                await OutboundMail.delete().where(of_part & (OutboundMail.state == MailState.pending.value))
+                await OutboundMail.update(
+                    {OutboundMail.once_key: OutboundMail.once_key + f":moved:{uuid4().hex[:12]}"}
+                ).where(of_part)
             if any(old[key] != value for key, value in new.items()):
                 changed.append(_("Part %(number)s") % {"number": new["number"]})
                 await EventPart.update({getattr(EventPart, key): value for key, value in new.items()}).where(

@@ -22,6 +22,12 @@ from server.tables import ApplicationState, EventApplication, EventPart
 LOOK_AHEAD = timedelta(days=2)
 
 
+def reminder_key(part_id, application_id, kind: str) -> str:
+    """Once per part, application and reminder: a part staff move has its sent keys set
+    aside (server/events/records.py), so the new time is reminded of too."""
+    return f"event:{part_id}:{application_id}:{kind}"
+
+
 async def queue_due(now: datetime | None = None) -> int:
     """Put in the outbox every reminder now due and not yet queued; returns how many."""
     now = now or current_time()
@@ -43,8 +49,6 @@ async def queue_due(now: datetime | None = None) -> int:
             subject = _("Tomorrow: %(title)s") % {"title": event["title"]}
             for reminder in due:
                 async with write_transaction():
-                    # the part's time in the key: moved by staff, it is reminded of again
-                    at = f"{part['date']:%Y-%m-%d}T{part['start_time']:%H:%M}"
-                    once = f"event:{part['id']}:{application['id']}:{reminder.kind}:{at}"
+                    once = reminder_key(part["id"], application["id"], reminder.kind)
                     queued += bool(await queue_mail(application["email"], subject, text, "event-reminder", once))
     return queued
