@@ -12,6 +12,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import expect
 
 from server.core.clock import now
@@ -272,6 +273,17 @@ async def test_the_door_marks_people_without_a_signal_and_sends_them_once_back_o
         await door.goto(url)
         await marks_on_server([part_id], 3)
         await expect(door.locator(".door-outbox")).to_be_hidden()
+
+        # logged out at the end of the day: the phone keeps no copy of the names
+        kept = "(path) => caches.match(path).then((copy) => Boolean(copy))"
+        door_path = f"/staff/events/{event_id}/door/{part_id}"
+        assert await door.evaluate(kept, door_path)
+        await door.get_by_role("button", name="ログアウト").click()
+        await door.wait_for_url(re.compile(r"/login$"))
+        assert not await door.evaluate(kept, door_path)
+        await context.set_offline(True)
+        with pytest.raises(PlaywrightError):  # no signal and no copy: the door page cannot open
+            await door.goto(url)
     finally:
         await context.close()
 
