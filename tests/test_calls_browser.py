@@ -164,7 +164,8 @@ async def test_the_public_page_offers_email_and_for_a_linked_participant_the_pho
     await page.go_back()
     await page.click("#by-line button[type=submit]")
     await page.wait_for_selector("[data-testid=line-code]")
-    assert len((await page.inner_text("[data-testid=line-code]")).strip()) == 8
+    code = (await page.inner_text("[data-testid=line-code]")).strip()
+    assert len(code) == 14 and code.replace(" ", "").isdigit()  # 12 digits, in fours
     await fits_in_japanese(page, names=("LINE",))
     await shoot(page, "channels-line-code")
     await page.go_back()
