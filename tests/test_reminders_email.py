@@ -294,3 +294,25 @@ async def test_a_bot_filling_the_hidden_field_is_thanked_and_nothing_is_mailed(a
     assert answer.status_code == 200 and "確認のメールを送りました" in answer.text
     await send_outbox(SmtpServer.from_url(smtp.url))
     assert smtp.to(address) == [] and not await PushSubscription.exists().where(PushSubscription.address == address)
+
+
+async def test_a_batch_goes_on_a_few_kept_sessions_and_a_dropped_one_is_opened_again(smtp):
+    place = await venue()
+    addresses = [f"many-{n}-{uuid4().hex[:6]}@example.jp" for n in range(30)]
+    for address in addresses:
+        await email_subscriber(place, address, person=False)
+    smtp.refuse[addresses[0]] = 550  # a bounce on the way leaves its session usable
+    due = await first_due(place)
+    sender = EmailSender(SmtpServer.from_url(smtp.url), concurrency=4)
+    channel = Channels(email=sender)
+    states = await send_due(channel, now=due["due_at"])
+    assert sorted(states) == ["removed"] + ["sent"] * 29
+    assert len(smtp.received) == 29 and len(set(smtp.peers)) <= 4 and sender.sessions.opened <= 4
+
+    smtp.restart()  # the relay drops the kept sessions: the next messages open new ones
+    again = f"again-{uuid4().hex[:6]}@example.jp"
+    await email_subscriber(place, again, person=False)
+    await refresh_deliveries(place["session"])
+    assert await send_due(channel, now=due["due_at"]) == ["sent"]
+    assert len(smtp.to(again)) == 1 and smtp.peers[-1] not in smtp.peers[:-1]
+    await sender.close()

@@ -19,7 +19,6 @@ them on each session's call list (server/reminders/calls.py) and sends nothing.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import secrets
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from server.config import get_settings
 from server.core import ratelimit, signing
 from server.core.clock import now
 from server.core.i18n import gettext as _
-from server.core.mail import PermanentFailure, SmtpServer, TemporaryFailure, compose, queue_mail, send_message
+from server.core.mail import PermanentFailure, SmtpServer, SmtpSessions, TemporaryFailure, compose, queue_mail
 from server.db import write_transaction
 from server.reminders import tokens
 from server.reminders.audience import ibasho_taking_sign_ups
@@ -388,21 +387,25 @@ def reminder_message(row: dict, at: datetime) -> EmailMessage:
 
 
 class EmailSender:
-    """Sends reminder mails through IBASHO_SMTP_URL; a few SMTP sessions at once."""
+    """Sends reminder mails through IBASHO_SMTP_URL on a few SMTP sessions at once, each
+    kept open for many messages (``SmtpSessions``)."""
 
     def __init__(self, server: SmtpServer | None = None, concurrency: int = CONCURRENCY) -> None:
         url = get_settings().smtp_url
         self.server = server or (SmtpServer.from_url(url) if url else None)
-        self.limit = asyncio.Semaphore(concurrency)
+        self.sessions = SmtpSessions(self.server, concurrency) if self.server else None
 
     async def send(self, row: dict, at: datetime) -> Outcome:
-        if self.server is None:
+        if self.sessions is None:
             return Outcome(status=None, error="IBASHO_SMTP_URL is not set")
-        async with self.limit:
-            try:
-                await send_message(reminder_message(row, at), self.server)
-            except PermanentFailure as error:  # a bounce: the address is gone
-                return Outcome(status=None, error=str(error), unusable=True)
-            except TemporaryFailure as error:
-                return Outcome(status=None, error=str(error))
+        try:
+            await self.sessions.send(reminder_message(row, at))
+        except PermanentFailure as error:  # a bounce: the address is gone
+            return Outcome(status=None, error=str(error), unusable=True)
+        except TemporaryFailure as error:
+            return Outcome(status=None, error=str(error))
         return Outcome(status=202)
+
+    async def close(self) -> None:
+        if self.sessions is not None:
+            await self.sessions.close()
