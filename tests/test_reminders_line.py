@@ -24,6 +24,7 @@ from server.reminders.planning import refresh_deliveries
 from server.reminders.worker import send_due
 from server.tables import (
     Attendance,
+    AuditLog,
     Ibasho,
     IbashoStatus,
     LineChannel,
@@ -32,6 +33,7 @@ from server.tables import (
     SubscriptionChannel,
 )
 from tests.factories import login_client as login_client_for
+from tests.factories import make_account
 from tests.line_service import FakeLineApi
 from tests.test_reminders_absence import venue
 from tests.test_reminders_email import first_due
@@ -351,3 +353,34 @@ async def test_the_worker_takes_up_a_new_token_and_stops_for_a_removed_channel(a
     row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
     assert row["last_error"].endswith("no LINE channel for this ibasho") and len(line_api.to(user)) == 3
     await sender.close()
+
+
+async def test_staff_stop_a_channel_and_start_it_again(app_client, new_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    await linked(app_client, place, user, person=False)
+    due = await first_due(place)
+    clock = [0.0]
+    channels = Channels(line=LineSender(clock=lambda: clock[0]))
+    staff = await login_client_for(new_client, await make_account("staff", areas=[place["area"]]))
+
+    stopped = await staff.form(f"/staff/line/{place['channel']}/enabled", {})
+    assert stopped.status_code == 303, stopped.text
+    listed = await staff.get("/staff/line")
+    assert "停止中" in listed.text and "再開する" in listed.text
+    assert "LINEで受け取る" not in (await app_client.get(f"/i/{place['ibasho']}")).text
+    assert (await app_client.form(f"/i/{place['ibasho']}/line", {})).status_code == 404  # no code handed out
+    assert await send_due(channels, now=due["due_at"]) == ["pending"]
+    assert line_api.pushed == []
+    assert await PushSubscription.exists().where(PushSubscription.address == user)  # kept for later
+
+    assert (await staff.form(f"/staff/line/{place['channel']}/enabled", {"enabled": "1"})).status_code == 303
+    clock[0] += CHANNEL_TTL
+    row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
+    assert await send_due(channels, now=row["due_at"]) == ["sent"]
+    assert len(line_api.to(user)) == 1
+    actions = [
+        r["action"]
+        for r in await AuditLog.select(AuditLog.action).where(AuditLog.target == f"line_channel:{place['channel']}")
+    ]
+    assert sorted(actions) == ["line_channel.start", "line_channel.stop"]

@@ -85,10 +85,12 @@ ABSENT_DATA = "absent="
 
 
 async def channel_for(ibasho_id: UUID) -> dict | None:
-    """The ibasho's group's channel, else the council's; None if neither is set up."""
+    """The ibasho's group's channel, else the council's; None if neither is set up, or if
+    that one is stopped (never the council's instead: its LINE users are not the same)."""
     group = (await Ibasho.select(Ibasho.group).where(Ibasho.id == ibasho_id).first() or {}).get("group")
     rows = await LineChannel.select().where((LineChannel.group == group) | LineChannel.group.is_null())
-    return next((row for row in rows if row["group"] is not None), rows[0] if rows else None)
+    channel = next((row for row in rows if row["group"] is not None), rows[0] if rows else None)
+    return channel if channel is not None and channel["enabled"] else None
 
 
 def code_endpoint(channel_id: UUID, code: str) -> str:
