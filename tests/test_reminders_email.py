@@ -26,7 +26,7 @@ from server.tables import (
 from tests.factories import Client, asgi_client
 from tests.test_reminders_absence import venue
 
-pytestmark = pytest.mark.usefixtures("no_other_deliveries")
+pytestmark = pytest.mark.usefixtures("no_other_deliveries", "fresh_sign_up_count")
 
 
 def paths(text: str) -> list[str]:

@@ -38,7 +38,7 @@ from tests.line_service import FakeLineApi
 from tests.test_reminders_absence import venue
 from tests.test_reminders_email import first_due
 
-pytestmark = pytest.mark.usefixtures("no_other_deliveries")
+pytestmark = pytest.mark.usefixtures("no_other_deliveries", "fresh_sign_up_count")
 SECRET = "0123456789abcdef0123456789abcdef"
 
 
