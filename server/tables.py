@@ -712,6 +712,8 @@ class LineChannel(Table):
     access_token = Text(secret=True)
     channel_secret = Varchar(length=64, secret=True)
     friend_url = Text(default="")  # the account's 友だち追加 link (https://lin.ee/…), shown on public pages
+    # staff may stop a channel (and start it again): nothing is sent through it, no code is given
+    enabled = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -131,6 +131,23 @@ async def accept_invitation(target: Target, who: str) -> Call:
     return Call(call.url, {"data": {"display_name": "新しい人", "login": login, "password": "a long password"}})
 
 
+async def line_channel_switch(target: Target, who: str) -> Call:
+    """Stop group A's LINE channel (made the first time)."""
+    row = (
+        await tables.LineChannel.select(tables.LineChannel.id)
+        .where(tables.LineChannel.group == target.world.group_a)
+        .first()
+    )
+    channel_id = row["id"] if row else uuid4()
+    if row is None:
+        await tables.LineChannel.insert(
+            tables.LineChannel(
+                id=channel_id, group=target.world.group_a, name="きらくら", access_token="t", channel_secret="s" * 32
+            )
+        )
+    return Call(f"/staff/line/{channel_id}/enabled", {"data": {}})
+
+
 async def participant_subscription() -> str:
     """A participant's subscription to a fresh ibasho: its management token."""
     token = secrets.token_urlsafe(32)
@@ -579,6 +596,7 @@ ROWS = [
     Row("POST", "/staff/groups/new", fixed("/staff/groups/new", **EMPTY_FORM), staff_page(422)),
     Row("GET", "/staff/line", fixed("/staff/line"), staff_page(200)),
     Row("POST", "/staff/line", fixed("/staff/line", **EMPTY_FORM), staff_page(422)),
+    Row("POST", "/staff/line/{channel_id:uuid}/enabled", line_channel_switch, staff_page(303, 404)),
     Row("GET", "/staff/groups/{group_id:uuid}", fixed("/staff/groups/{group}"), staff_page(200, 404)),
     Row("GET", "/staff/groups/{group_id:uuid}/edit", fixed("/staff/groups/{group}/edit"), staff_page(200, 404)),
     Row(

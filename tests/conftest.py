@@ -253,3 +253,16 @@ async def fresh_event_apply_count():
     await RateCounter.delete().where(RateCounter.key == key)
     yield
     await RateCounter.delete().where(RateCounter.key == key)
+
+
+@pytest.fixture
+async def fresh_sign_up_count():
+    """The per-address count of new subscriptions from loopback, cleared before and after,
+    for modules that sign up often from the in-process client (its limit is an hour's)."""
+    from server.core.ratelimit import client_network
+    from server.tables import RateCounter
+
+    key = f"subscribe:{client_network('127.0.0.1')}"
+    await RateCounter.delete().where(RateCounter.key == key)
+    yield
+    await RateCounter.delete().where(RateCounter.key == key)

@@ -143,10 +143,11 @@ def redirected_to(response, path: str) -> bool:
     return response.status_code == 303 and response.headers["location"] == path
 
 
-def asgi_client(app) -> httpx.AsyncClient:
+def asgi_client(app, host: str = "127.0.0.1") -> httpx.AsyncClient:
     """In-process HTTP on the tests' own event loop (the database pool lives there too);
-    the app's lifespan is not run: the session fixture in tests/conftest.py does its work."""
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    the app's lifespan is not run: the session fixture in tests/conftest.py does its work.
+    ``host``: the client's address, as the per-address limits see it."""
+    transport = httpx.ASGITransport(app=app, client=(host, 50000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
 
 

@@ -54,10 +54,12 @@ class FakeLineApi:
     pushed: list[dict] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # why requests were refused (token, schema)
     keys: set[str] = field(default_factory=set)
+    replies: list[dict] = field(default_factory=list)  # the webhook's answers (reply API)
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/v2/bot/message/push", self.push)
+        app.router.add_post("/v2/bot/message/reply", self.reply)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         self.port = free_port()
@@ -67,10 +69,29 @@ class FakeLineApi:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def push(self, request: web.Request) -> web.Response:
+    def unauthorised(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             self.refused.append("token")
             return web.json_response({"message": "Authentication failed"}, status=401)
+        return None
+
+    async def reply(self, request: web.Request) -> web.Response:
+        if refused := self.unauthorised(request):
+            return refused
+        body = await request.json()
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(body.get("replyToken"), str) or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
+            self.refused.append("reply body")
+            return web.json_response({"message": "The request body has 1 error(s)"}, status=400)
+        self.replies.append(body)
+        return web.json_response({"sentMessages": [{"id": "r", "quoteToken": "q"}]})
+
+    def replied(self) -> list[str]:
+        return [message["text"] for body in self.replies for message in body["messages"]]
+
+    async def push(self, request: web.Request) -> web.Response:
+        if refused := self.unauthorised(request):
+            return refused
         key = request.headers.get("X-Line-Retry-Key", "")
         try:
             uuid.UUID(key)

@@ -17,9 +17,17 @@ from tests.server_process import free_port
 class FakeMailServer:
     refuse: dict[str, int] = field(default_factory=dict)  # address -> SMTP code to answer RCPT with
     received: list[EmailMessage] = field(default_factory=list)
+    peers: list[tuple] = field(default_factory=list)  # the client's (address, port) of each message: its session
 
     def __post_init__(self) -> None:
         self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def restart(self) -> None:
+        """Stop and start again on the same port: every open session is dropped, as a relay
+        restarting (or timing idle clients out) does."""
+        self.controller.stop()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
@@ -36,6 +44,7 @@ class FakeMailServer:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.peers.append(session.peer)
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:

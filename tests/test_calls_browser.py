@@ -15,7 +15,15 @@ import httpx
 import pytest
 
 from server.reminders.email import endpoint_key
-from server.tables import Attendance, CallMark, LineChannel, PushSubscription, RoleAssignment, SubscriptionChannel
+from server.tables import (
+    Attendance,
+    CallMark,
+    Group,
+    LineChannel,
+    PushSubscription,
+    RoleAssignment,
+    SubscriptionChannel,
+)
 from tests.browser import PHONE, latin_runs, meta_keys, offscreen_controls, open_phone, wait_synced
 from tests.factories import (
     Client,
@@ -190,7 +198,8 @@ async def test_the_public_page_offers_email_and_for_a_linked_participant_the_pho
     await page.go_back()
     await page.click("#by-line button[type=submit]")
     await page.wait_for_selector("[data-testid=line-code]")
-    assert len((await page.inner_text("[data-testid=line-code]")).strip()) == 8
+    code = (await page.inner_text("[data-testid=line-code]")).strip()
+    assert len(code) == 14 and code.replace(" ", "").isdigit()  # 12 digits, in fours
     await fits_in_japanese(page, names=("LINE",))
     await shoot(page, "channels-line-code")
     await page.go_back()
@@ -213,4 +222,30 @@ async def test_an_organiser_asks_for_email_reminders_in_the_settings(chromium, s
         lambda: PushSubscription.select(PushSubscription.account).where(PushSubscription.address == "tanaka@example.jp")
     )
     assert rows[0]["account"] == place["organisers"][0].account_id
+    await context.close()
+
+
+async def test_staff_stop_a_line_account_and_start_it_again_on_a_phone(chromium, server):
+    place = await make_venue()
+    await LineChannel.insert(
+        LineChannel(id=uuid4(), group=place["group"], name="きらくら", access_token="t", channel_secret="s" * 32)
+    )
+    area = (await Group.select(Group.area).where(Group.id == place["group"]).first())["area"]
+    staff = await make_account("staff", areas=[area])
+    context = await chromium.new_context(**PHONE)
+    page = await context.new_page()
+    await page.goto(f"{server.url}/login?next=/staff/line")
+    await page.fill("input[name=login]", staff.login)
+    await page.fill("input[name=password]", staff.password)
+    await page.click("form[action='/login'] button[type=submit]")
+    await page.wait_for_url("**/staff/line")
+    row = page.locator("[data-testid=line-channel]", has_text="きらくら")
+    await row.locator("button", has_text="停止する").click()
+    await page.wait_for_selector('[data-testid=line-channel]:has-text("停止中")')
+    assert await offscreen_controls(page) == []
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await shoot(page, "staff-line-stopped")
+    await row.locator("button", has_text="再開する").click()
+    await page.wait_for_selector('[data-testid=line-channel]:has-text("送信中")')
+    assert (await LineChannel.select(LineChannel.enabled).where(LineChannel.group == place["group"]).first())["enabled"]
     await context.close()

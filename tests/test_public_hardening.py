@@ -5,23 +5,36 @@ errors and HEAD included, carries the security headers."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import re
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic, sleep
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import httpx
 import icalendar
 import pytest
 
+from server import config
 from server.core.dates import format_date_ja
+from server.core.mail import SmtpServer, send_outbox
 from server.reminders import public
 from server.reminders.planning import refresh_deliveries
-from server.tables import Ibasho, ReminderDelivery, Session, SessionStatus
+from server.tables import (
+    Ibasho,
+    IbashoStatus,
+    PushSubscription,
+    ReminderDelivery,
+    Session,
+    SessionStatus,
+    SubscriptionChannel,
+)
 from server.web.secret_urls import redact
-from tests.factories import make_account, reminder_session, subscribe, unique
+from tests.factories import Client, asgi_client, make_account, make_venue, reminder_session, subscribe, unique
 from tests.server_process import ServerProcess
 
 SECURITY_HEADERS = {"content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"}
@@ -293,3 +306,76 @@ def test_a_real_server_answers_head_with_headers_only(live_server, path, status)
     assert get.status_code == head.status_code == status and head.content == b""
     assert head.headers.get("content-length") == get.headers.get("content-length")
     assert_secured(head)
+
+
+# --- the public sign-up forms ------------------------------------------------------------------
+
+
+async def person_link_token(app, place) -> str:
+    async with asgi_client(app) as http:
+        organiser = Client(http)
+        await organiser.login(place["organisers"][0])
+        made = await organiser.post("/api/push/person-links", json={"person_id": str(place["people"][0].id)})
+    assert made.status_code == 201, made.text
+    return made.json()["url"].split("?person=", 1)[1]
+
+
+def from_somewhere(app) -> httpx.AsyncClient:
+    return asgi_client(app, f"198.18.{uuid4().int % 250}.{uuid4().int % 250}")
+
+
+async def test_asking_to_be_phoned_has_the_hourly_allowance_and_the_hidden_field(app, monkeypatch):
+    monkeypatch.setattr(
+        config, "_settings", dataclasses.replace(config.get_settings(), subscriptions_per_address_per_hour=2)
+    )
+    place = await make_venue()
+    token = await person_link_token(app, place)
+    phoned = PushSubscription.channel == SubscriptionChannel.phone.value
+
+    async with from_somewhere(app) as http:
+        bot = await Client(http).form(
+            f"/i/{place['ibasho']}/phone", {"phone": "0422-11-1111", "person": token, "website": "x"}
+        )
+    assert bot.status_code == 200 and "0422-11-1111" in bot.text  # thanked as anyone
+    assert not await PushSubscription.exists().where(phoned & (PushSubscription.ibasho == place["ibasho"]))
+
+    async with from_somewhere(app) as http:
+        prankster = Client(http)
+        statuses = [
+            (await prankster.form(f"/i/{place['ibasho']}/phone", {"phone": number, "person": token})).status_code
+            for number in ("0422-22-2222", "0422-33-3333", "0422-44-4444")
+        ]
+    assert statuses == [200, 200, 429]
+    (row,) = await PushSubscription.select().where(phoned & (PushSubscription.ibasho == place["ibasho"]))
+    assert row["address"] == "0422-33-3333"
+
+
+async def test_a_paused_or_closed_ibasho_takes_no_new_sign_ups(app, smtp):
+    place = await make_venue()
+    token = await person_link_token(app, place)
+    async with from_somewhere(app) as http:
+        asked = await Client(http).form(f"/i/{place['ibasho']}/email", {"address": "early@example.jp"})
+    assert asked.status_code == 200
+    await send_outbox(SmtpServer.from_url(smtp.url))
+    (mail,) = smtp.to("early@example.jp")
+    confirm = next(p for p in re.findall(r"https?://\S+", mail.get_body(("plain",)).get_content()) if "/confirm/" in p)
+    confirm = urlsplit(confirm).path
+
+    for status in (IbashoStatus.paused, IbashoStatus.ended):
+        await Ibasho.update({Ibasho.status: status.value}).where(Ibasho.id == place["ibasho"])
+        async with from_somewhere(app) as http:
+            visitor = Client(http)
+            for path, data in (
+                ("email", {"address": "late@example.jp"}),
+                ("phone", {"phone": "0422-11-1111", "person": token}),
+            ):
+                refused = await visitor.form(f"/i/{place['ibasho']}/{path}", data)
+                assert refused.status_code == 409, (status, path, refused.text)
+                assert "新しい申し込みを受け付けていません" in refused.text
+            for refused in (await visitor.get(confirm), await visitor.form(confirm, {})):
+                assert refused.status_code == 409 and "受け付けていません" in refused.text
+    assert not await PushSubscription.exists().where(
+        (PushSubscription.ibasho == place["ibasho"]) & PushSubscription.confirmed_at.is_not_null()
+    )
+    await send_outbox(SmtpServer.from_url(smtp.url))
+    assert smtp.to("late@example.jp") == []

@@ -3,6 +3,7 @@ through a real SMTP server on loopback (aiosmtpd), with the same rules as Web Pu
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header
@@ -13,7 +14,7 @@ import pytest
 
 from server.core.mail import SmtpServer, send_outbox
 from server.reminders.channels import Channels
-from server.reminders.email import EmailSender, endpoint_key
+from server.reminders.email import EmailSender, endpoint_key, request_email
 from server.reminders.planning import refresh_deliveries
 from server.reminders.worker import send_due
 from server.tables import (
@@ -22,9 +23,10 @@ from server.tables import (
     ReminderDelivery,
     SubscriptionChannel,
 )
+from tests.factories import Client, asgi_client
 from tests.test_reminders_absence import venue
 
-pytestmark = pytest.mark.usefixtures("no_other_deliveries")
+pytestmark = pytest.mark.usefixtures("no_other_deliveries", "fresh_sign_up_count")
 
 
 def paths(text: str) -> list[str]:
@@ -205,3 +207,112 @@ async def test_an_organiser_gets_meetings_and_duties_by_email_once_confirmed(app
     assert "sent" in await send_due(email_channel(smtp), now=due["due_at"])  # (the reconcile's others too)
     _, reminder = smtp.to(address)  # after the confirmation
     assert f"/app/#/session/{place['session']}" in reminder.get_body(("plain",)).get_content()
+
+
+# --- nobody's mailbox is filled through the form (mail bombing) ------------------------------
+
+
+def stranger_client(app, n: int) -> Client:
+    return Client(asgi_client(app, f"198.18.{uuid4().int % 250}.{n}"))
+
+
+async def test_one_address_gets_at_most_three_confirmations_a_day_whoever_asks_from_wherever(app, smtp):
+    first, second = await venue(), await venue()
+    address = f"victim-{uuid4().hex[:8]}@example.jp"
+    capitals = address.split("@")[0].upper() + "@example.jp"
+    server = SmtpServer.from_url(smtp.url)
+
+    async def ask(n: int, place, typed: str = address) -> None:
+        async with stranger_client(app, n).http as http:
+            answer = await Client(http).form(f"/i/{place['ibasho']}/email", {"address": typed})
+        assert answer.status_code == 200 and "確認のメールを送りました" in answer.text  # the same, mail or no mail
+        await send_outbox(server)
+
+    async def age_the_subscriptions() -> None:  # as if half an hour had passed since each mail
+        await PushSubscription.update({PushSubscription.updated_at: datetime.now(UTC) - timedelta(hours=1)}).where(
+            PushSubscription.address.is_in([address, capitals])
+        )
+
+    await ask(1, first)
+    (mail,) = smtp.to(address)
+    manage_path = next(p for p in paths(mail.get_body(("plain",)).get_content()) if p.startswith("/push/manage/"))
+    for n in range(2, 6):  # again and again while its mail is fresh: no second mail
+        await ask(n, first)
+    assert len(smtp.to(address)) == 1
+    assert (await app_client_get(app, manage_path)).status_code == 200  # its links still work
+
+    await age_the_subscriptions()
+    await ask(6, first)
+    await ask(7, second, capitals)  # another ibasho, in capitals
+    assert len([m for m in smtp.received if m["To"].lower() == address]) == 3
+    for n in range(8, 14):
+        await age_the_subscriptions()
+        await ask(n, first if n % 2 else second)
+    assert len([m for m in smtp.received if m["To"].lower() == address]) == 3
+    other = f"other-{uuid4().hex[:8]}@example.jp"  # another address is not held back by this one's
+    await ask(14, first, other)
+    assert len(smtp.to(other)) == 1
+
+
+async def app_client_get(app, path: str):
+    async with asgi_client(app) as http:
+        return await http.get(path)
+
+
+async def test_an_organisers_own_address_counts_with_the_public_forms(app, app_client, smtp):
+    place = await venue()
+    address = f"org-{uuid4().hex[:8]}@example.jp"
+    for n in range(3):
+        async with stranger_client(app, n).http as http:
+            assert (await Client(http).form(f"/i/{place['ibasho']}/email", {"address": address})).status_code == 200
+        await PushSubscription.update({PushSubscription.updated_at: datetime.now(UTC) - timedelta(hours=1)}).where(
+            PushSubscription.address == address
+        )
+    await app_client.login(place["organiser"])
+    asked = await app_client.post("/api/push/email", json={"address": address})
+    assert asked.status_code == 202 and asked.json() == {"address": address}  # as when a mail goes
+    await send_outbox(SmtpServer.from_url(smtp.url))
+    assert len(smtp.to(address)) == 3
+    assert await PushSubscription.count().where(PushSubscription.address == address) == 1  # none made for nothing
+
+
+async def test_requests_at_the_same_moment_mail_once(smtp):
+    place = await venue()
+    address = f"race-{uuid4().hex[:8]}@example.jp"
+    sent = await asyncio.gather(*(request_email(address, "すみれの家", ibasho_id=place["ibasho"]) for _ in range(6)))
+    assert sent.count(True) == 1
+    await send_outbox(SmtpServer.from_url(smtp.url))
+    assert len(smtp.to(address)) == 1
+
+
+async def test_a_bot_filling_the_hidden_field_is_thanked_and_nothing_is_mailed(app_client, smtp):
+    place = await venue()
+    address = f"bot-{uuid4().hex[:8]}@example.jp"
+    page = await app_client.get(f"/i/{place['ibasho']}")
+    assert page.text.count('name="website"') >= 1
+    answer = await app_client.form(f"/i/{place['ibasho']}/email", {"address": address, "website": "http://spam"})
+    assert answer.status_code == 200 and "確認のメールを送りました" in answer.text
+    await send_outbox(SmtpServer.from_url(smtp.url))
+    assert smtp.to(address) == [] and not await PushSubscription.exists().where(PushSubscription.address == address)
+
+
+async def test_a_batch_goes_on_a_few_kept_sessions_and_a_dropped_one_is_opened_again(smtp):
+    place = await venue()
+    addresses = [f"many-{n}-{uuid4().hex[:6]}@example.jp" for n in range(30)]
+    for address in addresses:
+        await email_subscriber(place, address, person=False)
+    smtp.refuse[addresses[0]] = 550  # a bounce on the way leaves its session usable
+    due = await first_due(place)
+    sender = EmailSender(SmtpServer.from_url(smtp.url), concurrency=4)
+    channel = Channels(email=sender)
+    states = await send_due(channel, now=due["due_at"])
+    assert sorted(states) == ["removed"] + ["sent"] * 29
+    assert len(smtp.received) == 29 and len(set(smtp.peers)) <= 4 and sender.sessions.opened <= 4
+
+    smtp.restart()  # the relay drops the kept sessions: the next messages open new ones
+    again = f"again-{uuid4().hex[:6]}@example.jp"
+    await email_subscriber(place, again, person=False)
+    await refresh_deliveries(place["session"])
+    assert await send_due(channel, now=due["due_at"]) == ["sent"]
+    assert len(smtp.to(again)) == 1 and smtp.peers[-1] not in smtp.peers[:-1]
+    await sender.close()

@@ -12,23 +12,33 @@ import json
 import re
 import secrets
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
 from server import config
 from server.reminders.channels import Channels
-from server.reminders.line import LineSender, line_endpoint
+from server.reminders.line import CHANNEL_TTL, LineSender, line_endpoint
 from server.reminders.planning import refresh_deliveries
 from server.reminders.worker import send_due
-from server.tables import Attendance, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
+from server.tables import (
+    Attendance,
+    AuditLog,
+    Ibasho,
+    IbashoStatus,
+    LineChannel,
+    PushSubscription,
+    ReminderDelivery,
+    SubscriptionChannel,
+)
 from tests.factories import login_client as login_client_for
+from tests.factories import make_account
 from tests.line_service import FakeLineApi
 from tests.test_reminders_absence import venue
 from tests.test_reminders_email import first_due
 
-pytestmark = pytest.mark.usefixtures("no_other_deliveries")
+pytestmark = pytest.mark.usefixtures("no_other_deliveries", "fresh_sign_up_count")
 SECRET = "0123456789abcdef0123456789abcdef"
 
 
@@ -88,6 +98,11 @@ def text(user: str, words: str) -> dict:
     return event("message", user, message={"id": "1", "type": "text", "text": words, "quoteToken": "q"})
 
 
+def shown_code(page: str) -> str:
+    """The code as the page shows it: 12 digits in fours, sent as read."""
+    return re.search(r'data-testid="line-code"><strong>(\d{4} \d{4} \d{4})<', page)[1]
+
+
 async def linked(app_client, place, user: str, person: bool = True) -> dict:
     data = {}
     if person:
@@ -98,7 +113,7 @@ async def linked(app_client, place, user: str, person: bool = True) -> dict:
     page = await app_client.form(f"/i/{place['ibasho']}/line", data)
     assert page.status_code == 200, page.text
     assert "https://lin.ee/example" in page.text
-    code = re.search(r'data-testid="line-code"><strong>(\d{8})<', page.text)[1]
+    code = shown_code(page.text)
     answer = await deliver(app_client, place, [text(user, code)])
     assert answer.status_code == 200, answer.text
     return await PushSubscription.select().where(PushSubscription.address == user).first()
@@ -201,8 +216,13 @@ async def test_a_wrong_token_is_the_channels_fault_not_the_users(app_client, lin
     await linked(app_client, place, user, person=False)
     await LineChannel.update({LineChannel.access_token: "wrong"}).where(LineChannel.id == place["channel"])
     due = await first_due(place)
-    assert await send_due(Channels(line=LineSender()), now=due["due_at"]) == ["failed"]
-    assert line_api.refused == ["token"]
+    at, states = due["due_at"], []
+    for _ in range(6):  # retried (staff may be putting a new token in), then given up
+        states.append((await send_due(Channels(line=LineSender()), now=at))[0])
+        row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
+        at = row["due_at"] + timedelta(seconds=1)
+    assert states == ["pending"] * 5 + ["failed"] and row["last_error"].startswith("gave up after 6 attempts: 401")
+    assert line_api.refused == ["token"] * 6
     assert await PushSubscription.exists().where(
         (PushSubscription.address == user) & (PushSubscription.channel == SubscriptionChannel.line.value)
     )
@@ -235,3 +255,132 @@ async def test_staff_set_up_a_groups_channel_and_never_see_its_secrets_again(wor
     assert await LineChannel.count().where(LineChannel.group == world.group_a) == 1
     other_staff = await login_client_for(new_client, world.staff_b)
     assert f"/line/webhook/{row['id']}" not in (await other_staff.get("/staff/line")).text
+
+
+# --- codes nobody can guess, channels the worker keeps up with --------------------------------
+
+
+async def asked_for_a_code(app_client, place) -> str:
+    page = await app_client.form(f"/i/{place['ibasho']}/line", {})
+    assert page.status_code == 200, page.text
+    assert "30分以内" in page.text
+    return shown_code(page.text)
+
+
+async def test_wrong_codes_are_limited_per_line_user_and_a_code_expires(app_client, line_api):
+    place = await line_venue(line_api)
+    code = await asked_for_a_code(app_client, place)
+    assert len(code.replace(" ", "")) == 12
+    guesser, owner = user_id(), user_id()
+    for n in range(5):
+        await deliver(app_client, place, [text(guesser, f"{n:012d}")])
+    assert (
+        line_api.replied()
+        == [
+            "コードが違うか、期限が切れています。ページのコードを確かめるか、ページで新しいコードを受け取ってください。"
+        ]
+        * 5
+    )
+    await deliver(app_client, place, [text(guesser, code)])  # even the right one, now: refused
+    assert "1時間ほどたってから" in line_api.replied()[-1]
+    assert not await PushSubscription.exists().where(PushSubscription.address == guesser)
+    await deliver(app_client, place, [text(guesser, "ありがとう")])  # a chat is no try, and gets no answer
+    assert len(line_api.replied()) == 6
+
+    await deliver(app_client, place, [text(owner, code.replace(" ", ""))])  # its owner is not held back
+    assert "のお知らせをこのトークでお送りします" in line_api.replied()[-1]
+    assert await PushSubscription.exists().where(
+        (PushSubscription.address == owner) & PushSubscription.confirmed_at.is_not_null()
+    )
+
+    late = await asked_for_a_code(app_client, place)  # a code older than 30 minutes links nobody
+    await PushSubscription.update({PushSubscription.created_at: datetime.now(UTC) - timedelta(minutes=31)}).where(
+        PushSubscription.endpoint == f"line-code:{place['channel']}:{late.replace(' ', '')}"
+    )
+    slow = user_id()
+    await deliver(app_client, place, [text(slow, late)])
+    assert "期限が切れています" in line_api.replied()[-1]
+    assert not await PushSubscription.exists().where(PushSubscription.address == slow)
+    assert line_api.refused == []  # every reply with the channel's token
+
+
+async def test_a_paused_ibasho_hands_out_no_code_and_links_nobody(app_client, line_api):
+    place = await line_venue(line_api)
+    code = await asked_for_a_code(app_client, place)
+    await Ibasho.update({Ibasho.status: IbashoStatus.paused.value}).where(Ibasho.id == place["ibasho"])
+    refused = await app_client.form(f"/i/{place['ibasho']}/line", {})
+    assert refused.status_code == 409 and "新しい申し込みを受け付けていません" in refused.text
+    user = user_id()
+    await deliver(app_client, place, [text(user, code)])
+    assert "新しい申し込みを受け付けていません" in line_api.replied()[-1]
+    assert not await PushSubscription.exists().where(PushSubscription.address == user)
+
+
+async def test_the_worker_takes_up_a_new_token_and_stops_for_a_removed_channel(app_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    await linked(app_client, place, user, person=False)
+    due = await first_due(place)
+    clock = [1000.0]
+    sender = LineSender(clock=lambda: clock[0])  # one sender for the whole test, as the worker keeps one
+    channels = Channels(line=sender)
+
+    async def send_again() -> list[str]:
+        await ReminderDelivery.update(
+            {ReminderDelivery.state: "pending", ReminderDelivery.due_at: due["due_at"]}
+        ).where(ReminderDelivery.id == due["id"])
+        line_api.keys.clear()  # a new push for the fake, not a retry it has seen
+        return await send_due(channels, now=due["due_at"])
+
+    assert await send_due(channels, now=due["due_at"]) == ["sent"]
+    # staff save a reissued token: once the channel's few seconds are up, the next push uses it
+    line_api.token = "rotated-" + secrets.token_urlsafe(16)
+    await LineChannel.update({LineChannel.access_token: line_api.token}).where(LineChannel.id == place["channel"])
+    clock[0] += CHANNEL_TTL
+    assert await send_again() == ["sent"]
+    assert line_api.refused == [] and len(line_api.to(user)) == 2
+
+    # reissued again within those seconds: LINE refuses the old token once, and the retry looks again
+    line_api.token = "again-" + secrets.token_urlsafe(16)
+    await LineChannel.update({LineChannel.access_token: line_api.token}).where(LineChannel.id == place["channel"])
+    assert await send_again() == ["pending"] and line_api.refused == ["token"]
+    assert await send_again() == ["sent"] and len(line_api.to(user)) == 3
+
+    # the channel removed: nothing more goes through it
+    await LineChannel.delete().where(LineChannel.id == place["channel"])
+    clock[0] += CHANNEL_TTL
+    assert await send_again() == ["pending"]
+    row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
+    assert row["last_error"].endswith("no LINE channel for this ibasho") and len(line_api.to(user)) == 3
+    await sender.close()
+
+
+async def test_staff_stop_a_channel_and_start_it_again(app_client, new_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    await linked(app_client, place, user, person=False)
+    due = await first_due(place)
+    clock = [0.0]
+    channels = Channels(line=LineSender(clock=lambda: clock[0]))
+    staff = await login_client_for(new_client, await make_account("staff", areas=[place["area"]]))
+
+    stopped = await staff.form(f"/staff/line/{place['channel']}/enabled", {})
+    assert stopped.status_code == 303, stopped.text
+    listed = await staff.get("/staff/line")
+    assert "停止中" in listed.text and "再開する" in listed.text
+    assert "LINEで受け取る" not in (await app_client.get(f"/i/{place['ibasho']}")).text
+    assert (await app_client.form(f"/i/{place['ibasho']}/line", {})).status_code == 404  # no code handed out
+    assert await send_due(channels, now=due["due_at"]) == ["pending"]
+    assert line_api.pushed == []
+    assert await PushSubscription.exists().where(PushSubscription.address == user)  # kept for later
+
+    assert (await staff.form(f"/staff/line/{place['channel']}/enabled", {"enabled": "1"})).status_code == 303
+    clock[0] += CHANNEL_TTL
+    row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
+    assert await send_due(channels, now=row["due_at"]) == ["sent"]
+    assert len(line_api.to(user)) == 1
+    actions = [
+        r["action"]
+        for r in await AuditLog.select(AuditLog.action).where(AuditLog.target == f"line_channel:{place['channel']}")
+    ]
+    assert sorted(actions) == ["line_channel.start", "line_channel.stop"]

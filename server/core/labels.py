@@ -152,6 +152,8 @@ AUDIT_ACTIONS = {
     "follow_up_close": N_("Closed a follow-up item"),
     "follow_up_reopen": N_("Reopened a follow-up item"),
     "line_channel.save": N_("Saved a LINE channel"),
+    "line_channel.stop": N_("Stopped a LINE channel"),
+    "line_channel.start": N_("Started a LINE channel again"),
 }
 # What an audit entry's target ("kind:id") is.
 AUDIT_TARGETS = {

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
@@ -89,27 +90,117 @@ def compose(to: str, subject: str, text: str, html: str | None = None) -> EmailM
 
 
 async def send_message(message: EmailMessage, server: SmtpServer) -> None:
-    """Hand one message to the SMTP server; raises PermanentFailure or TemporaryFailure."""
+    """Hand one message to the SMTP server, in a session of its own; raises PermanentFailure
+    or TemporaryFailure."""
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=server.host,
-            port=server.port,
-            username=server.username,
-            password=server.password,
-            use_tls=server.use_tls,
-            start_tls=server.start_tls,
-            timeout=30,
-        )
-    except aiosmtplib.SMTPRecipientsRefused as error:
+        await aiosmtplib.send(message, **_session_options(server))
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        raise failure_of(error) from None
+
+
+def _session_options(server: SmtpServer) -> dict:
+    """aiosmtplib's keyword arguments for a session with ``server`` (its fields, ``host`` renamed)."""
+    options = asdict(server)
+    options["hostname"] = options.pop("host")
+    return {**options, "timeout": 30}
+
+
+def failure_of(error: Exception) -> PermanentFailure | TemporaryFailure:
+    """What an SMTP error means for the message: 5xx is final, anything else worth a retry."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = [response.code for response in error.recipients]
         failure = PermanentFailure if all(code >= 500 for code in codes) else TemporaryFailure
-        raise failure(f"recipients refused: {codes}") from None
-    except aiosmtplib.SMTPResponseException as error:
+        return failure(f"recipients refused: {codes}")
+    if isinstance(error, aiosmtplib.SMTPResponseException):
         failure = PermanentFailure if error.code >= 500 else TemporaryFailure
-        raise failure(f"{error.code} {error.message}"[:500]) from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-        raise TemporaryFailure(f"{type(error).__name__}: {error}"[:500]) from None
+        return failure(f"{error.code} {error.message}"[:500])
+    return TemporaryFailure(f"{type(error).__name__}: {error}"[:500])
+
+
+@dataclass
+class _Session:
+    client: aiosmtplib.SMTP
+    sent: int = 0
+    used_at: float = 0.0
+
+
+class SmtpSessions:
+    """SMTP sessions kept open and reused for many messages, up to ``size`` at once: a batch
+    of reminders costs a few connections, TLS handshakes and logins, not one per message.
+
+    A session goes back to the idle ones after each message (a refused recipient too: the
+    client resets the envelope), and is closed after ``per_session`` messages (relays cap
+    them) or when it has been idle ``idle_seconds`` (relays drop idle clients). A kept
+    session the relay closed meanwhile is found on its next use: that message is sent
+    again at once on a new session; a new session that fails is the message's failure."""
+
+    def __init__(self, server: SmtpServer, size: int, per_session: int = 100, idle_seconds: float = 60.0) -> None:
+        self.server, self.per_session, self.idle_seconds = server, per_session, idle_seconds
+        self.slots = asyncio.Semaphore(size)
+        self.idle: list[_Session] = []
+        self.opened = 0  # sessions opened so far (for the benchmark and the tests)
+
+    async def _open(self) -> _Session:
+        client = aiosmtplib.SMTP(**_session_options(self.server))
+        await client.connect()
+        self.opened += 1
+        return _Session(client)
+
+    def _kept(self) -> _Session | None:
+        while self.idle:
+            session = self.idle.pop()
+            if time.monotonic() - session.used_at < self.idle_seconds and session.client.is_connected:
+                return session
+            session.client.close()
+        return None
+
+    async def send(self, message: EmailMessage) -> None:
+        """Like ``send_message``, on a kept session when there is one."""
+        async with self.slots:
+            session = self._kept()
+            if session is not None:
+                try:
+                    return await self._send_on(session, message)
+                except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                    pass  # closed by the relay while idle: once more, on a new one
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                    raise failure_of(error) from None
+            try:
+                session = await self._open()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                raise failure_of(error) from None
+            try:
+                await self._send_on(session, message)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                raise failure_of(error) from None
+
+    async def _send_on(self, session: _Session, message: EmailMessage) -> None:
+        """Send on this session and keep it, unless the connection failed (that is raised as it is)."""
+        try:
+            await session.client.send_message(message)
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused) as error:
+            self._put_back(session)  # an answer, not a broken connection: the envelope was reset
+            raise failure_of(error) from None
+        except BaseException:
+            session.client.close()
+            raise
+        self._put_back(session)
+
+    def _put_back(self, session: _Session) -> None:
+        session.sent += 1
+        session.used_at = time.monotonic()
+        if session.sent >= self.per_session or not session.client.is_connected:
+            session.client.close()
+        else:
+            self.idle.append(session)
+
+    async def close(self) -> None:
+        for session in self.idle:
+            try:
+                await session.client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                session.client.close()
+        self.idle.clear()
 
 
 # --- the outbox ------------------------------------------------------------------------------

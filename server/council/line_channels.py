@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from litestar import Request, Response, get, post
-from litestar.params import URLEncodedBody
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.auth.guards import principal_of
@@ -52,11 +53,16 @@ async def _page(request: Request, form: LineChannelForm, errors=()) -> Template:
             "webhook": f"{get_settings().public_url}/line/webhook/{row['id']}",
         }
         for row in await LineChannel.select(
-            LineChannel.id, LineChannel.name, LineChannel.group, LineChannel.friend_url
+            LineChannel.id, LineChannel.name, LineChannel.group, LineChannel.friend_url, LineChannel.enabled
         ).order_by(LineChannel.name)
-        if (row["group"] is None and principal.is_admin) or row["group"] in names
+        if _may_manage(principal, row, names)
     ]
     return page("line_channels.html", errors, form=form, groups=groups, channels=channels, council=principal.is_admin)
+
+
+def _may_manage(principal: Principal, row: dict, groups: dict) -> bool:
+    """The council's channel: admins; a group's: whoever may see the group."""
+    return (row["group"] is None and principal.is_admin) or row["group"] in groups
 
 
 @get("/line")
@@ -104,4 +110,29 @@ async def line_channel_save(request: Request, data: URLEncodedBody[LineChannelFo
     return see_other("/staff/line")
 
 
-HANDLERS = [line_channels, line_channel_save]
+@dataclass
+class EnabledForm:
+    enabled: bool = False  # the button posts 1 to start the channel again, nothing to stop it
+
+
+@post("/line/{channel_id:uuid}/enabled")
+async def line_channel_enabled(
+    request: Request, channel_id: FromPath[UUID], data: URLEncodedBody[EnabledForm]
+) -> Response:
+    """Stop a channel (nothing is sent through it, no code is handed out; its subscribers
+    stay, for when it is started again) or start it again."""
+    principal = principal_of(request)
+    row = (
+        await LineChannel.select(LineChannel.id, LineChannel.group, LineChannel.name)
+        .where(LineChannel.id == channel_id)
+        .first()
+    )
+    if row is None or not _may_manage(principal, row, {g["id"] for g in await _groups(principal)}):
+        raise NotFoundException("no such LINE channel")
+    await LineChannel.update({LineChannel.enabled: data.enabled}).where(LineChannel.id == channel_id)
+    action = "line_channel.start" if data.enabled else "line_channel.stop"
+    await audit(principal.account_id, action, f"line_channel:{channel_id}", row["name"])
+    return see_other("/staff/line")
+
+
+HANDLERS = [line_channels, line_channel_save, line_channel_enabled]

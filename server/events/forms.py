@@ -10,7 +10,7 @@ from uuid import UUID
 from server.core.i18n import gettext as _
 from server.core.labels import N_
 from server.tables import CouncilEvent, EventApplication, EventKind, EventPart
-from server.web.forms import Checker, Cleaned, Values, as_list
+from server.web.forms import Checker, Cleaned, Honeypot, Values, as_list
 from sync import limits
 
 PART_ROWS = 4  # rows on the staff form; a blank row is no part
@@ -133,17 +133,12 @@ class EventForm:
 
 
 @dataclass
-class ApplyForm:
+class ApplyForm(Honeypot):
     name: str = ""
     organisation: str = ""
     email: str = ""
     phone: str = ""
     agree_contact: bool = False
-    website: str = ""  # the honeypot: hidden from people, filled by bots
-
-    @property
-    def from_a_bot(self) -> bool:
-        return bool(self.website.strip())
 
     def clean(self) -> Cleaned:
         check = Checker()

@@ -10,14 +10,14 @@ from server.core.i18n import gettext as _
 from server.core.labels import AUDIENCES, KINDS
 from server.council.schedule_text import Builder
 from server.tables import Registration
-from server.web.forms import Checker, Cleaned, Values
+from server.web.forms import Checker, Cleaned, Honeypot, Values
 
 MESSAGE_LENGTH = 4000
 PUBLIC_FREQUENCIES = ("", "monthly", "weekly")
 
 
 @dataclass
-class ApplicationForm:
+class ApplicationForm(Honeypot):
     area: str = ""
     group_name: str = ""
     group_kana: str = ""
@@ -38,11 +38,6 @@ class ApplicationForm:
     listed: bool = False
     agree_rules: bool = False  # the council's registration rules (登録要項)
     agree_contact: bool = False  # the council may use the contact for the registration
-    website: str = ""  # the honeypot: hidden from people, filled by bots
-
-    @property
-    def from_a_bot(self) -> bool:
-        return bool(self.website.strip())
 
     def clean(self, areas: set[UUID]) -> Cleaned:
         check = Checker()

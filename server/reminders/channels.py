@@ -24,3 +24,9 @@ class Channels:
         if sender is None:  # e.g. LINE before its channel is configured: retried, then given up
             return Outcome(status=None, error=f"no sender for channel {row.get('channel')}")
         return await sender.send(row, now)
+
+    async def close(self) -> None:
+        """The senders' kept connections (SMTP sessions, LINE's API clients)."""
+        for sender in self.senders.values():
+            if close := getattr(sender, "close", None):
+                await close()

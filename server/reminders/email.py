@@ -19,11 +19,10 @@ them on each session's call list (server/reminders/calls.py) and sends nothing.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Annotated
 from uuid import UUID, uuid4
@@ -33,21 +32,23 @@ from litestar import Request, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Template
+from piccolo.query.functions.string import Lower
 
 from server.auth.guards import principal_of, signed_in
 from server.config import get_settings
-from server.core import signing
+from server.core import ratelimit, signing
 from server.core.clock import now
 from server.core.i18n import gettext as _
-from server.core.mail import PermanentFailure, SmtpServer, TemporaryFailure, compose, queue_mail, send_message
+from server.core.mail import PermanentFailure, SmtpServer, SmtpSessions, TemporaryFailure, compose, queue_mail
 from server.db import write_transaction
 from server.reminders import tokens
+from server.reminders.audience import ibasho_taking_sign_ups
 from server.reminders.planning import reconcile, refresh_ibasho
-from server.reminders.public import active_ibasho, ibasho_page_context
+from server.reminders.public import ibasho_page_context
 from server.reminders.sender import Outcome, notice_for
 from server.reminders.subscriptions import within_sign_up_limit
-from server.tables import PushSubscription, SubscriptionChannel
-from server.web.forms import EMAIL_PATTERN, Checker
+from server.tables import OutboundMail, PushSubscription, SubscriptionChannel
+from server.web.forms import EMAIL_PATTERN, Checker, Honeypot
 from server.web.openapi import error_responses
 from server.web.pages import NO_STORE
 from sync import limits
@@ -55,6 +56,10 @@ from sync import limits
 ADDRESS_LENGTH = 254
 PHONE_LENGTH = 40
 CONCURRENCY = 20  # SMTP sessions at once: a relay takes a few in parallel from one client
+CONFIRM_PURPOSE = "reminder-confirm"
+CONFIRMATIONS_PER_DAY = 3  # per address, whoever asks from wherever: no mail bombing through the form
+CONFIRMATION_WINDOW = timedelta(hours=24)
+CONFIRMATION_FRESH = timedelta(minutes=30)  # an unconfirmed subscription's mail this young is not sent again
 
 
 def endpoint_key(channel: SubscriptionChannel, owner: UUID, address: str) -> str:
@@ -86,13 +91,13 @@ def link(path: str) -> str:
 
 
 @dataclass
-class AddressForm:
+class AddressForm(Honeypot):
     address: str = ""
     person: str = ""  # the personal QR code's token, if the page was reached through it
 
 
 @dataclass
-class PhoneForm:
+class PhoneForm(Honeypot):
     phone: str = ""
     person: str = ""
 
@@ -109,8 +114,9 @@ async def _page_again(ibasho_id: UUID, person: str, errors: list[str], **typed: 
 @post("/i/{ibasho_id:uuid}/email", include_in_schema=False, cache_control=NO_STORE)
 async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[AddressForm], request: Request) -> Template:
     """Make (or refresh) an unconfirmed email subscription and mail its confirmation link.
-    The answer is the same whether the address was known or not."""
-    ibasho = await active_ibasho(ibasho_id)
+    The answer is the same whether the address was known or not, and whether a mail went
+    (``request_email`` bounds them per address); a bot is answered so too."""
+    ibasho = await ibasho_taking_sign_ups(ibasho_id)
     check = Checker()
     address = check.email(data.address, _("Email address"), ADDRESS_LENGTH, required=True)
     person_link = tokens.read_person_link(data.person) if data.person else None
@@ -118,7 +124,8 @@ async def subscribe_email(ibasho_id: FromPath[UUID], data: URLEncodedBody[Addres
         return await _page_again(ibasho_id, data.person, check.errors, address=data.address)
     await within_sign_up_limit(request, None)  # 429 past the hour's allowance
     person = person_link[0] if person_link is not None and person_link[1] == ibasho_id else None
-    await request_email(address, ibasho["name"], ibasho_id=ibasho_id, person_id=person)
+    if not data.from_a_bot:
+        await request_email(address, ibasho["name"], ibasho_id=ibasho_id, person_id=person)
     return Template(
         template_name="reminders/email.html", context={"state": "sent", "ibasho": ibasho, "address": address}
     )
@@ -131,16 +138,31 @@ async def request_email(
     ibasho_id: UUID | None = None,
     account_id: UUID | None = None,
     person_id: UUID | None = None,
-) -> None:
+) -> bool:
     """Make (or refresh) the unconfirmed email subscription of an ibasho's participant or of
-    an organiser's account, and mail it the confirmation link and a new management link."""
+    an organiser's account, and mail it the confirmation link and a new management link.
+
+    Anyone may type anyone's address, so the mails to one address are bounded: none while
+    the subscription's last confirmation mail is still fresh (the same link still works),
+    and ``CONFIRMATIONS_PER_DAY`` in any 24 hours over all ibasho, accounts and requesters.
+    Refused, nothing changes (the mailed links stay good). Returns whether a mail went; the
+    caller answers the same either way, so nobody learns whether the address was known."""
     endpoint = endpoint_key(SubscriptionChannel.email, ibasho_id or account_id, address)
     manage = secrets.token_urlsafe(32)
     at = now()
     async with write_transaction():
+        await _take_turn(address)
         existing = (
-            await PushSubscription.select(PushSubscription.id).where(PushSubscription.endpoint == endpoint).first()
+            await PushSubscription.select(
+                PushSubscription.id, PushSubscription.confirmed_at, PushSubscription.updated_at
+            )
+            .where(PushSubscription.endpoint == endpoint)
+            .first()
         )
+        if existing and existing["confirmed_at"] is None and existing["updated_at"] > at - CONFIRMATION_FRESH:
+            return False
+        if await _confirmations_sent(address, at) >= CONFIRMATIONS_PER_DAY:
+            return False
         values = {PushSubscription.manage_token_hash: tokens.manage_token_hash(manage), PushSubscription.updated_at: at}
         if person_id is not None:
             values[PushSubscription.person] = person_id
@@ -172,7 +194,26 @@ async def request_email(
             "confirm": link(f"/push/email/confirm/{confirm_token(sub_id)}"),
             "manage": link(f"/push/manage/{manage}"),
         }
-        await queue_mail(address, _("Please confirm: reminders of %(name)s") % {"name": name}, text, "reminder-confirm")
+        await queue_mail(address, _("Please confirm: reminders of %(name)s") % {"name": name}, text, CONFIRM_PURPOSE)
+    return True
+
+
+async def _take_turn(address: str) -> None:
+    """Requests for one address, one at a time: the counter row ``hit`` upserts stays locked
+    until the caller's write transaction ends (on SQLite every write transaction is one at
+    a time already), so no two requests count the same mails (PostgreSQL's READ COMMITTED
+    would let them) or make the same subscription."""
+    await ratelimit.hit(f"confirm-mail:{address.strip().lower()}", int(CONFIRMATION_WINDOW.total_seconds()))
+
+
+async def _confirmations_sent(address: str, at: datetime) -> int:
+    """Confirmation mails to this address (in any case) in the last 24 hours: counted in the
+    outbox itself, whose rows are kept, so the window slides."""
+    return (
+        await OutboundMail.count()
+        .where(Lower(OutboundMail.to_address) == address.strip().lower())
+        .where((OutboundMail.purpose == CONFIRM_PURPOSE) & (OutboundMail.created_at > at - CONFIRMATION_WINDOW))
+    )
 
 
 class OwnEmailIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -201,8 +242,9 @@ async def own_email(data: JSONBody[OwnEmailIn], request: Request) -> dict:
 
 @post("/i/{ibasho_id:uuid}/phone", include_in_schema=False, cache_control=NO_STORE)
 async def subscribe_phone(ibasho_id: FromPath[UUID], data: URLEncodedBody[PhoneForm], request: Request) -> Template:
-    """A registered participant (through their personal QR code) asks to be phoned."""
-    ibasho = await active_ibasho(ibasho_id)
+    """A registered participant (through their personal QR code) asks to be phoned; the
+    same allowance per client address as the other sign-ups, and a bot is thanked alike."""
+    ibasho = await ibasho_taking_sign_ups(ibasho_id)
     check = Checker()
     phone = check.phone(data.phone, _("Phone number"), PHONE_LENGTH, required=True)
     person_link = tokens.read_person_link(data.person) if data.person else None
@@ -210,6 +252,12 @@ async def subscribe_phone(ibasho_id: FromPath[UUID], data: URLEncodedBody[PhoneF
         check.fail(_("This personal QR code has expired. Ask the organisers to show it again."))
     if check.errors:
         return await _page_again(ibasho_id, data.person, check.errors, phone=data.phone)
+    await within_sign_up_limit(request, None)  # 429 past the hour's allowance
+    thanks = Template(
+        template_name="reminders/email.html", context={"state": "phone", "ibasho": ibasho, "phone": phone}
+    )
+    if data.from_a_bot:
+        return thanks
     person_id = person_link[0]
     endpoint = endpoint_key(SubscriptionChannel.phone, ibasho_id, person_id.hex)
     at = now()
@@ -235,7 +283,7 @@ async def subscribe_phone(ibasho_id: FromPath[UUID], data: URLEncodedBody[PhoneF
                     **{column._meta.name: value for column, value in values.items()},
                 )
             )
-    return Template(template_name="reminders/email.html", context={"state": "phone", "ibasho": ibasho, "phone": phone})
+    return thanks
 
 
 async def _email_subscription(token: str, purpose: str) -> dict:
@@ -258,16 +306,24 @@ async def _email_subscription(token: str, purpose: str) -> dict:
     return {**row, "name": row["name"] or _("your meetings and duties")}  # an organiser's own
 
 
+async def _to_confirm(token: str) -> dict:
+    """The subscription a confirmation link names; a participant's ibasho must still take sign-ups."""
+    sub = await _email_subscription(token, "email-confirm")
+    if sub["ibasho"] is not None and sub["confirmed_at"] is None:
+        await ibasho_taking_sign_ups(sub["ibasho"])
+    return sub
+
+
 @get("/push/email/confirm/{token:str}", include_in_schema=False, cache_control=NO_STORE)
 async def confirm_page(token: FromPath[str]) -> Template:
-    sub = await _email_subscription(token, "email-confirm")
+    sub = await _to_confirm(token)
     state = "confirmed" if sub["confirmed_at"] else "confirm"
     return Template(template_name="reminders/email.html", context={"state": state, "sub": sub, "token": token})
 
 
 @post("/push/email/confirm/{token:str}", include_in_schema=False, cache_control=NO_STORE)
 async def confirm(token: FromPath[str]) -> Template:
-    sub = await _email_subscription(token, "email-confirm")
+    sub = await _to_confirm(token)
     if sub["confirmed_at"] is None:
         await PushSubscription.update({PushSubscription.confirmed_at: now()}).where(PushSubscription.id == sub["id"])
         if sub["ibasho"] is not None:
@@ -331,21 +387,25 @@ def reminder_message(row: dict, at: datetime) -> EmailMessage:
 
 
 class EmailSender:
-    """Sends reminder mails through IBASHO_SMTP_URL; a few SMTP sessions at once."""
+    """Sends reminder mails through IBASHO_SMTP_URL on a few SMTP sessions at once, each
+    kept open for many messages (``SmtpSessions``)."""
 
     def __init__(self, server: SmtpServer | None = None, concurrency: int = CONCURRENCY) -> None:
         url = get_settings().smtp_url
         self.server = server or (SmtpServer.from_url(url) if url else None)
-        self.limit = asyncio.Semaphore(concurrency)
+        self.sessions = SmtpSessions(self.server, concurrency) if self.server else None
 
     async def send(self, row: dict, at: datetime) -> Outcome:
-        if self.server is None:
+        if self.sessions is None:
             return Outcome(status=None, error="IBASHO_SMTP_URL is not set")
-        async with self.limit:
-            try:
-                await send_message(reminder_message(row, at), self.server)
-            except PermanentFailure as error:  # a bounce: the address is gone
-                return Outcome(status=None, error=str(error), unusable=True)
-            except TemporaryFailure as error:
-                return Outcome(status=None, error=str(error))
+        try:
+            await self.sessions.send(reminder_message(row, at))
+        except PermanentFailure as error:  # a bounce: the address is gone
+            return Outcome(status=None, error=str(error), unusable=True)
+        except TemporaryFailure as error:
+            return Outcome(status=None, error=str(error))
         return Outcome(status=202)
+
+    async def close(self) -> None:
+        if self.sessions is not None:
+            await self.sessions.close()

@@ -3,10 +3,14 @@
 1. Staff register the channel of the council or of one group (its channel access token and
    secret, and the account's 友だち追加 link): ``LineChannel``, on /staff/line.
 2. On the ibasho's public page a participant asks for LINE: a pending subscription is made
-   with a short code, and the page shows the code and the friend-add link. The participant
+   with a code, and the page shows the code and the friend-add link. The participant
    adds the account and sends the code; the webhook (``/line/webhook/<channel>``, its
    ``X-Line-Signature`` checked: HMAC-SHA256 of the body with the channel secret, base64)
-   links their LINE userId. Only who holds that LINE account can send the code from it.
+   links their LINE userId, and replies. Only who holds that LINE account can send the
+   code from it. Nobody can guess another's code: 12 random digits, good for 30 minutes,
+   and a LINE user may send ``WRONG_CODES_PER_HOUR`` wrong ones an hour (then the reply
+   says to wait; a LINE account needs a phone number, so they are not had by the
+   thousand). A paused or closed ibasho links nobody.
 3. Deliveries go through the same queue as the other channels. A message to a person linked
    to their roster entry carries a 「欠席します」 postback button; the postback in the webhook
    records the absence as the Web Push reply does (the delivery's own signed token, and
@@ -23,8 +27,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -39,6 +46,7 @@ from linebot.v3.messaging import (
     Configuration,
     PostbackAction,
     PushMessageRequest,
+    ReplyMessageRequest,
     TemplateMessage,
     TextMessage,
 )
@@ -50,28 +58,39 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.config import get_settings
+from server.core import ratelimit
 from server.core.clock import now
+from server.core.i18n import gettext as _
 from server.db import write_transaction
 from server.reminders import tokens
 from server.reminders.absence import ABSENT, record_absence, reply_of
+from server.reminders.audience import closed_message, ibasho_taking_sign_ups
 from server.reminders.planning import refresh_ibasho
 from server.reminders.sender import Outcome, notice_for, retry_after_seconds
 from server.reminders.subscriptions import within_sign_up_limit
-from server.tables import Ibasho, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
+from server.tables import Ibasho, IbashoStatus, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
+from server.web.forms import Honeypot
 from server.web.pages import NO_STORE
 
 log = logging.getLogger("ibasho.reminders")
 
-CODE_LIFETIME = timedelta(hours=1)
+CODE_LIFETIME = timedelta(minutes=30)
+CODE_DIGITS = 12
+WRONG_CODES_PER_HOUR = 5
+_CODE_LIKE = re.compile(r"[0-9]{6,20}")  # what counts as a try at a code (other chat is let be)
+_CODE_NOISE = str.maketrans("０１２３４５６７８９", "0123456789", " \u3000-－ー")
 CONCURRENCY = 20
+CHANNEL_TTL = 15.0  # seconds: the worker's tick
 ABSENT_DATA = "absent="
 
 
 async def channel_for(ibasho_id: UUID) -> dict | None:
-    """The ibasho's group's channel, else the council's; None if neither is set up."""
+    """The ibasho's group's channel, else the council's; None if neither is set up, or if
+    that one is stopped (never the council's instead: its LINE users are not the same)."""
     group = (await Ibasho.select(Ibasho.group).where(Ibasho.id == ibasho_id).first() or {}).get("group")
     rows = await LineChannel.select().where((LineChannel.group == group) | LineChannel.group.is_null())
-    return next((row for row in rows if row["group"] is not None), rows[0] if rows else None)
+    channel = next((row for row in rows if row["group"] is not None), rows[0] if rows else None)
+    return channel if channel is not None and channel["enabled"] else None
 
 
 def code_endpoint(channel_id: UUID, code: str) -> str:
@@ -83,21 +102,37 @@ def line_endpoint(channel_id: UUID, ibasho_id: UUID, user_id: str) -> str:
 
 
 @dataclass
-class LineForm:
+class LineForm(Honeypot):
     person: str = ""  # the personal QR code's token, if the page was reached through it
 
 
 @post("/i/{ibasho_id:uuid}/line", include_in_schema=False, cache_control=NO_STORE)
 async def subscribe_line(ibasho_id: FromPath[UUID], data: URLEncodedBody[LineForm], request: Request) -> Template:
     """A code to send to the ibasho's LINE account from the participant's own LINE."""
-    ibasho = await Ibasho.select(Ibasho.id, Ibasho.name).where(Ibasho.id == ibasho_id).first()
-    channel = await channel_for(ibasho_id) if ibasho else None
+    ibasho = await ibasho_taking_sign_ups(ibasho_id)
+    channel = await channel_for(ibasho_id)
     if channel is None:
         raise NotFoundException("this ibasho has no LINE account")
     await within_sign_up_limit(request, None)
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    page = Template(
+        template_name="reminders/email.html",
+        context={
+            "state": "line",
+            "ibasho": ibasho,
+            "code": " ".join(code[i : i + 4] for i in range(0, CODE_DIGITS, 4)),  # read and typed in fours
+            "friend_url": channel["friend_url"],
+            "account": channel["name"],
+        },
+    )
+    if data.from_a_bot:
+        return page  # a code that leads nowhere
     person_link = tokens.read_person_link(data.person) if data.person else None
-    code = f"{secrets.randbelow(10**8):08d}"
     at = now()
+    await PushSubscription.delete().where(  # the codes nobody sent in time
+        PushSubscription.endpoint.like(f"{code_endpoint(channel['id'], '')}%")
+        & (PushSubscription.created_at < at - CODE_LIFETIME)
+    )
     await PushSubscription.insert(
         PushSubscription(
             id=uuid4(),
@@ -110,16 +145,7 @@ async def subscribe_line(ibasho_id: FromPath[UUID], data: URLEncodedBody[LineFor
             updated_at=at,
         )
     )
-    return Template(
-        template_name="reminders/email.html",
-        context={
-            "state": "line",
-            "ibasho": ibasho,
-            "code": code,
-            "friend_url": channel["friend_url"],
-            "account": channel["name"],
-        },
-    )
+    return page
 
 
 # --- the webhook ------------------------------------------------------------------------------
@@ -144,7 +170,9 @@ async def webhook(channel_id: FromPath[UUID], request: Request) -> dict:
             continue  # a group or room: not a person's subscription
         try:
             if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
-                await _link(channel_id, event.message.text.strip(), user)
+                answer = await _link(channel_id, event.message.text, user)
+                if answer:
+                    await _reply(channel, event.reply_token, answer)
             elif isinstance(event, PostbackEvent) and event.postback.data.startswith(ABSENT_DATA):
                 await _absent(event.postback.data.removeprefix(ABSENT_DATA), user)
             elif isinstance(event, UnfollowEvent):
@@ -156,11 +184,24 @@ async def webhook(channel_id: FromPath[UUID], request: Request) -> dict:
     return {}
 
 
-async def _link(channel_id: UUID, code: str, user: str) -> None:
-    code = code.translate(str.maketrans("０１２３４５６７８９", "0123456789")).replace(" ", "")
+async def _link(channel_id: UUID, text: str, user: str) -> str | None:
+    """Link the LINE user whose message is a pending code; returns the reply (None: the
+    message was no try at a code). Every try counts before the code is looked up, so a
+    user past the hour's wrong tries learns nothing, not even from a right code."""
+    code = text.translate(_CODE_NOISE)
+    if not _CODE_LIKE.fullmatch(code):
+        return None
+    tries = f"line-code:{channel_id}:{user}"
+    if await ratelimit.hit(tries, 3600) > WRONG_CODES_PER_HOUR:
+        return _("Too many wrong codes. Please wait an hour and send the code again.")
     async with write_transaction():
         pending = (
-            await PushSubscription.select(PushSubscription.id, PushSubscription.ibasho, PushSubscription.person)
+            await PushSubscription.select(
+                PushSubscription.id,
+                PushSubscription.ibasho,
+                PushSubscription.ibasho.name.as_alias("name"),
+                PushSubscription.ibasho.status.as_alias("status"),
+            )
             .where(
                 (PushSubscription.endpoint == code_endpoint(channel_id, code))
                 & (PushSubscription.created_at > now() - CODE_LIFETIME)
@@ -168,7 +209,9 @@ async def _link(channel_id: UUID, code: str, user: str) -> None:
             .first()
         )
         if pending is None:
-            raise NotFoundException("no such code")
+            return _("This code is wrong or has expired. Check the code on the page, or get a new one there.")
+        if pending["status"] != IbashoStatus.active.value:
+            return closed_message()
         endpoint = line_endpoint(channel_id, pending["ibasho"], user)
         await PushSubscription.delete().where(PushSubscription.endpoint == endpoint)  # linked again: the new one
         await PushSubscription.update(
@@ -179,7 +222,27 @@ async def _link(channel_id: UUID, code: str, user: str) -> None:
                 PushSubscription.updated_at: now(),
             }
         ).where(PushSubscription.id == pending["id"])
+    await ratelimit.take_back(tries, 3600)  # a right code is no wrong try
     await refresh_ibasho(pending["ibasho"])
+    return _("Done. You will get the reminders of “%(name)s” here.") % {"name": pending["name"]}
+
+
+async def _reply(channel: dict, reply_token: str | None, words: str) -> None:
+    """Answer a webhook message (LINE's reply API, free of the push quota); a failure is
+    only logged: the link is made, and LINE must still get its 200."""
+    if not reply_token:
+        return
+    async with AsyncApiClient(_configuration(channel)) as client:
+        try:
+            await AsyncMessagingApi(client).reply_message(
+                ReplyMessageRequest(replyToken=reply_token, messages=[TextMessage(text=words)])
+            )
+        except (ApiException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("LINE reply on channel %s failed: %s", channel["id"], error)
+
+
+def _configuration(channel: dict) -> Configuration:
+    return Configuration(host=get_settings().line_api_url, access_token=channel["access_token"])
 
 
 async def _absent(token: str, user: str) -> None:
@@ -229,25 +292,38 @@ def line_message(row: dict, at: datetime) -> TemplateMessage | TextMessage:
 
 
 class LineSender:
-    """Pushes through each channel's Messaging API; one API client per channel, kept."""
+    """Pushes through each channel's Messaging API, one API client per channel and token.
 
-    def __init__(self, concurrency: int = CONCURRENCY) -> None:
+    A channel looked up is trusted for ``channel_ttl`` seconds only (and not at all after
+    LINE refused its token), so the worker, which lives as long as the server, takes up a
+    token staff replaced, and stops sending for a channel removed, within a round or two."""
+
+    def __init__(self, concurrency: int = CONCURRENCY, channel_ttl: float = CHANNEL_TTL, clock=time.monotonic) -> None:
         self.limit = asyncio.Semaphore(concurrency)
-        self._channels: dict[UUID, dict | None] = {}  # ibasho → its channel, looked up once
-        self._apis: dict[UUID, tuple[AsyncApiClient, AsyncMessagingApi]] = {}
+        self.channel_ttl, self.clock = channel_ttl, clock
+        self._channels: dict[UUID, tuple[float, dict | None]] = {}  # ibasho → (when looked up, its channel)
+        self._lookup = asyncio.Lock()  # a batch's sends wait for one lookup, not one each
+        # (channel, hash of its token) → client; one of an old token is closed with the rest
+        # (a send still in flight may be using it)
+        self._apis: dict[tuple[UUID, str], tuple[AsyncApiClient, AsyncMessagingApi]] = {}
+
+    async def _channel(self, ibasho_id: UUID) -> dict | None:
+        async with self._lookup:
+            cached = self._channels.get(ibasho_id)
+            if cached is None or self.clock() - cached[0] >= self.channel_ttl:
+                cached = (self.clock(), await channel_for(ibasho_id))
+                self._channels[ibasho_id] = cached
+            return cached[1]
 
     async def _api(self, ibasho_id: UUID) -> AsyncMessagingApi | None:
-        if ibasho_id not in self._channels:
-            self._channels[ibasho_id] = await channel_for(ibasho_id)
-        channel = self._channels[ibasho_id]
+        channel = await self._channel(ibasho_id)
         if channel is None:
             return None
-        if channel["id"] not in self._apis:
-            client = AsyncApiClient(
-                Configuration(host=get_settings().line_api_url, access_token=channel["access_token"])
-            )
-            self._apis[channel["id"]] = (client, AsyncMessagingApi(client))
-        return self._apis[channel["id"]][1]
+        key = (channel["id"], hashlib.sha256(channel["access_token"].encode()).hexdigest())
+        if key not in self._apis:
+            client = AsyncApiClient(_configuration(channel))
+            self._apis[key] = (client, AsyncMessagingApi(client))
+        return self._apis[key][1]
 
     async def send(self, row: dict, at: datetime) -> Outcome:
         api = await self._api(row["ibasho_id"]) if row.get("ibasho_id") else None
@@ -261,6 +337,8 @@ class LineSender:
                 status = error.status or 0
                 if status == 409:  # this retry key was accepted before: it went out
                     return Outcome(status=202)
+                if status == 401:  # the token: perhaps replaced since, so the retry looks again
+                    self._channels.pop(row["ibasho_id"], None)
                 headers = error.headers or {}
                 return Outcome(
                     status=status,
@@ -273,6 +351,6 @@ class LineSender:
         return Outcome(status=202)
 
     async def close(self) -> None:
-        for client, _ in self._apis.values():
+        for client, _api in self._apis.values():
             await client.close()
         self._apis.clear()

@@ -118,7 +118,9 @@ async def record(row: dict, outcome: Outcome, now: datetime) -> str:
         log.info("push subscription %s is gone (%s): removed", sub, status or outcome.error)
         await PushSubscription.delete().where(PushSubscription.id == sub)  # its deliveries go with it
         return "removed"
-    retryable = status is None or status == 429 or status >= 500
+    # LINE's 401 is the channel's token, perhaps replaced a moment ago: the retry looks it up again
+    token_refused = status == 401 and row.get("channel") == "line"
+    retryable = status is None or status == 429 or status >= 500 or token_refused
     if retryable:
         retries_done = row["attempts"] - 1
         if retries_done < MAX_RETRIES:

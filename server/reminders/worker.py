@@ -94,5 +94,7 @@ async def run_reminders(
                 log.exception("reminder round failed")
             await asyncio.sleep(tick.total_seconds())
     finally:
+        if sender is not None:
+            await sender.close()
         if own:
             await client.close()

@@ -4,7 +4,7 @@ and the form shown again with what was typed. Every page form uses these."""
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date, time
 from uuid import UUID
 
@@ -125,6 +125,18 @@ def as_posted(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     return value if isinstance(value, (bool, str)) else str(value)
+
+
+@dataclass
+class Honeypot:
+    """A public form's spam check (the ``honeypot`` macro of _forms.html): a field people
+    never see, which bots fill in. A bot is answered as if it had sent the form."""
+
+    website: str = ""
+
+    @property
+    def from_a_bot(self) -> bool:
+        return bool(self.website.strip())
 
 
 class EditsRow:

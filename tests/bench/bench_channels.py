@@ -8,8 +8,9 @@ Prints figures; asserts nothing.
 
 Each fake service runs in its own process, so the CPU time per message is the sender's own
 (``time.process_time`` of this process, database work included). The SMTP server counts
-the messages it accepts; one SMTP session per message (``aiosmtplib.send``), a few at once
-(server/reminders/email.py CONCURRENCY), as with a real relay that closes each.
+the messages it accepts and the sessions they came on: a few sessions at once
+(server/reminders/email.py CONCURRENCY), each kept for many messages (``SmtpSessions``);
+``--one-session-each`` compares the sender as it was, one session per message.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def smtp_process(ready, stop, report) -> None:
 
     class Counter:
         accepted = 0
+        sessions = 0
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+            Counter.sessions += 1  # a client greets once per session
+            session.host_name = hostname
+            return responses
 
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
             Counter.accepted += 1
@@ -44,7 +51,7 @@ def smtp_process(ready, stop, report) -> None:
     ready.send(port)
     stop.recv()
     controller.stop()
-    report.send((Counter.accepted, time.process_time()))
+    report.send((Counter.accepted, Counter.sessions, time.process_time()))
 
 
 def line_process(token: str, ready, stop, report) -> None:
@@ -89,11 +96,29 @@ async def recipients(count: int, channel, address) -> None:
     await planning.refresh_deliveries(session, now=DUE - timedelta(days=1))
 
 
-async def email_run(count: int, limit: int) -> None:
+class SessionEach:
+    """The reminder mails as they were sent before sessions were kept: one SMTP session
+    per message, as many at once as the sender allows (for comparison)."""
+
+    def __init__(self, server, size: int) -> None:
+        self.server, self.slots, self.opened = server, asyncio.Semaphore(size), 0
+
+    async def send(self, message) -> None:
+        from server.core.mail import send_message
+
+        async with self.slots:
+            self.opened += 1
+            await send_message(message, self.server)
+
+    async def close(self) -> None:
+        pass
+
+
+async def email_run(count: int, limit: int, one_session_each: bool = False) -> None:
     from server.core.mail import SmtpServer
     from server.reminders import worker
     from server.reminders.channels import Channels
-    from server.reminders.email import EmailSender
+    from server.reminders.email import CONCURRENCY, EmailSender
 
     ctx = multiprocessing.get_context("spawn")
     ready_r, ready_w = ctx.Pipe(False)
@@ -106,17 +131,22 @@ async def email_run(count: int, limit: int) -> None:
         from server.tables import SubscriptionChannel
 
         await recipients(count, SubscriptionChannel.email, lambda n: f"p{n}@example.jp")
-        channels = Channels(email=EmailSender(SmtpServer.from_url(f"smtp://127.0.0.1:{port}")))
+        sender = EmailSender(SmtpServer.from_url(f"smtp://127.0.0.1:{port}"))
+        if one_session_each:
+            sender.sessions = SessionEach(sender.server, CONCURRENCY)
         wall, cpu = time.perf_counter(), time.process_time()
-        states = await worker.send_all_due(channels, limit=limit, now=DUE)
+        states = await worker.send_all_due(Channels(email=sender), limit=limit, now=DUE)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(line("email", len(states), wall, cpu) + f"  ({states.count('sent'):,} sent; claimed and recorded)")
+        await sender.close()
+        name = "email/1" if one_session_each else "email"
+        print(line(name, len(states), wall, cpu) + f"  ({states.count('sent'):,} sent; claimed and recorded)")
     finally:
         stop_w.send("stop")
-        accepted, service_cpu = report_r.recv()
+        accepted, sessions, service_cpu = report_r.recv()
         child.join(10)
         print(
-            f"  SMTP server: {accepted:,} accepted; {service_cpu / max(accepted, 1) * 1000:.3f} ms CPU/msg of its own"
+            f"  SMTP server: {accepted:,} accepted on {sessions:,} sessions; "
+            f"{service_cpu / max(accepted, 1) * 1000:.3f} ms CPU/msg of its own"
         )
 
 
@@ -184,7 +214,7 @@ async def main(args) -> None:
     if "webpush" in args.channels:
         await webpush_run(args.count, args.limit, CONCURRENCY)
     if "email" in args.channels:
-        await email_run(args.count, args.limit)
+        await email_run(args.count, args.limit, args.one_session_each)
     if "line" in args.channels:
         await line_run(args.count, args.limit)
 
@@ -194,4 +224,5 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=5_000)
     parser.add_argument("--limit", type=int, default=500, help="deliveries claimed per batch")
     parser.add_argument("--channels", nargs="+", default=["webpush", "email", "line"])
+    parser.add_argument("--one-session-each", action="store_true", help="email as before: one SMTP session per message")
     asyncio.run(main(parser.parse_args()))
