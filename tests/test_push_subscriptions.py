@@ -18,7 +18,7 @@ from server.reminders.sender import Sender
 from server.reminders.subscriptions import endpoint_allowed
 from server.reminders.tokens import manage_token_hash
 from server.reminders.worker import send_due
-from server.tables import DeliveryState, PushSubscription, ReminderDelivery
+from server.tables import DeliveryState, Ibasho, IbashoStatus, PushSubscription, ReminderDelivery
 from tests.factories import DAY_BEFORE, make_account, reminder_session, subscribe
 
 HOSTS = ("fcm.googleapis.com", "*.push.apple.com")
@@ -69,6 +69,17 @@ async def participant(app_client, push, ibasho_id, sub=None):
         "ibasho_id": str(ibasho_id),
     }
     return sub, await app_client.post("/api/push/subscriptions", json=body)
+
+
+async def test_a_paused_ibasho_takes_no_web_push_sign_up_and_says_why(app_client, push, allow_fake):
+    """A public page left open from before the pause: refused with a code its script puts in words."""
+    _, ibasho_id, _ = await reminder_session()
+    await Ibasho.update({Ibasho.status: IbashoStatus.paused.value}).where(Ibasho.id == ibasho_id)
+    sub, response = await participant(app_client, push, ibasho_id)
+    assert response.status_code == 409 and response.json()["code"] == "sign_ups_closed"
+    assert not await PushSubscription.exists().where(PushSubscription.endpoint == push.endpoint(sub))
+    unknown = (await participant(app_client, push, uuid4()))[1]
+    assert unknown.status_code == 404
 
 
 @pytest.mark.parametrize("key", ["p256dh", "auth"])

@@ -29,6 +29,7 @@ def public_only():
 
 class SignUpsClosed(HTTPException):
     status_code = HTTP_409_CONFLICT
+    code = "sign_ups_closed"  # the public page's script says so in words (server/static/reminders.js)
 
 
 def closed_message() -> str:

@@ -26,10 +26,11 @@ from server.config import get_settings
 from server.core import ratelimit
 from server.core.clock import now as current_time
 from server.reminders import tokens
+from server.reminders.audience import ibasho_taking_sign_ups
 from server.reminders.sender import endpoint_url
 from server.reminders.tokens import manage_token_hash
 from server.reminders.vapid import load_vapid
-from server.tables import Ibasho, IbashoStatus, PushSubscription
+from server.tables import PushSubscription
 from server.web.openapi import NO_NUL, Late, PathText, error_responses, text
 from sync.limits import check_patterns
 
@@ -175,7 +176,8 @@ class SubscriptionTaken(HTTPException):
             400: "Not JSON, a field missing or of the wrong type, or an endpoint not on a known push service",
             401: "Not logged in, and no ibasho chosen",
             404: "No such active ibasho, or the personal QR code's link has expired (or was never issued)",
-            409: "The endpoint belongs to another owner, or was subscribed a moment ago from elsewhere",
+            409: "The endpoint belongs to another owner, or was subscribed a moment ago from elsewhere; "
+            'with `"code": "sign_ups_closed"` when the ibasho is paused or closed',
             429: "Too many new subscriptions from this address; `Retry-After` says when to try again",
         },
     ),
@@ -218,13 +220,7 @@ async def save_subscription(data: JSONBody[SubscriptionIn], request: Request) ->
     }
     token: str | None = None
     if data.ibasho_id is not None:
-        ibasho = (
-            await Ibasho.select(Ibasho.id)
-            .where((Ibasho.id == data.ibasho_id) & (Ibasho.status == IbashoStatus.active.value))
-            .first()
-        )
-        if ibasho is None:
-            raise NotFoundException("no such active ibasho")
+        await ibasho_taking_sign_ups(data.ibasho_id)
         token = secrets.token_urlsafe(32)
         values |= {
             PushSubscription.ibasho: data.ibasho_id,

@@ -45,12 +45,12 @@ function subscribePage(button, status) {
         method: "POST", headers: { "content-type": "application/json", "x-csrftoken": csrf() },
         body: JSON.stringify({ ...subscription.toJSON(), ibasho_id: button.dataset.ibasho, person_token: button.dataset.person || null }),
       });
-      if (!response.ok) throw new Error(String(response.status));
+      if (!response.ok) throw new Error((await response.json().catch(() => ({}))).code || String(response.status));
       const { manage_url: manageUrl } = await response.json();
       status.replaceChildren(status.dataset.done, Object.assign(document.createElement("a"), { href: manageUrl, textContent: location.origin + manageUrl }));
     } catch (error) {
       // In words the reader can act on; the code ("permission", "timeout", a status) is for no one.
-      const why = { permission: status.dataset.denied, timeout: status.dataset.slow };
+      const why = { permission: status.dataset.denied, timeout: status.dataset.slow, sign_ups_closed: status.dataset.closed };
       status.textContent = why[error.message] || status.dataset.failed;
       button.disabled = false;
     }
