@@ -41,3 +41,11 @@ async def print_page(page, out_dir: Path, name: str, dpi: int = 60) -> Printed:
     ).stdout
     texts = text.split("\f")[: len(pages)]
     return Printed(pdf, pages, texts)
+
+
+def pgm(path: Path) -> tuple[int, int, bytes]:
+    """A binary PGM (P5) of pdftoppm -gray: width, height, pixels."""
+    data = path.read_bytes()
+    magic, width, height, _maximum, pixels = data.split(maxsplit=4)
+    assert magic == b"P5"
+    return int(width), int(height), pixels

@@ -19,6 +19,7 @@ from server.core.clock import now
 from server.tables import Area, EventApplication, EventAttendance, EventPart, OutboundMail
 from tests.browser import PHONE, latin_runs, offscreen_controls
 from tests.factories import unique
+from tests.printing import pgm
 
 pytestmark = pytest.mark.usefixtures("fresh_event_apply_count")
 
@@ -130,14 +131,6 @@ async def test_staff_make_a_course_and_someone_applies_from_the_directory_on_a_p
     finally:
         await desk.close()
         await phone.close()
-
-
-def pgm(path: Path) -> tuple[int, int, bytes]:
-    """A binary PGM (P5) of pdftoppm -gray: width, height, pixels."""
-    data = path.read_bytes()
-    magic, width, height, _maximum, pixels = data.split(maxsplit=4)
-    assert magic == b"P5"
-    return int(width), int(height), pixels
 
 
 async def test_the_door_on_a_phone_and_the_certificate_as_a_4_pages(chromium, live_server, world, tmp_path):
