@@ -49,3 +49,9 @@ def pgm(path: Path) -> tuple[int, int, bytes]:
     magic, width, height, _maximum, pixels = data.split(maxsplit=4)
     assert magic == b"P5"
     return int(width), int(height), pixels
+
+
+def gray_pages(pdf: Path, out: Path) -> list[Path]:
+    """The PDF's pages as greyscale PGM files (``pgm`` reads them), at 40 dpi."""
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(out / "gray")], check=True, timeout=60)
+    return sorted(out.glob("gray-*.pgm"))

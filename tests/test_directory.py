@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -17,7 +16,7 @@ from server.core.dates import format_date_ja
 from server.tables import Audience, Ibasho, IbashoKind, IbashoStatus, Session, SessionKind, SessionStatus
 from tests.browser import PHONE
 from tests.factories import make_area, make_group, unique
-from tests.printing import pgm, print_page
+from tests.printing import gray_pages, pgm, print_page
 
 TODAY = date.today()
 
@@ -145,11 +144,6 @@ async def test_the_list_as_csv_and_xlsx_keeps_the_filters(app_client):
 # IBASHO_SCREENSHOTS=1 keeps the first printed page as docs/screenshots/directory-print.png.
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 A4_PORTRAIT = 210 / 297
-
-
-def gray_pages(pdf: Path, out: Path) -> list[Path]:
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(out / "gray")], check=True, timeout=60)
-    return sorted(out.glob("gray-*.pgm"))
 
 
 def right_margin_blank(width: int, pixels: bytes) -> bool:

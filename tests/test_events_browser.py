@@ -19,7 +19,7 @@ from server.core.clock import now
 from server.tables import Area, EventApplication, EventAttendance, EventPart, OutboundMail
 from tests.browser import PHONE, latin_runs, offscreen_controls
 from tests.factories import unique
-from tests.printing import pgm
+from tests.printing import gray_pages, pgm
 
 pytestmark = pytest.mark.usefixtures("fresh_event_apply_count")
 
@@ -177,8 +177,7 @@ async def test_the_door_on_a_phone_and_the_certificate_as_a_4_pages(chromium, li
         assert f"（{last.year}年{last.month}月{last.day}日" in text
         pdf = tmp_path / "certificates.pdf"
         await staff.pdf(path=str(pdf), format="A4", print_background=True)
-        subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(tmp_path / "page")], check=True)
-        pages = sorted(tmp_path.glob("page-*.pgm"))
+        pages = gray_pages(pdf, tmp_path)
         assert len(pages) == 2  # one A4 page per holder, nothing spilling over
         for path in pages:
             width, height, pixels = pgm(path)
