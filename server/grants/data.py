@@ -13,8 +13,6 @@ from datetime import date
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from piccolo.query.functions.aggregate import Count, Sum
-
 from server.core.clock import now
 from server.core.dates import fiscal_year, fiscal_year_bounds
 from server.core.labels import N_
@@ -125,7 +123,7 @@ async def of_sessions(query, column, session_ids: list[UUID], *condition) -> lis
 
 async def load_sessions(group_ids: list[UUID], year: int) -> list[tuple[UUID, SessionIn]]:
     """(group, session) of the year with their participants (registered present plus head counts,
-    volunteers apart); for callers that have not loaded them already."""
+    volunteers apart, as the database keeps them); for callers that have not loaded them already."""
     rows = await Session.select(
         Session.id,
         Session.group,
@@ -135,21 +133,9 @@ async def load_sessions(group_ids: list[UUID], year: int) -> list[tuple[UUID, Se
         Session.end_time,
         Session.status,
         Session.venue_cost,
+        Session.present_count,
+        Session.walk_in_count,
     ).where(in_scope(Session, group_ids, year))
-    ids = [row["id"] for row in rows]
-    participants: dict[UUID, int] = defaultdict(int)
-
-    def walk_ins():
-        return Tally.select(Tally.session, Sum(Tally.delta_sum, alias="n")).group_by(Tally.session)
-
-    for row in await of_sessions(walk_ins, Tally.session, ids, Tally.category != "volunteer", Tally.delta_sum > 0):
-        participants[row["session"]] += int(row["n"])
-
-    def named():
-        return Attendance.select(Attendance.session, Count(alias="n")).group_by(Attendance.session)
-
-    for row in await of_sessions(named, Attendance.session, ids, Attendance.status == AttendanceStatus.present.value):
-        participants[row["session"]] += row["n"]
     return [
         (
             row["group"],
@@ -161,7 +147,7 @@ async def load_sessions(group_ids: list[UUID], year: int) -> list[tuple[UUID, Se
                 row["status"],
                 row["venue_cost"],
                 row["kind"],
-                participants=participants[row["id"]],
+                participants=row["present_count"] + row["walk_in_count"],
             ),
         )
         for row in rows

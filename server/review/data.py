@@ -11,14 +11,12 @@ from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from piccolo.query.functions.aggregate import Count, Sum
+from piccolo.query.functions.aggregate import Count
 
 from server.core.dates import fiscal_year, fiscal_year_bounds
 from server.grants.data import Enrolment, group_grants
 from server.grants.rules import SessionIn
 from server.tables import (
-    Attendance,
-    AttendanceStatus,
     Note,
     RoleAssignment,
     Session,
@@ -28,8 +26,7 @@ from server.tables import (
 )
 
 JAPAN = ZoneInfo("Asia/Tokyo")
-# Enum values read once: a dashboard asks each of thousands of sessions several times.
-PRESENT, UNNOTIFIED = AttendanceStatus.present.value, AttendanceStatus.absent_unnotified.value
+# Read once: a dashboard asks each of thousands of sessions.
 HELD = SessionStatus.held.value
 CATEGORIES = ("child", "adult", "senior", "parent_child", "first_time", "volunteer")
 
@@ -60,22 +57,13 @@ class SessionRow:
     venue_cost: int | None
     review_state: str
     review_comment: str
-    tallies: dict[str, int] = field(default_factory=dict)  # empty when loaded without categories
-    walk_in_total: int | None = None  # summed by the database when categories were not loaded
-    named: dict[str, int] = field(default_factory=dict)  # attendance status → count
+    # Kept by the database as marks and head counts change (server/tables.py Session)
+    registered_present: int
+    unnotified: int
+    walk_ins: int  # head counts of everyone but the volunteers
+    tallies: dict[str, int] = field(default_factory=dict)  # by category; empty when loaded without categories
     roles: dict[str, int] = field(default_factory=dict)  # role → people
     note: dict | None = None
-
-    @property
-    def registered_present(self) -> int:
-        return self.named.get(PRESENT, 0)
-
-    @property
-    def walk_ins(self) -> int:
-        """Head counts of everyone but the volunteers."""
-        if self.walk_in_total is not None:
-            return self.walk_in_total
-        return sum(n for category, n in self.tallies.items() if category != "volunteer")
 
     @property
     def attendance(self) -> int:
@@ -85,10 +73,6 @@ class SessionRow:
     @property
     def volunteers(self) -> int:
         return self.tallies.get("volunteer", 0)
-
-    @property
-    def unnotified(self) -> int:
-        return self.named.get(UNNOTIFIED, 0)
 
     @property
     def held(self) -> bool:
@@ -113,8 +97,9 @@ async def load_sessions(
     """The group's sessions and events of a fiscal year (not deleted), oldest first, with their
     numbers. Meetings are the members' own business: never in a review table or a grant's count.
 
-    ``categories=False`` loads only each session's walk-in total, summed by the database: one
-    row per session instead of six, which is what keeps the dashboard of hundreds of groups fast.
+    The totals come with each session (the database keeps them); ``categories=False`` leaves
+    out the head counts by category, six rows a session, which the dashboard of hundreds of
+    groups does not show.
     """
     if not group_ids:
         return []
@@ -142,6 +127,9 @@ async def load_sessions(
             Session.venue_cost,
             Session.review_state,
             Session.review_comment,
+            Session.present_count.as_alias("registered_present"),
+            Session.unnotified_count.as_alias("unnotified"),
+            Session.walk_in_count.as_alias("walk_ins"),
         )
         .where(in_scope)
         .order_by(Session.date)
@@ -159,26 +147,6 @@ async def load_sessions(
         for row in await Tally.select(Tally.session, Tally.category, Tally.delta_sum).where(joined(Tally)):
             if session := sessions.get(row["session"]):
                 session.tallies[row["category"]] = max(0, row["delta_sum"])
-    else:
-        for session in sessions.values():
-            session.walk_in_total = 0
-        # Only positive sums: a tally counts as max(0, its sum), as in SessionRow.walk_ins.
-        walk_ins = (
-            Tally.select(Tally.session, Sum(Tally.delta_sum, alias="n"))
-            .where(joined(Tally) & (Tally.category != "volunteer") & (Tally.delta_sum > 0))
-            .group_by(Tally.session)
-        )
-        for row in await walk_ins:
-            if session := sessions.get(row["session"]):
-                session.walk_in_total = int(row["n"])
-    counts = (
-        await Attendance.select(Attendance.session, Attendance.status, Count(alias="n"))
-        .where(joined(Attendance))
-        .group_by(Attendance.session, Attendance.status)
-    )
-    for row in counts:
-        if session := sessions.get(row["session"]):
-            session.named[row["status"]] = row["n"]
     roles = (
         []
         if not with_roles
