@@ -143,9 +143,11 @@ async def request_email(
     """Make (or refresh) the unconfirmed email subscription of an ibasho's participant or of
     an organiser's account, and mail it the confirmation link and a new management link.
 
-    Anyone may type anyone's address, so the mails to one address are bounded: none while
-    the subscription's last confirmation mail is still fresh (the same link still works),
-    and ``CONFIRMATIONS_PER_DAY`` in any 24 hours over all ibasho, accounts and requesters.
+    Anyone may type anyone's address, so the mails to one mailbox (``mailbox``: ``+tags``
+    and capitals are the same one) are bounded: none while an unconfirmed subscription of
+    this ibasho or account to it had its mail less than ``CONFIRMATION_FRESH`` ago (that
+    link still works), and ``CONFIRMATIONS_PER_DAY`` in any 24 hours over all ibasho,
+    accounts and requesters.
     Refused, nothing changes (the mailed links stay good). Returns whether a mail went; the
     caller answers the same either way, so nobody learns whether the address was known."""
     endpoint = endpoint_key(SubscriptionChannel.email, ibasho_id or account_id, address)

@@ -11,8 +11,12 @@
    and a LINE user may send ``WRONG_CODES_PER_HOUR`` wrong ones an hour (then the reply
    says to wait; a LINE account needs a phone number, so they are not had by the
    thousand). A paused or closed ibasho links nobody.
-3. Deliveries go through the same queue as the other channels. A message to a person linked
-   to their roster entry carries a 「欠席します」 postback button; the postback in the webhook
+   An organiser does the same from the app (``GET``/``POST /api/push/line``) for one of
+   their groups, on the channel serving it (``line_channels.group_channel``): the code
+   links their account, and their meetings and duties come by LINE.
+3. Deliveries go through the same queue as the other channels, each through the channel
+   its subscription was linked on (a userId means nothing on another). A message to a
+   person linked to their roster entry carries a 「欠席します」 postback button; the postback in the webhook
    records the absence as the Web Push reply does (the delivery's own signed token, and
    only from the LINE user it was sent to). ``X-Line-Retry-Key`` is the delivery id, so a
    retried push is never shown twice.
@@ -71,7 +75,7 @@ from server.reminders.audience import closed_message, ibasho_taking_sign_ups
 from server.reminders.line_channels import channel_for, channel_of, code_endpoint, group_channel, line_endpoint
 from server.reminders.planning import refresh_account, refresh_ibasho
 from server.reminders.sender import Outcome, notice_for, retry_after_seconds
-from server.reminders.subscriptions import within_sign_up_limit
+from server.reminders.subscriptions import options_for, within_sign_up_limit
 from server.tables import Group, IbashoStatus, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
 from server.web.forms import Honeypot
 from server.web.openapi import error_responses
@@ -191,7 +195,9 @@ class OwnLineCode(msgspec.Struct):
 
 
 async def _own_groups(principal: Principal) -> list[OwnLineGroup]:
-    groups = await Group.select(Group.id, Group.name).where(Group.id.is_in(list(principal.group_ids) or [uuid4()]))
+    if not principal.group_ids:
+        return []
+    groups = await Group.select(Group.id, Group.name).where(Group.id.is_in(list(principal.group_ids)))
     mine = [
         channel_of(row["endpoint"])
         for row in await PushSubscription.select(PushSubscription.endpoint).where(
@@ -389,7 +395,7 @@ async def _unsubscribe(channel_id: UUID, user: str) -> None:
 
 
 HANDLERS = [subscribe_line, webhook]
-API_HANDLERS = [own_line, own_line_code]
+API_HANDLERS = [options_for("/line", own_line, own_line_code), own_line, own_line_code]
 
 
 # --- the sender -------------------------------------------------------------------------------
