@@ -559,6 +559,9 @@ ROWS = [
     Row("GET", "/api/push/calls/{session_id:uuid}", fixed("/api/push/calls/{session}"), group_api()),
     # an organiser's own reminders by email: a malformed address is 400, nothing made
     Row("POST", "/api/push/email", fixed("/api/push/email", json={"address": "x@"}), signed_in(400)),
+    # ... or by LINE: what the account's groups offer (its own only); a malformed group is 400
+    Row("GET", "/api/push/line", fixed("/api/push/line"), signed_in(200)),
+    Row("POST", "/api/push/line", fixed("/api/push/line", json={"group_id": "x"}), signed_in(400)),
     Row("GET", "/calls/{session_id:uuid}", fixed("/calls/{session}"), expect(302, 302, 404, 404, 200, 200, 200)),
     # email and phone reminders: a blank address or number is 422 and changes nothing
     Row("POST", "/i/{ibasho_id:uuid}/email", fixed("/i/{ibasho}/email", **EMPTY_FORM), everyone(422)),

@@ -19,6 +19,7 @@ from server.tables import (
     Attendance,
     CallMark,
     Group,
+    GroupMembership,
     LineChannel,
     PushSubscription,
     RoleAssignment,
@@ -55,6 +56,15 @@ async def fits_in_japanese(page, names=()) -> None:
     assert await latin_runs(page, names=names) == []
     assert await offscreen_controls(page) == []
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+async def line_account(group, name: str, friend_url: str) -> None:
+    """A group's LINE account (its token and secret unused: nothing is sent here)."""
+    await LineChannel.insert(
+        LineChannel(
+            id=uuid4(), group=group, name=name, access_token="t", channel_secret="s" * 32, friend_url=friend_url
+        )
+    )
 
 
 async def phone_venue() -> dict:
@@ -164,16 +174,7 @@ async def test_an_organiser_removed_from_the_group_keeps_no_phone_numbers(chromi
 
 async def test_the_public_page_offers_email_and_for_a_linked_participant_the_phone(chromium, server):
     place = await make_venue()
-    await LineChannel.insert(
-        LineChannel(
-            id=uuid4(),
-            group=place["group"],
-            name="きらくら",
-            access_token="t",
-            channel_secret="s" * 32,
-            friend_url="https://lin.ee/example",
-        )
-    )
+    await line_account(place["group"], "きらくら", "https://lin.ee/example")
     async with httpx.AsyncClient(base_url=server.url) as http:  # the organiser shows the personal QR code
         organiser = Client(http)
         await organiser.login(place["organisers"][0])
@@ -248,4 +249,33 @@ async def test_staff_stop_a_line_account_and_start_it_again_on_a_phone(chromium,
     await row.locator("button", has_text="再開する").click()
     await page.wait_for_selector('[data-testid=line-channel]:has-text("送信中")')
     assert (await LineChannel.select(LineChannel.enabled).where(LineChannel.group == place["group"]).first())["enabled"]
+    await context.close()
+
+
+async def test_an_organiser_gets_a_line_code_in_the_settings_and_is_told_where_there_is_none(chromium, server):
+    place = await make_venue()
+    organiser = place["organisers"][0]
+    await line_account(place["group"], "ひまわりの会", "https://lin.ee/himawari")
+    area = (await Group.select(Group.area).where(Group.id == place["group"]).first())["area"]
+    without = await make_group(area, name=f"つばきの会{uuid4().int % 10**6}")  # no LINE account, nor the council's
+    await GroupMembership.insert(GroupMembership(id=uuid4(), account=organiser.account_id, group=without))
+    context, page = await open_phone(chromium, server, organiser)
+    await page.goto(f"{server.url}/app/#/settings")
+    await page.wait_for_selector("[data-testid=line-none]")
+    assert "LINEでは受け取れない" in await page.inner_text("[data-testid=line-none]")
+    await page.click("[data-testid=line-group] button:has-text('LINE用のコードを表示する')")
+    await page.wait_for_selector("[data-testid=line-code]")
+    code = (await page.inner_text("[data-testid=line-code]")).strip()
+    assert len(code) == 14 and code.replace(" ", "").isdigit()  # 12 digits, in fours
+    assert await page.get_attribute("a:has-text('友だち追加')", "href") == "https://lin.ee/himawari"
+    await fits_in_japanese(page, names=("LINE",))
+    await page.locator("[data-testid=line-code]").scroll_into_view_if_needed()
+    if os.environ.get("IBASHO_SCREENSHOTS"):  # the screen as seen: the steps and the code above the status bar
+        await page.screenshot(path=str(REPO / "docs" / "screenshots" / "channels-organiser-line.png"))
+    rows = await wait_for_db(
+        lambda: PushSubscription.select(PushSubscription.account, PushSubscription.endpoint).where(
+            PushSubscription.endpoint.like(f"line-code:%:{code.replace(' ', '')}")
+        )
+    )
+    assert rows[0]["account"] == organiser.account_id
     await context.close()

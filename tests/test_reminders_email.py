@@ -254,6 +254,32 @@ async def test_one_address_gets_at_most_three_confirmations_a_day_whoever_asks_f
     assert len(smtp.to(other)) == 1
 
 
+async def test_plus_tags_and_capitals_count_as_one_mailbox_but_mail_goes_as_typed(app, smtp):
+    first, second = await venue(), await venue()
+    local = f"victim-{uuid4().hex[:8]}"
+    server = SmtpServer.from_url(smtp.url)
+
+    async def ask(n: int, place, tag: str) -> None:
+        async with stranger_client(app, n).http as http:
+            typed = f"{local}+{tag}@Example.jp"
+            answer = await Client(http).form(f"/i/{place['ibasho']}/email", {"address": typed})
+        assert answer.status_code == 200 and "確認のメールを送りました" in answer.text
+        await send_outbox(server)
+
+    def mails() -> list:
+        return [m for m in smtp.received if m["To"].lower().startswith(f"{local}+")]
+
+    for n in range(1, 5):  # a fresh confirmation to the mailbox: a new tag gets no second one
+        await ask(n, first, f"t{n}")
+    assert [m["To"] for m in mails()] == [f"{local}+t1@Example.jp"]  # as typed
+    for n in range(5, 12):  # past the fresh half hour, over two ibasho: three a day in all
+        await PushSubscription.update({PushSubscription.updated_at: datetime.now(UTC) - timedelta(hours=1)}).where(
+            PushSubscription.address.like(f"{local}+%")
+        )
+        await ask(n, first if n % 2 else second, f"t{n}")
+    assert len(mails()) == 3
+
+
 async def app_client_get(app, path: str):
     async with asgi_client(app) as http:
         return await http.get(path)

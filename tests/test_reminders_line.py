@@ -12,8 +12,10 @@ import json
 import re
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,11 +27,17 @@ from server.reminders.worker import send_due
 from server.tables import (
     Attendance,
     AuditLog,
+    Group,
+    GroupMembership,
     Ibasho,
     IbashoStatus,
     LineChannel,
     PushSubscription,
     ReminderDelivery,
+    RoleAssignment,
+    Session,
+    SessionKind,
+    SessionStatus,
     SubscriptionChannel,
 )
 from tests.factories import login_client as login_client_for
@@ -351,7 +359,7 @@ async def test_the_worker_takes_up_a_new_token_and_stops_for_a_removed_channel(a
     clock[0] += CHANNEL_TTL
     assert await send_again() == ["pending"]
     row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
-    assert row["last_error"].endswith("no LINE channel for this ibasho") and len(line_api.to(user)) == 3
+    assert row["last_error"].endswith("its LINE channel is stopped or gone") and len(line_api.to(user)) == 3
     await sender.close()
 
 
@@ -384,3 +392,191 @@ async def test_staff_stop_a_channel_and_start_it_again(app_client, new_client, l
         for r in await AuditLog.select(AuditLog.action).where(AuditLog.target == f"line_channel:{place['channel']}")
     ]
     assert sorted(actions) == ["line_channel.start", "line_channel.stop"]
+
+
+# --- an organiser's own meetings and duties (issue #16, item 4) ------------------------------
+
+
+async def meeting_with_duty(place, organiser_id) -> UUID:
+    """A members-only meeting (no ibasho) in three days where the organiser cooks."""
+    meeting = uuid4()
+    at = datetime.now(UTC)
+    await Session.insert(
+        Session(
+            id=meeting,
+            group=place["group"],
+            kind=SessionKind.meeting.value,
+            title="推進委員会",
+            date=date.today() + timedelta(days=3),
+            start_time=dt_time(18, 0),
+            status=SessionStatus.scheduled.value,
+            hlcs={},
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    await RoleAssignment.insert(
+        RoleAssignment(id=f"{meeting}:調理:{organiser_id}", session=meeting, role="調理", member=organiser_id, hlcs={})
+    )
+    return meeting
+
+
+async def first_of(session, subscription) -> dict:
+    return (
+        await ReminderDelivery.select()
+        .where((ReminderDelivery.session == session) & (ReminderDelivery.subscription == subscription))
+        .order_by(ReminderDelivery.due_at)
+        .first()
+    )
+
+
+async def organiser_links(app_client, place, user: str) -> dict:
+    """The organiser asks the app for a code and sends it from their LINE."""
+    await app_client.login(place["organiser"])
+    made = await app_client.post("/api/push/line", json={"group_id": str(place["group"])})
+    assert made.status_code == 201, made.text
+    answer = await deliver(app_client, place, [text(user, made.json()["code"])])
+    assert answer.status_code == 200, answer.text
+    return await PushSubscription.select().where(PushSubscription.address == user).first()
+
+
+async def test_an_organiser_links_line_from_the_app_and_gets_meeting_and_duty_reminders(app_client, line_api):
+    place = await line_venue(line_api)
+    colleague = await make_account("organiser", groups=[place["group"]])  # same group, no LINE of theirs
+    await app_client.login(place["organiser"])
+    offered = await app_client.get("/api/push/line")
+    assert offered.status_code == 200, offered.text
+    assert offered.json() == {
+        "groups": [
+            {
+                "group_id": str(place["group"]),
+                "group": (await Group.select(Group.name).where(Group.id == place["group"]).first())["name"],
+                "account": "すみれの家",
+                "friend_url": "https://lin.ee/example",
+                "linked": False,
+            }
+        ]
+    }
+    assert (await app_client.post("/api/push/line", json={"group_id": "x"})).status_code == 400
+    other_group = await line_venue(line_api)  # someone else's group, with its own LINE account
+    refused = await app_client.post("/api/push/line", json={"group_id": str(other_group["group"])})
+    assert refused.status_code == 404
+    assert not await PushSubscription.exists().where(PushSubscription.account == place["organiser"].account_id)
+
+    first = await app_client.post("/api/push/line", json={"group_id": str(place["group"])})
+    assert first.status_code == 201, first.text
+    made = await app_client.post("/api/push/line", json={"group_id": str(place["group"])})
+    shown = made.json()
+    assert re.fullmatch(r"\d{4} \d{4} \d{4}", shown["code"]) and shown["account"] == "すみれの家"
+    lifetime = datetime.fromisoformat(shown["expires_at"]) - datetime.now(UTC)
+    assert timedelta(minutes=29) < lifetime <= timedelta(minutes=30)
+    user = user_id()
+    await deliver(app_client, place, [text(user, first.json()["code"])])  # replaced by the second: links nobody
+    assert "期限が切れています" in line_api.replied()[-1]
+    await deliver(app_client, place, [text(user, shown["code"])])
+    assert line_api.replied()[-1] == "設定しました。あなたの会議と担当のお知らせをこのトークでお送りします。"
+    sub = await PushSubscription.select().where(PushSubscription.address == user).first()
+    assert sub["account"] == place["organiser"].account_id and sub["ibasho"] is None and sub["person"] is None
+    assert sub["channel"] == "line" and sub["confirmed_at"] is not None
+    assert sub["endpoint"] == line_endpoint(place["channel"], place["organiser"].account_id, user)
+    assert (await app_client.get("/api/push/line")).json()["groups"][0]["linked"] is True
+
+    meeting = await meeting_with_duty(place, place["organiser"].account_id)
+    await RoleAssignment.insert(  # the colleague's duty is theirs, not in the organiser's reminder
+        RoleAssignment(
+            id=f"{meeting}:受付:{colleague.account_id}", session=meeting, role="受付", member=colleague.account_id
+        )
+    )
+    await refresh_deliveries(meeting)
+    due = await first_of(meeting, sub["id"])
+    assert due["occurrence"].endswith(":day_before")
+    sent = await send_due(Channels(line=LineSender()), now=due["due_at"])
+    assert sent and set(sent) == {"sent"}  # with the ibasho's session, due the day before too
+    assert line_api.refused == []
+    texts = [body["messages"][0]["text"] for body in line_api.to(user)]
+    assert any(words.startswith("明日はあなたが調理担当です\n推進委員会") for words in texts), texts
+    assert not any("受付" in words for words in texts)  # the colleague's duty is not theirs
+    assert {body["to"] for body in line_api.pushed} == {user}  # nobody else's LINE
+    # once per occurrence: sent, it is not sent again
+    assert await send_due(Channels(line=LineSender()), now=due["due_at"] + timedelta(minutes=1)) == []
+
+    # the next one goes after they blocked the account: unsubscribed
+    later = (
+        await ReminderDelivery.select()
+        .where((ReminderDelivery.subscription == sub["id"]) & (ReminderDelivery.state == "pending"))
+        .order_by(ReminderDelivery.due_at)
+        .first()
+    )
+    line_api.blocked.add(user)
+    assert "removed" in await send_due(Channels(line=LineSender()), now=later["due_at"])
+    assert not await PushSubscription.exists().where(PushSubscription.address == user)
+
+
+async def test_quiet_hours_and_retries_hold_for_an_organisers_line_too(app_client, line_api):
+    place = await line_venue(line_api)
+    user = user_id()
+    sub = await organiser_links(app_client, place, user)
+    meeting = await meeting_with_duty(place, place["organiser"].account_id)
+    await refresh_deliveries(meeting)
+    due = await first_of(meeting, sub["id"])
+    local = due["due_at"].astimezone(ZoneInfo("Asia/Tokyo"))
+    assert 8 <= local.hour < 21  # planned out of the night's quiet hours
+    await ReminderDelivery.delete().where(ReminderDelivery.id != due["id"])  # this one alone
+    line_api.busy = 1
+    assert await send_due(Channels(line=LineSender()), now=due["due_at"]) == ["pending"]
+    row = await ReminderDelivery.select().where(ReminderDelivery.id == due["id"]).first()
+    assert row["last_error"].startswith("429") and row["due_at"] > due["due_at"]
+    assert await send_due(Channels(line=LineSender()), now=row["due_at"]) == ["sent"]
+    (pushed,) = line_api.to(user)
+    assert pushed["messages"][0]["text"].startswith("明日はあなたが調理担当です")
+
+
+@pytest.fixture
+async def council_channel(line_api):
+    """The council's LINE account (serving every group without its own), removed after."""
+    channel = uuid4()
+    await LineChannel.insert(
+        LineChannel(
+            id=channel,
+            name="市社協",
+            access_token=line_api.token,
+            channel_secret=SECRET,
+            friend_url="https://lin.ee/council",
+        )
+    )
+    yield channel
+    await LineChannel.delete().where(LineChannel.id == channel)
+
+
+async def test_a_group_without_its_own_account_uses_the_councils_and_none_is_said_so(
+    app_client, line_api, council_channel
+):
+    served = await venue()  # no LINE account of its own: the council's serves it
+    await app_client.login(served["organiser"])
+    (group,) = (await app_client.get("/api/push/line")).json()["groups"]
+    assert group["account"] == "市社協" and group["friend_url"] == "https://lin.ee/council"
+
+    # the same organiser in a second group with an account of its own, which staff stopped
+    own = await line_venue(line_api)
+    await GroupMembership.insert(
+        GroupMembership(id=uuid4(), account=served["organiser"].account_id, group=own["group"])
+    )
+    await LineChannel.update({LineChannel.enabled: False}).where(LineChannel.id == own["channel"])
+    await app_client.login(served["organiser"])  # the membership is read at login
+    groups = {g["group_id"]: g for g in (await app_client.get("/api/push/line")).json()["groups"]}
+    assert groups[str(own["group"])]["account"] is None  # never the council's instead
+    none = await app_client.post("/api/push/line", json={"group_id": str(own["group"])})
+    assert none.status_code == 404
+
+    user = user_id()
+    sub = await organiser_links(app_client, {**served, "channel": council_channel}, user)
+    assert sub["endpoint"] == line_endpoint(council_channel, served["organiser"].account_id, user)
+    await refresh_deliveries(served["session"])
+    await refresh_deliveries(own["session"])
+    assert await ReminderDelivery.exists().where(
+        (ReminderDelivery.session == served["session"]) & (ReminderDelivery.subscription == sub["id"])
+    )
+    # the other group's sessions are not its channel's to carry
+    assert not await ReminderDelivery.exists().where(
+        (ReminderDelivery.session == own["session"]) & (ReminderDelivery.subscription == sub["id"])
+    )

@@ -32,6 +32,7 @@ from litestar import Request, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Template
+from piccolo.columns.combination import Where
 from piccolo.query.functions.string import Lower
 
 from server.auth.guards import principal_of, signed_in
@@ -142,9 +143,11 @@ async def request_email(
     """Make (or refresh) the unconfirmed email subscription of an ibasho's participant or of
     an organiser's account, and mail it the confirmation link and a new management link.
 
-    Anyone may type anyone's address, so the mails to one address are bounded: none while
-    the subscription's last confirmation mail is still fresh (the same link still works),
-    and ``CONFIRMATIONS_PER_DAY`` in any 24 hours over all ibasho, accounts and requesters.
+    Anyone may type anyone's address, so the mails to one mailbox (``mailbox``: ``+tags``
+    and capitals are the same one) are bounded: none while an unconfirmed subscription of
+    this ibasho or account to it had its mail less than ``CONFIRMATION_FRESH`` ago (that
+    link still works), and ``CONFIRMATIONS_PER_DAY`` in any 24 hours over all ibasho,
+    accounts and requesters.
     Refused, nothing changes (the mailed links stay good). Returns whether a mail went; the
     caller answers the same either way, so nobody learns whether the address was known."""
     endpoint = endpoint_key(SubscriptionChannel.email, ibasho_id or account_id, address)
@@ -153,13 +156,9 @@ async def request_email(
     async with write_transaction():
         await _take_turn(address)
         existing = (
-            await PushSubscription.select(
-                PushSubscription.id, PushSubscription.confirmed_at, PushSubscription.updated_at
-            )
-            .where(PushSubscription.endpoint == endpoint)
-            .first()
+            await PushSubscription.select(PushSubscription.id).where(PushSubscription.endpoint == endpoint).first()
         )
-        if existing and existing["confirmed_at"] is None and existing["updated_at"] > at - CONFIRMATION_FRESH:
+        if await _fresh_confirmation(ibasho_id, account_id, address, at):
             return False
         if await _confirmations_sent(address, at) >= CONFIRMATIONS_PER_DAY:
             return False
@@ -198,22 +197,51 @@ async def request_email(
     return True
 
 
+def mailbox(address: str) -> str:
+    """The mailbox an address reaches, for the limits only: lower case, and the local part
+    without a ``+tag`` (``a+1@x.jp`` and ``A+2@x.jp`` are both ``a@x.jp``), so tags do not
+    multiply one person's allowance. Mail still goes to the address as typed."""
+    local, _at, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _same_mailbox(address: str) -> Where:
+    """A LIKE that finds at least every address of the mailbox (callers keep those whose
+    ``mailbox`` is the same): a backslash (an escape on PostgreSQL) is matched by ``_``."""
+    local, _at, domain = mailbox(address).rpartition("@")
+    return Lower(OutboundMail.to_address).like(f"{local}%@{domain}".replace("\\", "_"))
+
+
 async def _take_turn(address: str) -> None:
-    """Requests for one address, one at a time: the counter row ``hit`` upserts stays locked
+    """Requests for one mailbox, one at a time: the counter row ``hit`` upserts stays locked
     until the caller's write transaction ends (on SQLite every write transaction is one at
     a time already), so no two requests count the same mails (PostgreSQL's READ COMMITTED
     would let them) or make the same subscription."""
-    await ratelimit.hit(f"confirm-mail:{address.strip().lower()}", int(CONFIRMATION_WINDOW.total_seconds()))
+    await ratelimit.hit(f"confirm-mail:{mailbox(address)}", int(CONFIRMATION_WINDOW.total_seconds()))
+
+
+async def _fresh_confirmation(ibasho_id: UUID | None, account_id: UUID | None, address: str, at: datetime) -> bool:
+    """Whether an unconfirmed subscription of this ibasho or account, to the same mailbox,
+    had its confirmation mail less than ``CONFIRMATION_FRESH`` ago (its link still works)."""
+    owner = PushSubscription.ibasho == ibasho_id if ibasho_id is not None else PushSubscription.account == account_id
+    rows = await PushSubscription.select(PushSubscription.address).where(
+        owner
+        & (PushSubscription.channel == SubscriptionChannel.email.value)
+        & PushSubscription.confirmed_at.is_null()
+        & (PushSubscription.updated_at > at - CONFIRMATION_FRESH)
+    )
+    return any(mailbox(row["address"]) == mailbox(address) for row in rows)
 
 
 async def _confirmations_sent(address: str, at: datetime) -> int:
-    """Confirmation mails to this address (in any case) in the last 24 hours: counted in the
-    outbox itself, whose rows are kept, so the window slides."""
-    return (
-        await OutboundMail.count()
-        .where(Lower(OutboundMail.to_address) == address.strip().lower())
+    """Confirmation mails to this mailbox (in any case, with any ``+tag``) in the last 24
+    hours: counted in the outbox itself, whose rows are kept, so the window slides."""
+    rows = (
+        await OutboundMail.select(OutboundMail.to_address)
+        .where(_same_mailbox(address))
         .where((OutboundMail.purpose == CONFIRM_PURPOSE) & (OutboundMail.created_at > at - CONFIRMATION_WINDOW))
     )
+    return sum(mailbox(row["to_address"]) == mailbox(address) for row in rows)
 
 
 class OwnEmailIn(msgspec.Struct, forbid_unknown_fields=True):

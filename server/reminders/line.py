@@ -11,8 +11,12 @@
    and a LINE user may send ``WRONG_CODES_PER_HOUR`` wrong ones an hour (then the reply
    says to wait; a LINE account needs a phone number, so they are not had by the
    thousand). A paused or closed ibasho links nobody.
-3. Deliveries go through the same queue as the other channels. A message to a person linked
-   to their roster entry carries a 「欠席します」 postback button; the postback in the webhook
+   An organiser does the same from the app (``GET``/``POST /api/push/line``) for one of
+   their groups, on the channel serving it (``line_channels.group_channel``): the code
+   links their account, and their meetings and duties come by LINE.
+3. Deliveries go through the same queue as the other channels, each through the channel
+   its subscription was linked on (a userId means nothing on another). A message to a
+   person linked to their roster entry carries a 「欠席します」 postback button; the postback in the webhook
    records the absence as the Web Push reply does (the delivery's own signed token, and
    only from the LINE user it was sent to). ``X-Line-Retry-Key`` is the delivery id, so a
    retried push is never shown twice.
@@ -37,6 +41,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import aiohttp
+import msgspec
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
@@ -52,11 +57,13 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 from linebot.v3.webhooks import FollowEvent, MessageEvent, PostbackEvent, TextMessageContent, UnfollowEvent
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Template
 
+from server.auth.guards import principal_of, signed_in
+from server.auth.principal import Principal
 from server.config import get_settings
 from server.core import ratelimit
 from server.core.clock import now
@@ -65,11 +72,13 @@ from server.db import write_transaction
 from server.reminders import tokens
 from server.reminders.absence import ABSENT, record_absence, reply_of
 from server.reminders.audience import closed_message, ibasho_taking_sign_ups
-from server.reminders.planning import refresh_ibasho
+from server.reminders.line_channels import channel_for, channel_of, code_endpoint, group_channel, line_endpoint
+from server.reminders.planning import refresh_account, refresh_ibasho
 from server.reminders.sender import Outcome, notice_for, retry_after_seconds
-from server.reminders.subscriptions import within_sign_up_limit
-from server.tables import Ibasho, IbashoStatus, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
+from server.reminders.subscriptions import options_for, within_sign_up_limit
+from server.tables import Group, IbashoStatus, LineChannel, PushSubscription, ReminderDelivery, SubscriptionChannel
 from server.web.forms import Honeypot
+from server.web.openapi import error_responses
 from server.web.pages import NO_STORE
 
 log = logging.getLogger("ibasho.reminders")
@@ -82,23 +91,6 @@ _CODE_NOISE = str.maketrans("０１２３４５６７８９", "0123456789", " \u
 CONCURRENCY = 20
 CHANNEL_TTL = 15.0  # seconds: the worker's tick
 ABSENT_DATA = "absent="
-
-
-async def channel_for(ibasho_id: UUID) -> dict | None:
-    """The ibasho's group's channel, else the council's; None if neither is set up, or if
-    that one is stopped (never the council's instead: its LINE users are not the same)."""
-    group = (await Ibasho.select(Ibasho.group).where(Ibasho.id == ibasho_id).first() or {}).get("group")
-    rows = await LineChannel.select().where((LineChannel.group == group) | LineChannel.group.is_null())
-    channel = next((row for row in rows if row["group"] is not None), rows[0] if rows else None)
-    return channel if channel is not None and channel["enabled"] else None
-
-
-def code_endpoint(channel_id: UUID, code: str) -> str:
-    return f"line-code:{channel_id}:{code}"
-
-
-def line_endpoint(channel_id: UUID, ibasho_id: UUID, user_id: str) -> str:
-    return f"line:{channel_id}:{ibasho_id}:{user_id}"
 
 
 @dataclass
@@ -114,13 +106,13 @@ async def subscribe_line(ibasho_id: FromPath[UUID], data: URLEncodedBody[LineFor
     if channel is None:
         raise NotFoundException("this ibasho has no LINE account")
     await within_sign_up_limit(request, None)
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    code = new_code()
     page = Template(
         template_name="reminders/email.html",
         context={
             "state": "line",
             "ibasho": ibasho,
-            "code": " ".join(code[i : i + 4] for i in range(0, CODE_DIGITS, 4)),  # read and typed in fours
+            "code": in_fours(code),
             "friend_url": channel["friend_url"],
             "account": channel["name"],
         },
@@ -128,24 +120,155 @@ async def subscribe_line(ibasho_id: FromPath[UUID], data: URLEncodedBody[LineFor
     if data.from_a_bot:
         return page  # a code that leads nowhere
     person_link = tokens.read_person_link(data.person) if data.person else None
+    person = person_link[0] if person_link and person_link[1] == ibasho_id else None
+    await keep_code(channel["id"], code, ibasho_id=ibasho_id, person_id=person)
+    return page
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def in_fours(code: str) -> str:
+    """The code as shown: read and typed in fours."""
+    return " ".join(code[i : i + 4] for i in range(0, CODE_DIGITS, 4))
+
+
+async def keep_code(
+    channel_id: UUID,
+    code: str,
+    *,
+    ibasho_id: UUID | None = None,
+    person_id: UUID | None = None,
+    account_id: UUID | None = None,
+) -> datetime:
+    """A pending subscription that the code, sent from LINE within ``CODE_LIFETIME``, links
+    (a participant's of an ibasho, or an organiser's account's); returns when it expires."""
     at = now()
     await PushSubscription.delete().where(  # the codes nobody sent in time
-        PushSubscription.endpoint.like(f"{code_endpoint(channel['id'], '')}%")
+        PushSubscription.endpoint.like(f"{code_endpoint(channel_id, '')}%")
         & (PushSubscription.created_at < at - CODE_LIFETIME)
     )
     await PushSubscription.insert(
         PushSubscription(
             id=uuid4(),
-            endpoint=code_endpoint(channel["id"], code),
+            endpoint=code_endpoint(channel_id, code),
             ibasho=ibasho_id,
-            person=person_link[0] if person_link and person_link[1] == ibasho_id else None,
+            account=account_id,
+            person=person_id,
             channel=SubscriptionChannel.line.value,
             offsets=[],
             created_at=at,
             updated_at=at,
         )
     )
-    return page
+    return at + CODE_LIFETIME
+
+
+# --- an organiser's own meetings and duties ---------------------------------------------------
+
+
+class OwnLineGroup(msgspec.Struct):
+    group_id: UUID
+    group: str
+    # the LINE公式アカウント serving the group (its own, else the council's); null: none does
+    # (or it is stopped), and LINE is not offered
+    account: str | None = None
+    friend_url: str | None = None
+    linked: bool = False  # this account gets its reminders there already
+
+
+class OwnLine(msgspec.Struct):
+    groups: list[OwnLineGroup]
+
+
+class OwnLineIn(msgspec.Struct, forbid_unknown_fields=True):
+    group_id: UUID
+
+
+class OwnLineCode(msgspec.Struct):
+    group_id: UUID
+    account: str
+    friend_url: str
+    code: str  # 12 digits in fours, as shown
+    expires_at: datetime
+
+
+async def _own_groups(principal: Principal) -> list[OwnLineGroup]:
+    if not principal.group_ids:
+        return []
+    groups = await Group.select(Group.id, Group.name).where(Group.id.is_in(list(principal.group_ids)))
+    mine = [
+        channel_of(row["endpoint"])
+        for row in await PushSubscription.select(PushSubscription.endpoint).where(
+            (PushSubscription.account == principal.account_id)
+            & (PushSubscription.channel == SubscriptionChannel.line.value)
+            & PushSubscription.confirmed_at.is_not_null()
+        )
+    ]
+    found = []
+    for group in sorted(groups, key=lambda g: g["name"]):
+        channel = await group_channel(group["id"])
+        found.append(
+            OwnLineGroup(group_id=group["id"], group=group["name"])
+            if channel is None
+            else OwnLineGroup(
+                group_id=group["id"],
+                group=group["name"],
+                account=channel["name"],
+                friend_url=channel["friend_url"],
+                linked=channel["id"] in mine,
+            )
+        )
+    return found
+
+
+@get("/line", guards=[signed_in], cache_control=NO_STORE, responses=error_responses(401, 403))
+async def own_line(request: Request) -> OwnLine:
+    """Whether the signed-in organiser's groups can send them their reminders by LINE."""
+    return OwnLine(groups=await _own_groups(principal_of(request)))
+
+
+@post(
+    "/line",
+    guards=[signed_in],
+    status_code=201,
+    cache_control=NO_STORE,
+    responses=error_responses(
+        400,
+        401,
+        403,
+        404,
+        429,
+        why={
+            404: "Not a group of yours, or no running LINE account serves it",
+            429: "Too many new subscriptions for this account; `Retry-After` says when to try again",
+        },
+    ),
+)
+async def own_line_code(data: JSONBody[OwnLineIn], request: Request) -> OwnLineCode:
+    """A code for the organiser to send from their own LINE to the account serving one of
+    their groups: that links their meetings and duties (their account's, no one else's)."""
+    principal = principal_of(request)
+    if data.group_id not in principal.group_ids:
+        raise NotFoundException("no such group of yours")
+    channel = await group_channel(data.group_id)
+    if channel is None:
+        raise NotFoundException("no LINE account serves this group")
+    await within_sign_up_limit(request, principal)
+    code = new_code()
+    await PushSubscription.delete().where(  # one code at a time: the last one asked for
+        PushSubscription.endpoint.like(f"{code_endpoint(channel['id'], '')}%")
+        & (PushSubscription.account == principal.account_id)
+    )
+    expires = await keep_code(channel["id"], code, account_id=principal.account_id)
+    return OwnLineCode(
+        group_id=data.group_id,
+        account=channel["name"],
+        friend_url=channel["friend_url"],
+        code=in_fours(code),
+        expires_at=expires,
+    )
 
 
 # --- the webhook ------------------------------------------------------------------------------
@@ -199,6 +322,7 @@ async def _link(channel_id: UUID, text: str, user: str) -> str | None:
             await PushSubscription.select(
                 PushSubscription.id,
                 PushSubscription.ibasho,
+                PushSubscription.account,
                 PushSubscription.ibasho.name.as_alias("name"),
                 PushSubscription.ibasho.status.as_alias("status"),
             )
@@ -210,9 +334,9 @@ async def _link(channel_id: UUID, text: str, user: str) -> str | None:
         )
         if pending is None:
             return _("This code is wrong or has expired. Check the code on the page, or get a new one there.")
-        if pending["status"] != IbashoStatus.active.value:
+        if pending["ibasho"] is not None and pending["status"] != IbashoStatus.active.value:
             return closed_message()
-        endpoint = line_endpoint(channel_id, pending["ibasho"], user)
+        endpoint = line_endpoint(channel_id, pending["ibasho"] or pending["account"], user)
         await PushSubscription.delete().where(PushSubscription.endpoint == endpoint)  # linked again: the new one
         await PushSubscription.update(
             {
@@ -223,6 +347,9 @@ async def _link(channel_id: UUID, text: str, user: str) -> str | None:
             }
         ).where(PushSubscription.id == pending["id"])
     await ratelimit.take_back(tries, 3600)  # a right code is no wrong try
+    if pending["ibasho"] is None:  # an organiser's: their groups' upcoming meetings and duties
+        await refresh_account(pending["account"])
+        return _("Done. You will get the reminders of your meetings and duties here.")
     await refresh_ibasho(pending["ibasho"])
     return _("Done. You will get the reminders of “%(name)s” here.") % {"name": pending["name"]}
 
@@ -268,6 +395,7 @@ async def _unsubscribe(channel_id: UUID, user: str) -> None:
 
 
 HANDLERS = [subscribe_line, webhook]
+API_HANDLERS = [options_for("/line", own_line, own_line_code), own_line, own_line_code]
 
 
 # --- the sender -------------------------------------------------------------------------------
@@ -301,22 +429,23 @@ class LineSender:
     def __init__(self, concurrency: int = CONCURRENCY, channel_ttl: float = CHANNEL_TTL, clock=time.monotonic) -> None:
         self.limit = asyncio.Semaphore(concurrency)
         self.channel_ttl, self.clock = channel_ttl, clock
-        self._channels: dict[UUID, tuple[float, dict | None]] = {}  # ibasho → (when looked up, its channel)
+        self._channels: dict[UUID, tuple[float, dict | None]] = {}  # channel → (when looked up, its row if running)
         self._lookup = asyncio.Lock()  # a batch's sends wait for one lookup, not one each
         # (channel, hash of its token) → client; one of an old token is closed with the rest
         # (a send still in flight may be using it)
         self._apis: dict[tuple[UUID, str], tuple[AsyncApiClient, AsyncMessagingApi]] = {}
 
-    async def _channel(self, ibasho_id: UUID) -> dict | None:
+    async def _channel(self, channel_id: UUID) -> dict | None:
         async with self._lookup:
-            cached = self._channels.get(ibasho_id)
+            cached = self._channels.get(channel_id)
             if cached is None or self.clock() - cached[0] >= self.channel_ttl:
-                cached = (self.clock(), await channel_for(ibasho_id))
-                self._channels[ibasho_id] = cached
+                row = await LineChannel.select().where(LineChannel.id == channel_id).first()
+                cached = (self.clock(), row if row is not None and row["enabled"] else None)
+                self._channels[channel_id] = cached
             return cached[1]
 
-    async def _api(self, ibasho_id: UUID) -> AsyncMessagingApi | None:
-        channel = await self._channel(ibasho_id)
+    async def _api(self, channel_id: UUID) -> AsyncMessagingApi | None:
+        channel = await self._channel(channel_id)
         if channel is None:
             return None
         key = (channel["id"], hashlib.sha256(channel["access_token"].encode()).hexdigest())
@@ -326,9 +455,12 @@ class LineSender:
         return self._apis[key][1]
 
     async def send(self, row: dict, at: datetime) -> Outcome:
-        api = await self._api(row["ibasho_id"]) if row.get("ibasho_id") else None
+        """Through the channel the subscription was linked on (its userId is good there
+        only), whichever ibasho or meeting the reminder is of."""
+        channel_id = channel_of(row.get("endpoint") or "")
+        api = await self._api(channel_id) if channel_id else None
         if api is None:
-            return Outcome(status=None, error="no LINE channel for this ibasho")
+            return Outcome(status=None, error="its LINE channel is stopped or gone")
         request = PushMessageRequest(to=row["address"], messages=[line_message(row, at)])
         async with self.limit:
             try:
@@ -338,7 +470,7 @@ class LineSender:
                 if status == 409:  # this retry key was accepted before: it went out
                     return Outcome(status=202)
                 if status == 401:  # the token: perhaps replaced since, so the retry looks again
-                    self._channels.pop(row["ibasho_id"], None)
+                    self._channels.pop(channel_id, None)
                 headers = error.headers or {}
                 return Outcome(
                     status=status,

@@ -17,6 +17,7 @@ from server.config import get_settings
 from server.core.clock import now as current_time
 from server.db import write_transaction
 from server.reminders.audience import is_public
+from server.reminders.line_channels import channel_of, serving_channel
 from server.reminders.rules import Due, Rule, chosen_kinds, due_times, layered
 from server.sync.store import decoded_json
 from server.tables import (
@@ -66,9 +67,16 @@ async def _subscriptions_for(session: dict) -> list[dict]:
         for r in await GroupMembership.select(GroupMembership.account).where(GroupMembership.group == session["group"])
     ]
     if members:
-        for row in await PushSubscription.select(*columns).where(
+        serving: list[dict | None] = []  # looked up once, if an organiser has LINE
+        for row in await PushSubscription.select(*columns, PushSubscription.channel, PushSubscription.endpoint).where(
             PushSubscription.account.is_in(members) & PushSubscription.ibasho.is_null() & sendable
         ):
+            if row["channel"] == SubscriptionChannel.line.value:
+                # LINE only through the channel serving this group: linked on another group's,
+                # the organiser is not sent this group's meetings there
+                serving = serving or [await serving_channel(session["group"])]
+                if serving[0] is None or channel_of(row["endpoint"]) != serving[0]["id"]:
+                    continue
             subs[row["id"]] = row
     return list(subs.values())
 
@@ -206,6 +214,21 @@ async def refresh_ibasho(ibasho_id: UUID, now: datetime | None = None) -> None:
         )
     ]
     await refresh_sessions(ids, now)
+
+
+async def refresh_account(account_id: UUID, now: datetime | None = None) -> None:
+    """Refresh the reminders of the upcoming sessions of an account's groups (its own
+    subscription changed): not every group's, as the periodic reconcile does."""
+    now = now or current_time()
+    groups = [
+        row["group"]
+        for row in await GroupMembership.select(GroupMembership.group).where(GroupMembership.account == account_id)
+    ]
+    if groups:
+        ids = await Session.select(Session.id).where(
+            Session.group.is_in(groups) & (Session.date >= now.date() - timedelta(days=1))
+        )
+        await refresh_sessions([row["id"] for row in ids], now)
 
 
 async def refresh_sessions(session_ids: Iterable[object], now: datetime | None = None) -> None:

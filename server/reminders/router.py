@@ -5,12 +5,14 @@ from litestar import Router
 
 from server.reminders import absence, calls, email, line, poster, public, subscriptions
 
+API = [*subscriptions.HANDLERS, *absence.API_HANDLERS, *calls.API_HANDLERS, *email.API_HANDLERS, *line.API_HANDLERS]
+
 push_router = Router(
     path="/",
     route_handlers=[
         Router(
             path="/api/push",
-            route_handlers=[*subscriptions.HANDLERS, *absence.API_HANDLERS, *calls.API_HANDLERS, *email.API_HANDLERS],
+            route_handlers=API,
         ),
         *public.HANDLERS,
         *email.HANDLERS,

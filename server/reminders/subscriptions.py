@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 import msgspec
 from litestar import HttpMethod, Request, Response, delete, get, post, route
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_409_CONFLICT, HTTP_429_TOO_MANY_REQUESTS
 
@@ -312,13 +313,20 @@ async def delete_own(endpoint: Endpoint, request: Request) -> None:
         raise NotFoundException("no such subscription")
 
 
-@route("/subscriptions", http_method=HttpMethod.OPTIONS, include_in_schema=False, sync_to_thread=False)
-def subscriptions_options() -> Response:
+def options_for(path: str, *handlers: HTTPRouteHandler) -> HTTPRouteHandler:
     """Litestar 2 answers OPTIONS on a path with several handlers with the methods of the
-    first one registered only (litestar#4169, fixed in Litestar 3): this path lists its own.
-    Registered before them, so Litestar makes no OPTIONS handler of its own here."""
-    methods = {"OPTIONS", *save_subscription.http_methods, *delete_own.http_methods}
-    return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": ", ".join(sorted(methods))})
+    first one registered only (litestar#4169, fixed in Litestar 3): this handler lists
+    them all. Register it before them, so Litestar makes no OPTIONS handler of its own."""
+    allowed = ", ".join(sorted({"OPTIONS", *(method for handler in handlers for method in handler.http_methods)}))
+
+    @route(path, http_method=HttpMethod.OPTIONS, include_in_schema=False, sync_to_thread=False)
+    def options() -> Response:
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": allowed})
+
+    return options
+
+
+subscriptions_options = options_for("/subscriptions", save_subscription, delete_own)
 
 
 HANDLERS = [public_key, subscriptions_options, save_subscription, delete_by_token, delete_own]

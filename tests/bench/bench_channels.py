@@ -69,8 +69,9 @@ def line_process(token: str, ready, stop, report) -> None:
     asyncio.run(run())
 
 
-async def recipients(count: int, channel, address) -> None:
-    """One more session of a new ibasho, ``count`` confirmed recipients of ``channel`` subscribed to it."""
+async def recipients(count: int, channel, address, endpoint=None) -> None:
+    """One more session of a new ibasho, ``count`` confirmed recipients of ``channel`` subscribed
+    to it; ``endpoint(ibasho, n)`` keys them (else as an email address is keyed)."""
     from server.reminders import planning
     from server.reminders.email import endpoint_key
     from server.tables import PushSubscription
@@ -80,7 +81,7 @@ async def recipients(count: int, channel, address) -> None:
     rows = [
         PushSubscription(
             id=uuid4(),
-            endpoint=endpoint_key(channel, ibasho, address(n)),
+            endpoint=endpoint(ibasho, n) if endpoint else endpoint_key(channel, ibasho, address(n)),
             ibasho=ibasho,
             channel=channel.value,
             address=address(n),
@@ -158,6 +159,7 @@ async def line_run(count: int, limit: int) -> None:
     from server.reminders import worker
     from server.reminders.channels import Channels
     from server.reminders.line import LineSender
+    from server.reminders.line_channels import line_endpoint
     from server.tables import LineChannel, SubscriptionChannel
 
     token = secrets.token_urlsafe(24)
@@ -172,8 +174,12 @@ async def line_run(count: int, limit: int) -> None:
     sender = LineSender()
     try:
         await LineChannel.delete().where(LineChannel.group.is_null())
-        await LineChannel.insert(LineChannel(id=uuid4(), name="bench", access_token=token, channel_secret="s" * 32))
-        await recipients(count, SubscriptionChannel.line, lambda n: f"U{n:032x}")
+        channel = uuid4()
+        await LineChannel.insert(LineChannel(id=channel, name="bench", access_token=token, channel_secret="s" * 32))
+        user = lambda n: f"U{n:032x}"  # noqa: E731
+        await recipients(
+            count, SubscriptionChannel.line, user, lambda ibasho, n: line_endpoint(channel, ibasho, user(n))
+        )
         wall, cpu = time.perf_counter(), time.process_time()
         states = await worker.send_all_due(Channels(line=sender), limit=limit, now=DUE)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

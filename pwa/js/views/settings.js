@@ -1,6 +1,6 @@
 // Settings kept on this phone: the text size (標準 / 大きい / とても大きい).
 import { h, render } from "../ui.js";
-import { t } from "../i18n.js";
+import { formatTime, t } from "../i18n.js";
 import * as sync from "../sync.js";
 
 const TEXT_SIZE = "ibasho-text-size";
@@ -11,6 +11,7 @@ export function applyTextSize(size = localStorage.getItem(TEXT_SIZE) ?? "normal"
 }
 
 export function settingsView(view) {
+  const line = lineSection(); // kept across redraws: a code on screen stays there
   const draw = () => {
     const current = document.documentElement.dataset.textSize;
     render(view,
@@ -28,7 +29,8 @@ export function settingsView(view) {
             draw();
           },
         }, t(`text_${size}`)))),
-      emailForm());
+      emailForm(),
+      line);
   };
   draw();
 }
@@ -53,4 +55,41 @@ function emailForm() {
     h("label", {}, t("email_address"), address),
     h("button", { type: "submit", className: "primary" }, t("email_send_confirmation")),
     status);
+}
+
+// Meetings and duties by LINE too: per group, the LINE公式アカウント serving it (the group's
+// own, else the council's) and a code to send it from the organiser's own LINE.
+function lineSection() {
+  const section = h("section", { className: "stack", dataset: { testid: "line-section" } }, h("h2", {}, t("line_reminders")));
+  const body = h("div", { className: "stack" }); // one block per group
+  section.append(body);
+  sync.api("/api/push/line").then(({ groups }) => {
+    if (!groups.length) render(body, h("p", { className: "muted" }, t("line_no_group")));
+    else render(body, groups.map(lineGroup));
+  }).catch(() => render(body, h("p", { className: "muted" }, t("line_offline"))));
+  return section;
+}
+
+function lineGroup(group) {
+  if (!group.account) {
+    return h("p", { dataset: { testid: "line-none" } }, t("line_none", { group: group.group }));
+  }
+  const shown = h("div", { className: "line-steps" });
+  const ask = async () => {
+    try {
+      const made = await sync.api("/api/push/line", { method: "POST", body: { group_id: group.group_id } });
+      render(shown,
+        h("p", {}, t("line_step_friend", { account: made.account })),
+        made.friend_url ? h("a", { className: "button primary", href: made.friend_url, target: "_blank", rel: "noopener" }, t("line_add_friend")) : null,
+        h("p", {}, t("line_step_code", { time: formatTime(made.expires_at) })),
+        h("p", { className: "line-code", dataset: { testid: "line-code" } }, h("strong", {}, made.code)),
+        h("p", { className: "muted" }, t("line_starts")));
+    } catch (error) {
+      render(shown, h("p", { role: "status" }, t(error instanceof sync.HttpError && error.status === 404 ? "line_none" : "line_failed", { group: group.group })));
+    }
+  };
+  return h("div", { className: "stack", dataset: { testid: "line-group" } },
+    h("p", {}, t(group.linked ? "line_linked" : "line_offered", { group: group.group, account: group.account })),
+    h("button", { type: "button", className: group.linked ? "" : "primary", onclick: ask }, t(group.linked ? "line_again" : "line_get_code")),
+    shown);
 }
