@@ -315,7 +315,7 @@ async def delete_own(endpoint: Endpoint, request: Request) -> None:
 
 def options_for(path: str, *handlers: HTTPRouteHandler) -> HTTPRouteHandler:
     """Litestar 2 answers OPTIONS on a path with several handlers with the methods of the
-    first one registered only (litestar#4169, fixed in Litestar 3): this handler lists
+    first one registered only (a Litestar 2 bug): this handler lists
     them all. Register it before them, so Litestar makes no OPTIONS handler of its own."""
     allowed = ", ".join(sorted({"OPTIONS", *(method for handler in handlers for method in handler.http_methods)}))
 
