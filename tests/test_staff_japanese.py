@@ -12,7 +12,7 @@ import pytest
 from server.core import labels
 from server.core.i18n import LOCALE_DIR, current_language, gettext
 from server.grants.presets import PRESETS
-from server.tables import Account, Area, GrantProgramme, Group, Ibasho, Person
+from server.tables import Account, Area, GrantProgramme, Group, Ibasho, Person, Registration
 from tests.access_table import ROWS, client_for, make_target, session_for
 from tests.japanese import english_in, latin_words
 
@@ -33,6 +33,8 @@ async def data_names() -> set[str]:
     for table in (Area, Group, Ibasho, GrantProgramme):
         texts += [row["name"] for row in await table.select(table.name)]
     texts += [row["display_name"] for row in await Person.select(Person.display_name)]
+    for row in await Registration.select(Registration.group_name, Registration.ibasho_name):
+        texts += row.values()
     texts += [preset["source"] for preset in PRESETS.values()]  # the titles of real councils' documents
     return latin_words(*texts)
 
