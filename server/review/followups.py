@@ -37,7 +37,7 @@ from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.db import read_transaction, write_transaction
 from server.grants.data import requirement_checks
-from server.review.data import JAPAN, today
+from server.review.data import JAPAN, ibasho_of, today
 from server.review.render import review_page
 from server.review.safety import unopened
 from server.tables import (
@@ -179,8 +179,8 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
     session where they were not marked neither counts nor breaks the run. The key names the
     run's first absence.
 
-    Three queries: the absences, the last day present (counted by the database, so the many
-    present marks never travel) and the names of those with a run long enough."""
+    Four queries: the absences, the last day present (counted by the database, so the many
+    present marks never travel), their ibasho, and the names of those with a run long enough."""
     s = Attendance.session
     in_window = (
         s.group.is_in(list(groups))
@@ -195,8 +195,6 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
         s.as_alias("id"),
         s.group.as_alias("group"),
         s.ibasho.as_alias("ibasho"),
-        s.ibasho.name.as_alias("ibasho_name"),
-        s.ibasho.absence_follow_up.as_alias("needed"),
         s.date.as_alias("date"),
         s.start_time.as_alias("start_time"),
     ).where(in_window & Attendance.status.is_in(list(ABSENT)))
@@ -208,6 +206,10 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
         .group_by(Attendance.person, s.ibasho)
     )
     came = {(r["person"], r["ibasho"]): as_date(r["last"]) for r in await last_present}
+    places = await ibasho_of({row["ibasho"] for row in absences if row["ibasho"]})
+    for row in absences:
+        place = places.get(row["ibasho"], {})
+        row["ibasho_name"], row["needed"] = place.get("name", ""), place.get("absence_follow_up")
     runs: dict[tuple, list[dict]] = defaultdict(list)
     for row in absences:
         where = (row["person"], row["ibasho"])
