@@ -3,6 +3,12 @@ in tests/conftest.py) against a live server."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+from server.tables import Area
+
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "ja-JP", "has_touch": True}
 
 
@@ -133,3 +139,27 @@ async def staff_page(chromium, server, person, width: int = 1280):
         await page.click("main button[type=submit]")  # not the header's language switch
     assert "/login" not in page.url, await page.locator("main").inner_text()
     return context, page
+
+
+async def logged_in(chromium, server, person, **context):
+    """A staff member's browser (``context``: the viewport, the locale), logged in through the
+    login form; returns the browser context and its page, on /staff."""
+    browser = await chromium.new_context(**context)
+    page = await browser.new_page()
+    await page.goto(f"{server.url}/login")
+    await page.get_by_label("ログイン名").fill(person.login)
+    await page.get_by_label("パスワード").fill(person.password)
+    await page.get_by_role("button", name="ログイン").click()
+    await page.wait_for_url(re.compile(r"/staff$"))
+    return browser, page
+
+
+async def looks_right(page, shot: str, phone: bool = True, latin: tuple[str, ...] = ()) -> None:
+    """Saved as docs/screenshots/``shot``; no English but ``latin`` (an example, a link)."""
+    await page.screenshot(path=str(SHOTS / shot), full_page=True)
+    names = tuple(row["name"] for row in await Area.select(Area.name))  # the factories' areas are named in Latin
+    links = " ".join(await page.locator(".secret-link").all_inner_texts())  # a URL is Latin by nature
+    runs = await latin_runs(page, "main", (*names, *latin))
+    assert [run for run in runs if run not in links] == [], shot
+    if phone:
+        assert await offscreen_controls(page) == [], shot

@@ -392,7 +392,9 @@ async def test_the_door_outbox_is_taken_once_however_often_it_is_sent(app_client
     ]
     sent = await staff.post(url, json={"marks": marks})
     assert sent.status_code == 200, sent.text
-    assert sent.json() == {"taken": 2, "stale": 0, "refused": [str(UUID(int=7))]}
+    # mark by mark, not as a batch: the bad one is refused with its reason, the others land
+    unregistered = {"application": str(UUID(int=7)), "reason": "この方はこの催しに申し込んでいません。"}
+    assert sent.json() == {"taken": 2, "stale": 0, "refused": [unregistered]}
     again = await staff.post(url, json={"marks": marks[:2]})  # the reply was lost: the outbox goes again
     assert again.json() == {"taken": 0, "stale": 2, "refused": []}
     # another phone had unmarked 太郎 later than this one's old mark: the later word stands
@@ -405,8 +407,29 @@ async def test_the_door_outbox_is_taken_once_however_often_it_is_sent(app_client
         (AuditLog.action == "event.attendance") & (AuditLog.target == f"event:{event_id}")
     )
     assert audited == 3  # two marks and the later unmarking, each once
+    # two taps on one person in one outbox, sent newest first: each is weighed alone, the later stands
+    tapped = now()
+    both = [
+        {
+            "application": str(apps["電波 なし子"]),
+            "present": False,
+            "marked_at": (tapped + timedelta(seconds=2)).isoformat(),
+        },
+        {"application": str(apps["電波 なし子"]), "present": True, "marked_at": tapped.isoformat()},
+    ]
+    assert (await staff.post(url, json={"marks": both})).json() == {"taken": 1, "stale": 1, "refused": []}
+    kept = await EventAttendance.select(EventAttendance.present).where(
+        (EventAttendance.part == part) & (EventAttendance.application == apps["電波 なし子"])
+    )
+    assert kept == [{"present": False}]
     future = {**marks[0], "marked_at": (now() + timedelta(days=3)).isoformat()}
-    assert (await staff.post(url, json={"marks": [future]})).json()["refused"] == [marks[0]["application"]]
+    refused = (await staff.post(url, json={"marks": [future, later]})).json()
+    too_late = "この記録の時刻にタイムゾーンがないか、1日以上先の時刻です。"
+    assert refused == {
+        "taken": 0,
+        "stale": 1,
+        "refused": [{"application": marks[0]["application"], "reason": too_late}],
+    }
     assert (await staff.post(url, json={"marks": "no"})).status_code == 400
     other = await new_client()
     await other.login(world.staff_b)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import subprocess
 from datetime import timedelta
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -16,37 +15,14 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import expect
 
 from server.core.clock import now
-from server.tables import Area, EventApplication, EventAttendance, EventPart, OutboundMail
-from tests.browser import PHONE, latin_runs, offscreen_controls
+from server.tables import EventApplication, EventAttendance, EventPart, OutboundMail
+from tests.browser import PHONE, SHOTS, logged_in, looks_right
 from tests.factories import unique
 from tests.printing import gray_pages, pgm
 
 pytestmark = pytest.mark.usefixtures("fresh_event_apply_count")
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP"}
-
-
-async def logged_in(chromium, server, person, **context):
-    browser = await chromium.new_context(**context)
-    page = await browser.new_page()
-    await page.goto(f"{server.url}/login")
-    await page.get_by_label("ログイン名").fill(person.login)
-    await page.get_by_label("パスワード").fill(person.password)
-    await page.get_by_role("button", name="ログイン").click()
-    await page.wait_for_url(re.compile(r"/staff$"))
-    return browser, page
-
-
-async def looks_right(page, shot: str, phone: bool = True, latin: tuple[str, ...] = ()) -> None:
-    """Saved as docs/screenshots/``shot``; no English but ``latin`` (an example, a link)."""
-    await page.screenshot(path=str(SHOTS / shot), full_page=True)
-    names = tuple(row["name"] for row in await Area.select(Area.name))  # the factories' areas are named in Latin
-    links = " ".join(await page.locator(".secret-link").all_inner_texts())  # a URL is Latin by nature
-    runs = await latin_runs(page, "main", (*names, *latin))
-    assert [run for run in runs if run not in links] == [], shot
-    if phone:
-        assert await offscreen_controls(page) == [], shot
 
 
 async def marks_on_server(part_ids, n: int) -> None:

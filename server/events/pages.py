@@ -341,20 +341,24 @@ class DoorMarks(msgspec.Struct):
 )
 async def door_marks(request: Request, event_id: FromPath[UUID], part_id: FromPath[UUID], data: DoorMarks) -> dict:
     """The door page's outbox (static/door.js): marks made with or without a signal, sent
-    when there is one, possibly again. Each mark is taken, stale or refused (someone no
-    longer registered); the page drops all it sent once answered."""
+    when there is one, possibly again. Applied mark by mark, each in its own transaction
+    (unlike a sync push, one batch): every tap at the door stands alone, so one bad mark is
+    refused with its reason and the others land. Each is taken, stale (its marked_at is not
+    later than the mark kept: resent, or another phone's later word) or refused; the page
+    drops all it sent once answered (docs/api.md)."""
     principal = principal_of(request)
     _row, part = await part_in(principal, event_id, part_id)
     answer = {"taken": 0, "stale": 0, "refused": []}
     soon = now() + timedelta(days=1)  # a phone's clock may be a little off, not a day
     for mark in data.marks:
         if mark.marked_at.tzinfo is None or mark.marked_at > soon:
-            answer["refused"].append(str(mark.application))
+            reason = _("The time of this mark has no time zone or is more than a day ahead.")
+            answer["refused"].append({"application": str(mark.application), "reason": reason})
             continue
         try:
             taken = await records.mark(part, mark.application, mark.present, principal.account_id, mark.marked_at)
-        except NotFoundException:
-            answer["refused"].append(str(mark.application))
+        except NotFoundException as refused:
+            answer["refused"].append({"application": str(mark.application), "reason": refused.detail})
             continue
         answer["taken" if taken else "stale"] += 1
     return answer
