@@ -179,8 +179,9 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
     session where they were not marked neither counts nor breaks the run. The key names the
     run's first absence.
 
-    Four queries: the absences, the last day present (counted by the database, so the many
-    present marks never travel), their ibasho, and the names of those with a run long enough."""
+    Four queries: the absences, their ibasho, the last day present of those absent often
+    enough (counted by the database, so the many present marks never travel), and the names
+    of those with a run long enough."""
     s = Attendance.session
     in_window = (
         s.group.is_in(list(groups))
@@ -200,22 +201,31 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
     ).where(in_window & Attendance.status.is_in(list(ABSENT)))
     if not absences:
         return []
-    last_present = (
-        Attendance.select(Attendance.person, s.ibasho.as_alias("ibasho"), Max(s.date, alias="last"))
-        .where(in_window & (Attendance.status == AttendanceStatus.present.value))
-        .group_by(Attendance.person, s.ibasho)
-    )
-    came = {(r["person"], r["ibasho"]): as_date(r["last"]) for r in await last_present}
     places = await ibasho_of({row["ibasho"] for row in absences if row["ibasho"]})
+    absent: dict[tuple, list[dict]] = defaultdict(list)
     for row in absences:
         place = places.get(row["ibasho"], {})
         row["ibasho_name"], row["needed"] = place.get("name", ""), place.get("absence_follow_up")
-    runs: dict[tuple, list[dict]] = defaultdict(list)
-    for row in absences:
-        where = (row["person"], row["ibasho"])
-        if where not in came or row["date"] > came[where]:
-            runs[where].append(row)
-    long_enough = {key: run for key, run in runs.items() if len(run) >= (run[0]["needed"] or DEFAULT_ABSENCES)}
+        absent[(row["person"], row["ibasho"])].append(row)
+    # A run is the absences after the last day present, so only those absent often enough in
+    # all can have one: the last day present is asked for them alone.
+    enough = {where: rows for where, rows in absent.items() if len(rows) >= (rows[0]["needed"] or DEFAULT_ABSENCES)}
+    if not enough:
+        return []
+    last_present = (
+        Attendance.select(Attendance.person, s.ibasho.as_alias("ibasho"), Max(s.date, alias="last"))
+        .where(
+            in_window
+            & (Attendance.status == AttendanceStatus.present.value)
+            & Attendance.person.is_in(list({person for person, _ibasho in enough}))
+        )
+        .group_by(Attendance.person, s.ibasho)
+    )
+    came = {(r["person"], r["ibasho"]): as_date(r["last"]) for r in await last_present}
+    runs = {
+        where: [row for row in rows if where not in came or row["date"] > came[where]] for where, rows in enough.items()
+    }
+    long_enough = {key: run for key, run in runs.items() if run and len(run) >= (run[0]["needed"] or DEFAULT_ABSENCES)}
     if not long_enough:
         return []
     people = {
