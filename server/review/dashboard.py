@@ -22,6 +22,7 @@ from piccolo.query.functions.aggregate import Count, Max
 from server.auth.guards import principal_of
 from server.core.dates import fiscal_year_bounds
 from server.core.groups import ordinary_groups
+from server.db import read_transaction
 from server.grants.data import groups_at_risk
 from server.grants.rules import add_months
 from server.review.data import is_session, load_sessions, today
@@ -89,6 +90,11 @@ def trend_svg(values: list[int], width: int = 120, height: int = 28) -> Markup:
 
 async def dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -> list[GroupLine]:
     """Every group of the areas (``None``: all areas) with its numbers for fiscal year ``year``."""
+    async with read_transaction():  # one connection and one snapshot for its queries
+        return await _dashboard_lines(area_ids, year, as_of)
+
+
+async def _dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) -> list[GroupLine]:
     groups_query = Group.select(
         Group.id, Group.name, Group.name_kana, Group.active, Group.area.name.as_alias("area_name")
     ).where(ordinary_groups(Group.id))

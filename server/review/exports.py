@@ -21,6 +21,7 @@ from server.core.dates import wareki_fiscal_year
 from server.core.groups import ordinary_groups
 from server.core.i18n import gettext as _
 from server.core.labels import CATEGORIES, REVIEW_STATES, SESSION_STATUSES
+from server.db import read_transaction
 from server.review.data import SessionRow, is_session, load_grants, load_sessions
 from server.review.pages import pick_year
 from server.tables import Area, Group
@@ -53,8 +54,9 @@ def _time(value) -> str:
 async def build(groups: list[dict], year: int, title: str) -> Table:
     """Session rows, then one totals row per group (and a grand total for several groups)."""
     group_ids = [g["id"] for g in groups]
-    sessions = [s for s in await load_sessions(group_ids, year) if is_session(s)]
-    grants = await load_grants(group_ids, year, sessions)
+    async with read_transaction():  # one connection and one snapshot for its queries
+        sessions = [s for s in await load_sessions(group_ids, year) if is_session(s)]
+        grants = await load_grants(group_ids, year, sessions)
     by_group: dict[UUID, list[SessionRow]] = {g["id"]: [] for g in groups}
     for s in sessions:
         by_group[s.group].append(s)
