@@ -2,8 +2,8 @@
 session, this fiscal year's sessions and attendance, a trend chart and flags.
 
 A fixed handful of queries whatever the number of groups: groups, last session per
-group (GROUP BY), the fiscal year's sessions with their numbers (see ``data``), open
-safety checks per group (GROUP BY) and the grant enrolments. Sorting and filtering are
+group (GROUP BY), the fiscal year's sessions with the totals the database keeps, those
+awaiting review and the open safety checks per group (GROUP BY), and the grant enrolments. Sorting and filtering are
 plain GET parameters (no script: the CSP forbids inline scripts).
 """
 
@@ -24,19 +24,23 @@ from server.core.dates import fiscal_year_bounds
 from server.core.groups import ordinary_groups
 from server.db import read_transaction
 from server.grants.data import groups_at_risk
+from server.grants.data import load_sessions as load_grant_sessions
 from server.grants.rules import add_months
-from server.review.data import is_session, load_sessions, today
+from server.review.data import HELD, today
 from server.review.pages import pick_year
 from server.review.render import review_page
 from server.tables import (
     Area,
     Group,
+    ReviewState,
     SafetyCheck,
     SafetyCheckOutcome,
     Session,
+    SessionKind,
     SessionStatus,
 )
 
+SESSION = SessionKind.session.value
 QUIET_MONTHS = 2  # no session for more than this: flagged
 SORTS = ("name", "last", "held", "attendance", "flags")
 FILTERS = ("", "flagged", "quiet", "review", "safety", "grant")
@@ -121,18 +125,32 @@ async def _dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) 
         last = row["last"]  # SQLite answers an aggregate of dates as text
         lines[row["group"]].last_session = date.fromisoformat(last) if isinstance(last, str) else last
 
-    sessions = [s for s in await load_sessions(group_ids, year, with_roles=False, categories=False) if is_session(s)]
-    for s in sessions:
-        line = lines[s.group]
-        if s.held:
-            attendance = s.attendance
+    # What the grant requirements read anyway (dates, times, status, totals) is all the numbers need.
+    first, last = fiscal_year_bounds(year)
+    counted = [(group, s) for group, s in await load_grant_sessions(group_ids, year) if s.kind == SESSION]
+    for group, s in counted:
+        if s.status == HELD:
+            line = lines[group]
             line.held += 1
-            line.cumulative += attendance
-            line.by_month[FISCAL_MONTHS.index(s.date.month)] += attendance
+            line.cumulative += s.participants
+            line.by_month[FISCAL_MONTHS.index(s.date.month)] += s.participants
             if line.last_session == s.date:
-                line.last_attendance = attendance
-            if s.review_state == "unreviewed":
-                line.awaiting_review += 1
+                line.last_attendance = s.participants
+    unreviewed = (
+        Session.select(Session.group, Count(alias="n"))
+        .where(
+            Session.group.is_in(group_ids)
+            & (Session.date >= first)
+            & (Session.date <= last)
+            & (Session.deleted == False)
+            & (Session.kind == SESSION)
+            & (Session.status == HELD)
+            & (Session.review_state == ReviewState.unreviewed.value)
+        )
+        .group_by(Session.group)
+    )
+    for row in await unreviewed:
+        lines[row["group"]].awaiting_review = row["n"]
 
     checks = (
         await SafetyCheck.select(SafetyCheck.session.group.as_alias("group"), Count(alias="n"))
@@ -142,8 +160,6 @@ async def _dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) 
     for row in checks:
         lines[row["group"]].open_checks = row["n"]
 
-    first, last = fiscal_year_bounds(year)
-    counted = [(s.group, s.grant_input()) for s in sessions]
     at_risk = await groups_at_risk(group_ids, year, counted, as_of=min(as_of, last) if as_of >= first else None)
     for line in lines.values():
         line.grant_at_risk = line.id in at_risk

@@ -62,7 +62,7 @@ class SessionRow:
     registered_present: int
     unnotified: int
     walk_ins: int  # head counts of everyone but the volunteers
-    tallies: dict[str, int] = field(default_factory=dict)  # by category; empty when loaded without categories
+    tallies: dict[str, int] = field(default_factory=dict)  # by category
     roles: dict[str, int] = field(default_factory=dict)  # role → people
     note: dict | None = None
 
@@ -106,15 +106,11 @@ async def ibasho_of(ibasho_ids: set[UUID]) -> dict[UUID, dict]:
 
 
 async def load_sessions(
-    group_ids: list[UUID], year: int, *, with_notes: bool = False, with_roles: bool = True, categories: bool = True
+    group_ids: list[UUID], year: int, *, with_notes: bool = False, with_roles: bool = True
 ) -> list[SessionRow]:
     """The group's sessions and events of a fiscal year (not deleted), oldest first, with their
-    numbers. Meetings are the members' own business: never in a review table or a grant's count.
-
-    The totals come with each session (the database keeps them); ``categories=False`` leaves
-    out the head counts by category, six rows a session, which the dashboard of hundreds of
-    groups does not show.
-    """
+    numbers: the totals the database keeps, and the head counts by category. Meetings are the
+    members' own business: never in a review table or a grant's count."""
     if not group_ids:
         return []
     first, last = fiscal_year_bounds(year)
@@ -160,10 +156,9 @@ async def load_sessions(
         s = table.session
         return s.group.is_in(group_ids) & (s.date >= first) & (s.date <= last) & (s.deleted == False)
 
-    if categories:
-        for row in await Tally.select(Tally.session, Tally.category, Tally.delta_sum).where(joined(Tally)):
-            if session := sessions.get(row["session"]):
-                session.tallies[row["category"]] = max(0, row["delta_sum"])
+    for row in await Tally.select(Tally.session, Tally.category, Tally.delta_sum).where(joined(Tally)):
+        if session := sessions.get(row["session"]):
+            session.tallies[row["category"]] = max(0, row["delta_sum"])
     roles = (
         []
         if not with_roles
