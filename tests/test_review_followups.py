@@ -6,8 +6,11 @@ from datetime import timedelta
 from urllib.parse import quote
 from uuid import uuid4
 
+import pytest
+
 from server.core.clock import now
 from server.core.dates import format_moment
+from server.review import followups
 from server.review.data import today
 from server.tables import (
     Attendance,
@@ -102,7 +105,10 @@ async def test_each_kind_of_item_is_derived_for_the_areas_staff_only(world, new_
     assert "休み 続子" in everything and "kind-grant" in everything
 
 
-async def test_n_is_set_per_ibasho(world, new_client):
+@pytest.mark.parametrize("by_id", [True, False], ids=["people-by-id", "too-many-to-ask-by-id"])
+async def test_n_is_set_per_ibasho(world, new_client, monkeypatch, by_id):
+    if not by_id:
+        monkeypatch.setattr(followups, "CANDIDATES_PER_QUERY", 0)
     ibasho = await registered_ibasho(world.group_a, needed=2)
     person = uuid4()
     await Person.insert(Person(id=person, group=world.group_a, display_name="二回 休美"))

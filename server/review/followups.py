@@ -27,7 +27,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Template
-from piccolo.query.functions.aggregate import Max
+from piccolo.query.functions.aggregate import Count, Max
 
 from server.auth.guards import principal_of
 from server.core.audit import audit
@@ -62,6 +62,7 @@ STALE_SYNC = timedelta(days=14)
 ABSENCE_WINDOW = timedelta(days=400)  # absences further back do not start a streak on the list
 GRANT_RULES = ("frequency", "each_month")  # the requirements about holding sessions often enough
 DEFAULT_ABSENCES = 3  # sessions without an ibasho
+CANDIDATES_PER_QUERY = 10_000  # people asked for by id (SQLite takes 32,766 values a statement)
 ABSENT = (AttendanceStatus.absent_notified.value, AttendanceStatus.absent_unnotified.value)
 HISTORY = 200
 COMMENT_MAX = 2000
@@ -179,9 +180,10 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
     session where they were not marked neither counts nor breaks the run. The key names the
     run's first absence.
 
-    Four queries: the absences, their ibasho, the last day present of those absent often
-    enough (counted by the database, so the many present marks never travel), and the names
-    of those with a run long enough."""
+    Five queries: how often each person was absent at each ibasho, those ibasho, then for
+    those absent often enough in all (a run is the absences after the last day present) their
+    absences and the last day present (counted by the database, so the many marks never
+    travel), and the names of those with a run long enough."""
     s = Attendance.session
     in_window = (
         s.group.is_in(list(groups))
@@ -191,6 +193,26 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
         & (s.date >= as_of - ABSENCE_WINDOW)
         & (s.date <= as_of)
     )
+    is_absent = Attendance.status.is_in(list(ABSENT))
+    counts = await (
+        Attendance.select(Attendance.person, s.ibasho.as_alias("ibasho"), Count(alias="n"))
+        .where(in_window & is_absent)
+        .group_by(Attendance.person, s.ibasho)
+    )
+    places = await ibasho_of({row["ibasho"] for row in counts if row["ibasho"]})
+
+    def needed(ibasho: UUID | None) -> int:
+        return places.get(ibasho, {}).get("absence_follow_up") or DEFAULT_ABSENCES
+
+    often = {(row["person"], row["ibasho"]) for row in counts if row["n"] >= needed(row["ibasho"])}
+    if not often:
+        return []
+    candidates = list({person for person, _ibasho in often})
+    # Asked for by id while they fit in a statement beside the groups' ids (SQLite's limit)
+    among = in_window & is_absent
+    present = in_window & (Attendance.status == AttendanceStatus.present.value)
+    if len(candidates) <= CANDIDATES_PER_QUERY:
+        among, present = among & Attendance.person.is_in(candidates), present & Attendance.person.is_in(candidates)
     absences = await Attendance.select(
         Attendance.person,
         s.as_alias("id"),
@@ -198,34 +220,22 @@ async def absence_items(groups: dict[UUID, dict], as_of: date) -> list[Item]:
         s.ibasho.as_alias("ibasho"),
         s.date.as_alias("date"),
         s.start_time.as_alias("start_time"),
-    ).where(in_window & Attendance.status.is_in(list(ABSENT)))
-    if not absences:
-        return []
-    places = await ibasho_of({row["ibasho"] for row in absences if row["ibasho"]})
-    absent: dict[tuple, list[dict]] = defaultdict(list)
+    ).where(among)
+    enough: dict[tuple, list[dict]] = defaultdict(list)
     for row in absences:
-        place = places.get(row["ibasho"], {})
-        row["ibasho_name"], row["needed"] = place.get("name", ""), place.get("absence_follow_up")
-        absent[(row["person"], row["ibasho"])].append(row)
-    # A run is the absences after the last day present, so only those absent often enough in
-    # all can have one: the last day present is asked for them alone.
-    enough = {where: rows for where, rows in absent.items() if len(rows) >= (rows[0]["needed"] or DEFAULT_ABSENCES)}
-    if not enough:
-        return []
+        if (row["person"], row["ibasho"]) in often:
+            row["ibasho_name"] = places.get(row["ibasho"], {}).get("name", "")
+            enough[(row["person"], row["ibasho"])].append(row)
     last_present = (
         Attendance.select(Attendance.person, s.ibasho.as_alias("ibasho"), Max(s.date, alias="last"))
-        .where(
-            in_window
-            & (Attendance.status == AttendanceStatus.present.value)
-            & Attendance.person.is_in(list({person for person, _ibasho in enough}))
-        )
+        .where(present)
         .group_by(Attendance.person, s.ibasho)
     )
     came = {(r["person"], r["ibasho"]): as_date(r["last"]) for r in await last_present}
     runs = {
         where: [row for row in rows if where not in came or row["date"] > came[where]] for where, rows in enough.items()
     }
-    long_enough = {key: run for key, run in runs.items() if run and len(run) >= (run[0]["needed"] or DEFAULT_ABSENCES)}
+    long_enough = {where: run for where, run in runs.items() if len(run) >= needed(where[1])}
     if not long_enough:
         return []
     people = {
