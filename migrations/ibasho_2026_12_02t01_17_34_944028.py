@@ -34,27 +34,6 @@ async def forwards():
     manager.add_column(
         table_class_name="Session",
         tablename="gathering",
-        column_name="unnotified_count",
-        db_column_name="unnotified_count",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Session",
-        tablename="gathering",
         column_name="walk_in_count",
         db_column_name="walk_in_count",
         column_class_name="Integer",

@@ -1,6 +1,6 @@
-"""Has the database keep each session's counts (``gathering.present_count``,
-``unnotified_count`` and ``walk_in_count``, added by the migration before) as attendance
-marks and head counts change, and fills them in for the sessions there are.
+"""Has the database keep each session's counts (``gathering.present_count`` and
+``walk_in_count``, added by the migration before) as attendance marks and head counts
+change, and fills them in for the sessions there are.
 
 Triggers, not the code that writes: phones' pushes, staff pages, erasure and cascades all
 write these rows, some as raw statements (server/db.py write_rows), and every one of them
@@ -11,8 +11,8 @@ fire once per statement, on its transition tables: a push of 500 marks updates e
 sessions once. SQLite has only row triggers, which run in the engine itself.
 
 The counting rules are written out here, not imported, so that this migration keeps
-meaning what it meant: a registered person counts as present or 無断欠席 by the mark's
-status; a head count counts when it is not the volunteers' and its sum is above zero.
+meaning what it meant: a registered person counts as present by the mark's status; a
+head count counts when it is not the volunteers' and its sum is above zero.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -26,7 +26,6 @@ DESCRIPTION = "session counts kept by triggers"
 COUNTS = {
     "attendance": {
         "present_count": "CASE WHEN {r}.\"status\" = 'present' THEN 1 ELSE 0 END",
-        "unnotified_count": "CASE WHEN {r}.\"status\" = 'absent_unnotified' THEN 1 ELSE 0 END",
     },
     "tally": {
         "walk_in_count": 'CASE WHEN {r}."category" <> \'volunteer\' AND {r}."delta_sum" > 0 '

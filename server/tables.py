@@ -360,10 +360,9 @@ class Session(Table, tablename="gathering"):
     updated_at = Timestamptz(default=TimestamptzNow())
     # Kept by database triggers on attendance and tally (migrations/ibasho_2026_12_02t01_17_35_000000.py),
     # so the review pages of hundreds of groups read one row per session instead of counting
-    # every mark: registered people present, 無断欠席, and the head counts of everyone but
-    # the volunteers (each category's sum counted only when above zero).
+    # every mark: registered people present, and the head counts of everyone but the
+    # volunteers (each category's sum counted only when above zero).
     present_count = Integer(default=0)
-    unnotified_count = Integer(default=0)
     walk_in_count = Integer(default=0)
 
 

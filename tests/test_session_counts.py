@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from server.core.dates import fiscal_year
 from server.db import engine, write_rows, write_transaction
+from server.grants.data import load_sessions as grant_sessions
+from server.review.data import load_sessions as review_sessions
+from server.review.data import today
 from server.tables import Attendance, Person, Session, Tally
 from tests.factories import make_person, make_session, synced_phone
 
@@ -23,9 +27,7 @@ MIGRATION = Path(__file__).parent.parent / "migrations" / "ibasho_2026_12_02t01_
 
 
 async def kept(session_id) -> dict:
-    row = await Session.select(Session.present_count, Session.unnotified_count, Session.walk_in_count).where(
-        Session.id == session_id
-    )
+    row = await Session.select(Session.present_count, Session.walk_in_count).where(Session.id == session_id)
     return row[0]
 
 
@@ -35,7 +37,6 @@ async def recounted(session_id) -> dict:
     tallies = await Tally.select(Tally.category, Tally.delta_sum).where(Tally.session == session_id)
     return {
         "present_count": marks.count("present"),
-        "unnotified_count": marks.count("absent_unnotified"),
         "walk_in_count": sum(max(0, t["delta_sum"]) for t in tallies if t["category"] != "volunteer"),
     }
 
@@ -52,18 +53,18 @@ async def test_a_phones_marks_and_head_counts_move_the_sessions_counts(new_clien
     for category, delta in [("child", 5), ("volunteer", 3), ("adult", 2), ("adult", -4)]:
         phone.mutate("tally.add", session_id=session_id, category=category, delta=delta)
     await phone.sync()
-    assert await kept(session_id) == {"present_count": 3, "unnotified_count": 1, "walk_in_count": 5}
+    assert await kept(session_id) == {"present_count": 3, "walk_in_count": 5}
 
     phone.mutate("attendance.set", session_id=session_id, person_id=people[0], status="absent_notified")
     phone.mutate("attendance.set", session_id=session_id, person_id=people[1], status="present")  # no change
     phone.mutate("tally.add", session_id=session_id, category="adult", delta=6)  # -2 + 6: counts 4
     phone.mutate("person.delete", id=people[3])  # a tombstone: the mark stays, and counts
     await phone.sync()
-    assert await kept(session_id) == {"present_count": 2, "unnotified_count": 1, "walk_in_count": 9}
+    assert await kept(session_id) == {"present_count": 2, "walk_in_count": 9}
     assert await kept(session_id) == await recounted(session_id)
 
-    await Person.delete().where(Person.id == uuid.UUID(people[1]))  # erased: its mark goes by cascade
-    assert await kept(session_id) == {"present_count": 1, "unnotified_count": 1, "walk_in_count": 9}
+    await Person.delete().where(Person.id == uuid.UUID(people[1]))  # deleted outright: its mark goes by cascade
+    assert await kept(session_id) == {"present_count": 1, "walk_in_count": 9}
     await Session.delete().where(Session.id == uuid.UUID(session_id))  # its rows go with it, without an error
     assert await Attendance.count().where(Attendance.session == uuid.UUID(session_id)) == 0
 
@@ -128,15 +129,57 @@ async def test_the_backfill_counts_what_the_triggers_count(world):
         person = await make_person(world.group_a, f"参加者{n}")
         await Attendance.insert(Attendance(id=f"{session}:{person}", session=session, person=person, status=status))
     expected = await kept(session)
-    assert expected == {"present_count": 2, "unnotified_count": 1, "walk_in_count": 4}
-    await Session.update({Session.present_count: 0, Session.unnotified_count: 0, Session.walk_in_count: 0}).where(
-        Session.id == session
-    )
+    assert expected == {"present_count": 2, "walk_in_count": 4}
+    empty = await make_session(world.group_a, tallies={}, note=False)
+    await Session.update({Session.present_count: 7, Session.walk_in_count: 7}).where(Session.id.is_in([session, empty]))
     spec = importlib.util.spec_from_file_location("session_counts_migration", MIGRATION)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     await engine().run_ddl(migration.recount())
     assert await kept(session) == expected
+    assert await kept(empty) == {"present_count": 0, "walk_in_count": 0}  # not NULL
+
+
+async def test_rows_moved_to_another_session_and_one_upsert_of_new_and_old_rows_count_right(world):
+    first = await make_session(world.group_a, tallies={}, note=False)
+    second = await make_session(world.group_a, tallies={}, note=False)
+    people = [await make_person(world.group_a, f"参加者{n}") for n in range(4)]
+
+    def marks(session, statuses):
+        return [
+            {"id": f"{session}:{p}", "session": session, "person": p, "status": status}
+            for p, status in zip(people, statuses, strict=False)
+        ]
+
+    async with write_transaction():
+        await write_rows(Attendance, marks(first, ["present", "present"]))
+        # one statement: two marks changed, two new
+        await write_rows(
+            Attendance,
+            marks(first, ["absent_notified", "present", "present", "present"]),
+            on_conflict="id",
+            update=["status"],
+        )
+    assert await kept(first) == {"present_count": 3, "walk_in_count": 0}
+    await Tally.insert(Tally(id=f"{first}:child", session=first, category="child", delta_sum=5))
+    await Attendance.update({Attendance.session: second}).where(Attendance.id == f"{first}:{people[1]}")
+    await Tally.update({Tally.session: second}).where(Tally.id == f"{first}:child")
+    assert await kept(first) == {"present_count": 2, "walk_in_count": 0} == await recounted(first)
+    assert await kept(second) == {"present_count": 1, "walk_in_count": 5} == await recounted(second)
+
+
+async def test_the_review_and_grant_loaders_read_the_kept_counts(world):
+    """Present and head counts as the pages count them: 無断欠席 and notified absences are not
+    present, negative sums and the volunteers are not participants."""
+    session = await make_session(world.group_a, today(), tallies={"child": 4, "adult": -2, "volunteer": 3}, note=False)
+    for n, status in enumerate(["present", "present", "absent_unnotified", "absent_notified"]):
+        person = await make_person(world.group_a, f"参加者{n}")
+        await Attendance.insert(Attendance(id=f"{session}:{person}", session=session, person=person, status=status))
+    year = fiscal_year(today())
+    (row,) = [s for s in await review_sessions([world.group_a], year) if s.id == session]
+    assert (row.registered_present, row.walk_ins, row.attendance, row.volunteers) == (2, 4, 6, 3)
+    (counted,) = [s for _group, s in await grant_sessions([world.group_a], year) if s.id == str(session)]
+    assert counted.participants == 6
 
 
 @pytest.mark.skipif(

@@ -60,7 +60,6 @@ class SessionRow:
     review_comment: str
     # Kept by the database as marks and head counts change (server/tables.py Session)
     registered_present: int
-    unnotified: int
     walk_ins: int  # head counts of everyone but the volunteers
     tallies: dict[str, int] = field(default_factory=dict)  # by category
     roles: dict[str, int] = field(default_factory=dict)  # role → people
@@ -137,7 +136,6 @@ async def load_sessions(
             Session.review_state,
             Session.review_comment,
             Session.present_count.as_alias("registered_present"),
-            Session.unnotified_count.as_alias("unnotified"),
             Session.walk_in_count.as_alias("walk_ins"),
         )
         .where(in_scope)
