@@ -55,11 +55,15 @@ LATIN_RUNS = """(root) => {
 }"""
 
 
+LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*")  # as LATIN_RUNS finds them
+
+
 async def latin_runs(page, root: str | None = None, names: tuple[str, ...] = ()) -> list[str]:
     """Runs of Latin letters visible on the page (or within ``root``), beyond the allowed
-    terms and the given names: what an English fallback or developer text looks like."""
-    runs = await page.evaluate(LATIN_RUNS, root)
-    return [run for run in runs if run not in ALLOWED_LATIN and run not in names]
+    terms and the runs of the given names (test data, such as 西部-3fa9c1 or a name of
+    hostile text): what an English fallback or developer text looks like."""
+    allowed = ALLOWED_LATIN | {run for name in names for run in LATIN_RUN.findall(name)}
+    return [run for run in await page.evaluate(LATIN_RUNS, root) if run not in allowed]
 
 
 OFFSCREEN = """() => {

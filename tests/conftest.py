@@ -167,7 +167,11 @@ async def chromium():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # A Japanese phone's browser: its own words and the date and time boxes (2026/12/02,
+        # 11:00) follow the process's language, with Debian's chromium-l10n installed.
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env={**os.environ, "LANG": "ja_JP.UTF-8"}
+        )
         yield browser
         await browser.close()
 
