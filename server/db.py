@@ -52,14 +52,13 @@ def _lean_int(value: bytes) -> int:
         return sqlite_engine.convert_int_out(value)
 
 
-UTC_ZONE = dt.UTC
 LEAN_CONVERTERS = {
     "UUID": _lean_uuid,
     "INTEGER": _lean_int,
     "DATE": lambda value: dt.date.fromisoformat(value.decode()),
     "TIME": lambda value: dt.time.fromisoformat(value.decode()),
     "BOOLEAN": lambda value: value == b"1",
-    "TIMESTAMPTZ": lambda value: dt.datetime.fromisoformat(value.decode()).replace(tzinfo=UTC_ZONE),
+    "TIMESTAMPTZ": lambda value: dt.datetime.fromisoformat(value.decode()).replace(tzinfo=dt.UTC),
 }
 
 

@@ -3,8 +3,9 @@ session, this fiscal year's sessions and attendance, a trend chart and flags.
 
 A fixed handful of queries whatever the number of groups: groups, last session per
 group (GROUP BY), the fiscal year's sessions with the totals the database keeps, those
-awaiting review and the open safety checks per group (GROUP BY), and the grant enrolments. Sorting and filtering are
-plain GET parameters (no script: the CSP forbids inline scripts).
+awaiting review and the open safety checks per group (GROUP BY), and the grant
+enrolments. Sorting and filtering are plain GET parameters (no script: the CSP forbids
+inline scripts).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from server.auth.guards import principal_of
 from server.core.dates import fiscal_year_bounds
 from server.core.groups import ordinary_groups
 from server.db import read_transaction
-from server.grants.data import groups_at_risk
+from server.grants.data import groups_at_risk, in_scope
 from server.grants.data import load_sessions as load_grant_sessions
 from server.grants.rules import add_months
 from server.review.data import HELD, today
@@ -37,7 +38,6 @@ from server.tables import (
     SafetyCheckOutcome,
     Session,
     SessionKind,
-    SessionStatus,
 )
 
 SESSION = SessionKind.session.value
@@ -113,8 +113,8 @@ async def _dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) 
     last_query = (
         Session.select(Session.group, Max(Session.date, alias="last"))
         .where(
-            (Session.status == SessionStatus.held.value)
-            & (Session.kind == "session")
+            (Session.status == HELD)
+            & (Session.kind == SESSION)
             & (Session.deleted == False)
             & (Session.date <= as_of)
             & Session.group.is_in(group_ids)
@@ -139,10 +139,7 @@ async def _dashboard_lines(area_ids: list[UUID] | None, year: int, as_of: date) 
     unreviewed = (
         Session.select(Session.group, Count(alias="n"))
         .where(
-            Session.group.is_in(group_ids)
-            & (Session.date >= first)
-            & (Session.date <= last)
-            & (Session.deleted == False)
+            in_scope(Session, group_ids, year)
             & (Session.kind == SESSION)
             & (Session.status == HELD)
             & (Session.review_state == ReviewState.unreviewed.value)
